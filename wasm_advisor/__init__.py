@@ -1,0 +1,73 @@
+"""wasm-advisor: which WebAssembly runtime and mode fits your workload, and why.
+
+Declare a :class:`Workload` (in Python, from a file with :func:`load_workload`,
+or from a preset with :meth:`Workload.preset`); later steps calibrate the
+runtimes on this machine and recommend one.
+"""
+
+from __future__ import annotations
+
+from .errors import (
+    AdvisorError,
+    MeasurementError,
+    ModuleError,
+    Problem,
+    ProfileError,
+    RuntimeUnavailableError,
+    WorkloadError,
+    WorkloadFileError,
+)
+from .presets import preset_names
+from .units import parse_bytes
+from .wasm_features import WasmFeature
+from .wasm_module import ModuleInfo, read_module
+from .workload import (
+    AccessPattern,
+    ComputeKind,
+    DeviceClass,
+    InstanceLifetime,
+    Instances,
+    Limits,
+    MemoryUse,
+    ModuleSpec,
+    Priorities,
+    Target,
+    TargetArch,
+    Work,
+    Workload,
+)
+from .workload_files import load_workload, save_workload
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AccessPattern",
+    "AdvisorError",
+    "ComputeKind",
+    "DeviceClass",
+    "InstanceLifetime",
+    "Instances",
+    "Limits",
+    "MeasurementError",
+    "MemoryUse",
+    "ModuleError",
+    "ModuleInfo",
+    "ModuleSpec",
+    "Priorities",
+    "Problem",
+    "ProfileError",
+    "RuntimeUnavailableError",
+    "Target",
+    "TargetArch",
+    "WasmFeature",
+    "Work",
+    "Workload",
+    "WorkloadError",
+    "WorkloadFileError",
+    "__version__",
+    "load_workload",
+    "parse_bytes",
+    "preset_names",
+    "read_module",
+    "save_workload",
+]

@@ -1,0 +1,90 @@
+"""``schema``, ``validate`` and ``presets``: writing and checking workloads."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from ..errors import AdvisorError, Problem, WorkloadError
+from ..presets import preset_names
+from ..workload import Workload
+from ..workload_files import dump_workload, load_workload
+
+__all__ = ["register"]
+
+
+def register(commands: Any) -> None:
+    schema = commands.add_parser(
+        "schema",
+        help="print the JSON Schema of a workload",
+        description="Print the JSON Schema of a workload file, with every field's description "
+        "and unit. Editors use it to check and complete workload files.",
+    )
+    schema.set_defaults(run=_schema)
+
+    validate = commands.add_parser(
+        "validate",
+        help="check workload files",
+        description="Check one or more workload files (TOML, YAML or JSON). Prints one line "
+        "per problem, naming the file, line and field, and exits 2 if any file is invalid.",
+    )
+    validate.add_argument("files", nargs="+", metavar="FILE", help="workload file(s) to check")
+    validate.set_defaults(run=_validate)
+
+    presets = commands.add_parser(
+        "presets",
+        help="list the bundled workload presets, or print one",
+        description="List the bundled presets; with a NAME, print that preset as a workload "
+        "file to start from (wasm-advisor presets plugin-host --format yaml > mine.yaml).",
+    )
+    presets.add_argument("name", nargs="?", help="preset to print")
+    presets.add_argument(
+        "--format", choices=("toml", "yaml", "json"), default="toml", help="output format"
+    )
+    presets.set_defaults(run=_presets)
+
+
+def _schema(args: argparse.Namespace) -> int:
+    print(json.dumps(Workload.model_json_schema(), indent=2))
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    console = Console(highlight=False)
+    problems: list[Problem] = []
+    for file in args.files:
+        try:
+            workload = load_workload(file)
+        except WorkloadError as e:
+            problems.extend(e.problems)
+        except AdvisorError as e:
+            problems.append(Problem("", str(e), file=file))
+        else:
+            console.print(f"{file}: ok ({workload.name})")
+    if problems:
+        raise WorkloadError(problems)
+    return 0
+
+
+def _presets(args: argparse.Namespace) -> int:
+    if args.name:
+        print(dump_workload(Workload.preset(args.name), args.format), end="")
+        return 0
+    table = Table("preset", "lifetime", "requests/s", "module", "description")
+    table.columns[0].no_wrap = True
+    table.columns[4].max_width = 44
+    for name in preset_names():
+        w = Workload.preset(name)
+        table.add_row(
+            name,
+            w.instances.lifetime.value,
+            f"{w.instances.request_rate_per_s:g}",
+            str(w.to_dict()["module"].get("module_bytes")),
+            w.description.split(" (")[0].split(":")[0],
+        )
+    Console().print(table)
+    return 0

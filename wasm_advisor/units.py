@@ -1,0 +1,94 @@
+"""Byte sizes written the way people write them: ``65536``, ``"64 KiB"``, ``"1.5 MB"``.
+
+:data:`ByteCount` is the pydantic field type for every ``*_bytes`` field of a
+workload. It accepts an integer or a string with a unit, and saves back to the
+shortest exact human form (``"64 MiB"``), so files stay readable.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PlainSerializer
+
+__all__ = ["ByteCount", "format_bytes", "human_bytes", "parse_bytes"]
+
+_UNITS: dict[str, int] = {
+    "b": 1,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "tb": 10**12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+}
+_BYTES_RE = re.compile(r"^\s*([0-9][0-9_]*(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)\s*([A-Za-z]*)\s*$")
+
+
+def parse_bytes(value: Any) -> int:
+    """Return ``value`` as a whole number of bytes, or raise ``ValueError`` saying why.
+
+    Accepted: a non-negative integer, an integral float (``1e6``), or a string
+    such as ``"512"``, ``"64 KiB"``, ``"1.5 MB"`` (units B, kB/KB, MB, GB, TB
+    and KiB, MiB, GiB, TiB; any letter case).
+    """
+    if isinstance(value, bool):
+        raise ValueError("expected a byte count such as 65536 or '64 MiB', got a boolean")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value) or value != int(value):
+            raise ValueError(f"expected a whole number of bytes, got {value!r}")
+        return int(value)
+    if isinstance(value, str):
+        match = _BYTES_RE.match(value)
+        if match is None:
+            raise ValueError(f"expected a byte count such as 65536 or '64 MiB', got {value!r}")
+        number, unit = match.groups()
+        factor = _UNITS.get(unit.lower() if unit else "b")
+        if factor is None:
+            raise ValueError(
+                f"unknown unit {unit!r} in {value!r}: use B, KB, MB, GB, TB, KiB, MiB, GiB or TiB"
+            )
+        amount = float(number.replace("_", "")) * factor
+        if not math.isfinite(amount) or amount > 2**63:
+            raise ValueError(f"{value!r} is too large")
+        if amount != int(amount):
+            raise ValueError(f"{value!r} is not a whole number of bytes")
+        return int(amount)
+    raise ValueError(
+        f"expected a byte count such as 65536 or '64 MiB', got {type(value).__name__}"
+    )
+
+
+def format_bytes(count: int) -> int | str:
+    """The shortest exact form of ``count``: ``"64 MiB"``, ``"2 MB"``, or the plain integer."""
+    if count <= 0:
+        return count
+    for unit in ("TiB", "GiB", "MiB", "KiB", "TB", "GB", "MB", "kB"):
+        factor = _UNITS[unit.lower()]
+        if count >= factor and count % factor == 0:
+            return f"{count // factor} {unit}"
+    return count
+
+
+def human_bytes(count: float) -> str:
+    """An approximate, readable size for tables: ``"1.5 MiB"``."""
+    value = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(value) < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"  # pragma: no cover - unreachable
+
+
+ByteCount = Annotated[
+    int,
+    BeforeValidator(parse_bytes, json_schema_input_type=int | str),
+    PlainSerializer(format_bytes, return_type=int | str, when_used="json"),
+]
+"""A byte count field: integer in Python, ``int`` or ``"64 MiB"`` in files."""

@@ -1,0 +1,250 @@
+"""Read what a workload can learn from a real ``.wasm`` file.
+
+:func:`read_module` checks the file is a valid core module (with Wasmtime's
+validator), walks its sections to count bytes, functions, imports, exports,
+memories and data, and asks :mod:`wasm_advisor.wasm_features` which proposals
+it needs. Every count read from the file is checked against the bytes that
+remain, so a hostile file ends in :class:`ModuleError`, never a crash or a
+huge allocation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ModuleError
+from .wasm_features import WasmFeature, features_used, validate_module
+
+__all__ = ["Import", "Memory", "ModuleInfo", "read_module", "read_module_bytes"]
+
+MAGIC = b"\0asm"
+CORE_VERSION = b"\x01\0\0\0"
+MAX_MODULE_BYTES = 1 << 30  # 1 GiB: far beyond any real module
+WASM_PAGE_BYTES = 65536
+
+_SECTION_NAMES = {
+    0: "custom", 1: "type", 2: "import", 3: "function", 4: "table", 5: "memory",
+    6: "global", 7: "export", 8: "start", 9: "element", 10: "code", 11: "data",
+    12: "datacount", 13: "tag",
+}
+_KINDS = {0: "func", 1: "table", 2: "memory", 3: "global", 4: "tag"}
+
+
+@dataclass(frozen=True)
+class Import:
+    """One import: ``module.name`` and its kind (func, table, memory, global, tag)."""
+
+    module: str
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Memory:
+    """A linear memory's limits, in 64 KiB pages."""
+
+    initial_pages: int
+    maximum_pages: int | None
+    shared: bool
+    memory64: bool
+    imported: bool
+
+
+@dataclass(frozen=True)
+class ModuleInfo:
+    """What a ``.wasm`` file tells a workload about itself."""
+
+    path: str | None
+    total_bytes: int
+    code_bytes: int
+    function_count: int
+    imports: tuple[Import, ...]
+    exports: tuple[tuple[str, str], ...]
+    memories: tuple[Memory, ...]
+    data_bytes: int
+    section_bytes: dict[str, int] = field(default_factory=dict)
+    features: frozenset[WasmFeature] = frozenset()
+
+    @property
+    def wasi_imports(self) -> tuple[Import, ...]:
+        return tuple(i for i in self.imports if i.module.startswith("wasi"))
+
+    @property
+    def initial_memory_bytes(self) -> int:
+        return sum(m.initial_pages for m in self.memories) * WASM_PAGE_BYTES
+
+    @property
+    def is_wasi_command(self) -> bool:
+        return any(name == "_start" and kind == "func" for name, kind in self.exports)
+
+
+class _Reader:
+    def __init__(self, data: bytes, where: str) -> None:
+        self.data = data
+        self.pos = 0
+        self.where = where
+
+    def fail(self, message: str) -> ModuleError:
+        return ModuleError(f"{self.where}: {message} at byte {self.pos}")
+
+    def byte(self) -> int:
+        if self.pos >= len(self.data):
+            raise self.fail("unexpected end of file")
+        value = self.data[self.pos]
+        self.pos += 1
+        return value
+
+    def uleb(self, max_bits: int = 32) -> int:
+        result = shift = 0
+        while True:
+            b = self.byte()
+            result |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                return result
+            if shift >= max_bits + 7:
+                raise self.fail("integer too long")
+
+    def count(self, min_item_bytes: int = 1) -> int:
+        n = self.uleb()
+        if n * min_item_bytes > len(self.data) - self.pos:
+            raise self.fail(f"declares {n} items, more than the bytes that remain")
+        return n
+
+    def take(self, n: int) -> bytes:
+        if n > len(self.data) - self.pos:
+            raise self.fail(f"declares {n} bytes, more than remain")
+        chunk = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return chunk
+
+    def name(self) -> str:
+        return self.take(self.uleb()).decode("utf-8", errors="replace")
+
+    def limits(self) -> tuple[int, int | None, bool, bool]:
+        flags = self.byte()
+        if flags & ~0x0F:
+            raise self.fail(f"unknown limits flags {flags:#x}")
+        memory64 = bool(flags & 0x04)
+        bits = 64 if memory64 else 32
+        initial = self.uleb(bits)
+        maximum = self.uleb(bits) if flags & 0x01 else None
+        if flags & 0x08:  # custom page size
+            self.uleb()
+        return initial, maximum, bool(flags & 0x02), memory64
+
+
+def _skip_table_type(r: _Reader) -> None:
+    reftype = r.byte()
+    if reftype in (0x63, 0x64):  # (ref null? heaptype)
+        r.uleb(33)
+    r.limits()
+
+
+def _skip_global_type(r: _Reader) -> None:
+    valtype = r.byte()
+    if valtype in (0x63, 0x64):
+        r.uleb(33)
+    r.byte()  # mutability
+
+
+def read_module_bytes(data: bytes, where: str = "<bytes>") -> ModuleInfo:
+    """Describe the module in ``data``; ``where`` names it in error messages."""
+    if len(data) == 0:
+        raise ModuleError(f"{where}: file is empty, not a WebAssembly module")
+    if len(data) > MAX_MODULE_BYTES:
+        raise ModuleError(f"{where}: {len(data)} bytes is larger than any real module (1 GiB)")
+    if data[:4] != MAGIC:
+        raise ModuleError(f"{where}: not a WebAssembly module (no \\0asm magic number)")
+    if data[4:8] != CORE_VERSION:
+        if data[4:6] != b"\x01\0" and len(data) >= 8:
+            raise ModuleError(
+                f"{where}: a WebAssembly component or unknown version, not a core module"
+            )
+        raise ModuleError(f"{where}: unsupported WebAssembly version {data[4:8].hex()}")
+    r = _Reader(data, where)
+    r.pos = 8
+    section_bytes: dict[str, int] = {}
+    imports: list[Import] = []
+    exports: list[tuple[str, str]] = []
+    memories: list[Memory] = []
+    functions = data_bytes = code_bytes = 0
+    while r.pos < len(data):
+        section_id = r.byte()
+        size = r.uleb()
+        body = _Reader(r.take(size), where)
+        body_start = r.pos - size
+        name = _SECTION_NAMES.get(section_id)
+        if name is None:
+            raise ModuleError(f"{where}: unknown section id {section_id} at byte {body_start}")
+        section_bytes[name] = section_bytes.get(name, 0) + size
+        if section_id == 2:
+            for _ in range(body.count(3)):
+                module, field_name, kind = body.name(), body.name(), body.byte()
+                imports.append(Import(module, field_name, _KINDS.get(kind, f"kind{kind}")))
+                if kind == 0:
+                    body.uleb()
+                elif kind == 1:
+                    _skip_table_type(body)
+                elif kind == 2:
+                    initial, maximum, shared, m64 = body.limits()
+                    memories.append(Memory(initial, maximum, shared, m64, imported=True))
+                elif kind == 3:
+                    _skip_global_type(body)
+                elif kind == 4:
+                    body.byte()
+                    body.uleb()
+                else:
+                    raise body.fail(f"unknown import kind {kind}")
+        elif section_id == 3:
+            functions = body.count()
+        elif section_id == 5:
+            for _ in range(body.count(2)):
+                initial, maximum, shared, m64 = body.limits()
+                memories.append(Memory(initial, maximum, shared, m64, imported=False))
+        elif section_id == 7:
+            for _ in range(body.count(3)):
+                export_name, kind = body.name(), body.byte()
+                body.uleb()
+                exports.append((export_name, _KINDS.get(kind, f"kind{kind}")))
+        elif section_id == 10:
+            code_bytes += size
+        elif section_id == 11:
+            data_bytes += size
+    reason = validate_module(data)
+    if reason is not None:
+        raise ModuleError(f"{where}: not a valid WebAssembly module: {reason}")
+    return ModuleInfo(
+        path=None,
+        total_bytes=len(data),
+        code_bytes=code_bytes,
+        function_count=functions,
+        imports=tuple(imports),
+        exports=tuple(exports),
+        memories=tuple(memories),
+        data_bytes=data_bytes,
+        section_bytes=section_bytes,
+        features=features_used(data),
+    )
+
+
+def read_module(path: str | Path) -> ModuleInfo:
+    """Describe the ``.wasm`` file at ``path``; a clear :class:`ModuleError` if it is not one."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+    except FileNotFoundError:
+        raise ModuleError(f"{p}: no such file") from None
+    except OSError as e:
+        raise ModuleError(f"{p}: cannot read: {e.strerror}") from e
+    if not p.is_file():
+        raise ModuleError(f"{p}: not a regular file")
+    if size > MAX_MODULE_BYTES:
+        raise ModuleError(f"{p}: {size} bytes is larger than any real module (1 GiB)")
+    try:
+        data = p.read_bytes()
+    except OSError as e:
+        raise ModuleError(f"{p}: cannot read: {e.strerror}") from e
+    info = read_module_bytes(data, str(p))
+    return ModuleInfo(**{**info.__dict__, "path": str(p)})
