@@ -1,0 +1,171 @@
+"""Turn one mode's worker results into profile figures, feature results and failures.
+
+Figures and their sources (``params["source"]`` says which was used):
+
+- ``<kernel>_ns_per_iter``: slope of in-guest time against iterations.
+- ``compile_ns_per_code_byte``: slope of the host-timed compile phase against code
+  bytes, or of the time to first instruction where the binding has no compile
+  phase (the intercept then holds the binding's fixed cost).
+- ``load_ns_per_code_byte``: the same for loading a precompiled artifact.
+- ``instantiate_ns_per_page`` and ``instantiate_ns_per_data_byte``: slopes over
+  the instantiation families.
+- ``instantiate_ns``, ``ttfi_ns``, ``run_wall_ns``: medians for the empty module
+  (instantiation where the binding exposes it; time from handing over the bytes
+  to the guest's first instruction; the whole run through the binding).
+- ``rss_first_instance_bytes``, ``rss_per_extra_instance_bytes``: memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from ..profile import FeatureResult, Figure, MeasurementFailure
+from ..runtimes.base import Mode
+from ..wasm_module import read_module_bytes
+from . import kernels
+from .fitting import fit_slope, median_spread
+
+__all__ = ["BINDING_NOTES", "analyse_mode"]
+
+BINDING_NOTES = {
+    "wasmer-sdk": "through wasmer-sdk: includes the WASIX sandbox's per-run overhead",
+    "iwasm CLI": "through the iwasm CLI: includes starting an iwasm process",
+    "wasmtime-py": "",
+}
+
+
+@cache
+def _code_bytes(size: int) -> int:
+    return read_module_bytes(kernels.code_size_module(size)).code_bytes
+
+
+def _note(mode: Mode, extra: str = "") -> str:
+    parts = [BINDING_NOTES.get(mode.binding, ""), mode.notes, extra]
+    return "; ".join(p for p in parts if p)
+
+
+def analyse_mode(
+    mode: Mode, results: dict[str, dict[str, Any]], failures: dict[str, str],
+    instructions_per_iter: Callable[[str], int | None] = lambda k: None,
+) -> tuple[list[Figure], list[FeatureResult], list[MeasurementFailure]]:
+    figures: list[Figure] = []
+    features: list[FeatureResult] = []
+    failed = [MeasurementFailure(runtime=mode.runtime, mode=mode.name, task=t, reason=r)
+              for t, r in failures.items()]
+
+    def figure(metric: str, kernel: str, unit: str, value: float, spread: float, runs: int,
+               intercept: float | None = None, note: str = "",
+               params: dict[str, float | int | str] | None = None) -> None:
+        figures.append(Figure(runtime=mode.runtime, mode=mode.name, binding=mode.binding,
+                              metric=metric, kernel=kernel, unit=unit, value=value,
+                              spread=spread, runs=runs, intercept=intercept,
+                              params=params or {}, note=_note(mode, note)))
+
+    ok = {}
+    for task_id, record in results.items():
+        if record.get("ok"):
+            ok[task_id] = record
+        else:
+            failed.append(MeasurementFailure(runtime=mode.runtime, mode=mode.name, task=task_id,
+                                             reason=str(record.get("reason", "failed"))))
+
+    # guest-timed kernels
+    for task_id, record in ok.items():
+        if not task_id.startswith("guest:"):
+            continue
+        name = task_id.split(":", 1)[1]
+        kernel = kernels.GUEST_KERNELS[name]
+        try:
+            fit = fit_slope([(n, ns) for n, ns in record["samples"]])
+        except ValueError as e:
+            failed.append(MeasurementFailure(runtime=mode.runtime, mode=mode.name,
+                                             task=task_id, reason=str(e)))
+            continue
+        params: dict[str, float | int | str] = {"iteration": kernel.unit,
+                                                 "largest_n": int(max(fit.sizes))}
+        per_iter = instructions_per_iter(name)
+        if per_iter:
+            params["instructions_per_iter"] = per_iter
+        figure(f"{name}_ns_per_iter", name, "ns/iteration", fit.slope, fit.spread, fit.runs,
+               fit.intercept, params=params)
+
+    # host-timed families
+    def family(name: str) -> list[tuple[int, dict[str, Any]]]:
+        out: list[tuple[int, dict[str, Any]]] = []
+        for task_id, record in ok.items():
+            parts = task_id.split(":")
+            if parts[0] == "host" and parts[1] == name:
+                out.extend((int(parts[2]), run) for run in record["runs"])
+        return out
+
+    def value_of(run: dict[str, Any], phase: str | None) -> float | None:
+        if phase is not None:
+            v = run["phases_ns"].get(phase)
+            return float(v) if v is not None else None
+        return float(run["ttfi_ns"]) if run.get("ttfi_ns") is not None else None
+
+    def slope(metric: str, fam: str, phase: str | None, unit: str, x: Callable[[int], float],
+              kernel: str) -> None:
+        points = [(x(size), v) for size, run in family(fam)
+                  if (v := value_of(run, phase)) is not None]
+        if len({p for p, _ in points}) < 2:
+            return
+        fit = fit_slope(points)
+        figure(metric, kernel, unit, fit.slope, fit.spread, fit.runs, fit.intercept,
+               params={"source": phase or "ttfi",
+                       "sizes": ",".join(str(int(s)) for s in fit.sizes)})
+
+    def has_phase(fam: str, phase: str) -> bool:
+        runs = family(fam)
+        return bool(runs) and all(phase in run["phases_ns"] for _, run in runs)
+
+    compile_phase = "compile" if has_phase("code", "compile") else None
+    if mode.precompiled:
+        # an AOT mode: 'compile' is the ahead-of-time compiler, the run loads the artifact
+        slope("compile_ns_per_code_byte", "code", "compile", "ns/code byte", _code_bytes, "code")
+        slope("load_ns_per_code_byte", "code", None, "ns/code byte", _code_bytes, "code")
+    else:
+        slope("compile_ns_per_code_byte", "code", compile_phase, "ns/code byte", _code_bytes,
+              "code")
+        if has_phase("code-precompiled", "load"):
+            slope("load_ns_per_code_byte", "code-precompiled", "load", "ns/code byte",
+                  _code_bytes, "code")
+    inst_phase = "instantiate" if has_phase("pages", "instantiate") else None
+    slope("instantiate_ns_per_page", "pages", inst_phase, "ns/page", float, "pages")
+    slope("instantiate_ns_per_data_byte", "data", inst_phase, "ns/byte", float, "data")
+
+    empty = [run for _, run in family("empty")]
+    picks: dict[str, Callable[[dict[str, Any]], Any]] = {
+        "instantiate_ns": lambda r: r["phases_ns"].get("instantiate"),
+        "ttfi_ns": lambda r: r.get("ttfi_ns"),
+        "run_wall_ns": lambda r: r.get("wall_ns"),
+    }
+    for metric, pick in picks.items():
+        values = [float(v) for r in empty if (v := pick(r)) is not None]
+        if values:
+            median, spread = median_spread(values)
+            figure(metric, "empty", "ns", median, spread, len(values))
+
+    # memory
+    memory = ok.get("memory")
+    if memory:
+        method = str(memory.get("method", ""))
+        for metric in ("rss_first_instance_bytes", "rss_per_extra_instance_bytes"):
+            if memory.get(metric.removeprefix("rss_")) is not None:
+                figure(metric, "memory", "bytes", float(memory[metric.removeprefix("rss_")]),
+                       0.0, int(memory.get("instances", 1)), note=method)
+
+    # feature probes
+    for task_id, record in ok.items():
+        if task_id.startswith("probe:"):
+            features.append(FeatureResult(runtime=mode.runtime, mode=mode.name,
+                                          feature=task_id.split(":", 1)[1],
+                                          status=record["status"], detail=record["detail"]))
+    for failure in failed:
+        if failure.task.startswith("probe:"):
+            features.append(FeatureResult(runtime=mode.runtime, mode=mode.name,
+                                          feature=failure.task.split(":", 1)[1],
+                                          status="error", detail=failure.reason))
+    return figures, features, failed

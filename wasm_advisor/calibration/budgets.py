@@ -1,0 +1,102 @@
+"""How much each calibration measures: the ``quick`` and ``full`` budgets, and their tasks.
+
+A task is one unit of work for a worker (one kernel, one module size, one
+probe), small enough that a worker dying on it loses only it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .kernels import GUEST_KERNELS, KernelPlan
+from .probes import PROBES
+
+__all__ = ["BUDGETS", "Budget", "tasks_for"]
+
+KiB = 1024
+
+
+@dataclass(frozen=True)
+class Budget:
+    name: str
+    plan: KernelPlan
+    code_sizes: tuple[int, ...]  # code bytes of the compile-cost family
+    pages: tuple[int, ...]  # initial memory pages of the instantiation family
+    data_sizes: tuple[int, ...]  # data-segment bytes of the instantiation family
+    host_repeats: int  # runs per host-timed module
+    memory_instances: int  # live instances for the memory-per-instance figure
+    task_timeout_s: float
+    slow_code_sizes: tuple[int, ...]  # code family for LLVM compilers (slow)
+    kernels: tuple[str, ...] = field(default_factory=lambda: tuple(GUEST_KERNELS))
+    probes: tuple[str, ...] = field(default_factory=lambda: tuple(PROBES))
+
+
+BUDGETS: dict[str, Budget] = {
+    "quick": Budget(
+        name="quick",
+        plan=KernelPlan(min_sample_ns=1_000_000, repeats=3),
+        code_sizes=(16 * KiB, 64 * KiB, 192 * KiB),
+        pages=(1, 256, 1024),
+        data_sizes=(0, 256 * KiB, 1024 * KiB),
+        host_repeats=3,
+        memory_instances=4,
+        task_timeout_s=60,
+        slow_code_sizes=(8 * KiB, 24 * KiB, 48 * KiB),
+    ),
+    "full": Budget(
+        name="full",
+        plan=KernelPlan(min_sample_ns=5_000_000, repeats=7),
+        code_sizes=(16 * KiB, 64 * KiB, 256 * KiB, 1024 * KiB),
+        pages=(1, 256, 1024, 4096),
+        data_sizes=(0, 256 * KiB, 1024 * KiB, 4096 * KiB),
+        host_repeats=7,
+        memory_instances=16,
+        task_timeout_s=120,
+        slow_code_sizes=(16 * KiB, 64 * KiB, 128 * KiB, 256 * KiB),
+    ),
+}
+
+
+def tasks_for(
+    budget: Budget, *, precompiled: bool, ahead_of_time: bool, slow_compile: bool,
+    working_set_bytes: int,
+) -> list[dict[str, Any]]:
+    """The worker tasks measuring one mode under ``budget``.
+
+    ``precompiled``: the mode can also load a serialized module (measured as
+    a second code family). ``ahead_of_time``: the mode always runs an artifact
+    compiled ahead of time (WAMR AOT); compiling is slow, so only the code
+    family compiles, once per size, and every other task reuses the artifact.
+    ``slow_compile``: an LLVM compiler; the code family uses smaller modules.
+    """
+    plan = asdict(budget.plan) | {"working_set_bytes": working_set_bytes}
+    timeout = budget.task_timeout_s
+    reuse = {"precompiled": True} if ahead_of_time else {}
+    tasks: list[dict[str, Any]] = [
+        {"id": f"guest:{k}", "kind": "guest", "kernel": k, "plan": plan, "timeout_s": timeout,
+         **reuse}
+        for k in budget.kernels
+    ]
+    host = {"kind": "host", "repeats": budget.host_repeats, "timeout_s": timeout, **reuse}
+    tasks.append({"id": "host:empty:0", "family": "empty", "size": 0, **host})
+    code_sizes = budget.slow_code_sizes if slow_compile else budget.code_sizes
+    if ahead_of_time:
+        tasks += [{"id": f"host:code:{s}", "family": "code", "size": s, "kind": "host",
+                   "repeats": 1, "warmup": False, "timeout_s": timeout}
+                  for s in code_sizes]
+    else:
+        tasks += [{"id": f"host:code:{s}", "family": "code", "size": s, **host}
+                  for s in code_sizes]
+    if precompiled:
+        tasks += [{"id": f"host:code-precompiled:{s}", "family": "code", "size": s,
+                   "precompiled": True, **host} for s in budget.code_sizes]
+    tasks += [{"id": f"host:pages:{p}", "family": "pages", "size": p, **host}
+              for p in budget.pages]
+    tasks += [{"id": f"host:data:{d}", "family": "data", "size": d, **host}
+              for d in budget.data_sizes]
+    tasks += [{"id": f"probe:{f}", "kind": "probe", "feature": f, "timeout_s": timeout, **reuse}
+              for f in budget.probes]
+    tasks.append({"id": "memory", "kind": "memory", "pages": 16, "data_bytes": 64 * KiB,
+                  "instances": budget.memory_instances, "timeout_s": timeout, **reuse})
+    return tasks

@@ -1,0 +1,150 @@
+"""``calibrate()``: measure every runtime and mode available here, one worker each.
+
+The parent finds the runtimes (each in a short-lived worker, so no engine is
+loaded here), then runs each mode's tasks in its own worker process, one mode
+at a time so that measurements do not compete for the two cores and the
+cache, and turns the results into a :class:`~wasm_advisor.profile.Profile`.
+Nothing is saved until every mode has finished: Ctrl-C leaves no partial
+profile behind, and the previous profile stays as it was.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import AdvisorError
+from ..machine import this_machine
+from ..profile import (
+    FeatureResult,
+    Figure,
+    MeasurementFailure,
+    ModeRecord,
+    Profile,
+    ProfileStore,
+    RuntimeRecord,
+    make_profile,
+)
+from ..runtimes import RUNTIMES
+from ..runtimes.base import Mode
+from .analysis import analyse_mode
+from .budgets import BUDGETS, tasks_for
+from .kernels import instructions_per_iteration
+from .runner import WorkerLimits, run_worker
+
+__all__ = ["CalibrationProgress", "calibrate"]
+
+DISCOVERY_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True)
+class CalibrationProgress:
+    """One step of a calibration, for progress bars: what was just measured."""
+
+    runtime: str
+    mode: str
+    task: str
+    done: int  # tasks finished in this mode
+    total: int  # tasks in this mode
+    ok: bool
+
+
+def _discover(name: str, options: dict[str, Any]) -> tuple[RuntimeRecord, list[Mode]]:
+    outcome = run_worker({"runtime": name, "mode": None, "options": options, "tasks": []},
+                         WorkerLimits(task_timeout_s=DISCOVERY_TIMEOUT_S))
+    hello = outcome.hello
+    if hello is None:
+        reason = outcome.startup_error or "the runtime's worker did not answer"
+        return RuntimeRecord(name=name, available=False, reason=reason), []
+    availability = hello["availability"]
+    modes = [Mode(**m) for m in hello.get("modes", [])]
+    record = RuntimeRecord(
+        name=name,
+        available=bool(availability["available"]),
+        version=availability.get("version", ""),
+        reason=availability.get("reason", ""),
+        details=availability.get("details", {}),
+        modes=[ModeRecord(name=m.name, label=m.label, binding=m.binding, notes=m.notes,
+                          jit=m.jit, precompiled=m.precompiled) for m in modes],
+    )
+    return record, modes if record.available else []
+
+
+def _working_set_bytes() -> int:
+    # Four times the last-level cache, so memory kernels measure memory, not cache.
+    llc = this_machine().last_level_cache_bytes or (32 << 20)
+    return int(min(max(4 * llc, 64 << 20), 512 << 20))
+
+
+def calibrate(
+    kind: str = "quick",
+    *,
+    runtimes: Sequence[str] | None = None,
+    modes: Sequence[str] | None = None,
+    iwasm: Sequence[str] = (),
+    wamrc: str | None = None,
+    progress: Callable[[CalibrationProgress], None] | None = None,
+    store: ProfileStore | None = None,
+    save: bool = True,
+) -> Profile:
+    """Measure the runtimes here and return (and by default save) a profile.
+
+    ``kind`` is ``"quick"`` or ``"full"``; ``runtimes`` limits the runtimes
+    (default: all), ``modes`` limits modes by name or ``runtime:mode``;
+    ``iwasm``/``wamrc`` name WAMR executables (else ``$WASM_ADVISOR_IWASM``,
+    ``$WASM_ADVISOR_WAMRC`` and ``PATH`` are searched). ``progress`` is called
+    after every task.
+    """
+    if kind not in BUDGETS:
+        raise AdvisorError(f"unknown calibration kind {kind!r}; use quick or full")
+    budget = BUDGETS[kind]
+    wanted = list(runtimes) if runtimes else list(RUNTIMES)
+    unknown = [r for r in wanted if r not in RUNTIMES]
+    if unknown:
+        raise AdvisorError(f"unknown runtime {unknown[0]!r}; choose from {', '.join(RUNTIMES)}")
+    options: dict[str, Any] = {"iwasm": list(iwasm), "wamrc": wamrc}
+    started = time.monotonic()
+    records: list[RuntimeRecord] = []
+    figures: list[Figure] = []
+    features: list[FeatureResult] = []
+    failures: list[MeasurementFailure] = []
+    working_set = _working_set_bytes()
+
+    for name in wanted:
+        record, found = _discover(name, options)
+        records.append(record)
+        for mode in found:
+            if modes and mode.name not in modes and mode.key not in modes:
+                continue
+            tasks = tasks_for(budget, precompiled=mode.runtime == "wasmtime",
+                              ahead_of_time=mode.precompiled, slow_compile=mode.slow_compile,
+                              working_set_bytes=working_set)
+            done = 0
+
+            def on_result(task_id: str, result: dict[str, Any], mode: Mode = mode,
+                          total: int = len(tasks)) -> None:
+                nonlocal done
+                done += 1
+                if progress:
+                    progress(CalibrationProgress(mode.runtime, mode.name, task_id, done, total,
+                                                 bool(result.get("ok"))))
+
+            outcome = run_worker(
+                {"runtime": name, "mode": mode.name, "options": options, "tasks": tasks},
+                WorkerLimits(task_timeout_s=budget.task_timeout_s), on_result,
+            )
+            f, feats, fails = analyse_mode(mode, outcome.results, outcome.failures,
+                                           instructions_per_iteration)
+            figures += f
+            features += feats
+            failures += fails
+
+    profile = make_profile(
+        kind=kind, duration_s=round(time.monotonic() - started, 3), runtimes=records,
+        figures=figures, features=features, failures=failures,
+    )
+    if save:
+        (store or ProfileStore()).save(profile)
+    return profile

@@ -1,0 +1,419 @@
+"""Calibration kernels: WASI command modules that time their own loops in the guest.
+
+Each guest-timed kernel is one module. Its ``_start``:
+
+1. prints ``{"t0":T}``, the realtime clock read at its first instruction (the
+   host compares it with its own realtime clock, read before it handed over the
+   bytes, for the time to first instruction; monotonic clocks of WASI runtimes
+   may start at zero per instance, so they cannot be compared across processes);
+2. calibrates its loop count in the guest, doubling ``n`` from ``start_n`` until
+   one sample lasts ``min_sample_ns`` (capped at ``max_n``);
+3. runs ``repeats`` rounds of samples at ``n``, ``2n`` and ``4n`` iterations and
+   prints one ``{"n":N,"ns":T}`` line per sample.
+
+The per-iteration cost is the slope of ``ns`` against ``n``; the intercept is
+the cost of reading the clock. The same bytes run on every runtime and mode,
+and nothing of the binding falls between the two clock reads.
+
+Host-timed families (compile cost per code byte, instantiation cost per page
+and per data byte, the empty module) are plain modules built here too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+
+import wasmtime
+
+__all__ = [
+    "GUEST_KERNELS",
+    "KernelPlan",
+    "code_size_module",
+    "empty_module",
+    "guest_kernel",
+    "instantiate_module",
+    "instructions_per_iteration",
+]
+
+PAGE = 65536
+
+
+@dataclass(frozen=True)
+class KernelPlan:
+    """How long and how often the guest-timed kernels run."""
+
+    min_sample_ns: int = 2_000_000
+    repeats: int = 5
+    start_n: int = 64
+    max_n: int = 1 << 26
+    working_set_bytes: int = 128 << 20
+    sizes: tuple[int, ...] = (1, 2, 4)
+
+
+@dataclass(frozen=True)
+class GuestKernel:
+    """A guest-timed kernel: what one iteration does, and its WAT body."""
+
+    name: str
+    unit: str  # what one iteration is
+    description: str
+    body: str  # WAT of `(func $kernel (param $n i64) (result i64) ...)` locals and body
+    extra: str = ""  # extra module fields (tables, helper functions)
+    needs_working_set: bool = False
+    max_n: int | None = None
+    imports: tuple[str, ...] = field(default=())
+
+
+_PRELUDE = """
+  (import "wasi_snapshot_preview1" "fd_write"
+    (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "clock_time_get"
+    (func $clock (param i32 i64 i32) (result i32)))
+  @IMPORTS@
+  (memory (export "memory") @PAGES@)
+  (global $sink (mut i64) (i64.const 0))
+  ;; scratch: [0,8) clock result, [16,24) iovec, [64,192) output line
+  (func $now (result i64)
+    (drop (call $clock (i32.const 1) (i64.const 1) (i32.const 0)))
+    (i64.load (i32.const 0)))
+  (func $put_u64 (param $v i64) (param $pos i32) (result i32)
+    (local $len i32) (local $t i64) (local $p i32)
+    (local.set $t (local.get $v))
+    (local.set $len (i32.const 1))
+    (block $counted (loop $count
+      (br_if $counted (i64.lt_u (local.get $t) (i64.const 10)))
+      (local.set $t (i64.div_u (local.get $t) (i64.const 10)))
+      (local.set $len (i32.add (local.get $len) (i32.const 1)))
+      (br $count)))
+    (local.set $p (i32.add (local.get $pos) (local.get $len)))
+    (local.set $t (local.get $v))
+    (loop $digit
+      (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+      (i32.store8 (local.get $p)
+        (i32.add (i32.const 48) (i32.wrap_i64 (i64.rem_u (local.get $t) (i64.const 10)))))
+      (local.set $t (i64.div_u (local.get $t) (i64.const 10)))
+      (br_if $digit (i64.ne (local.get $t) (i64.const 0))))
+    (i32.add (local.get $pos) (local.get $len)))
+  (func $put_str (param $src i32) (param $len i32) (param $pos i32) (result i32)
+    (memory.copy (local.get $pos) (local.get $src) (local.get $len))
+    (i32.add (local.get $pos) (local.get $len)))
+  (func $flush (param $end i32)
+    (i32.store (i32.const 16) (i32.const 64))
+    (i32.store (i32.const 20) (i32.sub (local.get $end) (i32.const 64)))
+    (drop (call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 8))))
+  ;; strings at 256: {"n":  ,"ns":  }\\n  {"t0":
+  (data (i32.const 256) "{\\"n\\":,\\"ns\\":}\\0a{\\"t0\\":")
+  (func $emit (param $n i64) (param $ns i64)
+    (local $p i32)
+    (local.set $p (call $put_str (i32.const 256) (i32.const 5) (i32.const 64)))
+    (local.set $p (call $put_u64 (local.get $n) (local.get $p)))
+    (local.set $p (call $put_str (i32.const 261) (i32.const 6) (local.get $p)))
+    (local.set $p (call $put_u64 (local.get $ns) (local.get $p)))
+    (local.set $p (call $put_str (i32.const 267) (i32.const 2) (local.get $p)))
+    (call $flush (local.get $p)))
+  (func $emit_t0 (param $t i64)
+    (local $p i32)
+    (local.set $p (call $put_str (i32.const 269) (i32.const 6) (i32.const 64)))
+    (local.set $p (call $put_u64 (local.get $t) (local.get $p)))
+    (local.set $p (call $put_str (i32.const 267) (i32.const 2) (local.get $p)))
+    (call $flush (local.get $p)))
+  (func $realtime (result i64)
+    (drop (call $clock (i32.const 0) (i64.const 1) (i32.const 0)))
+    (i64.load (i32.const 0)))
+  (func $sample (param $n i64) (result i64)
+    (local $t i64)
+    (local.set $t (call $now))
+    (global.set $sink (i64.xor (global.get $sink) (call $kernel (local.get $n))))
+    (i64.sub (call $now) (local.get $t)))
+"""
+
+_START = """
+  (func (export "_start")
+    (local $n i64) (local $r i32) (local $t0 i64)
+    (local.set $t0 (call $realtime))
+    (call $emit_t0 (local.get $t0))
+    {setup}
+    (drop (call $sample (i64.const {start_n})))  ;; warm-up
+    (local.set $n (i64.const {start_n}))
+    (block $calibrated (loop $double
+      (br_if $calibrated (i64.ge_u (call $sample (local.get $n)) (i64.const {min_ns})))
+      (br_if $calibrated (i64.ge_u (local.get $n) (i64.const {max_n})))
+      (local.set $n (i64.shl (local.get $n) (i64.const 1)))
+      (br $double)))
+    (local.set $r (i32.const 0))
+    (loop $round
+      {samples}
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br_if $round (i32.lt_u (local.get $r) (i32.const {repeats}))))
+    ;; keep the results alive: write the sink where the host never reads it
+    (i64.store (i32.const 8) (global.get $sink)))
+"""
+
+_SAMPLE = """(call $emit (i64.mul (local.get $n) (i64.const {k}))
+        (call $sample (i64.mul (local.get $n) (i64.const {k}))))"""
+
+
+GUEST_KERNELS: dict[str, GuestKernel] = {
+    k.name: k
+    for k in (
+        GuestKernel(
+            "int",
+            "iteration of 4 dependent integer ops (mul, add, xor, rotate)",
+            "integer compute",
+            """(local $i i64) (local $x i64)
+    (local.set $x (i64.const 88172645463325252))
+    (loop $l
+      (local.set $x (i64.rotl (i64.xor (i64.add (i64.mul (local.get $x)
+        (i64.const 6364136223846793005)) (i64.const 1442695040888963407))
+        (local.get $i)) (i64.const 17)))
+      (local.set $i (i64.add (local.get $i) (i64.const 1)))
+      (br_if $l (i64.lt_u (local.get $i) (local.get $n))))
+    (local.get $x)""",
+        ),
+        GuestKernel(
+            "float",
+            "iteration of 4 dependent f64 ops (mul, add, sqrt, div)",
+            "floating-point compute",
+            """(local $i i64) (local $x f64)
+    (local.set $x (f64.const 1.5))
+    (loop $l
+      (local.set $x (f64.div (f64.sqrt (f64.add (f64.mul (local.get $x) (f64.const 1.0000001))
+        (f64.const 0.5))) (f64.const 0.9999999)))
+      (local.set $i (i64.add (local.get $i) (i64.const 1)))
+      (br_if $l (i64.lt_u (local.get $i) (local.get $n))))
+    (i64.reinterpret_f64 (local.get $x))""",
+        ),
+        GuestKernel(
+            "call",
+            "indirect call to a small function and its return",
+            "call-heavy code",
+            """(local $i i64) (local $x i64)
+    (loop $l
+      (local.set $x (call_indirect (type $leaf) (local.get $x)
+        (i32.wrap_i64 (i64.and (local.get $i) (i64.const 1)))))
+      (local.set $i (i64.add (local.get $i) (i64.const 1)))
+      (br_if $l (i64.lt_u (local.get $i) (local.get $n))))
+    (local.get $x)""",
+            extra="""
+  (type $leaf (func (param i64) (result i64)))
+  (table 2 funcref)
+  (elem (i32.const 0) $leaf_a $leaf_b)
+  (func $leaf_a (type $leaf) (i64.add (local.get 0) (i64.const 3)))
+  (func $leaf_b (type $leaf) (i64.xor (local.get 0) (i64.const 5)))""",
+        ),
+        GuestKernel(
+            "mem_seq",
+            "8-byte load, walking the working set in order",
+            "sequential memory access over a working set larger than the last-level cache",
+            """(local $i i64) (local $x i64) (local $mask i64)
+    (local.set $mask (i64.const {mask}))
+    (loop $l
+      (local.set $x (i64.add (local.get $x) (i64.load offset={base}
+        (i32.wrap_i64 (i64.shl (i64.and (local.get $i) (local.get $mask)) (i64.const 3))))))
+      (local.set $i (i64.add (local.get $i) (i64.const 1)))
+      (br_if $l (i64.lt_u (local.get $i) (local.get $n))))
+    (local.get $x)""",
+            needs_working_set=True,
+        ),
+        GuestKernel(
+            "mem_rand",
+            "8-byte load at a pseudo-random place in the working set",
+            "random memory access over a working set larger than the last-level cache",
+            """(local $i i64) (local $x i64) (local $h i64) (local $mask i64)
+    (local.set $mask (i64.const {mask}))
+    (local.set $h (i64.const 12345))
+    (loop $l
+      (local.set $h (i64.add (i64.mul (local.get $h) (i64.const 6364136223846793005))
+        (i64.const 1442695040888963407)))
+      (local.set $x (i64.add (local.get $x) (i64.load offset={base}
+        (i32.wrap_i64 (i64.shl (i64.and (i64.shr_u (local.get $h) (i64.const 29))
+          (local.get $mask)) (i64.const 3))))))
+      (local.set $i (i64.add (local.get $i) (i64.const 1)))
+      (br_if $l (i64.lt_u (local.get $i) (local.get $n))))
+    (local.get $x)""",
+            needs_working_set=True,
+        ),
+        GuestKernel(
+            "hostcall",
+            "call to a cheap WASI import (args_sizes_get) and its return",
+            "host calls",
+            """(local $i i64)
+    (loop $l
+      (drop (call $args_sizes (i32.const 32) (i32.const 40)))
+      (local.set $i (i64.add (local.get $i) (i64.const 1)))
+      (br_if $l (i64.lt_u (local.get $i) (local.get $n))))
+    (i64.load (i32.const 32))""",
+            imports=(
+                '(import "wasi_snapshot_preview1" "args_sizes_get" '
+                "(func $args_sizes (param i32 i32) (result i32)))",
+            ),
+        ),
+        GuestKernel(
+            "mem_grow",
+            "memory.grow by one 64 KiB page",
+            "memory growth",
+            """(local $i i64)
+    (loop $l
+      (drop (memory.grow (i32.const 1)))
+      (local.set $i (i64.add (local.get $i) (i64.const 1)))
+      (br_if $l (i64.lt_u (local.get $i) (local.get $n))))
+    (i64.extend_i32_u (memory.size))""",
+            max_n=64,
+        ),
+    )
+}
+
+
+@cache
+def guest_kernel(name: str, plan: KernelPlan = KernelPlan()) -> bytes:
+    """The module bytes of guest-timed kernel ``name`` under ``plan``."""
+    kernel = GUEST_KERNELS[name]
+    base = PAGE  # the working set starts after the scratch page
+    pages = 1
+    setup = ""
+    mask = 0
+    if kernel.needs_working_set:
+        pages = 1 + plan.working_set_bytes // PAGE
+        mask = plan.working_set_bytes // 8 - 1
+        # touch every page before timing, so page faults stay out of the samples
+        setup = (
+            f"(memory.fill (i32.const {base}) (i32.const 1) (i32.const {plan.working_set_bytes}))"
+        )
+    max_n = min(plan.max_n, kernel.max_n or plan.max_n)
+    samples = "\n      ".join(_SAMPLE.format(k=k) for k in plan.sizes)
+    wat = (
+        "(module"
+        + _PRELUDE.replace("@IMPORTS@", "\n  ".join(kernel.imports)).replace("@PAGES@", str(pages))
+        + kernel.extra
+        + '\n  (func $kernel (export "kernel") (param $n i64) (result i64)\n    '
+        + kernel.body.format(mask=mask, base=base)
+        + ")"
+        + _START.format(
+            setup=setup,
+            start_n=min(plan.start_n, max_n),
+            min_ns=plan.min_sample_ns,
+            max_n=max_n,
+            repeats=plan.repeats,
+            samples=samples,
+        )
+        + ")"
+    )
+    return bytes(wasmtime.wat2wasm(wat))
+
+
+@cache
+def instructions_per_iteration(name: str) -> int:
+    """WebAssembly instructions one iteration of kernel ``name`` executes (Wasmtime fuel).
+
+    Counted, not timed: the kernel's exported loop runs at two sizes under
+    fuel metering, and the difference is divided by the difference in size.
+    """
+    plan = KernelPlan(working_set_bytes=PAGE)
+    config = wasmtime.Config()
+    config.consume_fuel = True
+    engine = wasmtime.Engine(config)
+    module = wasmtime.Module(engine, guest_kernel(name, plan))
+    used = []
+    for n in (100, 200):
+        store = wasmtime.Store(engine)
+        store.set_wasi(wasmtime.WasiConfig())
+        store.set_fuel(1 << 40)
+        linker = wasmtime.Linker(engine)
+        linker.define_wasi()
+        kernel = linker.instantiate(store, module).exports(store)["kernel"]
+        assert isinstance(kernel, wasmtime.Func)
+        kernel(store, n)
+        used.append((1 << 40) - store.get_fuel())
+    return (used[1] - used[0]) // 100
+
+
+def empty_module() -> bytes:
+    """A WASI command whose ``_start`` only reports its first clock reading."""
+    return _host_timed_module(functions=0, pages=1, data_bytes=0)
+
+
+def code_size_module(code_bytes: int) -> bytes:
+    """A WASI command with about ``code_bytes`` of code in many ordinary functions."""
+    per_function = len(_FILLER_BODY) // 2  # bytes of code per generated function, roughly
+    return _host_timed_module(functions=max(1, code_bytes // per_function), pages=1, data_bytes=0)
+
+
+def instantiate_module(pages: int, data_bytes: int) -> bytes:
+    """A WASI command with ``pages`` of initial memory and ``data_bytes`` in a data segment."""
+    return _host_timed_module(functions=0, pages=max(1, pages), data_bytes=data_bytes)
+
+
+# Ordinary code for the compile-cost family: locals, arithmetic, loads and
+# stores, a loop and branches, a call, so compilers do representative work.
+_FILLER_BODY = """
+    (local $a i32) (local $b i32) (local $c i64)
+    (local.set $a (i32.add (local.get 0) (i32.const {k})))
+    (local.set $b (i32.mul (local.get $a) (i32.const 2654435761)))
+    (block $out (loop $l
+      (br_if $out (i32.ge_u (local.get $a) (i32.const {bound})))
+      (i32.store offset=128 (i32.and (local.get $a) (i32.const 1020))
+        (i32.xor (local.get $b) (i32.load offset=128 (i32.and (local.get $b) (i32.const 1020)))))
+      (local.set $c (i64.add (local.get $c) (i64.extend_i32_u (local.get $b))))
+      (if (i32.and (local.get $b) (i32.const 1))
+        (then (local.set $b (i32.shr_u (local.get $b) (i32.const 1))))
+        (else (local.set $b (i32.add (local.get $b) (i32.const 7)))))
+      (local.set $a (i32.add (local.get $a) (i32.const 1)))
+      (br $l)))
+    (i32.add (i32.wrap_i64 (local.get $c)) (call $leaf (local.get $b)))"""
+
+
+@cache
+def _host_timed_module(functions: int, pages: int, data_bytes: int) -> bytes:
+    filler = "\n".join(
+        f"  (func $f{k} (param i32) (result i32)"
+        + _FILLER_BODY.format(k=k, bound=1000 + k % 97)
+        + ")"
+        for k in range(functions)
+    )
+    # A data segment of non-zero bytes: runtimes must copy it at instantiation.
+    data = ""
+    if data_bytes:
+        chunk = "\\ab" * 64
+        repeats = data_bytes // 64
+        data = f'  (data (i32.const {PAGE}) "{chunk * repeats}")'
+        pages = max(pages, 1 + (PAGE + data_bytes) // PAGE)
+    calls = "".join(f"(drop (call $f{k} (i32.const 0)))" for k in range(min(functions, 1)))
+    wat = f"""(module
+  (import "wasi_snapshot_preview1" "fd_write"
+    (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "clock_time_get"
+    (func $clock (param i32 i64 i32) (result i32)))
+  (memory (export "memory") {pages})
+  (func $leaf (param i32) (result i32) (i32.xor (local.get 0) (i32.const 90)))
+{filler}
+{data}
+  (func $put_u64 (param $v i64) (param $pos i32) (result i32)
+    (local $len i32) (local $t i64) (local $p i32)
+    (local.set $t (local.get $v)) (local.set $len (i32.const 1))
+    (block $counted (loop $count
+      (br_if $counted (i64.lt_u (local.get $t) (i64.const 10)))
+      (local.set $t (i64.div_u (local.get $t) (i64.const 10)))
+      (local.set $len (i32.add (local.get $len) (i32.const 1)))
+      (br $count)))
+    (local.set $p (i32.add (local.get $pos) (local.get $len)))
+    (local.set $t (local.get $v))
+    (loop $digit
+      (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+      (i32.store8 (local.get $p)
+        (i32.add (i32.const 48) (i32.wrap_i64 (i64.rem_u (local.get $t) (i64.const 10)))))
+      (local.set $t (i64.div_u (local.get $t) (i64.const 10)))
+      (br_if $digit (i64.ne (local.get $t) (i64.const 0))))
+    (i32.add (local.get $pos) (local.get $len)))
+  (func (export "_start") (local $p i32)
+    (drop (call $clock (i32.const 0) (i64.const 1) (i32.const 0)))
+    (i32.store (i32.const 64) (i32.const 0x3074227b))  ;; {{"t0
+    (i32.store16 (i32.const 68) (i32.const 0x3a22))    ;; ":
+    (local.set $p (call $put_u64 (i64.load (i32.const 0)) (i32.const 70)))
+    (i32.store16 (local.get $p) (i32.const 0x0a7d))     ;; }}\\n
+    (i32.store (i32.const 16) (i32.const 64))
+    (i32.store (i32.const 20) (i32.sub (i32.add (local.get $p) (i32.const 2)) (i32.const 64)))
+    (drop (call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 8)))
+    {calls})
+)"""
+    return bytes(wasmtime.wat2wasm(wat))

@@ -1,0 +1,166 @@
+"""The worker process: runs measurement tasks for one runtime/mode, one JSON line per task.
+
+Started by :mod:`wasm_advisor.calibration.runner` as
+``python -m wasm_advisor.calibration.worker``. It reads a job from stdin::
+
+    {"runtime": "wasmtime", "mode": "cranelift", "options": {...},
+     "tasks": [{"id": "guest:int", "kind": "guest", ...}, ...]}
+
+and writes one line per finished task, ``{"id": ..., "ok": true, ...}``, to a
+private copy of its stdout. Its own file descriptor 1 is pointed at stderr
+first, so whatever an engine prints can never corrupt the results.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import asdict
+from typing import Any, TextIO
+
+from ..runtimes import adapter_for
+from ..runtimes.base import Mode, RunRequest, RunResult, RuntimeAdapter
+from . import kernels
+from .probes import PROBE_SUCCESS, PROBES
+
+__all__ = ["main", "parse_guest_output"]
+
+
+def parse_guest_output(stdout: str) -> tuple[int | None, list[tuple[int, int]]]:
+    """The guest's first realtime reading and its ``(n, ns)`` samples."""
+    t0, samples = None, []
+    for line in stdout.splitlines():
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        record = json.loads(line)
+        if "t0" in record:
+            t0 = int(record["t0"])
+        elif "n" in record and "ns" in record:
+            samples.append((int(record["n"]), int(record["ns"])))
+    return t0, samples
+
+
+def _ttfi(result: RunResult, t0: int | None) -> int | None:
+    if t0 is None:
+        return None
+    delta = t0 - result.host_start_realtime_ns
+    return delta if 0 <= delta <= result.wall_ns + 1_000_000 else None
+
+
+def _run(adapter: RuntimeAdapter, mode: Mode, module: bytes, task: dict[str, Any]) -> RunResult:
+    return adapter.run(
+        mode,
+        RunRequest(
+            module=module,
+            timeout_s=float(task.get("timeout_s", 60)),
+            precompiled=bool(task.get("precompiled", False)),
+        ),
+    )
+
+
+def _failed(result: RunResult) -> str | None:
+    if result.exit_code != 0 or result.trap:
+        detail = result.trap or (result.stderr.strip().splitlines() or [""])[-1]
+        return f"exit {result.exit_code}: {detail}"[:300]
+    return None
+
+
+def run_task(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any]) -> dict[str, Any]:
+    kind = task["kind"]
+    if kind == "guest":
+        plan = kernels.KernelPlan(**{**task["plan"], "sizes": tuple(task["plan"]["sizes"])})
+        result = _run(adapter, mode, kernels.guest_kernel(task["kernel"], plan), task)
+        error = _failed(result)
+        if error:
+            return {"ok": False, "reason": error}
+        t0, samples = parse_guest_output(result.stdout)
+        if not samples:
+            return {"ok": False, "reason": "the kernel printed no samples"}
+        return {"ok": True, "samples": samples, "ttfi_ns": _ttfi(result, t0),
+                "phases_ns": result.phases_ns, "peak_rss_bytes": result.peak_rss_bytes}
+    if kind == "host":
+        module = _host_module(task["family"], int(task["size"]))
+        runs = []
+        warmup = 1 if task.get("warmup", True) else 0
+        for attempt in range(warmup + int(task.get("repeats", 3))):
+            result = _run(adapter, mode, module, task)
+            error = _failed(result)
+            if error:
+                return {"ok": False, "reason": error}
+            if attempt < warmup:
+                continue  # warm-up: page cache, allocator, lazy initialisation
+            t0, _ = parse_guest_output(result.stdout)
+            runs.append({"ttfi_ns": _ttfi(result, t0), "phases_ns": result.phases_ns,
+                         "wall_ns": result.wall_ns, "peak_rss_bytes": result.peak_rss_bytes})
+        return {"ok": True, "runs": runs, "module_bytes": len(module)}
+    if kind == "probe":
+        probe = PROBES[task["feature"]]
+        result = _run(adapter, mode, probe.module(), task)
+        if result.exit_code == PROBE_SUCCESS:
+            return {"ok": True, "status": "supported", "detail": ""}
+        detail = result.trap or (result.stderr.strip().splitlines() or [""])[-1]
+        return {"ok": True, "status": "unsupported", "detail": f"exit {result.exit_code}: "
+                f"{detail}"[:300]}
+    if kind == "memory":
+        module = kernels.instantiate_module(int(task["pages"]), int(task["data_bytes"]))
+        measure = getattr(adapter, "instance_memory", None)
+        if measure is None:
+            result = _run(adapter, mode, module, task)
+            error = _failed(result)
+            if error or result.peak_rss_bytes is None:
+                return {"ok": False, "reason": error or "no peak RSS from this binding"}
+            return {"ok": True, "first_instance_bytes": result.peak_rss_bytes,
+                    "per_extra_instance_bytes": result.peak_rss_bytes,
+                    "method": "peak RSS of one runtime process per instance"}
+        return {"ok": True, **measure(mode, module, int(task.get("instances", 8)))}
+    return {"ok": False, "reason": f"unknown task kind {kind!r}"}
+
+
+def _host_module(family: str, size: int) -> bytes:
+    if family == "empty":
+        return kernels.empty_module()
+    if family == "code":
+        return kernels.code_size_module(size)
+    if family == "pages":
+        return kernels.instantiate_module(size, 0)
+    if family == "data":
+        return kernels.instantiate_module(1, size)
+    raise ValueError(f"unknown module family {family!r}")
+
+
+def main(stdin: TextIO = sys.stdin) -> int:
+    results = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # stray prints from engines go to stderr, not into the results
+    job = json.loads(stdin.read())
+    try:
+        adapter = adapter_for(job["runtime"], job.get("options") or {})
+        availability = adapter.availability()
+    except Exception as e:  # e.g. a binding that cannot be imported here
+        results.write(json.dumps({"id": "_hello", "ok": True, "modes": [], "availability": {
+            "available": False, "reason": f"{type(e).__name__}: {e}"[:300]}}) + "\n")
+        return 0
+    modes = adapter.modes() if availability.available else []
+    results.write(json.dumps({"id": "_hello", "ok": True, "modes": [asdict(m) for m in modes],
+                              "availability": asdict(availability)}) + "\n")
+    if job.get("mode") is None:
+        return 0
+    mode = adapter.mode(job["mode"])
+    for task in job["tasks"]:
+        try:
+            outcome = run_task(adapter, mode, task)
+        except Exception as e:  # a measurement error, reported; the worker goes on
+            outcome = {"ok": False, "reason": f"{type(e).__name__}: {e}"[:300]}
+        results.write(json.dumps({"id": task["id"], **outcome}) + "\n")
+    results.close()
+    return 0
+
+
+if __name__ == "__main__":
+    status = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Leave without running engines' teardown: some (wasmer-sdk) can abort the
+    # process at interpreter exit, after every result is already written.
+    os._exit(status)

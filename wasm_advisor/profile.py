@@ -1,0 +1,311 @@
+"""Calibration profiles: every measured figure, where and how it was measured.
+
+A :class:`Profile` is a versioned JSON document (``format_version``) holding
+each figure with its runtime, mode, binding, kernel, parameters, runs, median
+and spread, the feature-support matrix, the failures with their reasons, and
+the fingerprint of the machine it was measured on. A SHA-256 checksum over the
+content is stored with it: a truncated, corrupted or hand-edited file is
+refused with a clear message, never half-used.
+
+:class:`ProfileStore` keeps profiles in the user's cache folder (or
+``$WASM_ADVISOR_CACHE``), writes them atomically, and finds the latest one for
+this machine. The format is described in ``docs/profiles.md``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .atomic_files import write_atomically
+from .errors import ProfileError
+from .machine import Machine, this_machine
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "FORMAT_VERSION",
+    "FeatureResult",
+    "Figure",
+    "MeasurementFailure",
+    "ModeRecord",
+    "Profile",
+    "ProfileStore",
+    "RuntimeRecord",
+    "default_cache_dir",
+]
+
+FORMAT_VERSION = 1
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Figure(_Record):
+    """One measured figure of one runtime/mode."""
+
+    runtime: str = Field(description="wasmtime, wasmer or wamr.")
+    mode: str = Field(description="The mode, e.g. cranelift, pulley, fast-interp, aot.")
+    binding: str = Field(description="What the figure went through: wasmtime-py, wasmer-sdk, "
+                         "iwasm CLI.")
+    metric: str = Field(description="What is measured, e.g. int_ns_per_iter, "
+                        "compile_ns_per_code_byte (see docs/profiles.md).")
+    kernel: str = Field(description="The kernel or module family measured.")
+    unit: str = Field(description="Unit of value, e.g. ns, ns/iteration, bytes.")
+    value: float = Field(description="Median, or fitted slope for per-unit figures.")
+    spread: float = Field(description="Relative spread: interquartile range / value.")
+    runs: int = Field(description="Samples behind the value.")
+    intercept: float | None = Field(default=None, description="Fitted intercept (ns), "
+                                    "the fixed cost the slope excludes.")
+    params: dict[str, float | int | str] = Field(default_factory=dict,
+                                                 description="Kernel parameters.")
+    note: str = Field(default="", description="What a reader must know about this figure.")
+
+
+class FeatureResult(_Record):
+    """Whether one runtime/mode ran one feature probe correctly."""
+
+    runtime: str
+    mode: str
+    feature: str
+    status: Literal["supported", "unsupported", "error"]
+    detail: str = ""
+
+
+class MeasurementFailure(_Record):
+    """A measurement that failed, and why; the calibration went on without it."""
+
+    runtime: str
+    mode: str
+    task: str
+    reason: str
+
+
+class ModeRecord(_Record):
+    name: str
+    label: str
+    binding: str
+    notes: str = ""
+    jit: bool = False
+    precompiled: bool = False
+
+
+class RuntimeRecord(_Record):
+    """A runtime as found on the machine: version and modes, or why it was not there."""
+
+    name: str
+    available: bool
+    version: str = ""
+    reason: str = ""
+    modes: list[ModeRecord] = Field(default_factory=list)
+    details: dict[str, str] = Field(default_factory=dict)
+
+
+class Profile(_Record):
+    """Everything one calibration measured on one machine."""
+
+    format_version: int = Field(default=FORMAT_VERSION, description="Profile format version.")
+    created: datetime = Field(description="When the calibration finished (UTC).")
+    kind: Literal["quick", "full", "reference"] = Field(description="Calibration budget.")
+    machine: Machine
+    duration_s: float = Field(ge=0, description="Wall time the calibration took.")
+    runtimes: list[RuntimeRecord]
+    figures: list[Figure]
+    features: list[FeatureResult] = Field(default_factory=list)
+    failures: list[MeasurementFailure] = Field(default_factory=list)
+    description: str = Field(default="", description="Free text, e.g. how WAMR was built.")
+
+    # ----- identity -----------------------------------------------------------
+
+    @property
+    def id(self) -> str:
+        return f"{self.created.strftime('%Y%m%dT%H%M%S')}-{self.machine.id[:8]}"
+
+    @property
+    def measured_here(self) -> bool:
+        """True when this profile was measured on the machine running this process."""
+        return self.machine.id == this_machine().id
+
+    @property
+    def provenance(self) -> str:
+        where = "measured here" if self.measured_here else (
+            f"measured elsewhere ({self.machine.cpu_model}, {self.machine.cores} cores, "
+            f"host {self.machine.hostname})")
+        return f"{self.kind} profile {self.id}, {self.created:%Y-%m-%d %H:%M} UTC, {where}"
+
+    # ----- queries --------------------------------------------------------------
+
+    def modes(self) -> list[tuple[str, str]]:
+        """(runtime, mode) pairs with at least one figure, in measurement order."""
+        seen: dict[tuple[str, str], None] = {}
+        for f in self.figures:
+            seen.setdefault((f.runtime, f.mode), None)
+        return list(seen)
+
+    def figure(self, runtime: str, mode: str, metric: str) -> Figure | None:
+        for f in self.figures:
+            if f.runtime == runtime and f.mode == mode and f.metric == metric:
+                return f
+        return None
+
+    def feature_status(self, runtime: str, mode: str, feature: str) -> str | None:
+        for r in self.features:
+            if (r.runtime, r.mode, r.feature) == (runtime, mode, feature):
+                return r.status
+        return None
+
+    def to_frame(self) -> pd.DataFrame:
+        """Every figure as a row of a pandas DataFrame."""
+        import pandas as pd
+
+        rows = [f.model_dump(exclude={"params"}) | {"params": f.params} for f in self.figures]
+        return pd.DataFrame(rows, columns=list(Figure.model_fields))
+
+    # ----- files ------------------------------------------------------------------
+
+    def content_checksum(self) -> str:
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True,
+                               separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def to_json(self) -> str:
+        document = {"checksum": self.content_checksum(), **self.model_dump(mode="json")}
+        return json.dumps(document, indent=1) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str, where: str = "<profile>") -> Profile:
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ProfileError(
+                f"{where}: truncated or not a profile (invalid JSON at line {e.lineno}); "
+                "run 'wasm-advisor calibrate' again or import a good copy"
+            ) from None
+        if not isinstance(document, dict):
+            raise ProfileError(f"{where}: not a profile (the top level is not an object)")
+        version = document.get("format_version")
+        if not isinstance(version, int):
+            raise ProfileError(f"{where}: not a profile (no format_version)")
+        if version > FORMAT_VERSION:
+            raise ProfileError(
+                f"{where}: profile format {version} is newer than this wasm-advisor reads "
+                f"({FORMAT_VERSION}); upgrade wasm-advisor"
+            )
+        if version < FORMAT_VERSION:
+            raise ProfileError(
+                f"{where}: profile format {version} is too old (this wasm-advisor reads "
+                f"{FORMAT_VERSION}); run 'wasm-advisor calibrate' again"
+            )
+        stored = document.pop("checksum", None)
+        try:
+            profile = cls.model_validate(document)
+        except ValidationError as e:
+            first = e.errors(include_url=False)[0]
+            loc = ".".join(str(p) for p in first["loc"])
+            raise ProfileError(f"{where}: not a valid profile: {loc}: {first['msg']}") from None
+        if stored != profile.content_checksum():
+            raise ProfileError(
+                f"{where}: its figures do not match its checksum (edited or corrupted); "
+                "refusing to use it: run 'wasm-advisor calibrate' again or import a good copy"
+            )
+        return profile
+
+    def save(self, path: str | Path) -> Path:
+        """Write this profile to ``path`` atomically."""
+        p = Path(path)
+        try:
+            write_atomically(p, self.to_json().encode())
+        except OSError as e:
+            raise ProfileError(f"{p}: cannot write the profile: {e.strerror or e}") from e
+        return p
+
+    @classmethod
+    def load(cls, path: str | Path) -> Profile:
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ProfileError(f"{p}: no such profile") from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise ProfileError(f"{p}: cannot read the profile: {e}") from e
+        return cls.from_json(text, str(p))
+
+
+def default_cache_dir() -> Path:
+    """Where profiles live: ``$WASM_ADVISOR_CACHE``, else the user's cache folder."""
+    override = os.environ.get("WASM_ADVISOR_CACHE")
+    return Path(override) if override else Path(platformdirs.user_cache_dir("wasm-advisor"))
+
+
+class ProfileStore:
+    """The profiles saved on this machine, one JSON file each."""
+
+    def __init__(self, root: str | Path | None = None) -> None:
+        self.root = Path(root) if root is not None else default_cache_dir()
+
+    @property
+    def folder(self) -> Path:
+        return self.root / "profiles"
+
+    def save(self, profile: Profile) -> Path:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ProfileError(f"{self.folder}: cannot create the profile folder: "
+                               f"{e.strerror or e}") from e
+        return profile.save(self.folder / f"profile-{profile.id}.json")
+
+    def paths(self) -> list[Path]:
+        if not self.folder.is_dir():
+            return []
+        return sorted(self.folder.glob("profile-*.json"))
+
+    def entries(self) -> list[tuple[Path, Profile | ProfileError]]:
+        """Every saved profile, or the reason it cannot be used, oldest first."""
+        out: list[tuple[Path, Profile | ProfileError]] = []
+        for path in self.paths():
+            try:
+                out.append((path, Profile.load(path)))
+            except ProfileError as e:
+                out.append((path, e))
+        return out
+
+    def latest(self, machine_id: str | None = None) -> Profile | None:
+        """The newest good profile (of ``machine_id`` when given); bad files are skipped."""
+        good = [p for _, p in self.entries() if isinstance(p, Profile)]
+        if machine_id is not None:
+            good = [p for p in good if p.machine.id == machine_id]
+        return max(good, key=lambda p: p.created) if good else None
+
+    def find(self, ref: str) -> Profile:
+        """A saved profile by id (or a unique prefix of it), or a path to a profile file."""
+        if Path(ref).is_file():
+            return Profile.load(ref)
+        matches = [p for p in self.paths() if p.stem.removeprefix("profile-").startswith(ref)]
+        if len(matches) != 1:
+            known = ", ".join(p.stem.removeprefix("profile-") for p in self.paths()) or "none"
+            what = "no" if not matches else "more than one"
+            raise ProfileError(f"{what} saved profile matches {ref!r} (saved: {known})")
+        return Profile.load(matches[0])
+
+    def import_file(self, path: str | Path) -> Path:
+        """Check the profile at ``path`` and copy it into the store."""
+        return self.save(Profile.load(path))
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def make_profile(**fields: Any) -> Profile:
+    """A new profile for this machine, created now."""
+    return Profile(created=now_utc(), machine=this_machine(), **fields)

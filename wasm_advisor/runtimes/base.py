@@ -1,0 +1,106 @@
+"""The one small interface every runtime adapter implements.
+
+An adapter knows one runtime (one module per runtime: ``wasmtime_runtime``,
+``wasmer_runtime``, ``wamr_runtime``). It says whether the runtime is here and
+why not, lists its modes, and runs a WASI command module in a mode, returning
+what the guest printed and what the host could time through that binding.
+
+Adapters are used inside worker processes (see
+:mod:`wasm_advisor.calibration.worker`); the parent never runs an engine.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["Availability", "Mode", "RunRequest", "RunResult", "RuntimeAdapter"]
+
+
+@dataclass(frozen=True)
+class Mode:
+    """One way of running a runtime, e.g. Wasmtime with Cranelift, or WAMR AOT."""
+
+    runtime: str  # "wasmtime", "wasmer", "wamr"
+    name: str  # "cranelift", "pulley", "fast-interp", "aot", ...
+    binding: str  # what the figures go through: "wasmtime-py", "wasmer-sdk", "iwasm CLI"
+    label: str  # for people: "Wasmtime · Cranelift"
+    notes: str = ""  # what a reader must know about this mode's figures
+    jit: bool = False  # generates machine code at run time
+    precompiled: bool = False  # runs an artifact compiled ahead of time
+    slow_compile: bool = False  # an optimising LLVM compiler: seconds per megabyte of code
+
+    @property
+    def key(self) -> str:
+        return f"{self.runtime}:{self.name}"
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether a runtime can run here; ``reason`` says why not, ``version`` what is here."""
+
+    available: bool
+    version: str = ""
+    reason: str = ""
+    details: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """A WASI command to run: module bytes, arguments, preopened directory, limits."""
+
+    module: bytes
+    argv: tuple[str, ...] = ()
+    workdir: Path | None = None  # preopened as the guest's "." and used as cwd
+    env: tuple[tuple[str, str], ...] = ()
+    timeout_s: float = 60.0
+    fuel: int | None = None  # instruction budget, where the runtime offers one
+    precompiled: bool = False  # load a precompiled artifact instead of compiling
+
+
+@dataclass
+class RunResult:
+    """What one run produced. Host-timed phases are those the binding exposes."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    host_start_realtime_ns: int  # realtime clock just before the bytes were handed over
+    wall_ns: int
+    phases_ns: dict[str, int] = field(default_factory=dict)  # compile, instantiate, load, run
+    peak_rss_bytes: int | None = None
+    trap: str | None = None  # the trap or error message, if the guest did not finish
+
+    @staticmethod
+    def clock() -> tuple[int, int]:
+        """(realtime, monotonic) nanoseconds, read together."""
+        return time.time_ns(), time.perf_counter_ns()
+
+
+class RuntimeAdapter(ABC):
+    """One runtime: availability, modes, and running a module in a mode."""
+
+    name: str
+
+    @abstractmethod
+    def availability(self) -> Availability:
+        """Whether this runtime can run here, and if not, why (one sentence)."""
+
+    @abstractmethod
+    def modes(self) -> list[Mode]:
+        """The modes this runtime offers here (only those that can run)."""
+
+    @abstractmethod
+    def run(self, mode: Mode, request: RunRequest) -> RunResult:
+        """Run ``request`` in ``mode``; a trap is a result, not an exception."""
+
+    def mode(self, name: str) -> Mode:
+        for m in self.modes():
+            if m.name == name:
+                return m
+        known = ", ".join(m.name for m in self.modes()) or "none"
+        from ..errors import RuntimeUnavailableError
+
+        raise RuntimeUnavailableError(f"{self.name} has no mode {name!r} here (modes: {known})")

@@ -1,0 +1,332 @@
+"""WAMR through its own executables, ``iwasm`` and ``wamrc`` (binding: ``iwasm CLI``).
+
+No package registry ships WAMR, so this adapter drives the binaries you have:
+given as arguments, named in ``$WASM_ADVISOR_IWASM`` (several, separated by
+``:``) and ``$WASM_ADVISOR_WAMRC``, or found on ``PATH`` as ``iwasm`` and
+``wamrc``. Several ``iwasm`` builds may be given, one per mode.
+
+Modes are found by trying each binary, never from its file name:
+
+- ``llvm-jit``: the binary runs a module with ``--llvm-jit``;
+- ``fast-interp`` / ``classic-interp``: the binary runs a module with
+  ``--interp``; which interpreter it is comes from the build itself (a
+  classic-interpreter build carries the ``wasm_interp_classic.c`` marker,
+  since WAMR has no flag that reports it);
+- ``aot``: ``wamrc`` compiles a module and a binary runs the artifact.
+
+Every run is one ``iwasm`` process, so figures include starting it; its peak
+resident memory is sampled from ``/proc`` while it runs (a lower bound, within
+a fraction of a millisecond of the end). The interpreter's stack and the WASI
+heap are passed explicitly (``--stack-size``, ``--heap-size``): WAMR's 64 KiB
+default stack is too small for real programs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import selectors
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from ..errors import RuntimeUnavailableError
+from .base import Availability, Mode, RunRequest, RunResult, RuntimeAdapter
+
+__all__ = ["WamrAdapter"]
+
+BINDING = "iwasm CLI"
+STACK_SIZE = 1 << 20  # interpreter operand/frame stack, bytes (8 MiB adds ~4 ms per start)
+HEAP_SIZE = 0  # WASI programs allocate inside linear memory
+PROBE_TIMEOUT_S = 20.0
+_EMPTY = (  # (module (memory (export "memory") 1) (func (export "_start")))
+    b"\0asm\x01\0\0\0\x01\x04\x01\x60\0\0\x03\x02\x01\0\x05\x03\x01\0\x01"
+    b"\x07\x13\x02\x06memory\x02\0\x06_start\0\0\x0a\x04\x01\x02\0\x0b"
+)
+_VERSION = re.compile(rb"iwasm\s+(\d+\.\d+\.\d+)")
+
+
+@dataclass(frozen=True)
+class _Binary:
+    path: str
+    version: str
+    flags: tuple[str, ...]  # what selects the mode on this binary
+
+
+def _candidates(given: list[str] | None, env: str, name: str) -> list[str]:
+    if given:
+        return list(given)
+    from_env = [p for p in os.environ.get(env, "").split(os.pathsep) if p]
+    if from_env:
+        return from_env
+    found = shutil.which(name)
+    return [found] if found else []
+
+
+def _run_quietly(cmd: list[str], timeout: float = PROBE_TIMEOUT_S,
+                 cwd: str | None = None) -> subprocess.CompletedProcess[bytes] | None:
+    try:
+        return subprocess.run(cmd, capture_output=True, timeout=timeout, cwd=cwd,
+                              stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
+class WamrAdapter(RuntimeAdapter):
+    name = "wamr"
+
+    def __init__(self, iwasm: list[str] | str | None = None, wamrc: str | None = None) -> None:
+        self._iwasm = _candidates([iwasm] if isinstance(iwasm, str) else iwasm,
+                                  "WASM_ADVISOR_IWASM", "iwasm")
+        wamrc_list = _candidates([wamrc] if wamrc else None, "WASM_ADVISOR_WAMRC", "wamrc")
+        self._wamrc = wamrc_list[0] if wamrc_list else None
+        self._workdir = Path(tempfile.mkdtemp(prefix="wasm-advisor-wamr-"))
+        self._artifacts: dict[str, Path] = {}
+
+    # ----- discovery -------------------------------------------------------------
+
+    def _version(self, path: str) -> str | None:
+        done = _run_quietly([path, "--version"], timeout=10)
+        if done is None:
+            return None
+        match = _VERSION.search(done.stdout + done.stderr)
+        return match.group(1).decode() if match else None
+
+    def _runs(self, cmd: list[str], module: Path) -> bool:
+        done = _run_quietly([*cmd, str(module)])
+        return done is not None and done.returncode == 0
+
+    def _empty(self, suffix: str = ".wasm") -> Path:
+        path = self._workdir / f"empty{suffix}"
+        if not path.exists():
+            path.write_bytes(_EMPTY)
+        return path
+
+    @cached_property
+    def _found(self) -> tuple[dict[str, _Binary], list[str]]:
+        """Modes by name, with the binary and flags that run them; and why others were not."""
+        modes: dict[str, _Binary] = {}
+        problems: list[str] = []
+        empty = self._empty()
+        aot_artifact = None
+        if self._wamrc:
+            artifact = self._workdir / "empty.aot"
+            done = _run_quietly([self._wamrc, "-o", str(artifact), str(empty)])
+            if done is not None and done.returncode == 0 and artifact.exists():
+                aot_artifact = artifact
+            else:
+                problems.append(f"{self._wamrc} is not a working wamrc")
+        for path in self._iwasm:
+            version = self._version(path)
+            if version is None:
+                problems.append(f"{path} is not WAMR's iwasm (no 'iwasm X.Y.Z' from --version)")
+                continue
+            if self._runs([path, "--llvm-jit"], empty):
+                modes.setdefault("llvm-jit", _Binary(path, version, ("--llvm-jit",)))
+            if self._runs([path, "--interp"], empty):
+                kind = "classic-interp" if self._is_classic(path) else "fast-interp"
+                modes.setdefault(kind, _Binary(path, version, ("--interp",)))
+            if aot_artifact is not None and self._runs([path], aot_artifact):
+                modes.setdefault("aot", _Binary(path, version, ()))
+        return modes, problems
+
+    @staticmethod
+    def _is_classic(path: str) -> bool:
+        try:
+            return b"wasm_interp_classic.c" in Path(path).read_bytes()
+        except OSError:
+            return False
+
+    def availability(self) -> Availability:
+        if not self._iwasm:
+            return Availability(
+                False,
+                reason="no iwasm found: put WAMR's iwasm on PATH, set WASM_ADVISOR_IWASM, or "
+                "pass --iwasm PATH (see docs/runtimes.md)",
+            )
+        modes, problems = self._found
+        if not modes:
+            return Availability(False, reason="; ".join(problems) or "iwasm ran no module")
+        versions = sorted({b.version for b in modes.values()})
+        details = {m: b.path for m, b in modes.items()}
+        if self._wamrc:
+            details["wamrc"] = self._wamrc
+        if problems:
+            details["problems"] = "; ".join(problems)
+        return Availability(True, version=", ".join(versions), details=details)
+
+    def modes(self) -> list[Mode]:
+        found, _ = self._found
+        order = ["fast-interp", "classic-interp", "aot", "llvm-jit"]
+        labels = {
+            "fast-interp": ("WAMR · fast interpreter", False, False),
+            "classic-interp": ("WAMR · classic interpreter", False, False),
+            "aot": ("WAMR · AOT (wamrc)", False, True),
+            "llvm-jit": ("WAMR · LLVM JIT", True, False),
+        }
+        out = []
+        for name in order:
+            if name in found:
+                label, jit, pre = labels[name]
+                out.append(Mode("wamr", name, BINDING, label, notes=f"{found[name].path}",
+                                jit=jit, precompiled=pre, slow_compile=jit or pre))
+        return out
+
+    # ----- running -----------------------------------------------------------------
+
+    def _module_file(self, module: bytes) -> tuple[Path, str]:
+        digest = hashlib.sha256(module).hexdigest()[:24]
+        path = self._workdir / f"{digest}.wasm"
+        if not path.exists():
+            path.write_bytes(module)
+        return path, digest
+
+    def _compile_aot(self, module: bytes, fresh: bool, timeout: float) -> tuple[Path, int | None]:
+        """The AOT artifact for ``module`` and the wamrc time, when it compiled now."""
+        wasm, digest = self._module_file(module)
+        if digest in self._artifacts and not fresh:
+            return self._artifacts[digest], None
+        if self._wamrc is None:
+            raise RuntimeUnavailableError("the aot mode needs wamrc")
+        artifact = self._workdir / f"{digest}.aot"
+        start = time.perf_counter_ns()
+        done = _run_quietly([self._wamrc, "-o", str(artifact), str(wasm)], timeout=timeout)
+        elapsed = time.perf_counter_ns() - start
+        if done is None or done.returncode != 0 or not artifact.exists():
+            message = (done.stdout + done.stderr).decode(errors="replace").strip() if done else ""
+            raise RuntimeUnavailableError(f"wamrc failed: {message.splitlines()[-1:] or 'timeout'}")
+        self._artifacts[digest] = artifact
+        return artifact, elapsed
+
+    def run(self, mode: Mode, request: RunRequest) -> RunResult:
+        found, _ = self._found
+        if mode.name not in found:
+            raise RuntimeUnavailableError(f"WAMR mode {mode.name!r} is not available here")
+        binary = found[mode.name]
+        phases: dict[str, int] = {}
+        if mode.name == "aot":
+            try:
+                target, compile_ns = self._compile_aot(
+                    request.module, fresh=not request.precompiled, timeout=request.timeout_s)
+            except RuntimeUnavailableError as e:
+                realtime, _ = RunResult.clock()
+                return RunResult(exit_code=255, stdout="", stderr=str(e),
+                                 host_start_realtime_ns=realtime, wall_ns=0, trap=str(e))
+            if compile_ns is not None:
+                phases["compile"] = compile_ns
+        else:
+            target, _ = self._module_file(request.module)
+        cmd = [binary.path, *binary.flags, f"--stack-size={STACK_SIZE}",
+               f"--heap-size={HEAP_SIZE}"]
+        cwd = None
+        if request.workdir is not None:
+            cmd.append("--dir=.")
+            cwd = str(request.workdir)
+        cmd += [f"--env={k}={v}" for k, v in request.env]
+        cmd += [str(target), *request.argv]
+        return _spawn_timed(cmd, cwd, request.timeout_s, phases)
+
+
+def _spawn_timed(cmd: list[str], cwd: str | None, timeout: float,
+                 phases: dict[str, int]) -> RunResult:
+    """Run ``cmd``: its output, exit code, wall time and peak RSS (via wait4).
+
+    The process is started with ``posix_spawn``, not ``fork``: a forked child
+    starts as a copy of this (large) Python process, which would both slow the
+    start and show up in the child's peak resident memory.
+    """
+    if cwd is not None:  # posix_spawn cannot change directory: a shell does, then execs
+        cmd = ["/bin/sh", "-c", 'cd "$0" && exec "$@"', cwd, *cmd]
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_DUP2, out_w, 1),
+        (os.POSIX_SPAWN_DUP2, err_w, 2),
+        (os.POSIX_SPAWN_CLOSE, out_r),
+        (os.POSIX_SPAWN_CLOSE, err_r),
+    ]
+    executable = shutil.which(cmd[0]) or cmd[0]
+    realtime, start = RunResult.clock()
+    try:
+        pid = os.posix_spawn(executable, cmd, os.environ, file_actions=actions)
+    finally:
+        os.close(out_w)
+        os.close(err_w)
+    chunks: dict[int, list[bytes]] = {out_r: [], err_r: []}
+    # One thread does everything: drain both pipes, sample memory, reap. (Reader
+    # threads would hand the GIL back only every switch interval, ~5 ms, and a
+    # short run would end before the first memory sample.)
+    selector = selectors.DefaultSelector()
+    for fd in chunks:
+        os.set_blocking(fd, False)
+        selector.register(fd, selectors.EVENT_READ)
+    status, timed_out, peak = 0, False, 0
+    deadline = time.monotonic() + timeout
+    status_file = f"/proc/{pid}/status"
+    while True:
+        peak = max(peak, _high_water_mark(status_file))
+        for key, _ in selector.select(timeout=0.0002):
+            _drain(key.fd, chunks[key.fd], selector)
+        waited, status, _ = os.wait4(pid, os.WNOHANG)
+        if waited == pid:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            _, status, _ = os.wait4(pid, 0)
+            timed_out = True
+            break
+    wall = time.perf_counter_ns() - start
+    while selector.get_map():  # whatever the process wrote last
+        for key, _ in selector.select(timeout=1.0):
+            _drain(key.fd, chunks[key.fd], selector)
+    selector.close()
+    stdout = b"".join(chunks[out_r]).decode(errors="replace")
+    stderr = b"".join(chunks[err_r]).decode(errors="replace")
+    code = os.waitstatus_to_exitcode(status)
+    trap = None
+    if timed_out:
+        trap = f"timed out after {timeout:g} s"
+    elif code < 0:
+        trap = f"iwasm was killed by signal {-code}"
+    elif code != 0:
+        lines = [line for line in stderr.strip().splitlines() if line.strip()]
+        trap = lines[-1] if lines else None
+    if code < 0:
+        code = 128 - code
+    return RunResult(exit_code=code, stdout=stdout, stderr=stderr,
+                     host_start_realtime_ns=realtime, wall_ns=wall, phases_ns=phases,
+                     peak_rss_bytes=peak or None, trap=trap)
+
+
+def _drain(fd: int, into: list[bytes], selector: selectors.BaseSelector) -> None:
+    try:
+        block = os.read(fd, 1 << 16)
+    except BlockingIOError:
+        return
+    if block:
+        into.append(block)
+    else:
+        selector.unregister(fd)
+        os.close(fd)
+
+
+def _high_water_mark(status_file: str) -> int:
+    """The process's peak resident memory so far (VmHWM), 0 when it cannot be read.
+
+    Sampled while the process runs, because its ``ru_maxrss`` would include this
+    Python process: a spawned child shares the parent's memory until ``exec``.
+    """
+    try:
+        with open(status_file, "rb") as f:
+            for line in f:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0

@@ -1,0 +1,187 @@
+"""Wasmer through ``wasmer-sdk`` (binding: ``wasmer-sdk``), in the worker's process.
+
+``wasmer-sdk`` runs the current Wasmer engine (Cranelift) inside a WASIX
+sandbox, offline, from module bytes. The old ``wasmer`` package is not used:
+it has no build for Python 3.11 or newer.
+
+Every figure that goes through this binding includes the sandbox's per-run
+overhead (creating the sandbox, its in-memory file system and process); the
+empty module's time to first instruction measures that overhead on its own, so
+the engine's own share can be shown beside it.
+
+A run compiles the module unless the request asks for a precompiled module:
+then the compiled artifact in the SDK's on-disk cache (from an earlier run of
+the same bytes) is loaded instead. The host directory of a run is copied into
+the sandbox as ``/workspace`` (the SDK mounts no host folders).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import tempfile
+import time
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from .base import Availability, Mode, RunRequest, RunResult, RuntimeAdapter
+
+__all__ = ["WasmerAdapter"]
+
+BINDING = "wasmer-sdk"
+MAX_WORKDIR_BYTES = 256 << 20
+_MODE = Mode(
+    "wasmer", "cranelift", BINDING, "Wasmer · Cranelift (WASIX sandbox)",
+    notes="wasmer-sdk runs every module in a WASIX sandbox", jit=True,
+)
+
+
+@cache
+def _engine_versions() -> dict[str, str]:
+    """Versions of the engine crates built into the SDK's native library."""
+    import wasmer_sdk
+
+    library = Path(wasmer_sdk.__file__).with_name("libwasmer_sdk_uniffi.so")
+    found: dict[str, str] = {}
+    try:
+        data = library.read_bytes()
+    except OSError:
+        return found
+    for name in (b"wasmer-wasix", b"cranelift-codegen"):
+        match = re.search(re.escape(name) + rb"-(\d+\.\d+\.\d+)", data)
+        if match:
+            found[name.decode()] = match.group(1).decode()
+    return found
+
+
+def _workdir_files(workdir: Path) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    total = 0
+    for path in sorted(workdir.rglob("*")):
+        if path.is_file():
+            total += path.stat().st_size
+            if total > MAX_WORKDIR_BYTES:
+                raise OSError(f"{workdir} holds more than {MAX_WORKDIR_BYTES >> 20} MiB")
+            files[f"/workspace/{path.relative_to(workdir).as_posix()}"] = path.read_bytes()
+    return files
+
+
+class WasmerAdapter(RuntimeAdapter):
+    name = "wasmer"
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._cache = tempfile.mkdtemp(prefix="wasm-advisor-wasmer-")
+        self._client: Any = None
+
+    def availability(self) -> Availability:
+        try:
+            import wasmer_sdk  # noqa: F401
+        except Exception as e:
+            return Availability(False, reason=f"wasmer-sdk cannot be imported here: {e}")
+        versions = _engine_versions()
+        engine = ", ".join(f"{k} {v}" for k, v in versions.items())
+        return Availability(True, version=metadata.version("wasmer-sdk"),
+                            details={"binding": BINDING, "engine": engine})
+
+    def modes(self) -> list[Mode]:
+        return [_MODE]
+
+    def _run_async(self, coroutine: Any) -> Any:
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+        return self._loop.run_until_complete(coroutine)
+
+    async def _shared_client(self) -> Any:
+        from wasmer_sdk import Wasmer
+
+        if self._client is None:
+            self._client = Wasmer(cache_root=self._cache)
+        return self._client
+
+    async def _run(self, request: RunRequest) -> RunResult:
+        from wasmer_sdk import ExitReason, Wasmer, WasmerError
+
+        files = _workdir_files(request.workdir) if request.workdir is not None else {}
+        realtime, start = RunResult.clock()
+        # Compiling: a client with an empty cache; loading a precompiled module:
+        # the shared client, whose cache holds the artifact of an earlier run.
+        fresh = None if request.precompiled else Wasmer(
+            cache_root=tempfile.mkdtemp(prefix="wasm-advisor-wasmer-"))
+        client = fresh or await self._shared_client()
+        try:
+            package = await client.packages.load(request.module)
+            sandbox = await client.sandboxes.create(packages=[package], files=files,
+                                                    env=dict(request.env))
+            try:
+                output = await sandbox.command(package, list(request.argv),
+                                               cwd="/workspace").run(
+                    timeout=request.timeout_s, check=False)
+            finally:
+                await sandbox.close()
+        except WasmerError as e:
+            return RunResult(exit_code=255, stdout="", stderr=str(e),
+                             host_start_realtime_ns=realtime,
+                             wall_ns=time.perf_counter_ns() - start,
+                             trap=f"{e.code}: {str(e).splitlines()[0] if str(e) else ''}"[:300])
+        finally:
+            if fresh is not None:
+                await fresh.close()
+        wall = time.perf_counter_ns() - start
+        trap = None
+        if output.reason is ExitReason.TIMEOUT:
+            trap = f"timed out after {request.timeout_s:g} s"
+        elif output.reason is not ExitReason.EXITED:
+            trap = f"process {output.reason.value}"
+        elif output.exit_code != 0:
+            lines = output.stderr.text(errors="replace").strip().splitlines()
+            trap = lines[-1] if lines else None
+        return RunResult(
+            exit_code=output.exit_code if output.reason is ExitReason.EXITED else 134,
+            stdout=output.stdout.text(errors="replace"),
+            stderr=output.stderr.text(errors="replace"),
+            host_start_realtime_ns=realtime,
+            wall_ns=wall,
+            trap=trap,
+        )
+
+    def run(self, mode: Mode, request: RunRequest) -> RunResult:
+        result: RunResult = self._run_async(self._run(request))
+        return result
+
+    def instance_memory(self, mode: Mode, module_bytes: bytes, extra: int) -> dict[str, Any]:
+        """Resident memory with one live sandbox that ran the module, and per extra one."""
+        process = psutil.Process()
+        baseline = process.memory_info().rss
+
+        async def measure() -> tuple[int, int]:
+            client = await self._shared_client()
+            package = await client.packages.load(module_bytes)
+            live = []
+
+            async def one() -> None:
+                sandbox = await client.sandboxes.create(packages=[package])
+                await sandbox.command(package).run(check=False)
+                live.append(sandbox)
+
+            await one()
+            first = process.memory_info().rss
+            for _ in range(extra):
+                await one()
+            after = process.memory_info().rss
+            for sandbox in live:
+                await sandbox.close()
+            return first, after
+
+        first, after = self._run_async(measure())
+        return {
+            "first_instance_bytes": first - baseline,
+            "per_extra_instance_bytes": (after - first) / extra,
+            "instances": extra + 1,
+            "method": "resident memory of the worker with live sandboxes, Python's baseline "
+                      "subtracted; includes the WASIX sandbox",
+        }
