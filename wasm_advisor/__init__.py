@@ -7,6 +7,7 @@ runtimes on this machine and recommend one.
 
 from __future__ import annotations
 
+from .calibration.calibrate import CalibrationProgress, calibrate
 from .errors import (
     AdvisorError,
     MeasurementError,
@@ -18,6 +19,8 @@ from .errors import (
     WorkloadFileError,
 )
 from .presets import preset_names
+from .profile import Profile, ProfileStore
+from .profile_summary import summarize
 from .units import parse_bytes
 from .wasm_features import WasmFeature
 from .wasm_module import ModuleInfo, read_module
@@ -43,6 +46,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AccessPattern",
     "AdvisorError",
+    "CalibrationProgress",
     "ComputeKind",
     "DeviceClass",
     "InstanceLifetime",
@@ -55,7 +59,9 @@ __all__ = [
     "ModuleSpec",
     "Priorities",
     "Problem",
+    "Profile",
     "ProfileError",
+    "ProfileStore",
     "RuntimeUnavailableError",
     "Target",
     "TargetArch",
@@ -65,9 +71,11 @@ __all__ = [
     "WorkloadError",
     "WorkloadFileError",
     "__version__",
+    "calibrate",
     "load_workload",
     "parse_bytes",
     "preset_names",
     "read_module",
     "save_workload",
+    "summarize",
 ]

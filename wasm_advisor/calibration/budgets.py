@@ -42,7 +42,7 @@ BUDGETS: dict[str, Budget] = {
         host_repeats=3,
         memory_instances=4,
         task_timeout_s=60,
-        slow_code_sizes=(8 * KiB, 24 * KiB, 48 * KiB),
+        slow_code_sizes=(4 * KiB, 12 * KiB, 24 * KiB),
     ),
     "full": Budget(
         name="full",
@@ -53,7 +53,7 @@ BUDGETS: dict[str, Budget] = {
         host_repeats=7,
         memory_instances=16,
         task_timeout_s=120,
-        slow_code_sizes=(16 * KiB, 64 * KiB, 128 * KiB, 256 * KiB),
+        slow_code_sizes=(8 * KiB, 32 * KiB, 64 * KiB, 128 * KiB),
     ),
 }
 

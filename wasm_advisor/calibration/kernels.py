@@ -334,9 +334,21 @@ def empty_module() -> bytes:
 
 
 def code_size_module(code_bytes: int) -> bytes:
-    """A WASI command with about ``code_bytes`` of code in many ordinary functions."""
-    per_function = len(_FILLER_BODY) // 2  # bytes of code per generated function, roughly
-    return _host_timed_module(functions=max(1, code_bytes // per_function), pages=1, data_bytes=0)
+    """A WASI command with about ``code_bytes`` in its code section, in ordinary functions."""
+    base, per_function = _code_section_growth()
+    functions = max(1, round((code_bytes - base) / per_function))
+    return _host_timed_module(functions=functions, pages=1, data_bytes=0)
+
+
+@cache
+def _code_section_growth() -> tuple[int, float]:
+    """Code-section bytes of the module with no filler, and per filler function."""
+    from ..wasm_module import read_module_bytes
+
+    small = read_module_bytes(_host_timed_module(functions=1, pages=1, data_bytes=0)).code_bytes
+    large = read_module_bytes(_host_timed_module(functions=65, pages=1, data_bytes=0)).code_bytes
+    per_function = (large - small) / 64
+    return round(small - per_function), per_function
 
 
 def instantiate_module(pages: int, data_bytes: int) -> bytes:

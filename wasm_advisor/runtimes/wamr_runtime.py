@@ -68,10 +68,11 @@ def _candidates(given: list[str] | None, env: str, name: str) -> list[str]:
     return [found] if found else []
 
 
-def _run_quietly(cmd: list[str], timeout: float = PROBE_TIMEOUT_S,
+def _run_quietly(cmd: list[str], timeout: float | None = None,
                  cwd: str | None = None) -> subprocess.CompletedProcess[bytes] | None:
     try:
-        return subprocess.run(cmd, capture_output=True, timeout=timeout, cwd=cwd,
+        return subprocess.run(cmd, capture_output=True, cwd=cwd,
+                              timeout=PROBE_TIMEOUT_S if timeout is None else timeout,
                               stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired):
         return None
@@ -91,7 +92,7 @@ class WamrAdapter(RuntimeAdapter):
     # ----- discovery -------------------------------------------------------------
 
     def _version(self, path: str) -> str | None:
-        done = _run_quietly([path, "--version"], timeout=10)
+        done = _run_quietly([path, "--version"], timeout=PROBE_TIMEOUT_S)
         if done is None:
             return None
         match = _VERSION.search(done.stdout + done.stderr)
@@ -198,8 +199,9 @@ class WamrAdapter(RuntimeAdapter):
         done = _run_quietly([self._wamrc, "-o", str(artifact), str(wasm)], timeout=timeout)
         elapsed = time.perf_counter_ns() - start
         if done is None or done.returncode != 0 or not artifact.exists():
-            message = (done.stdout + done.stderr).decode(errors="replace").strip() if done else ""
-            raise RuntimeUnavailableError(f"wamrc failed: {message.splitlines()[-1:] or 'timeout'}")
+            message = (done.stdout + done.stderr).decode(errors="replace") if done else ""
+            reason = _wamr_error(message) or _last_line(message) or "timed out"
+            raise RuntimeUnavailableError(f"wamrc failed: {reason}")
         self._artifacts[digest] = artifact
         return artifact, elapsed
 
@@ -295,13 +297,28 @@ def _spawn_timed(cmd: list[str], cwd: str | None, timeout: float,
     elif code < 0:
         trap = f"iwasm was killed by signal {-code}"
     elif code != 0:
-        lines = [line for line in stderr.strip().splitlines() if line.strip()]
-        trap = lines[-1] if lines else None
+        trap = _wamr_error(stdout) or _last_line(stderr)
     if code < 0:
         code = 128 - code
     return RunResult(exit_code=code, stdout=stdout, stderr=stderr,
                      host_start_realtime_ns=realtime, wall_ns=wall, phases_ns=phases,
                      peak_rss_bytes=peak or None, trap=trap)
+
+
+# iwasm prints its own errors on stdout, among whatever the guest printed there.
+_WAMR_ERROR = re.compile(
+    r"^(Exception: .*|WASM module load failed: .*|AOT module load failed: .*|"
+    r"Read file to buffer failed: .*|Error: .*)$", re.M)
+
+
+def _wamr_error(stdout: str) -> str | None:
+    found = _WAMR_ERROR.findall(stdout)
+    return found[-1].strip() if found else None
+
+
+def _last_line(text: str) -> str | None:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else None
 
 
 def _drain(fd: int, into: list[bytes], selector: selectors.BaseSelector) -> None:

@@ -1,0 +1,79 @@
+"""An end-to-end calibration of one Wasmtime mode, in real worker processes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from wasm_advisor import CalibrationProgress, ProfileStore, calibrate
+from wasm_advisor.cli import main
+from wasm_advisor.profile_summary import summarize
+
+
+@pytest.fixture(scope="module")
+def profile_and_events(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    store = ProfileStore(tmp_path_factory.mktemp("cache"))
+    events: list[CalibrationProgress] = []
+    profile = calibrate("quick", runtimes=["wasmtime"], modes=["cranelift", "wasmtime:pulley"],
+                        progress=events.append, store=store)
+    return profile, events, store
+
+
+def test_profile_has_every_figure(profile_and_events) -> None:  # type: ignore[no-untyped-def]
+    profile, _, _ = profile_and_events
+    assert profile.modes() == [("wasmtime", "cranelift"), ("wasmtime", "pulley")]
+    metrics = {f.metric for f in profile.figures if f.mode == "cranelift"}
+    for kernel in ("int", "float", "call", "mem_seq", "mem_rand", "hostcall", "mem_grow"):
+        assert f"{kernel}_ns_per_iter" in metrics
+    assert {"compile_ns_per_code_byte", "load_ns_per_code_byte", "instantiate_ns", "ttfi_ns",
+            "instantiate_ns_per_data_byte", "rss_first_instance_bytes"} <= metrics
+    assert all(f.runs >= 3 for f in profile.figures if f.metric.endswith("_per_iter"))
+    assert profile.failures == []
+    assert {r.feature for r in profile.features if r.mode == "cranelift"} >= {"simd", "threads"}
+
+
+def test_ratios_between_modes_with_wide_margins(profile_and_events) -> None:  # type: ignore[no-untyped-def]
+    profile, _, _ = profile_and_events
+
+    def value(mode: str, metric: str) -> float:
+        f = profile.figure("wasmtime", mode, metric)
+        assert f is not None
+        return f.value
+
+    assert value("pulley", "int_ns_per_iter") > 2 * value("cranelift", "int_ns_per_iter")
+    assert value("cranelift", "compile_ns_per_code_byte") > 5 * value(
+        "cranelift", "load_ns_per_code_byte")
+    assert value("cranelift", "ttfi_ns") > value("cranelift", "instantiate_ns")
+
+
+def test_progress_events_cover_every_task(profile_and_events) -> None:  # type: ignore[no-untyped-def]
+    _, events, _ = profile_and_events
+    last = {(e.runtime, e.mode): e for e in events}
+    assert all(e.done == e.total for e in last.values())
+    assert {e.mode for e in events} == {"cranelift", "pulley"}
+
+
+def test_saved_profile_loads_and_summarizes(profile_and_events) -> None:  # type: ignore[no-untyped-def]
+    profile, _, store = profile_and_events
+    assert store.latest() == profile
+    frame = summarize(profile)
+    assert list(frame["mode"]) == ["cranelift", "pulley"]
+    assert (frame["int_ns_per_instr"] > 0).all()
+
+
+def test_cli_calibrate_and_profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("WASM_ADVISOR_CACHE", str(tmp_path))
+    assert main(["calibrate", "--quick", "--runtime", "wasmtime", "--mode", "winch"]) == 0
+    out = capsys.readouterr().out
+    assert "wasmtime:winch" in out and "profile saved:" in out
+    assert main(["profiles"]) == 0
+    assert "this machine" in capsys.readouterr().out
+    profile = ProfileStore(tmp_path).latest()
+    assert profile is not None
+    assert main(["profiles", "export", profile.id, str(tmp_path / "x.json")]) == 0
+    assert main(["profiles", "compare", profile.id, str(tmp_path / "x.json")]) == 0
+    assert "int_ns_per_iter" in capsys.readouterr().out
+    assert main(["profiles", "show", "nonesuch"]) == 2
+    assert "no saved profile matches" in capsys.readouterr().err

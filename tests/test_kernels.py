@@ -1,0 +1,77 @@
+"""Calibration kernels and probes on the real Wasmtime engine: structure and ratios only."""
+
+from __future__ import annotations
+
+import pytest
+
+from wasm_advisor.calibration import kernels
+from wasm_advisor.calibration.fitting import fit_slope
+from wasm_advisor.calibration.probes import PROBE_SUCCESS, PROBES
+from wasm_advisor.calibration.worker import parse_guest_output
+from wasm_advisor.runtimes.base import RunRequest
+from wasm_advisor.runtimes.wasmtime_runtime import WasmtimeAdapter
+from wasm_advisor.wasm_module import read_module_bytes
+
+PLAN = kernels.KernelPlan(min_sample_ns=200_000, repeats=2, working_set_bytes=8 << 20)
+WASMTIME = WasmtimeAdapter()
+
+
+@pytest.mark.parametrize("name", list(kernels.GUEST_KERNELS))
+def test_each_kernel_reports_plausible_positive_figures(name: str) -> None:
+    result = WASMTIME.run(WASMTIME.mode("cranelift"),
+                          RunRequest(kernels.guest_kernel(name, PLAN)))
+    assert result.exit_code == 0, result.trap
+    t0, samples = parse_guest_output(result.stdout)
+    assert t0 is not None and t0 >= result.host_start_realtime_ns
+    assert len(samples) == PLAN.repeats * len(PLAN.sizes)
+    assert {n for n, _ in samples} >= {samples[0][0] * k for k in PLAN.sizes}
+    assert all(ns > 0 for _, ns in samples)
+    fit = fit_slope(samples)
+    assert 0.01 < fit.slope < 100_000  # ns per iteration: between 10 ps and 100 µs
+
+
+def test_kernels_self_calibrate_to_the_runtime_speed() -> None:
+    fast = WASMTIME.run(WASMTIME.mode("cranelift"), RunRequest(kernels.guest_kernel("int", PLAN)))
+    slow = WASMTIME.run(WASMTIME.mode("pulley"), RunRequest(kernels.guest_kernel("int", PLAN)))
+    n_fast = parse_guest_output(fast.stdout)[1][0][0]
+    n_slow = parse_guest_output(slow.stdout)[1][0][0]
+    assert n_fast > n_slow  # the interpreter needs fewer iterations for the same sample time
+    per_fast = fit_slope(parse_guest_output(fast.stdout)[1]).slope
+    per_slow = fit_slope(parse_guest_output(slow.stdout)[1]).slope
+    assert per_slow > 1.5 * per_fast  # wide margin: an interpreter is several times slower
+
+
+def test_instruction_counts_come_from_fuel() -> None:
+    counts = {name: kernels.instructions_per_iteration(name) for name in kernels.GUEST_KERNELS}
+    assert all(5 <= c <= 40 for c in counts.values()), counts
+    assert counts["mem_rand"] > counts["mem_seq"]  # the random index costs instructions
+
+
+def test_code_size_family_hits_its_targets() -> None:
+    for target in (4096, 65536):
+        code = read_module_bytes(kernels.code_size_module(target)).code_bytes
+        assert abs(code - target) / target < 0.05
+
+
+def test_instantiation_family_has_the_pages_and_data_asked_for() -> None:
+    info = read_module_bytes(kernels.instantiate_module(pages=64, data_bytes=65536))
+    assert info.memories[0].initial_pages >= 64
+    assert info.data_bytes >= 65536
+    empty = read_module_bytes(kernels.empty_module())
+    assert empty.is_wasi_command and empty.data_bytes == 0
+
+
+def test_probes_each_use_their_feature() -> None:
+    for name, probe in PROBES.items():
+        assert name in read_module_bytes(probe.module()).features
+
+
+@pytest.mark.parametrize("mode", ["cranelift", "pulley", "winch"])
+def test_probes_on_wasmtime(mode: str) -> None:
+    codes = {name: WASMTIME.run(WASMTIME.mode(mode), RunRequest(p.module())).exit_code
+             for name, p in PROBES.items()}
+    assert codes["simd"] == PROBE_SUCCESS and codes["bulk-memory"] == PROBE_SUCCESS
+    if mode == "cranelift":
+        assert set(codes.values()) == {PROBE_SUCCESS}, codes
+    if mode == "winch":  # Winch has no tail calls in this Wasmtime
+        assert codes["tail-call"] != PROBE_SUCCESS

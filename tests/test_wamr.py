@@ -1,0 +1,123 @@
+"""The WAMR adapter: against a real iwasm when one is here, and against impostors always."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+
+from wasm_advisor.calibration import kernels
+from wasm_advisor.calibration.probes import PROBE_SUCCESS, PROBES
+from wasm_advisor.calibration.worker import parse_guest_output
+from wasm_advisor.runtimes.base import RunRequest
+from wasm_advisor.runtimes.wamr_runtime import WamrAdapter
+
+
+def _real_iwasm() -> list[str]:
+    named = [p for p in os.environ.get("WASM_ADVISOR_IWASM", "").split(os.pathsep) if p]
+    found = shutil.which("iwasm")
+    return named or ([found] if found else [])
+
+
+IWASM = _real_iwasm()
+WAMRC = os.environ.get("WASM_ADVISOR_WAMRC") or shutil.which("wamrc")
+needs_iwasm = pytest.mark.skipif(
+    not IWASM, reason="WAMR's iwasm is not here: set WASM_ADVISOR_IWASM or put iwasm on PATH "
+    "(see docs/runtimes.md)")
+
+
+def fake_binary(tmp_path: Path, name: str, script: str) -> str:
+    path = tmp_path / name
+    path.write_text("#!/bin/sh\n" + script + "\n")
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    return str(path)
+
+
+def test_no_iwasm_is_unavailable_with_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WASM_ADVISOR_IWASM", raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    availability = WamrAdapter().availability()
+    assert not availability.available
+    assert "no iwasm found" in availability.reason
+
+
+@pytest.mark.parametrize(("script", "reason"), [
+    ("echo 'hello from an impostor'", "is not WAMR's iwasm"),
+    ("exit 139", "is not WAMR's iwasm"),
+    ("head -c 300 /dev/urandom", "is not WAMR's iwasm"),
+    ("sleep 60", "is not WAMR's iwasm"),
+])
+def test_impostors_are_refused(tmp_path: Path, script: str, reason: str,
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import wasm_advisor.runtimes.wamr_runtime as wamr
+
+    monkeypatch.setattr(wamr, "PROBE_TIMEOUT_S", 1.0)
+    adapter = WamrAdapter(iwasm=[fake_binary(tmp_path, "iwasm", script)])
+    availability = adapter.availability()
+    assert not availability.available
+    assert reason in availability.reason
+    assert adapter.modes() == []
+
+
+def test_an_iwasm_that_says_its_version_but_runs_nothing_has_no_modes(tmp_path: Path) -> None:
+    liar = fake_binary(tmp_path, "iwasm", 'case "$1" in --version) echo "iwasm 9.9.9";; '
+                                          '*) echo "Exception: nope"; exit 1;; esac')
+    availability = WamrAdapter(iwasm=[liar]).availability()
+    assert not availability.available
+
+
+@needs_iwasm
+def test_modes_are_found_by_running_them() -> None:
+    adapter = WamrAdapter(iwasm=IWASM, wamrc=WAMRC)
+    availability = adapter.availability()
+    assert availability.available, availability.reason
+    names = {m.name for m in adapter.modes()}
+    assert names & {"fast-interp", "classic-interp", "llvm-jit"}
+    if WAMRC:
+        assert "aot" in names
+
+
+@needs_iwasm
+def test_kernel_runs_and_reports_samples_on_every_mode() -> None:
+    adapter = WamrAdapter(iwasm=IWASM, wamrc=WAMRC)
+    plan = kernels.KernelPlan(min_sample_ns=200_000, repeats=1, working_set_bytes=1 << 20)
+    for mode in adapter.modes():
+        result = adapter.run(mode, RunRequest(kernels.guest_kernel("int", plan),
+                                              precompiled=True))
+        assert result.exit_code == 0, (mode.name, result.trap)
+        t0, samples = parse_guest_output(result.stdout)
+        assert samples and t0 is not None
+        assert result.peak_rss_bytes and result.peak_rss_bytes > 1 << 20
+
+
+@needs_iwasm
+def test_traps_exits_and_timeouts_are_results() -> None:
+    import wasmtime
+
+    adapter = WamrAdapter(iwasm=IWASM, wamrc=WAMRC)
+    mode = adapter.modes()[0]
+    trap = wasmtime.wat2wasm('(module (memory (export "memory") 1) '
+                             '(func (export "_start") unreachable))')
+    result = adapter.run(mode, RunRequest(trap))
+    assert result.exit_code == 1 and result.trap == "Exception: unreachable"
+    loop = wasmtime.wat2wasm('(module (memory (export "memory") 1) '
+                             '(func (export "_start") (loop $l (br $l))))')
+    result = adapter.run(mode, RunRequest(loop, timeout_s=0.5))
+    assert result.trap == "timed out after 0.5 s"
+    assert PROBES["bulk-memory"].module()
+    result = adapter.run(mode, RunRequest(PROBES["bulk-memory"].module()))
+    assert result.exit_code == PROBE_SUCCESS
+
+
+@needs_iwasm
+def test_a_real_program_runs_in_its_directory(corpus: Path) -> None:
+    adapter = WamrAdapter(iwasm=IWASM, wamrc=WAMRC)
+    mode = adapter.modes()[0]
+    workdir = corpus / "sg-bz2"
+    result = adapter.run(mode, RunRequest((workdir / "sg-bz2.wasm").read_bytes(),
+                                          workdir=workdir, timeout_s=120))
+    assert result.exit_code == 0, result.trap
+    assert "bz2: OK" in result.stdout

@@ -1,0 +1,76 @@
+"""The runner survives workers that crash, hang, print garbage, trap or blow up memory."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from wasm_advisor.calibration.runner import WorkerLimits, run_worker
+
+FAKE = [sys.executable, str(Path(__file__).parent / "helpers" / "misbehaving_worker.py")]
+LIMITS = WorkerLimits(task_timeout_s=2.0, memory_bytes=300 << 20)
+
+
+def job(*kinds: str) -> dict[str, object]:
+    return {"runtime": "fake", "mode": "m",
+            "tasks": [{"id": f"t{i}:{k}", "kind": k} for i, k in enumerate(kinds)]}
+
+
+def test_all_good() -> None:
+    outcome = run_worker(job("ok", "ok"), LIMITS, command=FAKE)
+    assert set(outcome.results) == {"t0:ok", "t1:ok"}
+    assert outcome.failures == {}
+
+
+def test_a_crash_fails_one_task_and_the_rest_go_on() -> None:
+    outcome = run_worker(job("ok", "crash", "ok"), LIMITS, command=FAKE)
+    assert "SIGABRT" in outcome.failures["t1:crash"]
+    assert set(outcome.results) == {"t0:ok", "t2:ok"}
+
+
+def test_a_hang_is_killed_after_the_task_timeout() -> None:
+    start = time.monotonic()
+    outcome = run_worker(job("hang", "ok"), LIMITS, command=FAKE)
+    assert outcome.failures["t0:hang"].startswith("timed out")
+    assert "t1:ok" in outcome.results
+    assert time.monotonic() - start < 10
+
+
+def test_garbage_output_is_a_failure_not_a_crash_of_the_parent() -> None:
+    outcome = run_worker(job("garbage", "ok"), LIMITS, command=FAKE)
+    assert "malformed output" in outcome.failures["t0:garbage"]
+    assert "t1:ok" in outcome.results
+
+
+def test_a_trap_is_a_failed_measurement_reported_by_the_worker() -> None:
+    outcome = run_worker(job("trap", "ok"), LIMITS, command=FAKE)
+    assert outcome.results["t0:trap"] == {"ok": False, "reason": "exit 1: unreachable"}
+    assert outcome.results["t1:ok"]["ok"]
+
+
+def test_a_memory_hog_is_killed_at_the_limit() -> None:
+    outcome = run_worker(job("memory", "ok"), LIMITS, command=FAKE)
+    assert "memory limit of 300 MiB" in outcome.failures["t0:memory"]
+    assert "t1:ok" in outcome.results
+
+
+def test_an_early_silent_exit_is_reported_with_its_status() -> None:
+    outcome = run_worker(job("ok", "silent_exit", "ok"), LIMITS, command=FAKE)
+    assert outcome.failures["t1:silent_exit"] == "the worker exited with status 3"
+    assert "t2:ok" in outcome.results
+
+
+def test_a_worker_that_cannot_start_fails_every_task_with_the_reason() -> None:
+    outcome = run_worker(job("ok", "ok"), LIMITS,
+                         command=[sys.executable, "-c", "import sys; sys.exit('no engine')"])
+    assert outcome.startup_error is not None
+    assert set(outcome.failures) == {"t0:ok", "t1:ok"}
+    assert all("could not start" in r for r in outcome.failures.values())
+
+
+def test_progress_is_reported_for_results_and_failures() -> None:
+    seen: list[tuple[str, bool]] = []
+    run_worker(job("ok", "crash", "ok"), LIMITS, command=FAKE,
+               on_result=lambda task, result: seen.append((task, bool(result.get("ok")))))
+    assert seen == [("t0:ok", True), ("t1:crash", False), ("t2:ok", True)]

@@ -1,0 +1,185 @@
+"""``calibrate`` and ``profiles``: measuring the runtimes here, and the saved results."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..calibration.analysis import BINDING_NOTES
+from ..calibration.calibrate import CalibrationProgress, calibrate
+from ..profile import Profile, ProfileStore
+from ..profile_summary import RUNNING_COLUMNS, STARTUP_COLUMNS, summary_rows
+
+__all__ = ["print_summary", "register"]
+
+
+def register(commands: Any) -> None:
+    cal = commands.add_parser(
+        "calibrate",
+        help="measure the runtimes available here and save a profile",
+        description="Measure every runtime and mode available on this machine (Wasmtime and "
+        "Wasmer from their packages, WAMR from iwasm/wamrc), each in its own worker process, "
+        "print a summary and save the profile in the cache folder. Ctrl-C stops without "
+        "saving anything.",
+    )
+    budget = cal.add_mutually_exclusive_group()
+    budget.add_argument("--quick", dest="kind", action="store_const", const="quick",
+                        help="a short calibration, about 30 s (the default)")
+    budget.add_argument("--full", dest="kind", action="store_const", const="full",
+                        help="a longer, steadier calibration, about 3 minutes")
+    cal.set_defaults(kind="quick")
+    cal.add_argument("--runtime", action="append", choices=("wasmtime", "wasmer", "wamr"),
+                     help="measure only this runtime (repeatable)")
+    cal.add_argument("--mode", action="append", metavar="[RUNTIME:]MODE",
+                     help="measure only this mode, e.g. pulley or wamr:aot (repeatable)")
+    cal.add_argument("--iwasm", action="append", default=[], metavar="PATH",
+                     help="a WAMR iwasm binary (repeatable: one build per mode); default: "
+                     "$WASM_ADVISOR_IWASM, then iwasm on PATH")
+    cal.add_argument("--wamrc", metavar="PATH",
+                     help="WAMR's AOT compiler; default: $WASM_ADVISOR_WAMRC, then wamrc on PATH")
+    cal.add_argument("--no-save", action="store_true", help="print the summary, save nothing")
+    cal.set_defaults(run=_calibrate)
+
+    profiles = commands.add_parser(
+        "profiles",
+        help="list, show, export, import or compare saved profiles",
+        description="Saved calibration profiles. Without an action, list them.",
+    )
+    actions = profiles.add_subparsers(dest="action", metavar="ACTION")
+    show = actions.add_parser("show", help="print a profile's summary")
+    show.add_argument("ref", metavar="ID|FILE", help="a profile id (or its prefix) or file")
+    export = actions.add_parser("export", help="copy a saved profile to a file")
+    export.add_argument("ref", metavar="ID", help="a profile id (or its prefix)")
+    export.add_argument("file", metavar="FILE", help="where to write it")
+    imported = actions.add_parser("import", help="check a profile file and add it to the store")
+    imported.add_argument("file", metavar="FILE")
+    compare = actions.add_parser("compare", help="the ratio of each figure between two profiles")
+    compare.add_argument("a", metavar="A", help="profile id or file")
+    compare.add_argument("b", metavar="B", help="profile id or file")
+    profiles.set_defaults(run=_profiles)
+
+
+def _fmt(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "–"
+    magnitude = abs(value)
+    if magnitude >= 100:
+        return f"{value:,.0f}"
+    if magnitude >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def print_summary(profile: Profile, console: Console) -> None:
+    rows = summary_rows(profile)
+    console.print(f"[bold]Calibration[/bold]: {profile.provenance}")
+    for title, columns, extra in (
+        ("Starting an instance", STARTUP_COLUMNS, "binding"),
+        ("Running", RUNNING_COLUMNS, "features not run"),
+    ):
+        table = Table(title=title, title_justify="left")
+        table.add_column("runtime:mode", no_wrap=True)
+        for heading in columns.values():
+            table.add_column(heading, justify="right")
+        table.add_column(extra)
+        for row in rows:
+            last = row["binding"] if extra == "binding" else (
+                ", ".join(row["features_missing"]) or "none")
+            table.add_row(f"{row['runtime']}:{row['mode']}", *(_fmt(row[k]) for k in columns),
+                          last)
+        console.print(table)
+    for binding, note in BINDING_NOTES.items():
+        if note and any(r["binding"] == binding for r in rows):
+            console.print(f"[dim]{binding}: {note}[/dim]")
+    for row in rows:
+        if row["notes"]:
+            console.print(f"[dim]{row['runtime']}:{row['mode']}: {row['notes']}[/dim]")
+    for record in profile.runtimes:
+        if not record.available:
+            console.print(f"[bold]{record.name}[/bold] not measured: {record.reason}")
+    if profile.failures:
+        console.print(f"{len(profile.failures)} measurement(s) failed:")
+        for failure in profile.failures:
+            console.print(f"  {failure.runtime}:{failure.mode} {failure.task}: {failure.reason}")
+
+
+def _console(stderr: bool = False) -> Console:
+    """A console; wide enough for the tables when the output is a file or a CI log."""
+    console = Console(stderr=stderr)
+    return console if console.is_terminal else Console(stderr=stderr, width=160)
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    console = _console()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[current]}"), TimeElapsedColumn())
+    with Progress(*columns, console=_console(stderr=True), transient=False) as bar:
+        rows: dict[str, Any] = {}
+
+        def on_progress(event: CalibrationProgress) -> None:
+            key = f"{event.runtime}:{event.mode}"
+            if key not in rows:
+                rows[key] = bar.add_task(key, total=event.total, current="")
+            bar.update(rows[key], completed=event.done,
+                       current=event.task if event.ok else f"{event.task} (failed)")
+
+        profile = calibrate(args.kind, runtimes=args.runtime, modes=args.mode,
+                            iwasm=args.iwasm, wamrc=args.wamrc, progress=on_progress,
+                            save=not args.no_save)
+    print_summary(profile, console)
+    console.print(f"calibration took {profile.duration_s:.1f} s")
+    if not args.no_save:
+        path = ProfileStore().folder / f"profile-{profile.id}.json"
+        console.print(f"profile saved: {path}")
+    return 0
+
+
+def _profiles(args: argparse.Namespace) -> int:
+    console = _console()
+    store = ProfileStore()
+    if args.action == "show":
+        print_summary(store.find(args.ref), console)
+        return 0
+    if args.action == "export":
+        path = store.find(args.ref).save(args.file)
+        console.print(f"exported to {path}")
+        return 0
+    if args.action == "import":
+        console.print(f"imported as {store.import_file(args.file)}")
+        return 0
+    if args.action == "compare":
+        _compare(store.find(args.a), store.find(args.b), console)
+        return 0
+    table = Table("id", "kind", "created (UTC)", "machine", "runtimes", "status")
+    for path, entry in store.entries():
+        if isinstance(entry, Profile):
+            here = "this machine" if entry.measured_here else f"elsewhere: {entry.machine.hostname}"
+            runtimes = ", ".join(r.name for r in entry.runtimes if r.available)
+            table.add_row(entry.id, entry.kind, f"{entry.created:%Y-%m-%d %H:%M}", here,
+                          runtimes, "ok")
+        else:
+            table.add_row(path.stem.removeprefix("profile-"), "?", "?", "?", "?",
+                          f"unusable: {str(entry).split(': ', 1)[-1]}")
+    console.print(table)
+    console.print(f"folder: {store.folder}")
+    return 0
+
+
+def _compare(a: Profile, b: Profile, console: Console) -> None:
+    table = Table(title=f"{b.id} ÷ {a.id}", title_justify="left")
+    for heading in ("runtime · mode", "metric", "A", "B", "B/A"):
+        table.add_column(heading, justify="left" if heading in ("runtime · mode", "metric")
+                         else "right")
+    for fa in a.figures:
+        fb = b.figure(fa.runtime, fa.mode, fa.metric)
+        if fb is None:
+            continue
+        ratio = fb.value / fa.value if fa.value else math.nan
+        table.add_row(f"{fa.runtime}:{fa.mode}", fa.metric, _fmt(fa.value), _fmt(fb.value),
+                      _fmt(ratio))
+    console.print(table)

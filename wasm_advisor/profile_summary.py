@@ -1,0 +1,101 @@
+"""A profile in one table: the headline figure of each cost, per runtime/mode.
+
+Columns (``None`` where the mode could not be measured for that cost):
+
+- ``compile_us_per_kb``: compiling, per KiB of code section (µs)
+- ``load_us_per_kb``: loading a precompiled artifact, per KiB of code (µs)
+- ``instantiate_us``: instantiating the empty module, where the binding exposes it (µs)
+- ``ttfi_ms``: from handing over the empty module's bytes to its first instruction (ms)
+- ``hostcall_ns``: one call to a cheap WASI import and back (ns)
+- ``seq_ns`` / ``rand_ns``: one 8-byte load, sequential / random, over a working
+  set larger than the last-level cache (ns)
+- ``int_ns_per_instr``, ``float_ns_per_instr``, ``call_ns_per_instr``: compute per
+  WebAssembly instruction of each kind (ns)
+- ``rss_first_kib`` / ``rss_extra_kib``: resident memory of one instance / of each
+  further live instance (KiB)
+- ``features``: proposals the mode ran correctly, and those it did not
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .profile import Profile
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["COLUMNS", "RUNNING_COLUMNS", "STARTUP_COLUMNS", "summarize", "summary_rows"]
+
+STARTUP_COLUMNS = {
+    "compile_us_per_kb": "compile µs/KiB",
+    "load_us_per_kb": "load µs/KiB",
+    "instantiate_us": "instantiate µs",
+    "ttfi_ms": "1st instr. ms",
+    "rss_first_kib": "RSS 1st KiB",
+    "rss_extra_kib": "RSS +1 KiB",
+}
+RUNNING_COLUMNS = {
+    "int_ns_per_instr": "int ns/instr",
+    "float_ns_per_instr": "float ns/instr",
+    "call_ns_per_instr": "call ns/instr",
+    "hostcall_ns": "host call ns",
+    "seq_ns": "seq. load ns",
+    "rand_ns": "random load ns",
+}
+COLUMNS = STARTUP_COLUMNS | RUNNING_COLUMNS
+
+
+def _per_instruction(profile: Profile, runtime: str, mode: str, kernel: str) -> float | None:
+    f = profile.figure(runtime, mode, f"{kernel}_ns_per_iter")
+    if f is None:
+        return None
+    per_iter = f.params.get("instructions_per_iter")
+    return f.value / float(per_iter) if isinstance(per_iter, int | float) and per_iter else None
+
+
+def summary_rows(profile: Profile) -> list[dict[str, Any]]:
+    """One dict per runtime/mode with the columns above, plus runtime, mode and binding."""
+    rows = []
+    labels = {(r.name, m.name): m for r in profile.runtimes for m in r.modes}
+    for runtime, mode in profile.modes():
+
+        def value(metric: str, scale: float = 1.0, rt: str = runtime, md: str = mode
+                  ) -> float | None:
+            f = profile.figure(rt, md, metric)
+            return None if f is None else f.value * scale
+
+        supported = sorted(r.feature for r in profile.features
+                           if (r.runtime, r.mode) == (runtime, mode) and r.status == "supported")
+        missing = sorted(r.feature for r in profile.features
+                         if (r.runtime, r.mode) == (runtime, mode) and r.status != "supported")
+        record = labels.get((runtime, mode))
+        rows.append({
+            "runtime": runtime,
+            "mode": mode,
+            "label": record.label if record else f"{runtime} {mode}",
+            "binding": record.binding if record else "",
+            "notes": record.notes if record else "",
+            "compile_us_per_kb": value("compile_ns_per_code_byte", 1024 / 1000),
+            "load_us_per_kb": value("load_ns_per_code_byte", 1024 / 1000),
+            "instantiate_us": value("instantiate_ns", 1 / 1000),
+            "ttfi_ms": value("ttfi_ns", 1 / 1e6),
+            "hostcall_ns": value("hostcall_ns_per_iter"),
+            "seq_ns": value("mem_seq_ns_per_iter"),
+            "rand_ns": value("mem_rand_ns_per_iter"),
+            "int_ns_per_instr": _per_instruction(profile, runtime, mode, "int"),
+            "float_ns_per_instr": _per_instruction(profile, runtime, mode, "float"),
+            "call_ns_per_instr": _per_instruction(profile, runtime, mode, "call"),
+            "rss_first_kib": value("rss_first_instance_bytes", 1 / 1024),
+            "rss_extra_kib": value("rss_per_extra_instance_bytes", 1 / 1024),
+            "features_supported": supported,
+            "features_missing": missing,
+        })
+    return rows
+
+
+def summarize(profile: Profile) -> pd.DataFrame:
+    """The summary as a pandas DataFrame, one row per runtime/mode."""
+    import pandas as pd
+
+    return pd.DataFrame(summary_rows(profile))
