@@ -41,6 +41,7 @@ __all__ = [
     "ProfileStore",
     "RuntimeRecord",
     "default_cache_dir",
+    "reference_profiles",
 ]
 
 FORMAT_VERSION = 1
@@ -69,6 +70,10 @@ class Figure(_Record):
     params: dict[str, float | int | str] = Field(default_factory=dict,
                                                  description="Kernel parameters.")
     note: str = Field(default="", description="What a reader must know about this figure.")
+    samples: list[tuple[float, float]] = Field(
+        default_factory=list,
+        description="The raw (size, value) samples behind the figure: size is iterations, "
+        "code bytes, pages or data bytes for slopes, 0 for medians.")
 
 
 class FeatureResult(_Record):
@@ -300,6 +305,13 @@ class ProfileStore:
     def import_file(self, path: str | Path) -> Path:
         """Check the profile at ``path`` and copy it into the store."""
         return self.save(Profile.load(path))
+
+
+def reference_profiles() -> list[Profile]:
+    """The reference profiles shipped with the package (measured elsewhere, labelled)."""
+    from .data_files import reference_profile_paths
+
+    return [Profile.load(path) for path in reference_profile_paths()]
 
 
 def now_utc() -> datetime:

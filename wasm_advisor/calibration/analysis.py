@@ -57,11 +57,13 @@ def analyse_mode(
 
     def figure(metric: str, kernel: str, unit: str, value: float, spread: float, runs: int,
                intercept: float | None = None, note: str = "",
-               params: dict[str, float | int | str] | None = None) -> None:
+               params: dict[str, float | int | str] | None = None,
+               samples: list[tuple[float, float]] | None = None) -> None:
         figures.append(Figure(runtime=mode.runtime, mode=mode.name, binding=mode.binding,
                               metric=metric, kernel=kernel, unit=unit, value=value,
                               spread=spread, runs=runs, intercept=intercept,
-                              params=params or {}, note=_note(mode, note)))
+                              params=params or {}, note=_note(mode, note),
+                              samples=samples or []))
 
     ok = {}
     for task_id, record in results.items():
@@ -77,8 +79,9 @@ def analyse_mode(
             continue
         name = task_id.split(":", 1)[1]
         kernel = kernels.GUEST_KERNELS[name]
+        points = [(float(n), float(ns)) for n, ns in record["samples"]]
         try:
-            fit = fit_slope([(n, ns) for n, ns in record["samples"]])
+            fit = fit_slope(points)
         except ValueError as e:
             failed.append(MeasurementFailure(runtime=mode.runtime, mode=mode.name,
                                              task=task_id, reason=str(e)))
@@ -89,7 +92,7 @@ def analyse_mode(
         if per_iter:
             params["instructions_per_iter"] = per_iter
         figure(f"{name}_ns_per_iter", name, "ns/iteration", fit.slope, fit.spread, fit.runs,
-               fit.intercept, params=params)
+               fit.intercept, params=params, samples=points)
 
     # host-timed families
     def family(name: str) -> list[tuple[int, dict[str, Any]]]:
@@ -115,7 +118,7 @@ def analyse_mode(
         fit = fit_slope(points)
         figure(metric, kernel, unit, fit.slope, fit.spread, fit.runs, fit.intercept,
                params={"source": phase or "ttfi",
-                       "sizes": ",".join(str(int(s)) for s in fit.sizes)})
+                       "sizes": ",".join(str(int(s)) for s in fit.sizes)}, samples=points)
 
     def has_phase(fam: str, phase: str) -> bool:
         runs = family(fam)
@@ -146,7 +149,15 @@ def analyse_mode(
         values = [float(v) for r in empty if (v := pick(r)) is not None]
         if values:
             median, spread = median_spread(values)
-            figure(metric, "empty", "ns", median, spread, len(values))
+            figure(metric, "empty", "ns", median, spread, len(values),
+                   samples=[(0.0, v) for v in values])
+    artifact = [(float(_code_bytes(size)), float(run["artifact_bytes"]))
+                for size, run in family("code-precompiled") + family("code")
+                if run.get("artifact_bytes")]
+    if len({x for x, _ in artifact}) >= 2:
+        fit = fit_slope(artifact)
+        figure("artifact_bytes_per_code_byte", "code", "bytes/code byte", fit.slope,
+               fit.spread, fit.runs, fit.intercept, samples=artifact)
 
     # memory
     memory = ok.get("memory")

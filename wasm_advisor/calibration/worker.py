@@ -93,7 +93,8 @@ def run_task(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any]) -> dict[
                 continue  # warm-up: page cache, allocator, lazy initialisation
             t0, _ = parse_guest_output(result.stdout)
             runs.append({"ttfi_ns": _ttfi(result, t0), "phases_ns": result.phases_ns,
-                         "wall_ns": result.wall_ns, "peak_rss_bytes": result.peak_rss_bytes})
+                         "wall_ns": result.wall_ns, "peak_rss_bytes": result.peak_rss_bytes,
+                         "artifact_bytes": result.artifact_bytes})
         return {"ok": True, "runs": runs, "module_bytes": len(module)}
     if kind == "probe":
         probe = PROBES[task["feature"]]

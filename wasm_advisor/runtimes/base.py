@@ -72,6 +72,7 @@ class RunResult:
     phases_ns: dict[str, int] = field(default_factory=dict)  # compile, instantiate, load, run
     peak_rss_bytes: int | None = None
     trap: str | None = None  # the trap or error message, if the guest did not finish
+    artifact_bytes: int | None = None  # size of the precompiled artifact, when one was made
 
     @staticmethod
     def clock() -> tuple[int, int]:

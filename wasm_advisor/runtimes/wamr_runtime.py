@@ -231,7 +231,10 @@ class WamrAdapter(RuntimeAdapter):
             cwd = str(request.workdir)
         cmd += [f"--env={k}={v}" for k, v in request.env]
         cmd += [str(target), *request.argv]
-        return _spawn_timed(cmd, cwd, request.timeout_s, phases)
+        result = _spawn_timed(cmd, cwd, request.timeout_s, phases)
+        if mode.name == "aot":
+            result.artifact_bytes = target.stat().st_size
+        return result
 
 
 def _spawn_timed(cmd: list[str], cwd: str | None, timeout: float,

@@ -11,8 +11,9 @@ the engine's own share can be shown beside it.
 
 A run compiles the module unless the request asks for a precompiled module:
 then the compiled artifact in the SDK's on-disk cache (from an earlier run of
-the same bytes) is loaded instead. The host directory of a run is copied into
-the sandbox as ``/workspace`` (the SDK mounts no host folders).
+the same bytes) is loaded instead. The SDK mounts no host folders: the files of
+a run's directory are packaged with the module at the guest's root, where the
+guest resolves relative paths (up to 256 MiB).
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def _workdir_files(workdir: Path) -> dict[str, bytes]:
             total += path.stat().st_size
             if total > MAX_WORKDIR_BYTES:
                 raise OSError(f"{workdir} holds more than {MAX_WORKDIR_BYTES >> 20} MiB")
-            files[f"/workspace/{path.relative_to(workdir).as_posix()}"] = path.read_bytes()
+            files[f"/{path.relative_to(workdir).as_posix()}"] = path.read_bytes()
     return files
 
 
@@ -104,7 +105,13 @@ class WasmerAdapter(RuntimeAdapter):
         return self._client
 
     async def _run(self, request: RunRequest) -> RunResult:
-        from wasmer_sdk import ExitReason, Wasmer, WasmerError
+        from wasmer_sdk import (
+            ExitReason,
+            PackageCommandDefinition,
+            PackageDefinition,
+            Wasmer,
+            WasmerError,
+        )
 
         files = _workdir_files(request.workdir) if request.workdir is not None else {}
         realtime, start = RunResult.clock()
@@ -114,12 +121,16 @@ class WasmerAdapter(RuntimeAdapter):
             cache_root=tempfile.mkdtemp(prefix="wasm-advisor-wasmer-"))
         client = fresh or await self._shared_client()
         try:
-            package = await client.packages.load(request.module)
-            sandbox = await client.sandboxes.create(packages=[package], files=files,
-                                                    env=dict(request.env))
+            if files:
+                package = await client.packages.create(PackageDefinition(
+                    modules={"module": request.module},
+                    commands={"main": PackageCommandDefinition(module="module")},
+                    files=files))
+            else:
+                package = await client.packages.load(request.module)
+            sandbox = await client.sandboxes.create(packages=[package], env=dict(request.env))
             try:
-                output = await sandbox.command(package, list(request.argv),
-                                               cwd="/workspace").run(
+                output = await sandbox.command(package, list(request.argv)).run(
                     timeout=request.timeout_s, check=False)
             finally:
                 await sandbox.close()

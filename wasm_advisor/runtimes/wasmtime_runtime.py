@@ -147,6 +147,7 @@ class WasmtimeAdapter(RuntimeAdapter):
                 wall_ns=wall,
                 phases_ns=phases,
                 trap=trap,
+                artifact_bytes=len(artifact) if artifact is not None else None,
             )
 
     def instance_memory(self, mode: Mode, module_bytes: bytes, extra: int) -> dict[str, Any]:

@@ -1,0 +1,89 @@
+"""Calibration budget and repeatability: run a calibration several times and compare.
+
+    python benchmarks/calibration.py [--kind quick] [--runs 3] [--iwasm PATH ...] [--wamrc PATH]
+
+Prints the wall time of each run against its budget (quick: 30 s, full: 180 s)
+and, for every per-operation figure (the in-guest kernels, ns per iteration),
+its deviation from the median of the runs: max |x - median| / median. The
+headline is the median of those deviations across kernels and modes (target:
+within 15 %). Exits 1 when a target is missed. Profiles are not saved.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections import defaultdict
+
+from wasm_advisor import calibrate
+from wasm_advisor.profile import Profile
+
+BUDGET_S = {"quick": 30.0, "full": 180.0}
+REPEATABILITY_TARGET = 0.15
+
+
+def deviations(profiles: list[Profile], suffix: str) -> dict[tuple[str, str, str], float]:
+    values: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+    for profile in profiles:
+        for f in profile.figures:
+            if f.metric.endswith(suffix):
+                values[(f.runtime, f.mode, f.metric)].append(f.value)
+    out = {}
+    for key, vs in values.items():
+        if len(vs) == len(profiles):
+            median = statistics.median(vs)
+            out[key] = max(abs(v - median) for v in vs) / abs(median) if median else float("inf")
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--kind", choices=("quick", "full"), default="quick")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--iwasm", action="append", default=[])
+    parser.add_argument("--wamrc")
+    args = parser.parse_args()
+
+    profiles, walls = [], []
+    for run in range(args.runs):
+        start = time.monotonic()
+        profiles.append(calibrate(args.kind, iwasm=args.iwasm, wamrc=args.wamrc, save=False))
+        walls.append(time.monotonic() - start)
+        modes = len(profiles[-1].modes())
+        print(f"run {run + 1}: {walls[-1]:.1f} s wall, {modes} runtime/modes, "
+              f"{len(profiles[-1].failures)} failed measurements", flush=True)
+    unavailable = [f"{r.name} ({r.reason})" for r in profiles[0].runtimes if not r.available]
+    if unavailable:
+        print("not measured: " + "; ".join(unavailable))
+
+    per_op = deviations(profiles, "_ns_per_iter")
+    print(f"\nper-operation figures, deviation from the median of {args.runs} runs:")
+    by_mode: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for (runtime, mode, metric), dev in sorted(per_op.items()):
+        by_mode[f"{runtime}:{mode}"].append((metric.removesuffix("_ns_per_iter"), dev))
+    for mode, items in by_mode.items():
+        cells = "  ".join(f"{k} {d * 100:4.1f}%" for k, d in items)
+        print(f"  {mode:36s} {cells}")
+    host = deviations(profiles, "_per_code_byte") | deviations(profiles, "ttfi_ns")
+    print("\nhost-timed figures (compile/load per code byte, time to first instruction):")
+    for (runtime, mode, metric), dev in sorted(host.items()):
+        print(f"  {runtime}:{mode:30s} {metric:26s} {dev * 100:5.1f}%")
+
+    worst_wall = max(walls)
+    median_dev = statistics.median(per_op.values()) if per_op else float("inf")
+    within = sum(d <= REPEATABILITY_TARGET for d in per_op.values())
+    print(f"\nwall time: max {worst_wall:.1f} s over {args.runs} runs "
+          f"(budget {BUDGET_S[args.kind]:.0f} s): "
+          f"{'OK' if worst_wall <= BUDGET_S[args.kind] else 'MISSED'}")
+    print(f"repeatability: median deviation {median_dev * 100:.1f}% across {len(per_op)} "
+          f"per-operation figures (target ≤ {REPEATABILITY_TARGET * 100:.0f}%): "
+          f"{'OK' if median_dev <= REPEATABILITY_TARGET else 'MISSED'}; "
+          f"{within}/{len(per_op)} figures individually within the target")
+    ok = worst_wall <= BUDGET_S[args.kind] and median_dev <= REPEATABILITY_TARGET
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
