@@ -78,7 +78,7 @@ def test_not_a_profile(tmp_path: Path) -> None:
     (tmp_path / "a.json").write_text("[1, 2]")
     with pytest.raises(ProfileError, match="not a profile"):
         Profile.load(tmp_path / "a.json")
-    (tmp_path / "b.json").write_text('{"format_version": 1, "checksum": "x"}')
+    (tmp_path / "b.json").write_text(f'{{"format_version": {FORMAT_VERSION}, "checksum": "x"}}')
     with pytest.raises(ProfileError, match="not a valid profile"):
         Profile.load(tmp_path / "b.json")
     with pytest.raises(ProfileError, match="no such profile"):

@@ -7,6 +7,7 @@ runtimes on this machine and recommend one.
 
 from __future__ import annotations
 
+from .advisor import Advisor
 from .calibration.calibrate import CalibrationProgress, calibrate
 from .errors import (
     AdvisorError,
@@ -21,6 +22,7 @@ from .errors import (
 from .presets import preset_names
 from .profile import Profile, ProfileStore
 from .profile_summary import summarize
+from .recommendation import Recommendation
 from .units import parse_bytes
 from .wasm_features import WasmFeature
 from .wasm_module import ModuleInfo, read_module
@@ -45,6 +47,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AccessPattern",
+    "Advisor",
     "AdvisorError",
     "CalibrationProgress",
     "ComputeKind",
@@ -62,6 +65,7 @@ __all__ = [
     "Profile",
     "ProfileError",
     "ProfileStore",
+    "Recommendation",
     "RuntimeUnavailableError",
     "Target",
     "TargetArch",

@@ -44,7 +44,10 @@ __all__ = [
     "reference_profiles",
 ]
 
-FORMAT_VERSION = 1
+# The format version changes with every change to the fields below (even an
+# added field with a default: the checksum covers every field). Version 2 added
+# the raw samples of each figure.
+FORMAT_VERSION = 2
 
 
 class _Record(BaseModel):

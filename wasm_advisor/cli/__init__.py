@@ -11,14 +11,14 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import AdvisorError
-from . import calibrate_commands, workload_commands
+from . import calibrate_commands, recommend_commands, workload_commands
 
 __all__ = ["build_parser", "main"]
 
 EXIT_INVALID = 2
 EXIT_INTERRUPTED = 130
 
-_SUBCOMMANDS = (workload_commands, calibrate_commands)
+_SUBCOMMANDS = (workload_commands, calibrate_commands, recommend_commands)
 
 
 def build_parser() -> argparse.ArgumentParser:

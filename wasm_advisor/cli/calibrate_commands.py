@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -15,7 +18,7 @@ from ..calibration.calibrate import CalibrationProgress, calibrate
 from ..profile import Profile, ProfileStore
 from ..profile_summary import RUNNING_COLUMNS, STARTUP_COLUMNS, summary_rows
 
-__all__ = ["print_summary", "register"]
+__all__ = ["calibration_progress", "print_summary", "register"]
 
 
 def register(commands: Any) -> None:
@@ -77,7 +80,7 @@ def _fmt(value: float | None) -> str:
 
 def print_summary(profile: Profile, console: Console) -> None:
     rows = summary_rows(profile)
-    console.print(f"[bold]Calibration[/bold]: {profile.provenance}")
+    console.print(f"[bold]Calibration[/bold]: {escape(profile.provenance)}")
     for title, columns, extra in (
         ("Starting an instance", STARTUP_COLUMNS, "binding"),
         ("Running", RUNNING_COLUMNS, "features not run"),
@@ -91,21 +94,22 @@ def print_summary(profile: Profile, console: Console) -> None:
             last = row["binding"] if extra == "binding" else (
                 ", ".join(row["features_missing"]) or "none")
             table.add_row(f"{row['runtime']}:{row['mode']}", *(_fmt(row[k]) for k in columns),
-                          last)
+                          escape(last))
         console.print(table)
     for binding, note in BINDING_NOTES.items():
         if note and any(r["binding"] == binding for r in rows):
-            console.print(f"[dim]{binding}: {note}[/dim]")
+            console.print(f"[dim]{binding}: {escape(note)}[/dim]")
     for row in rows:
         if row["notes"]:
-            console.print(f"[dim]{row['runtime']}:{row['mode']}: {row['notes']}[/dim]")
+            console.print(f"[dim]{row['runtime']}:{row['mode']}: {escape(row['notes'])}[/dim]")
     for record in profile.runtimes:
         if not record.available:
-            console.print(f"[bold]{record.name}[/bold] not measured: {record.reason}")
+            console.print(f"[bold]{record.name}[/bold] not measured: {escape(record.reason)}")
     if profile.failures:
         console.print(f"{len(profile.failures)} measurement(s) failed:")
         for failure in profile.failures:
-            console.print(f"  {failure.runtime}:{failure.mode} {failure.task}: {failure.reason}")
+            console.print(f"  {failure.runtime}:{failure.mode} {failure.task}: "
+                          f"{failure.reason}", markup=False)
 
 
 def _console(stderr: bool = False) -> Console:
@@ -114,8 +118,9 @@ def _console(stderr: bool = False) -> Console:
     return console if console.is_terminal else Console(stderr=stderr, width=160)
 
 
-def _calibrate(args: argparse.Namespace) -> int:
-    console = _console()
+@contextmanager
+def calibration_progress() -> Iterator[Callable[[CalibrationProgress], None]]:
+    """A progress display on stderr, one row per runtime/mode; yields its callback."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[current]}"), TimeElapsedColumn())
     with Progress(*columns, console=_console(stderr=True), transient=False) as bar:
@@ -128,6 +133,12 @@ def _calibrate(args: argparse.Namespace) -> int:
             bar.update(rows[key], completed=event.done,
                        current=event.task if event.ok else f"{event.task} (failed)")
 
+        yield on_progress
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    console = _console()
+    with calibration_progress() as on_progress:
         profile = calibrate(args.kind, runtimes=args.runtime, modes=args.mode,
                             iwasm=args.iwasm, wamrc=args.wamrc, progress=on_progress,
                             save=not args.no_save)

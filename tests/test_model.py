@@ -1,0 +1,175 @@
+"""The cost model's arithmetic, limits, crossovers and monotonicity, on synthetic profiles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from wasm_advisor import Advisor, ProfileStore, Workload
+from wasm_advisor.model.costs import WorkloadFeatures
+
+from .helpers.synthetic import synthetic_profile
+
+KiB, MiB = 1024, 1 << 20
+
+
+def advisor(tmp_path: Path, modes: dict[str, dict[str, float]], **kw: object) -> Advisor:
+    return Advisor(synthetic_profile(modes, **kw), store=ProfileStore(tmp_path))  # type: ignore[arg-type]
+
+
+def workload(**overrides: object) -> Workload:
+    base = dict(
+        module={"module_bytes": 100_000, "code_bytes": 50_000},
+        instances={"lifetime": "pooled", "requests_per_instance": 10,
+                   "instances_per_module_load": 100, "request_rate_per_s": 100,
+                   "concurrent_instances": 4},
+        work={"compute_instructions_per_request": 1_000_000, "compute_kind": "integer",
+              "host_calls_per_request": 100, "bytes_per_host_call": 0},
+        memory={"linear_memory_bytes": "1 MiB", "touched_bytes_per_request": 8000,
+                "access_pattern": "random"},
+        priorities={"latency": 1, "throughput": 0, "memory": 0, "cold_start": 0,
+                    "maturity": 0},
+    )
+    for group, fields in overrides.items():
+        base[group] = {**base.get(group, {}), **fields}  # type: ignore[dict-item]
+    return Workload.from_dict(base)
+
+
+def test_components_add_up_exactly(tmp_path: Path) -> None:
+    r = advisor(tmp_path, {"wasmtime:a": {}}).recommend(workload())
+    p = r.candidates[0].prediction
+    comp = {c.name: c.value for c in p.per_request}
+    assert comp["compute"] == pytest.approx(1_000_000 * 1.0)  # 10 ns / 10 instructions
+    assert comp["host calls"] == pytest.approx(100 * 50.0)
+    assert comp["memory traffic"] == pytest.approx(8000 / 8 * 5.0)
+    start = {c.name.split(" (")[0]: c.value for c in p.per_instance}
+    assert start["instantiate"] == pytest.approx(10_000)
+    assert start["binding"] == pytest.approx(20_000)  # measured directly, engine apart
+    assert [c.engine for c in p.per_instance] == [True, False]
+    (compile_,) = p.per_module_load
+    assert compile_.name == "compile"
+    assert compile_.value == pytest.approx(50 + 100.0 * 50_000, rel=1e-6)
+    amortised = {c.name.split(" (")[0]: c.value for c in p.amortised()}
+    assert amortised["instantiate"] == pytest.approx(10_000 / 10)
+    assert amortised["compile"] == pytest.approx(compile_.value / 1000)
+    assert p.mean_cost_ns == pytest.approx(sum(amortised.values()))
+    assert p.latency_ns == pytest.approx(sum(comp.values()))  # pooled: no start on a warm path
+    assert p.ttfi_ns == pytest.approx(compile_.value + 30_000)
+    assert p.memory_per_instance_bytes == pytest.approx(64 * KiB + 1 * MiB)
+
+
+def test_precompiled_uses_the_load_figure(tmp_path: Path) -> None:
+    w = workload(instances={"precompiled": True})
+    p = advisor(tmp_path, {"wasmtime:a": {}}).recommend(w).candidates[0].prediction
+    (load,) = p.per_module_load
+    assert load.name == "load artifact"
+    assert load.value == pytest.approx(50 + 1.0 * 50_000, rel=1e-6)
+
+
+def test_per_request_lifetime_puts_instantiation_on_the_warm_path(tmp_path: Path) -> None:
+    w = workload(instances={"lifetime": "per-request", "requests_per_instance": 1})
+    p = advisor(tmp_path, {"wasmtime:a": {}}).recommend(w).candidates[0].prediction
+    assert p.latency_ns == pytest.approx(1_000_000 + 5000 + 5000 + 30_000)
+
+
+def test_hard_limits_exclude_with_reasons(tmp_path: Path) -> None:
+    modes = {"wasmtime:a": {}, "wasmtime:b": {"rss_per_extra_instance_bytes": 200 * MiB},
+             "wasmtime:c": {}, "wamr:d": {"int_ns_per_iter": 1e6}}
+    w = workload(module={"required_features": ["simd"]},
+                 limits={"max_memory_per_instance_bytes": "100 MiB", "max_latency_ms": 50},
+                 target={"device_class": "server"})
+    r = advisor(tmp_path, modes, unsupported={"wasmtime:c": ["simd"]}).recommend(w)
+    excluded = {c.key: c.excluded for c in r.excluded}
+    assert r.winner == "wasmtime:a"
+    assert "needs 201.0 MiB per instance" in excluded["wasmtime:b"][0]
+    assert excluded["wasmtime:c"] == ["cannot run simd (probe failed)"]
+    assert "budget 50 ms" in excluded["wamr:d"][0]
+
+
+def test_target_class_and_architecture_come_from_the_traits(tmp_path: Path) -> None:
+    modes = {"wasmtime:cranelift": {}, "wamr:aot": {"int_ns_per_iter": 20.0}}
+    embedded = workload(target={"device_class": "embedded", "arch": "arm32",
+                                "memory_bytes": "64 MiB"})
+    r = advisor(tmp_path, modes).recommend(embedded)
+    assert r.winner == "wamr:aot"
+    (cranelift,) = r.excluded
+    assert "does not run on arm32" in cranelift.excluded[0]
+    assert "docs.wasmtime.dev" in cranelift.excluded[0]  # the reason carries its source
+
+
+def test_missing_figures_exclude_the_mode(tmp_path: Path) -> None:
+    profile = synthetic_profile({"wasmtime:a": {}, "wasmtime:b": {}})
+    profile = profile.model_copy(update={"figures": [
+        f for f in profile.figures if not (f.mode == "b" and f.metric == "hostcall_ns_per_iter")]})
+    r = Advisor(profile, store=ProfileStore(tmp_path)).recommend(workload())
+    assert r.excluded[0].excluded == ["not measured: hostcall_ns"]
+
+
+def test_explanation_names_the_deciding_component(tmp_path: Path) -> None:
+    modes = {"wasmtime:fast-calls": {}, "wasmtime:slow-calls": {"hostcall_ns_per_iter": 5000.0}}
+    r = advisor(tmp_path, modes).recommend(workload())
+    assert r.winner == "wasmtime:fast-calls"
+    assert r.decision is not None
+    assert r.decision.objective == "latency"
+    assert r.decision.component == "host calls"
+    assert "The difference is mostly host calls" in r.explain(crossovers=False)
+
+
+def test_crossover_found_at_the_known_flip_point(tmp_path: Path) -> None:
+    # A: instances cost 1 ms more to start; B: each host call costs 1 µs more.
+    # Per request (1 request per instance): A - B = 1e6 - 1000 * calls -> flip at 1000 calls.
+    modes = {"wasmtime:a": {"binding_ns": 1_020_000.0},
+             "wasmtime:b": {"hostcall_ns_per_iter": 1050.0}}
+    w = workload(instances={"lifetime": "per-request", "requests_per_instance": 1},
+                 work={"host_calls_per_request": 10})
+    r = advisor(tmp_path, modes).recommend(w)
+    assert r.winner == "wasmtime:b"
+    (hosts,) = [x for x in r.crossovers if x.field == "host_calls_per_request"]
+    assert hosts.above is not None and hosts.above[1] == "wasmtime:a"
+    assert hosts.above[0] == pytest.approx(1000, rel=0.01)
+    assert hosts.below is None
+    assert "above 1e+03 host calls per request, wasmtime:a wins" in hosts.sentence()
+
+
+def test_no_flip_is_said_plainly(tmp_path: Path) -> None:
+    modes = {"wasmtime:a": {}, "wasmtime:b": {"int_ns_per_iter": 20.0, "binding_ns": 40_000.0}}
+    r = advisor(tmp_path, modes).recommend(workload())
+    (rate,) = [x for x in r.crossovers if x.field == "request_rate_per_s"]
+    assert rate.sentence().startswith("request_rate_per_s: no flip between")
+
+
+@settings(max_examples=60, deadline=None)
+@given(calls=st.lists(st.floats(min_value=0, max_value=1e6), min_size=2, max_size=6),
+       extra=st.floats(min_value=1, max_value=1e4))
+def test_more_host_calls_never_favour_the_costlier_caller(tmp_path_factory: pytest.TempPathFactory,
+                                                          calls: list[float], extra: float) -> None:
+    tmp = tmp_path_factory.mktemp("mono")
+    a = advisor(tmp, {"wasmtime:cheap": {}, "wasmtime:costly": {
+        "hostcall_ns_per_iter": 50.0 + extra, "int_ns_per_iter": 5.0}})
+    gaps = []
+    for n in sorted(calls):
+        r = a.recommend(workload(work={"host_calls_per_request": n}))
+        cheap = r.candidate("wasmtime:cheap")
+        costly = r.candidate("wasmtime:costly")
+        assert cheap is not None and costly is not None
+        gaps.append(costly.prediction.mean_cost_ns - cheap.prediction.mean_cost_ns)
+    assert gaps == sorted(gaps)  # the costlier caller only falls further behind
+
+
+def test_recommendations_are_deterministic(tmp_path: Path) -> None:
+    modes = {"wasmtime:a": {}, "wasmtime:b": {"int_ns_per_iter": 11.0}, "wamr:c": {}}
+    first = advisor(tmp_path, modes).recommend(workload())
+    again = advisor(tmp_path, modes).recommend(workload())
+    reordered = advisor(tmp_path, dict(reversed(list(modes.items())))).recommend(workload())
+    assert first.to_json() == again.to_json()
+    assert [(c.key, c.score) for c in reordered.candidates] == [
+        (c.key, c.score) for c in first.candidates]
+
+
+def test_features_sweep_helper_scales_code_with_module() -> None:
+    f = WorkloadFeatures.from_workload(workload())
+    g = f.with_value("module_bytes", 200_000)
+    assert g.code_bytes == pytest.approx(100_000)

@@ -1,0 +1,173 @@
+"""``Advisor``: a profile, its fitted cost model, and ``recommend()`` for workloads.
+
+Which measurements an advisor uses, in order:
+
+1. the profile you give (an object, a saved profile's id, or a file);
+2. this machine's latest saved profile;
+3. a quick calibration, when you ask for one (``calibrate=True``);
+4. the reference profile shipped with the package, shown as *measured elsewhere*.
+
+With ``with_reference=True``, runtimes that this machine's profile could not
+measure (most often WAMR, when no ``iwasm`` is installed) are added from the
+reference profile, each flagged as measured elsewhere. Without it, they are
+listed as not ranked, with the reason.
+
+Fitting the cost model uses scikit-learn; the fitted coefficients are cached
+beside the profiles, keyed by the profile's checksum, so a later advisor for
+the same profile loads them in milliseconds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .atomic_files import write_atomically
+from .errors import ProfileError
+from .machine import this_machine
+from .model.coefficients import ModeCoefficients
+from .model.costs import WorkloadFeatures
+from .model.scoring import Constraints, ModeEvidence, rank
+from .profile import Profile, ProfileStore, reference_profiles
+from .recommendation import Recommendation
+from .workload import Workload
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .calibration.calibrate import CalibrationProgress
+
+__all__ = ["MODEL_VERSION", "Advisor"]
+
+MODEL_VERSION = 1  # bump when the fitted coefficients change meaning
+
+
+def _fitted(profile: Profile, store: ProfileStore) -> list[ModeCoefficients]:
+    cache = store.root / "fits" / f"{profile.content_checksum()[:24]}-v{MODEL_VERSION}.json"
+    try:
+        data = json.loads(cache.read_text())
+        return [ModeCoefficients.from_dict(d) for d in data]
+    except (OSError, ValueError, TypeError, KeyError):
+        pass
+    from .model.estimator import fit_profile  # imports scikit-learn: only when fitting
+
+    fitted = fit_profile(profile)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(cache, json.dumps([m.to_dict() for m in fitted]).encode())
+    except OSError:
+        pass  # a read-only cache folder: fit again next time
+    return fitted
+
+
+def _evidence(profile: Profile, store: ProfileStore, runtimes: set[str] | None = None
+              ) -> list[ModeEvidence]:
+    out = []
+    for coefficients in _fitted(profile, store):
+        if runtimes is not None and coefficients.runtime not in runtimes:
+            continue
+        status: dict[str, str] = {r.feature: r.status for r in profile.features
+                  if (r.runtime, r.mode) == (coefficients.runtime, coefficients.mode)}
+        detail = {r.feature: r.detail for r in profile.features
+                  if (r.runtime, r.mode) == (coefficients.runtime, coefficients.mode)}
+        out.append(ModeEvidence(coefficients, status, detail, profile.provenance,
+                                profile.measured_here))
+    return out
+
+
+def constraints_for(workload: Workload) -> Constraints:
+    lim, tgt = workload.limits, workload.target
+    return Constraints(
+        weights=workload.priorities.normalized(),
+        required_features=tuple(sorted(f.value for f in workload.module.required_features)),
+        arch=tgt.arch.value,
+        device_class=tgt.device_class.value,
+        target_memory_bytes=float(tgt.memory_bytes),
+        max_memory_per_instance_bytes=(float(lim.max_memory_per_instance_bytes)
+                                       if lim.max_memory_per_instance_bytes is not None
+                                       else None),
+        max_latency_ms=lim.max_latency_ms,
+        max_cold_start_ms=lim.max_cold_start_ms,
+    )
+
+
+class Advisor:
+    """Recommends a runtime/mode for workloads from one calibration profile."""
+
+    def __init__(
+        self,
+        profile: Profile | str | Path | None = None,
+        *,
+        calibrate: bool = False,
+        with_reference: bool = False,
+        store: ProfileStore | None = None,
+        progress: Callable[[CalibrationProgress], None] | None = None,
+    ) -> None:
+        self.store = store or ProfileStore()
+        if isinstance(profile, str | Path):
+            profile = self.store.find(str(profile))
+        if profile is None:
+            profile = self.store.latest(this_machine().id)
+        if profile is None and calibrate:
+            from .calibration.calibrate import calibrate as run_calibration
+
+            profile = run_calibration("quick", store=self.store, progress=progress)
+        references = [] if profile is not None and not with_reference else reference_profiles()
+        if profile is None:
+            if not references:
+                raise ProfileError("no calibration profile: run 'wasm-advisor calibrate' first")
+            profile = references[0]
+        self.profile = profile
+        self.profiles = [profile]
+        self.evidence = _evidence(profile, self.store)
+        measured = {e.coefficients.runtime for e in self.evidence}
+        self.unavailable = {r.name: r.reason or "not measured" for r in profile.runtimes
+                            if r.name not in measured}
+        if with_reference and references and references[0] is not profile:
+            missing = set(self.unavailable)
+            added = _evidence(references[0], self.store, missing)
+            if added:
+                self.evidence += added
+                self.profiles.append(references[0])
+                for e in added:
+                    self.unavailable.pop(e.coefficients.runtime, None)
+        if not self.evidence:
+            raise ProfileError(f"profile {profile.id} has no measured runtime/mode")
+
+    def __repr__(self) -> str:
+        modes = ", ".join(e.coefficients.key for e in self.evidence)
+        return f"<Advisor {self.profile.provenance}: {modes}>"
+
+    def recommend(self, workload: Workload) -> Recommendation:
+        """Rank every runtime/mode for ``workload``, with exclusions and the explanation."""
+        constraints = constraints_for(workload)
+        features = WorkloadFeatures.from_workload(workload)
+        candidates = rank(self.evidence, features, constraints)
+        return Recommendation(
+            workload=workload, candidates=candidates, constraints=constraints,
+            features=features, evidence=self.evidence,
+            provenance=[p.provenance for p in self.profiles],
+            unavailable=dict(self.unavailable),
+        )
+
+    def compare(self, workloads: Iterable[Workload]) -> pd.DataFrame:
+        """One row per workload: the winner, runner-up, scores and what decides."""
+        import pandas as pd
+
+        rows = []
+        for workload in workloads:
+            r = self.recommend(workload)
+            second = r.ranked[1] if len(r.ranked) > 1 else None
+            rows.append({
+                "workload": workload.name,
+                "winner": r.winner,
+                "score": round(r.best.score, 1) if r.best else None,
+                "runner_up": second.key if second else None,
+                "runner_up_score": round(second.score, 1) if second else None,
+                "deciding_objective": r.decision.objective if r.decision else None,
+                "deciding_component": r.decision.component if r.decision else None,
+                "excluded": len(r.excluded),
+            })
+        return pd.DataFrame(rows)

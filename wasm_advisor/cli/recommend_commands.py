@@ -1,0 +1,198 @@
+"""``recommend``, ``check`` and ``claims``: the advisor's answers on the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from ..advisor import Advisor
+from ..errors import AdvisorError
+from ..model.explain import human_ns
+from ..presets import preset_names
+from ..units import parse_bytes
+from ..workload import Workload
+from ..workload_files import load_workload
+
+__all__ = ["register"]
+
+EXIT_CHECK_FAILED = 1
+
+
+def _profile_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", metavar="ID|FILE",
+                        help="a saved profile (id or prefix) or a profile file; default: this "
+                        "machine's latest, else the shipped reference profile")
+    parser.add_argument("--calibrate", action="store_true",
+                        help="run the quick calibration first when this machine has no profile")
+    parser.add_argument("--with-reference", action="store_true",
+                        help="score runtimes this machine could not measure (e.g. WAMR without "
+                        "iwasm) from the reference profile, marked as measured elsewhere")
+
+
+def register(commands: Any) -> None:
+    rec = commands.add_parser(
+        "recommend",
+        help="rank the runtimes/modes for a workload and explain why",
+        description="Rank every runtime/mode for a workload (a file, or a preset name: "
+        f"{', '.join(preset_names())}), explain what decides, and show where the ranking "
+        "would flip.",
+    )
+    rec.add_argument("workload", metavar="FILE|PRESET")
+    _profile_options(rec)
+    rec.add_argument("--json", action="store_true", help="print the recommendation as JSON")
+    rec.add_argument("--plot", metavar="FILE", help="save the cost-breakdown and crossover "
+                     "charts (PNG, SVG or PDF, by extension)")
+    rec.add_argument("--no-crossovers", action="store_true", help="skip the crossover search")
+    rec.set_defaults(run=_recommend)
+
+    check = commands.add_parser(
+        "check",
+        help="pre-deployment check: is the chosen runtime fit for this workload?",
+        description="Exit 0 when the chosen runtime/mode can run the workload within its "
+        "limits and scores within MARGIN of the best; exit 1 with the reason otherwise. "
+        "Plain lines, fit for a CI log.",
+    )
+    check.add_argument("workload", metavar="FILE|PRESET")
+    check.add_argument("--runtime", required=True, metavar="NAME[:MODE]",
+                       help="the runtime you deploy, e.g. wasmtime or wamr:aot (a runtime "
+                       "alone means its best mode)")
+    check.add_argument("--max-latency", type=float, metavar="MS",
+                       help="latency budget per request in ms (overrides the workload's)")
+    check.add_argument("--max-memory", metavar="BYTES",
+                       help="memory limit per instance, e.g. '64 MiB' (overrides the workload's)")
+    check.add_argument("--margin", type=float, default=0.10, metavar="FRACTION",
+                       help="how far below the best score the choice may be (default 0.10)")
+    _profile_options(check)
+    check.set_defaults(run=_check)
+
+    claims = commands.add_parser(
+        "claims",
+        help="check the public debate's claims against a profile",
+        description="Turn each claim about Wasmtime, Wasmer and WAMR into figures from the "
+        "profile and say supported / not supported / not measurable here (docs/claims.md).",
+    )
+    _profile_options(claims)
+    claims.set_defaults(run=_claims)
+
+
+def workload_from(arg: str) -> Workload:
+    """A workload from a file path, or a bundled preset by name."""
+    path = Path(arg)
+    if path.exists() or path.suffix:
+        return load_workload(path)
+    if arg in preset_names():
+        return Workload.preset(arg)
+    raise AdvisorError(f"{arg}: no such file, and not a preset ({', '.join(preset_names())})")
+
+
+def _advisor(args: argparse.Namespace) -> Advisor:
+    if not args.calibrate:
+        return Advisor(args.profile, with_reference=args.with_reference)
+    from .calibrate_commands import calibration_progress
+
+    with calibration_progress() as on_progress:
+        return Advisor(args.profile, calibrate=True, with_reference=args.with_reference,
+                       progress=on_progress)
+
+
+def _recommend(args: argparse.Namespace) -> int:
+    workload = workload_from(args.workload)
+    recommendation = _advisor(args).recommend(workload)
+    if args.plot:
+        figure = recommendation.plot()
+        figure.savefig(args.plot, dpi=120)
+    if args.json:
+        print(recommendation.to_json())
+        return 0
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=140)
+    console.print(f"{workload.name}: " + "; ".join(recommendation.provenance), markup=False)
+    table = Table(show_lines=False)
+    for heading in ("#", "runtime:mode", "score", "latency", "mean cost/request", "cold start",
+                    "req/s/core", "MiB/instance", "largest cost"):
+        table.add_column(heading, justify="left" if heading in ("runtime:mode", "largest cost")
+                         else "right", no_wrap=heading == "runtime:mode")
+    for i, c in enumerate(recommendation.ranked, start=1):
+        p = c.prediction
+        totals = p.totals()
+        biggest = max(p.amortised(), key=lambda x: x.value)
+        share = biggest.value / p.mean_cost_ns if p.mean_cost_ns else 0
+        sigma = totals["mean_cost_ms_sigma"] * 1e6 / max(p.mean_cost_ns, 1)
+        table.add_row(str(i), c.key, f"{c.score:.0f}", human_ns(p.latency_ns),
+                      f"{human_ns(p.mean_cost_ns)} ±{sigma:.0%}",
+                      human_ns(p.ttfi_ns), f"{p.throughput_per_core:,.0f}",
+                      f"{p.memory_per_instance_bytes / 2**20:.2f}",
+                      f"{biggest.name.split(' (')[0]} {share:.0%}")
+    console.print(table)
+    console.print(recommendation.explain(crossovers=not args.no_crossovers), markup=False)
+    if args.plot:
+        console.print(f"charts saved: {args.plot}")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    workload = workload_from(args.workload)
+    limits: dict[str, Any] = {}
+    if args.max_latency is not None:
+        limits["max_latency_ms"] = args.max_latency
+    if args.max_memory is not None:
+        try:
+            limits["max_memory_per_instance_bytes"] = parse_bytes(args.max_memory)
+        except ValueError as e:
+            raise AdvisorError(f"--max-memory: {e}") from None
+    if limits:
+        workload = workload.replace(**limits)
+    if not 0 <= args.margin < 1:
+        raise AdvisorError("--margin: give a fraction between 0 and 1, e.g. 0.1")
+    recommendation = _advisor(args).recommend(workload)
+    chosen = recommendation.candidate(args.runtime)
+    out = sys.stdout
+    print(f"check: workload {workload.name!r}, runtime {args.runtime}; "
+          + "; ".join(recommendation.provenance), file=out)
+    if chosen is None:
+        known = ", ".join(c.key for c in recommendation.candidates)
+        print(f"FAIL: {args.runtime} was not measured (known: {known})", file=out)
+        return EXIT_CHECK_FAILED
+    if chosen.excluded:
+        for reason in chosen.excluded:
+            print(f"FAIL: {chosen.key} {reason}", file=out)
+        return EXIT_CHECK_FAILED
+    best = recommendation.best
+    assert best is not None  # the chosen one is ranked, so there is a best
+    p = chosen.prediction
+    print(f"{chosen.key}: score {chosen.score:.1f}, latency {human_ns(p.latency_ns)}, "
+          f"{p.memory_per_instance_bytes / 2**20:.2f} MiB per instance, cold start "
+          f"{human_ns(p.ttfi_ns)}", file=out)
+    floor = best.score * (1 - args.margin)
+    if chosen.score < floor:
+        print(f"FAIL: {chosen.key} scores {chosen.score:.1f}, more than {args.margin:.0%} below "
+              f"the best, {best.key} ({best.score:.1f})", file=out)
+        if recommendation.decision and recommendation.decision.sentence:
+            print(f"  why: {recommendation.decision.sentence}", file=out)
+        return EXIT_CHECK_FAILED
+    print(f"PASS: {chosen.key} is within its limits and within {args.margin:.0%} of the best "
+          f"({best.key}, {best.score:.1f})", file=out)
+    return 0
+
+
+def _claims(args: argparse.Namespace) -> int:
+    from ..claims import check_claims
+
+    advisor = _advisor(args)
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=160)
+    console.print("Claims checked against: " + "; ".join(p.provenance for p in advisor.profiles),
+                  markup=False)
+    table = Table("", "claim", "verdict", "figures", show_lines=True)
+    for result in check_claims(advisor.evidence):
+        table.add_row(result.id, escape(result.claim), result.verdict, escape(result.figures))
+    console.print(table)
+    return 0

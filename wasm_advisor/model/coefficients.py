@@ -1,0 +1,78 @@
+"""The fitted coefficients of one runtime/mode: plain numbers, cheap to load.
+
+A :class:`Coefficient` is a value with its relative uncertainty (one standard
+deviation, from the spread of the measurements) and where it came from.
+:class:`ModeCoefficients` holds every coefficient the cost model uses for one
+runtime/mode. They are produced by :class:`~wasm_advisor.model.estimator.CostModel`
+(scikit-learn) once per profile and cached as JSON, so predicting needs neither
+scikit-learn nor a refit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = ["COEFFICIENT_METRICS", "Coefficient", "ModeCoefficients"]
+
+# Profile metrics the model reads, by coefficient name.
+COEFFICIENT_METRICS = {
+    "int_ns_per_iter": "int_ns_per_iter",
+    "float_ns_per_iter": "float_ns_per_iter",
+    "call_ns_per_iter": "call_ns_per_iter",
+    "hostcall_ns": "hostcall_ns_per_iter",
+    "mem_seq_ns": "mem_seq_ns_per_iter",
+    "mem_rand_ns": "mem_rand_ns_per_iter",
+    "mem_grow_ns_per_page": "mem_grow_ns_per_iter",
+    "compile_ns_per_code_byte": "compile_ns_per_code_byte",
+    "load_ns_per_code_byte": "load_ns_per_code_byte",
+    "instantiate_ns_per_page": "instantiate_ns_per_page",
+    "instantiate_ns_per_data_byte": "instantiate_ns_per_data_byte",
+    "instantiate_ns": "instantiate_ns",
+    "ttfi_ns": "ttfi_ns",
+    "binding_ns": "binding_ns",
+    "rss_first_instance_bytes": "rss_first_instance_bytes",
+    "rss_per_extra_instance_bytes": "rss_per_extra_instance_bytes",
+    "artifact_bytes_per_code_byte": "artifact_bytes_per_code_byte",
+}
+
+
+@dataclass(frozen=True)
+class Coefficient:
+    """A fitted value, its intercept (for slopes), relative uncertainty and source."""
+
+    value: float
+    intercept: float = 0.0
+    rel_sigma: float = 0.0  # one standard deviation, relative to value
+    source: str = ""  # 'compile', 'load', 'instantiate' (a host-timed phase), 'ttfi', 'guest'
+    runs: int = 0
+
+
+@dataclass(frozen=True)
+class ModeCoefficients:
+    """Everything the cost model knows about one runtime/mode."""
+
+    runtime: str
+    mode: str
+    binding: str
+    label: str
+    precompiled_mode: bool  # the mode always runs an artifact compiled ahead of time
+    jit: bool  # compiles to machine code when a module is loaded
+    instructions_per_iter: dict[str, float]  # per kernel, counted with fuel
+    coefficients: dict[str, Coefficient] = field(default_factory=dict)
+    notes: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.runtime}:{self.mode}"
+
+    def get(self, name: str) -> Coefficient | None:
+        return self.coefficients.get(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModeCoefficients:
+        coefficients = {k: Coefficient(**v) for k, v in data.pop("coefficients").items()}
+        return cls(coefficients=coefficients, **data)

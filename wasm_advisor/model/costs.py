@@ -1,0 +1,320 @@
+"""The cost model's arithmetic: a workload and a mode's coefficients give named components.
+
+Every predicted figure is a sum of named components, each with a one-sigma
+uncertainty from the spread of the measurements behind its coefficient:
+
+- ``compile`` / ``load artifact`` / ``load and prepare``: compiling the module
+  (or loading a precompiled artifact; for an interpreter, loading and
+  preparing its code), once per module load, shared by
+  ``instances_per_module_load × requests_per_instance`` requests;
+- ``instantiate``: the engine's own instantiation (where the binding exposes
+  it), plus any per-page cost of the initial memory;
+- ``binding``: the fixed cost of starting an instance through the binding
+  (``wasmtime-py`` store and WASI setup, the ``wasmer-sdk`` sandbox, an ``iwasm``
+  process), shown apart from the engine; where the binding cannot separate
+  instantiation from its own start, it includes instantiation and says so;
+- ``compute``: instructions × ns per instruction of the declared kind;
+- ``host calls``: calls × ns per call, plus the bytes copied at the
+  sequential-access rate;
+- ``memory traffic``: bytes touched / 8 × ns per 8-byte access for the pattern.
+
+Figures: ``latency_ns`` (a typical request on a warm host: includes creating
+the instance when each request gets a fresh one), ``mean_cost_ns`` (everything
+amortised per request: the CPU time one request costs), ``cold_ns`` (first
+request after a module load), ``ttfi_ns`` (module bytes to first instruction),
+``throughput_per_core`` (1 s / mean cost), ``memory_per_instance_bytes``,
+``memory_total_bytes`` (for the declared concurrency, or more if Little's law
+needs more instances at the declared rate), ``artifact_bytes``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .coefficients import Coefficient, ModeCoefficients
+
+__all__ = ["Component", "Prediction", "WorkloadFeatures", "missing_coefficients", "predict_costs"]
+
+PAGE = 65536
+EMPTY_MODULE_CODE_BYTES = 200  # code in the calibration's empty module
+KERNELS_BY_KIND = {"integer": ("int",), "float": ("float",), "call-heavy": ("call",),
+                   "mixed": ("int", "float", "call")}
+REQUIRED = ("int_ns_per_iter", "float_ns_per_iter", "call_ns_per_iter", "hostcall_ns",
+            "mem_seq_ns", "mem_rand_ns", "compile_ns_per_code_byte", "ttfi_ns")
+
+
+@dataclass(frozen=True)
+class WorkloadFeatures:
+    """The numbers of a workload the model uses (no validation: sweeps set them freely)."""
+
+    code_bytes: float
+    module_bytes: float
+    requests_per_instance: float
+    instances_per_module_load: float
+    precompiled: bool
+    request_rate_per_s: float
+    concurrent_instances: float
+    compute_instructions_per_request: float
+    compute_kind: str
+    host_calls_per_request: float
+    bytes_per_host_call: float
+    linear_memory_bytes: float
+    touched_bytes_per_request: float
+    access_pattern: str
+
+    @classmethod
+    def from_workload(cls, workload: object) -> WorkloadFeatures:
+        w = workload  # a Workload; typed loosely to keep this module import-light
+        return cls(
+            code_bytes=float(w.code_bytes),  # type: ignore[attr-defined]
+            module_bytes=float(w.module.module_bytes or 0),  # type: ignore[attr-defined]
+            requests_per_instance=float(w.instances.requests_per_instance),  # type: ignore[attr-defined]
+            instances_per_module_load=float(w.instances.instances_per_module_load),  # type: ignore[attr-defined]
+            precompiled=bool(w.instances.precompiled),  # type: ignore[attr-defined]
+            request_rate_per_s=float(w.instances.request_rate_per_s),  # type: ignore[attr-defined]
+            concurrent_instances=float(w.instances.concurrent_instances),  # type: ignore[attr-defined]
+            compute_instructions_per_request=float(w.work.compute_instructions_per_request),  # type: ignore[attr-defined]
+            compute_kind=str(w.work.compute_kind),  # type: ignore[attr-defined]
+            host_calls_per_request=float(w.work.host_calls_per_request),  # type: ignore[attr-defined]
+            bytes_per_host_call=float(w.work.bytes_per_host_call),  # type: ignore[attr-defined]
+            linear_memory_bytes=float(w.memory.linear_memory_bytes),  # type: ignore[attr-defined]
+            touched_bytes_per_request=float(w.memory.touched_bytes_per_request),  # type: ignore[attr-defined]
+            access_pattern=str(w.memory.access_pattern),  # type: ignore[attr-defined]
+        )
+
+    def with_value(self, field_name: str, value: float) -> WorkloadFeatures:
+        """A copy with one field changed; ``module_bytes`` scales the code with it."""
+        from dataclasses import replace
+
+        if field_name == "module_bytes":
+            ratio = self.code_bytes / self.module_bytes if self.module_bytes else 1.0
+            return replace(self, module_bytes=value, code_bytes=value * ratio)
+        changes: dict[str, Any] = {field_name: value}
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Component:
+    """A named part of a predicted figure: its value and one-sigma uncertainty."""
+
+    name: str
+    value: float
+    sigma: float = 0.0
+    engine: bool = True  # False for the binding's own overhead
+
+
+def _c(name: str, coefficient: Coefficient | None, amount: float, engine: bool = True
+       ) -> Component:
+    if coefficient is None:
+        return Component(name, 0.0, 0.0, engine)
+    value = max(0.0, coefficient.value) * amount
+    return Component(name, value, value * coefficient.rel_sigma, engine)
+
+
+def _total(components: list[Component]) -> tuple[float, float]:
+    return (sum(c.value for c in components),
+            math.sqrt(sum(c.sigma ** 2 for c in components)))
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What one runtime/mode would cost for one workload, as named components."""
+
+    key: str
+    per_request: list[Component]  # compute, host calls, memory traffic
+    per_instance: list[Component]  # instantiate, binding
+    per_module_load: list[Component]  # compile or load artifact
+    features: WorkloadFeatures
+    memory_per_instance_bytes: float
+    runtime_memory_first_bytes: float
+    artifact_bytes: float
+    notes: list[str] = field(default_factory=list)
+
+    def amortised(self) -> list[Component]:
+        """Every component as its average share of one request (ns)."""
+        f = self.features
+        per_instance = max(1.0, f.requests_per_instance)
+        per_load = per_instance * max(1.0, f.instances_per_module_load)
+        out = list(self.per_request)
+        out += [Component(c.name, c.value / per_instance, c.sigma / per_instance, c.engine)
+                for c in self.per_instance]
+        out += [Component(c.name, c.value / per_load, c.sigma / per_load, c.engine)
+                for c in self.per_module_load]
+        return out
+
+    def latency_components(self) -> list[Component]:
+        """A typical request on a warm host: instance creation included when it is per request."""
+        if self.features.requests_per_instance <= 1:
+            return list(self.per_request) + list(self.per_instance)
+        return list(self.per_request)
+
+    def cold_components(self) -> list[Component]:
+        return list(self.per_module_load) + list(self.per_instance) + list(self.per_request)
+
+    def ttfi_components(self) -> list[Component]:
+        return list(self.per_module_load) + list(self.per_instance)
+
+    @property
+    def latency_ns(self) -> float:
+        return _total(self.latency_components())[0]
+
+    @property
+    def mean_cost_ns(self) -> float:
+        return _total(self.amortised())[0]
+
+    @property
+    def cold_ns(self) -> float:
+        return _total(self.cold_components())[0]
+
+    @property
+    def ttfi_ns(self) -> float:
+        return _total(self.ttfi_components())[0]
+
+    @property
+    def throughput_per_core(self) -> float:
+        cost = self.mean_cost_ns
+        return 1e9 / cost if cost > 0 else math.inf
+
+    @property
+    def effective_concurrency(self) -> float:
+        f = self.features
+        return max(f.concurrent_instances, f.request_rate_per_s * self.latency_ns / 1e9)
+
+    @property
+    def memory_total_bytes(self) -> float:
+        n = self.effective_concurrency
+        extra = self.memory_per_instance_bytes - self.features.linear_memory_bytes
+        return self.runtime_memory_first_bytes + (n - 1) * extra + n * (
+            self.features.linear_memory_bytes)
+
+    def totals(self) -> dict[str, float]:
+        """The headline figures, with relative one-sigma uncertainties."""
+        latency, latency_sigma = _total(self.latency_components())
+        mean, mean_sigma = _total(self.amortised())
+        cold, cold_sigma = _total(self.cold_components())
+        ttfi, ttfi_sigma = _total(self.ttfi_components())
+        return {
+            "latency_ms": latency / 1e6, "latency_ms_sigma": latency_sigma / 1e6,
+            "mean_cost_ms": mean / 1e6, "mean_cost_ms_sigma": mean_sigma / 1e6,
+            "cold_ms": cold / 1e6, "cold_ms_sigma": cold_sigma / 1e6,
+            "ttfi_ms": ttfi / 1e6, "ttfi_ms_sigma": ttfi_sigma / 1e6,
+            "throughput_per_core": self.throughput_per_core,
+            "memory_per_instance_bytes": self.memory_per_instance_bytes,
+            "memory_total_bytes": self.memory_total_bytes,
+            "artifact_bytes": self.artifact_bytes,
+        }
+
+
+def missing_coefficients(coefficients: ModeCoefficients) -> list[str]:
+    """The coefficients the model needs that this mode's profile does not have."""
+    return [name for name in REQUIRED if coefficients.get(name) is None]
+
+
+def _ns_per_instruction(m: ModeCoefficients, kind: str) -> Coefficient | None:
+    per_kernel = []
+    for kernel in KERNELS_BY_KIND.get(kind, ("int", "float", "call")):
+        c = m.get(f"{kernel}_ns_per_iter")
+        count = m.instructions_per_iter.get(kernel)
+        if c is None or not count:
+            return None
+        per_kernel.append(Coefficient(c.value / count, 0.0, c.rel_sigma, "guest", c.runs))
+    value = sum(c.value for c in per_kernel) / len(per_kernel)
+    sigma = math.sqrt(sum((c.value * c.rel_sigma) ** 2 for c in per_kernel)) / len(per_kernel)
+    return Coefficient(value, 0.0, sigma / value if value else 0.0, "guest")
+
+
+def _access(m: ModeCoefficients, pattern: str) -> Coefficient | None:
+    seq, rand = m.get("mem_seq_ns"), m.get("mem_rand_ns")
+    if pattern == "sequential":
+        return seq
+    if pattern == "random":
+        return rand
+    if seq is None or rand is None:
+        return None
+    value = (seq.value + rand.value) / 2
+    sigma = math.hypot(seq.value * seq.rel_sigma, rand.value * rand.rel_sigma) / 2
+    return Coefficient(value, 0.0, sigma / value if value else 0.0, "guest")
+
+
+def predict_costs(m: ModeCoefficients, f: WorkloadFeatures) -> Prediction:
+    """The components of every figure for workload features ``f`` on mode ``m``."""
+    notes: list[str] = []
+    hostcall = m.get("hostcall_ns")
+    seq = m.get("mem_seq_ns")
+    copy = Coefficient(seq.value / 8, 0.0, seq.rel_sigma) if seq else None
+    per_request = [
+        _c("compute", _ns_per_instruction(m, f.compute_kind), f.compute_instructions_per_request),
+        Component("host calls", *_sum_pair(
+            _c("", hostcall, f.host_calls_per_request),
+            _c("", copy, f.host_calls_per_request * f.bytes_per_host_call))),
+        _c("memory traffic", _access(m, f.access_pattern), f.touched_bytes_per_request / 8),
+    ]
+
+    # starting an instance: the engine's instantiation, and the binding's fixed cost
+    pages = math.ceil(f.linear_memory_bytes / PAGE)
+    instantiate = m.get("instantiate_ns")
+    per_page = _c("", m.get("instantiate_ns_per_page"), pages)
+    compile_c = m.get("compile_ns_per_code_byte")
+    ttfi = m.get("ttfi_ns")
+    empty_compile = 0.0
+    if compile_c is not None and not m.precompiled_mode:
+        empty_compile = max(0.0, compile_c.value) * EMPTY_MODULE_CODE_BYTES
+        if compile_c.source == "compile":
+            empty_compile += max(0.0, compile_c.intercept)
+    engine_start = (instantiate.value if instantiate else 0.0) + per_page.value
+    binding = m.get("binding_ns")
+    if binding is not None and instantiate is not None:
+        binding_value = max(0.0, binding.value)  # measured per run: ttfi minus engine phases
+    else:
+        binding_value = max(0.0, (ttfi.value if ttfi else 0.0) - empty_compile
+                            - (instantiate.value if instantiate else 0.0))
+    binding_name = f"binding ({m.binding})" if instantiate else (
+        f"binding + instantiate ({m.binding})")
+    per_instance = [
+        Component("instantiate", engine_start,
+                  math.hypot((instantiate.value * instantiate.rel_sigma) if instantiate else 0.0,
+                             per_page.sigma)),
+        Component(binding_name, binding_value,
+                  binding_value * (ttfi.rel_sigma if ttfi else 0.0), engine=False),
+    ]
+
+    # loading the module: compile it, or load a precompiled artifact
+    load_c = m.get("load_ns_per_code_byte")
+    per_module_load: list[Component] = []
+    if m.precompiled_mode:
+        if not f.precompiled:
+            per_module_load.append(_c("compile (ahead of time)", compile_c, f.code_bytes))
+        per_module_load.append(_c("load artifact", load_c, f.code_bytes))
+    elif f.precompiled and load_c is not None:
+        fixed = max(0.0, load_c.intercept) if load_c.source == "load" else 0.0
+        c = _c("load artifact", load_c, f.code_bytes)
+        per_module_load.append(Component(c.name, c.value + fixed, c.sigma))
+    else:
+        name = "compile" if m.jit or m.binding == "wasmtime-py" else "load and prepare"
+        if f.precompiled and name == "compile":
+            notes.append(f"{m.key}: no precompiled-load figure; compiling assumed")
+        fixed = max(0.0, compile_c.intercept) if compile_c and compile_c.source == "compile" \
+            else 0.0
+        c = _c(name, compile_c, f.code_bytes)
+        per_module_load.append(Component(c.name, c.value + fixed, c.sigma))
+
+    rss_first = m.get("rss_first_instance_bytes")
+    rss_extra = m.get("rss_per_extra_instance_bytes")
+    per_instance_memory = (rss_extra.value if rss_extra else 0.0) + f.linear_memory_bytes
+    artifact = m.get("artifact_bytes_per_code_byte")
+    artifact_bytes = f.module_bytes
+    if (f.precompiled or m.precompiled_mode) and artifact is not None:
+        artifact_bytes = max(0.0, artifact.intercept) + artifact.value * f.code_bytes
+    return Prediction(
+        key=m.key, per_request=per_request, per_instance=per_instance,
+        per_module_load=per_module_load, features=f,
+        memory_per_instance_bytes=per_instance_memory,
+        runtime_memory_first_bytes=(rss_first.value if rss_first else 0.0),
+        artifact_bytes=artifact_bytes, notes=notes,
+    )
+
+
+def _sum_pair(a: Component, b: Component) -> tuple[float, float]:
+    return a.value + b.value, math.hypot(a.sigma, b.sigma)

@@ -1,0 +1,144 @@
+"""``CostModel``: a scikit-learn estimator that learns each runtime/mode's cost coefficients.
+
+``fit(X)`` takes the raw samples of a profile (:func:`samples_frame`: one row per
+sample with ``runtime, mode, metric, x, y``) and fits, per runtime/mode and
+metric, a robust linear model ``y = intercept + slope * x`` with
+:class:`~sklearn.linear_model.TheilSenRegressor` (deterministic: ``random_state``
+is fixed); metrics measured at a single size (``x == 0``) get their median.
+The uncertainty of each coefficient is the spread of the samples around the
+fit (interquartile range / 1.349, relative to the value).
+
+``predict(X)`` takes a list of :class:`~wasm_advisor.workload.Workload` and
+returns one row per workload and runtime/mode with the predicted figures. It
+follows scikit-learn's conventions: ``__init__`` stores arguments only,
+learned state ends in ``_``, and ``predict`` checks the model was fitted.
+"""
+
+from __future__ import annotations
+
+import statistics
+import warnings
+from typing import TYPE_CHECKING
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import TheilSenRegressor
+from sklearn.utils.validation import check_is_fitted
+
+from ..profile import Profile
+from .coefficients import COEFFICIENT_METRICS, Coefficient, ModeCoefficients
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..workload import Workload
+
+__all__ = ["CostModel", "fit_profile", "samples_frame"]
+
+IQR_TO_SIGMA = 1.349
+
+
+def samples_frame(profile: Profile) -> pd.DataFrame:
+    """The raw samples of ``profile``, one row each: runtime, mode, metric, x, y, source."""
+    import pandas as pd
+
+    rows = [
+        {"runtime": f.runtime, "mode": f.mode, "metric": f.metric, "x": x, "y": y,
+         "source": str(f.params.get("source", "guest" if f.metric.endswith("_iter") else ""))}
+        for f in profile.figures for x, y in f.samples
+    ]
+    return pd.DataFrame(rows, columns=["runtime", "mode", "metric", "x", "y", "source"])
+
+
+def _relative_sigma(residuals: list[float], scale: float) -> float:
+    if len(residuals) < 2 or scale == 0:
+        return 0.0
+    q = statistics.quantiles(residuals, n=4, method="inclusive")
+    return abs((q[2] - q[0]) / IQR_TO_SIGMA / scale)
+
+
+class CostModel(BaseEstimator):  # type: ignore[misc]
+    """Learns per-runtime/mode cost coefficients from calibration samples."""
+
+    def __init__(self, random_state: int = 0) -> None:
+        self.random_state = random_state
+
+    def fit(self, X: pd.DataFrame, y: None = None) -> CostModel:
+        fitted: dict[tuple[str, str], dict[str, Coefficient]] = {}
+        for (runtime, mode, metric), group in X.groupby(["runtime", "mode", "metric"], sort=True):
+            xs = group["x"].to_numpy(dtype=float)
+            ys = group["y"].to_numpy(dtype=float)
+            source = str(group["source"].iloc[0])
+            if np.unique(xs).size >= 2:
+                regressor = TheilSenRegressor(random_state=self.random_state)
+                with warnings.catch_warnings():
+                    # the spatial-median iteration may stop at its cap on tied samples;
+                    # the slope is still the robust, deterministic Theil-Sen estimate
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    regressor.fit(xs.reshape(-1, 1), ys)
+                slope = float(regressor.coef_[0])
+                intercept = float(regressor.intercept_)
+                implied = [(yv - intercept) / xv for xv, yv in zip(xs, ys, strict=True) if xv]
+                sigma = _relative_sigma(implied, slope)
+                value = slope
+            else:
+                value = float(np.median(ys))
+                intercept = 0.0
+                sigma = _relative_sigma(list(ys), value)
+            fitted.setdefault((str(runtime), str(mode)), {})[str(metric)] = Coefficient(
+                value=value, intercept=intercept, rel_sigma=sigma, source=source,
+                runs=len(ys))
+        self.coefficients_ = fitted
+        return self
+
+    def predict(self, X: list[Workload]) -> pd.DataFrame:
+        """One row per workload and runtime/mode: the predicted figures."""
+        import pandas as pd
+
+        check_is_fitted(self, "coefficients_")
+        from .costs import WorkloadFeatures, predict_costs
+
+        rows = []
+        for workload in X:
+            features = WorkloadFeatures.from_workload(workload)
+            for (runtime, mode), metrics in self.coefficients_.items():
+                coefficients = _mode_coefficients(runtime, mode, metrics, None)
+                prediction = predict_costs(coefficients, features)
+                rows.append({"workload": workload.name, "runtime": runtime, "mode": mode,
+                             **prediction.totals()})
+        return pd.DataFrame(rows)
+
+
+def _mode_coefficients(runtime: str, mode: str, metrics: dict[str, Coefficient],
+                       profile: Profile | None) -> ModeCoefficients:
+    record = None
+    instructions: dict[str, float] = {}
+    if profile is not None:
+        record = next((m for r in profile.runtimes if r.name == runtime for m in r.modes
+                       if m.name == mode), None)
+        for f in profile.figures:
+            if f.runtime == runtime and f.mode == mode and "instructions_per_iter" in f.params:
+                instructions[f.kernel] = float(f.params["instructions_per_iter"])
+    by_name = {name: metrics[metric] for name, metric in COEFFICIENT_METRICS.items()
+               if metric in metrics}
+    return ModeCoefficients(
+        runtime=runtime, mode=mode,
+        binding=record.binding if record else "",
+        label=record.label if record else f"{runtime} {mode}",
+        precompiled_mode=bool(record and record.precompiled),
+        jit=bool(record and record.jit),
+        instructions_per_iter=instructions,
+        coefficients=by_name,
+        notes=record.notes if record else "",
+    )
+
+
+def fit_profile(profile: Profile, random_state: int = 0) -> list[ModeCoefficients]:
+    """Fit ``profile`` and return every runtime/mode's coefficients, in profile order."""
+    model = CostModel(random_state=random_state).fit(samples_frame(profile))
+    out = []
+    for runtime, mode in profile.modes():
+        metrics = model.coefficients_.get((runtime, mode), {})
+        out.append(_mode_coefficients(runtime, mode, metrics, profile))
+    return out

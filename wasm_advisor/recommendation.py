@@ -1,0 +1,185 @@
+"""``Recommendation``: the ranked runtimes/modes for one workload, and why.
+
+It holds every candidate with its score, predicted figures (each a sum of
+named components, with uncertainty) and exclusions; the profile(s) the figures
+came from; the decision between winner and runner-up; and, computed on first
+use, the crossovers. It shows itself as text (:meth:`explain`), a DataFrame
+(:meth:`to_frame`), JSON (:meth:`to_json`), HTML in notebooks, and charts
+(:meth:`plot`).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from .model.costs import WorkloadFeatures
+from .model.explain import Crossover, Decision, decide, find_crossovers, human_ns
+from .model.scoring import Candidate, Constraints, ModeEvidence
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    from .workload import Workload
+
+__all__ = ["Recommendation"]
+
+
+@dataclass
+class Recommendation:
+    """The advisor's answer for one workload."""
+
+    workload: Workload
+    candidates: list[Candidate]  # scored best first, then excluded
+    constraints: Constraints
+    features: WorkloadFeatures
+    evidence: list[ModeEvidence]
+    provenance: list[str]  # the profiles used, with where they were measured
+    unavailable: dict[str, str] = field(default_factory=dict)  # runtime -> why not ranked
+
+    # ----- the answer --------------------------------------------------------------
+
+    @property
+    def ranked(self) -> list[Candidate]:
+        return [c for c in self.candidates if not c.excluded]
+
+    @property
+    def excluded(self) -> list[Candidate]:
+        return [c for c in self.candidates if c.excluded]
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.ranked[0] if self.ranked else None
+
+    @property
+    def winner(self) -> str | None:
+        """The winning ``runtime:mode``, or None when every mode is excluded."""
+        return self.best.key if self.best else None
+
+    def candidate(self, key: str) -> Candidate | None:
+        """A candidate by ``runtime:mode``, or by runtime (its best mode)."""
+        for c in self.candidates:
+            if c.key == key:
+                return c
+        ranked_first = [c for c in self.ranked if c.key.split(":")[0] == key]
+        if ranked_first:
+            return ranked_first[0]
+        return next((c for c in self.candidates if c.key.split(":")[0] == key), None)
+
+    @cached_property
+    def decision(self) -> Decision | None:
+        if len(self.ranked) < 2:
+            return None
+        return decide(self.ranked[0], self.ranked[1], self.constraints.weights)
+
+    @cached_property
+    def crossovers(self) -> list[Crossover]:
+        """Where the ranking flips, per workload field (computed on first use)."""
+        return find_crossovers(self.evidence, self.features, self.constraints)
+
+    # ----- text ----------------------------------------------------------------------
+
+    def explain(self, crossovers: bool = True) -> str:
+        lines = [f"Workload {self.workload.name!r}; figures from: " + "; ".join(self.provenance)]
+        if self.best is None:
+            lines.append("No runtime/mode can run this workload within its limits:")
+        elif self.decision is None:
+            lines.append(f"{self.best.label} is the only runtime/mode within the limits.")
+        else:
+            lines.append(self.decision.sentence)
+        weights = self.constraints.weights
+        for c in self.ranked[:3]:
+            lines.append(f"  {c.key}: score {c.score_arithmetic(weights)}")
+        for c in self.excluded:
+            lines.append(f"  {c.key} excluded: " + "; ".join(c.excluded))
+        for runtime, why in self.unavailable.items():
+            lines.append(f"  {runtime} not ranked: {why}")
+        warned = {w for c in self.ranked for w in c.warnings}
+        lines += [f"  note: {w}" for w in sorted(warned)]
+        if crossovers:
+            lines.append("Where the ranking would flip:")
+            lines += [f"  {x.sentence()}" for x in self.crossovers]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        best = f"{self.best.key} ({self.best.score:.0f})" if self.best else "none"
+        return (f"<Recommendation {self.workload.name!r}: best {best}, {len(self.ranked)} "
+                f"ranked, {len(self.excluded)} excluded>")
+
+    # ----- data ------------------------------------------------------------------------
+
+    def rows(self) -> list[dict[str, Any]]:
+        out = []
+        for rank, c in enumerate(self.candidates, start=1):
+            totals = c.prediction.totals()
+            out.append({
+                "rank": rank if not c.excluded else None,
+                "runtime": c.evidence.coefficients.runtime,
+                "mode": c.evidence.coefficients.mode,
+                "label": c.label,
+                "binding": c.evidence.coefficients.binding,
+                "score": round(c.score, 2) if not c.excluded else None,
+                **{k: v for k, v in totals.items()},
+                "components_ns": {x.name: x.value for x in c.prediction.amortised()},
+                "excluded": c.excluded,
+                "warnings": c.warnings,
+                "measured_here": c.evidence.measured_here,
+            })
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        frame = pd.DataFrame(self.rows())
+        return frame.drop(columns=["components_ns"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "workload": self.workload.to_dict(),
+            "profiles": self.provenance,
+            "winner": self.winner,
+            "explanation": self.decision.sentence if self.decision else None,
+            "deciding_objective": self.decision.objective if self.decision else None,
+            "deciding_component": self.decision.component if self.decision else None,
+            "weights": self.constraints.weights,
+            "candidates": self.rows(),
+            "unavailable": self.unavailable,
+            "crossovers": [
+                {"field": x.field, "current": x.current, "below": x.below, "above": x.above,
+                 "text": x.sentence()} for x in self.crossovers],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, default=str)
+
+    def _repr_html_(self) -> str:
+        head = ("<tr><th>rank</th><th>runtime:mode</th><th>score</th><th>latency</th>"
+                "<th>mean cost</th><th>cold start</th><th>MiB/instance</th><th>notes</th></tr>")
+        body = []
+        for row, c in zip(self.rows(), self.candidates, strict=True):
+            notes = "; ".join(c.excluded) if c.excluded else "; ".join(c.warnings)
+            body.append(
+                "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in (
+                    row["rank"] or "out", c.key,
+                    f"{c.score:.0f}" if not c.excluded else "–",
+                    human_ns(c.prediction.latency_ns), human_ns(c.prediction.mean_cost_ns),
+                    human_ns(c.prediction.ttfi_ns),
+                    f"{c.prediction.memory_per_instance_bytes / 2**20:.2f}", notes)) + "</tr>")
+        sentence = html.escape(self.decision.sentence if self.decision else self.explain(False))
+        return (f"<div><p><b>{html.escape(self.workload.name)}</b>: {sentence}</p>"
+                f"<table>{head}{''.join(body)}</table>"
+                f"<p><small>{html.escape('; '.join(self.provenance))}</small></p></div>")
+
+    # ----- pictures ----------------------------------------------------------------------
+
+    def plot(self, crossover_field: str | None = None) -> Figure:
+        """A cost-breakdown chart per runtime/mode and a crossover chart, side by side."""
+        from .plots import recommendation_figure
+
+        figure: Figure = recommendation_figure(self, crossover_field)
+        return figure
+
