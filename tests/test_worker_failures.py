@@ -6,6 +6,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from wasm_advisor.calibration.runner import WorkerLimits, run_worker
 
 FAKE = [sys.executable, str(Path(__file__).parent / "helpers" / "misbehaving_worker.py")]
@@ -74,3 +76,34 @@ def test_progress_is_reported_for_results_and_failures() -> None:
     run_worker(job("ok", "crash", "ok"), LIMITS, command=FAKE,
                on_result=lambda task, result: seen.append((task, bool(result.get("ok")))))
     assert seen == [("t0:ok", True), ("t1:crash", False), ("t2:ok", True)]
+
+
+def test_an_interrupt_kills_the_worker_and_propagates() -> None:
+    import psutil
+
+    started: list[int] = []
+
+    def interrupt(task: str, result: dict[str, object]) -> None:
+        started.extend(p.pid for p in psutil.Process().children(recursive=True))
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_worker(job("ok", "hang"), LIMITS, command=FAKE, on_result=interrupt)
+    time.sleep(0.1)
+    assert started and not any(psutil.pid_exists(pid) and psutil.Process(pid).status()
+                               != psutil.STATUS_ZOMBIE for pid in started)
+
+
+def test_an_interrupted_calibration_saves_nothing(tmp_path: Path) -> None:
+    from wasm_advisor import ProfileStore, calibrate
+
+    store = ProfileStore(tmp_path)
+    good = tmp_path / "profiles"
+
+    def interrupt(event: object) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        calibrate("quick", runtimes=["wasmtime"], modes=["cranelift"], store=store,
+                  progress=interrupt)
+    assert not good.exists() or list(good.iterdir()) == []

@@ -115,6 +115,23 @@ def _one_worker(
         proc.stdin.close()
     except BrokenPipeError:
         pass
+    try:
+        return _watch(proc, lines, stderr_tail, done, readers, limits, outcome, on_result)
+    except BaseException:
+        _kill_tree(proc)  # Ctrl-C or any error in the parent: no worker is left behind
+        raise
+
+
+def _watch(
+    proc: subprocess.Popen[bytes],
+    lines: list[bytes],
+    stderr_tail: list[bytes],
+    done: threading.Event,
+    readers: list[threading.Thread],
+    limits: WorkerLimits,
+    outcome: WorkerOutcome,
+    on_result: Callable[[str, dict[str, Any]], None] | None,
+) -> str | None:
     watched = psutil.Process(proc.pid)
     seen = 0
     last_progress = time.monotonic()
