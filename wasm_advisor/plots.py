@@ -69,8 +69,11 @@ def recommendation_figure(rec: Recommendation, crossover_field: str | None = Non
     left.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=4,
                 frameon=False)
 
-    name = crossover_field or next(
-        (x.field for x in rec.crossovers if x.below or x.above), "host_calls_per_request")
+    # request rate moves only memory (Little's law), not the cost per request: a field
+    # that changes the cost makes the clearer picture
+    flips = [x.field for x in rec.crossovers if (x.below or x.above)
+             and x.field != "request_rate_per_s"]
+    name = crossover_field or (flips[0] if flips else "requests_per_instance")
     low, high, unit = SWEEPS[name]
     points = [low * (high / low) ** (i / 60) for i in range(61)]
     for c in rec.ranked[:5]:
