@@ -173,3 +173,25 @@ def test_features_sweep_helper_scales_code_with_module() -> None:
     f = WorkloadFeatures.from_workload(workload())
     g = f.with_value("module_bytes", 200_000)
     assert g.code_bytes == pytest.approx(100_000)
+
+
+def test_memory_per_instance_separates_modes(tmp_path: Path) -> None:
+    modes = {"wasmtime:lean": {"rss_per_extra_instance_bytes": 8 << 10},
+             "wasmtime:heavy": {"rss_per_extra_instance_bytes": 8 << 20}}
+    w = workload(priorities={"latency": 0, "memory": 1})
+    r = advisor(tmp_path, modes).recommend(w)
+    assert r.winner == "wasmtime:lean"
+    heavy = r.candidate("wasmtime:heavy")
+    assert heavy is not None
+    assert heavy.prediction.memory_per_instance_bytes == pytest.approx((8 << 20) + MiB)
+    assert heavy.normalised["memory"] < 0.2
+
+
+def test_figures_without_samples_keep_their_stored_value(tmp_path: Path) -> None:
+    from .helpers.synthetic import synthetic_profile
+
+    profile = synthetic_profile({"wasmtime:a": {}})
+    figures = [f.model_copy(update={"samples": []}) if f.metric.startswith("rss_") else f
+               for f in profile.figures]
+    a = Advisor(profile.model_copy(update={"figures": figures}), store=ProfileStore(tmp_path))
+    assert a.evidence[0].coefficients.get("rss_per_extra_instance_bytes") is not None

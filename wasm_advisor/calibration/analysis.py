@@ -182,8 +182,9 @@ def analyse_mode(
         method = str(memory.get("method", ""))
         for metric in ("rss_first_instance_bytes", "rss_per_extra_instance_bytes"):
             if memory.get(metric.removeprefix("rss_")) is not None:
-                figure(metric, "memory", "bytes", float(memory[metric.removeprefix("rss_")]),
-                       0.0, int(memory.get("instances", 1)), note=method)
+                value = float(memory[metric.removeprefix("rss_")])
+                figure(metric, "memory", "bytes", value, 0.0, int(memory.get("instances", 1)),
+                       note=method, samples=[(0.0, value)])
 
     # feature probes
     for task_id, record in ok.items():

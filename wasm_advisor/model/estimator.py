@@ -135,10 +135,20 @@ def _mode_coefficients(runtime: str, mode: str, metrics: dict[str, Coefficient],
 
 
 def fit_profile(profile: Profile, random_state: int = 0) -> list[ModeCoefficients]:
-    """Fit ``profile`` and return every runtime/mode's coefficients, in profile order."""
+    """Fit ``profile`` and return every runtime/mode's coefficients, in profile order.
+
+    A figure stored without raw samples keeps its stored value, with its stored
+    spread as the uncertainty.
+    """
     model = CostModel(random_state=random_state).fit(samples_frame(profile))
     out = []
     for runtime, mode in profile.modes():
-        metrics = model.coefficients_.get((runtime, mode), {})
+        metrics = dict(model.coefficients_.get((runtime, mode), {}))
+        for f in profile.figures:
+            if (f.runtime, f.mode) == (runtime, mode) and f.metric not in metrics:
+                metrics[f.metric] = Coefficient(
+                    value=f.value, intercept=f.intercept or 0.0,
+                    rel_sigma=f.spread / IQR_TO_SIGMA, source=str(f.params.get("source", "")),
+                    runs=f.runs)
         out.append(_mode_coefficients(runtime, mode, metrics, profile))
     return out

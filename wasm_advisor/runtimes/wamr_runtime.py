@@ -205,6 +205,33 @@ class WamrAdapter(RuntimeAdapter):
         self._artifacts[digest] = artifact
         return artifact, elapsed
 
+    def instance_memory(self, mode: Mode, module_bytes: bytes, extra: int) -> dict[str, object]:
+        """Peak memory of an iwasm process running the module, and the instance's own share.
+
+        Through the CLI every instance is a process. The first figure is that
+        process (the runtime's fixed memory included); the per-extra-instance
+        figure is its increase over a process running the empty module, which
+        is what one more instance costs where one runtime hosts many.
+        """
+        from ..calibration.kernels import empty_module
+
+        def peak(module: bytes) -> int:
+            samples = [r.peak_rss_bytes for _ in range(max(3, extra))
+                       if (r := self.run(mode, RunRequest(module, precompiled=True)))
+                       .peak_rss_bytes]
+            if not samples:
+                raise RuntimeUnavailableError("no memory sample from iwasm")
+            return _median(samples)
+
+        with_module, empty = peak(module_bytes), peak(empty_module())
+        return {
+            "first_instance_bytes": with_module,
+            "per_extra_instance_bytes": max(0, with_module - empty),
+            "instances": max(3, extra),
+            "method": "peak RSS of an iwasm process (the first figure), and its increase over "
+                      "an iwasm process running the empty module (per extra instance)",
+        }
+
     def run(self, mode: Mode, request: RunRequest) -> RunResult:
         found, _ = self._found
         if mode.name not in found:
@@ -235,6 +262,11 @@ class WamrAdapter(RuntimeAdapter):
         if mode.name == "aot":
             result.artifact_bytes = target.stat().st_size
         return result
+
+
+def _median(values: list[int]) -> int:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
 
 
 def _spawn_timed(cmd: list[str], cwd: str | None, timeout: float,
