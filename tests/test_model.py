@@ -195,3 +195,29 @@ def test_figures_without_samples_keep_their_stored_value(tmp_path: Path) -> None
                for f in profile.figures]
     a = Advisor(profile.model_copy(update={"figures": figures}), store=ProfileStore(tmp_path))
     assert a.evidence[0].coefficients.get("rss_per_extra_instance_bytes") is not None
+
+
+def test_cost_model_is_a_scikit_learn_estimator(tmp_path: Path) -> None:
+    from sklearn.base import clone
+    from sklearn.exceptions import NotFittedError
+
+    from wasm_advisor.model.estimator import CostModel, samples_frame
+
+    from .helpers.synthetic import synthetic_profile
+
+    profile = synthetic_profile({"wasmtime:a": {}, "wasmtime:b": {"int_ns_per_iter": 20.0}})
+    model = CostModel(random_state=3)
+    assert clone(model).get_params() == {"random_state": 3}
+    with pytest.raises(NotFittedError):
+        model.predict([workload()])
+    model.fit(samples_frame(profile))
+    slope = model.coefficients_[("wasmtime", "b")]["int_ns_per_iter"]
+    # Theil-Sen's intercept comes from an iterative spatial median: exact to ~1e-5
+    assert slope.value == pytest.approx(20.0, rel=1e-4)
+    assert slope.intercept == pytest.approx(50.0, rel=1e-4)
+    predicted = model.predict([workload()]).set_index("mode")
+    via_advisor = Advisor(profile, store=ProfileStore(tmp_path)).recommend(workload())
+    for mode in ("a", "b"):
+        c = via_advisor.candidate(f"wasmtime:{mode}")
+        assert c is not None
+        assert predicted.loc[mode, "latency_ms"] == pytest.approx(c.prediction.latency_ns / 1e6)

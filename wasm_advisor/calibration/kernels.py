@@ -65,19 +65,8 @@ class GuestKernel:
     imports: tuple[str, ...] = field(default=())
 
 
-_PRELUDE = """
-  (import "wasi_snapshot_preview1" "fd_write"
-    (func $fd_write (param i32 i32 i32 i32) (result i32)))
-  (import "wasi_snapshot_preview1" "clock_time_get"
-    (func $clock (param i32 i64 i32) (result i32)))
-  @IMPORTS@
-  (memory (export "memory") @PAGES@)
-  (global $sink (mut i64) (i64.const 0))
-  ;; scratch: [0,8) clock result, [16,24) iovec, [64,192) output line
-  (func $now (result i64)
-    (drop (call $clock (i32.const 1) (i64.const 1) (i32.const 0)))
-    (i64.load (i32.const 0)))
-  (func $put_u64 (param $v i64) (param $pos i32) (result i32)
+# Writes the decimal digits of an i64 at a memory address; returns the end address.
+_PUT_U64 = """(func $put_u64 (param $v i64) (param $pos i32) (result i32)
     (local $len i32) (local $t i64) (local $p i32)
     (local.set $t (local.get $v))
     (local.set $len (i32.const 1))
@@ -94,7 +83,21 @@ _PRELUDE = """
         (i32.add (i32.const 48) (i32.wrap_i64 (i64.rem_u (local.get $t) (i64.const 10)))))
       (local.set $t (i64.div_u (local.get $t) (i64.const 10)))
       (br_if $digit (i64.ne (local.get $t) (i64.const 0))))
-    (i32.add (local.get $pos) (local.get $len)))
+    (i32.add (local.get $pos) (local.get $len)))"""
+
+_PRELUDE = """
+  (import "wasi_snapshot_preview1" "fd_write"
+    (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "clock_time_get"
+    (func $clock (param i32 i64 i32) (result i32)))
+  @IMPORTS@
+  (memory (export "memory") @PAGES@)
+  (global $sink (mut i64) (i64.const 0))
+  ;; scratch: [0,8) clock result, [16,24) iovec, [64,192) output line
+  (func $now (result i64)
+    (drop (call $clock (i32.const 1) (i64.const 1) (i32.const 0)))
+    (i64.load (i32.const 0)))
+  @PUT_U64@
   (func $put_str (param $src i32) (param $len i32) (param $pos i32) (result i32)
     (memory.copy (local.get $pos) (local.get $src) (local.get $len))
     (i32.add (local.get $pos) (local.get $len)))
@@ -284,7 +287,8 @@ def guest_kernel(name: str, plan: KernelPlan = KernelPlan()) -> bytes:
     samples = "\n      ".join(_SAMPLE.format(k=k) for k in plan.sizes)
     wat = (
         "(module"
-        + _PRELUDE.replace("@IMPORTS@", "\n  ".join(kernel.imports)).replace("@PAGES@", str(pages))
+        + _PRELUDE.replace("@IMPORTS@", "\n  ".join(kernel.imports))
+        .replace("@PAGES@", str(pages)).replace("@PUT_U64@", _PUT_U64)
         + kernel.extra
         + '\n  (func $kernel (export "kernel") (param $n i64) (result i64)\n    '
         + kernel.body.format(mask=mask, base=base)
@@ -400,23 +404,7 @@ def _host_timed_module(functions: int, pages: int, data_bytes: int) -> bytes:
   (func $leaf (param i32) (result i32) (i32.xor (local.get 0) (i32.const 90)))
 {filler}
 {data}
-  (func $put_u64 (param $v i64) (param $pos i32) (result i32)
-    (local $len i32) (local $t i64) (local $p i32)
-    (local.set $t (local.get $v)) (local.set $len (i32.const 1))
-    (block $counted (loop $count
-      (br_if $counted (i64.lt_u (local.get $t) (i64.const 10)))
-      (local.set $t (i64.div_u (local.get $t) (i64.const 10)))
-      (local.set $len (i32.add (local.get $len) (i32.const 1)))
-      (br $count)))
-    (local.set $p (i32.add (local.get $pos) (local.get $len)))
-    (local.set $t (local.get $v))
-    (loop $digit
-      (local.set $p (i32.sub (local.get $p) (i32.const 1)))
-      (i32.store8 (local.get $p)
-        (i32.add (i32.const 48) (i32.wrap_i64 (i64.rem_u (local.get $t) (i64.const 10)))))
-      (local.set $t (i64.div_u (local.get $t) (i64.const 10)))
-      (br_if $digit (i64.ne (local.get $t) (i64.const 0))))
-    (i32.add (local.get $pos) (local.get $len)))
+{_PUT_U64}
   (func (export "_start") (local $p i32)
     (drop (call $clock (i32.const 0) (i64.const 1) (i32.const 0)))
     (i32.store (i32.const 64) (i32.const 0x3074227b))  ;; {{"t0

@@ -45,10 +45,12 @@ def samples_frame(profile: Profile) -> pd.DataFrame:
 
     rows = [
         {"runtime": f.runtime, "mode": f.mode, "metric": f.metric, "x": x, "y": y,
-         "source": str(f.params.get("source", "guest" if f.metric.endswith("_iter") else ""))}
+         "source": str(f.params.get("source", "guest" if f.metric.endswith("_iter") else "")),
+         "instructions_per_iter": float(f.params.get("instructions_per_iter", 0) or 0)}
         for f in profile.figures for x, y in f.samples
     ]
-    return pd.DataFrame(rows, columns=["runtime", "mode", "metric", "x", "y", "source"])
+    return pd.DataFrame(rows, columns=["runtime", "mode", "metric", "x", "y", "source",
+                                       "instructions_per_iter"])
 
 
 def _relative_sigma(residuals: list[float], scale: float) -> float:
@@ -66,10 +68,15 @@ class CostModel(BaseEstimator):  # type: ignore[misc]
 
     def fit(self, X: pd.DataFrame, y: None = None) -> CostModel:
         fitted: dict[tuple[str, str], dict[str, Coefficient]] = {}
+        instructions: dict[tuple[str, str], dict[str, float]] = {}
         for (runtime, mode, metric), group in X.groupby(["runtime", "mode", "metric"], sort=True):
             xs = group["x"].to_numpy(dtype=float)
             ys = group["y"].to_numpy(dtype=float)
             source = str(group["source"].iloc[0])
+            per_iter = float(group["instructions_per_iter"].iloc[0])
+            if per_iter:
+                kernel = str(metric).removesuffix("_ns_per_iter")
+                instructions.setdefault((str(runtime), str(mode)), {})[kernel] = per_iter
             if np.unique(xs).size >= 2:
                 regressor = TheilSenRegressor(random_state=self.random_state)
                 with warnings.catch_warnings():
@@ -90,6 +97,7 @@ class CostModel(BaseEstimator):  # type: ignore[misc]
                 value=value, intercept=intercept, rel_sigma=sigma, source=source,
                 runs=len(ys))
         self.coefficients_ = fitted
+        self.instructions_ = instructions
         return self
 
     def predict(self, X: list[Workload]) -> pd.DataFrame:
@@ -103,7 +111,8 @@ class CostModel(BaseEstimator):  # type: ignore[misc]
         for workload in X:
             features = WorkloadFeatures.from_workload(workload)
             for (runtime, mode), metrics in self.coefficients_.items():
-                coefficients = _mode_coefficients(runtime, mode, metrics, None)
+                coefficients = _mode_coefficients(
+                    runtime, mode, metrics, None, self.instructions_.get((runtime, mode), {}))
                 prediction = predict_costs(coefficients, features)
                 rows.append({"workload": workload.name, "runtime": runtime, "mode": mode,
                              **prediction.totals()})
@@ -111,9 +120,10 @@ class CostModel(BaseEstimator):  # type: ignore[misc]
 
 
 def _mode_coefficients(runtime: str, mode: str, metrics: dict[str, Coefficient],
-                       profile: Profile | None) -> ModeCoefficients:
+                       profile: Profile | None,
+                       instructions: dict[str, float] | None = None) -> ModeCoefficients:
     record = None
-    instructions: dict[str, float] = {}
+    instructions = dict(instructions or {})
     if profile is not None:
         record = next((m for r in profile.runtimes if r.name == runtime for m in r.modes
                        if m.name == mode), None)
