@@ -221,3 +221,17 @@ def test_cost_model_is_a_scikit_learn_estimator(tmp_path: Path) -> None:
         c = via_advisor.candidate(f"wasmtime:{mode}")
         assert c is not None
         assert predicted.loc[mode, "latency_ms"] == pytest.approx(c.prediction.latency_ns / 1e6)
+
+
+def test_compute_kinds_lean_on_the_mixed_kernel(tmp_path: Path) -> None:
+    modes = {"wasmtime:a": {"mixed_ns_per_iter": 2.0, "int_ns_per_iter": 10.0}}
+    profile = synthetic_profile(modes)
+    figures = [f.model_copy(update={"params": {**f.params, "instructions_per_iter": 10}})
+               if f.metric == "mixed_ns_per_iter" else f for f in profile.figures]
+    a = Advisor(profile.model_copy(update={"figures": figures}), store=ProfileStore(tmp_path))
+    per_request = {}
+    for kind in ("mixed", "integer"):
+        p = a.recommend(workload(work={"compute_kind": kind})).candidates[0].prediction
+        per_request[kind] = {c.name: c.value for c in p.per_request}["compute"]
+    assert per_request["mixed"] == pytest.approx(1_000_000 * 0.2)  # 2 ns / 10 instructions
+    assert per_request["integer"] == pytest.approx(1_000_000 * (0.2 + 1.0) / 2)

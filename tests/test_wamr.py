@@ -106,7 +106,7 @@ def test_traps_exits_and_timeouts_are_results() -> None:
     loop = wasmtime.wat2wasm('(module (memory (export "memory") 1) '
                              '(func (export "_start") (loop $l (br $l))))')
     result = adapter.run(mode, RunRequest(loop, timeout_s=0.5))
-    assert result.trap == "timed out after 0.5 s"
+    assert result.trap == "time limit of 0.5 s hit" and result.limit_hit == "time"
     assert PROBES["bulk-memory"].module()
     result = adapter.run(mode, RunRequest(PROBES["bulk-memory"].module()))
     assert result.exit_code == PROBE_SUCCESS

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .atomic_files import write_atomically
 from .errors import ProfileError
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .calibration.calibrate import CalibrationProgress
+    from .verify import VerifyReport
 
 __all__ = ["MODEL_VERSION", "Advisor"]
 
@@ -151,6 +152,16 @@ class Advisor:
             provenance=[p.provenance for p in self.profiles],
             unavailable=dict(self.unavailable),
         )
+
+    def verify(self, workload: Workload, **options: Any) -> VerifyReport:
+        """Run the workload's real module on every runtime/mode measured here, under limits,
+        next to what this advisor predicts. Options: ``argv``, ``workdir``, ``env``,
+        ``repeats``, ``timeout_s``, ``memory_limit_bytes``, ``modes``, ``iwasm``, ``wamrc``,
+        ``progress`` (see :func:`wasm_advisor.verify.run_verification`)."""
+        from .verify import run_verification
+
+        return run_verification(workload, self.evidence, [p.provenance for p in self.profiles],
+                                **options)
 
     def compare(self, workloads: Iterable[Workload]) -> pd.DataFrame:
         """One row per workload: the winner, runner-up, scores and what decides."""

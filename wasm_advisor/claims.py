@@ -50,7 +50,7 @@ def _handler(code_bytes: float, instances_per_load: float) -> WorkloadFeatures:
         code_bytes=code_bytes, module_bytes=code_bytes * 1.3, requests_per_instance=1,
         instances_per_module_load=instances_per_load, precompiled=False,
         request_rate_per_s=2000, concurrent_instances=16,
-        compute_instructions_per_request=200_000, compute_kind="mixed",
+        compute_instructions_per_request=200_000, compute_kind="mixed", data_bytes=0,
         host_calls_per_request=10, bytes_per_host_call=256, linear_memory_bytes=1 << 20,
         touched_bytes_per_request=64 << 10, access_pattern="sequential")
 

@@ -65,6 +65,39 @@ class ModuleInfo:
     data_bytes: int
     section_bytes: dict[str, int] = field(default_factory=dict)
     features: frozenset[WasmFeature] = frozenset()
+    data_segments: int = 0
+
+    @property
+    def imported_functions(self) -> tuple[Import, ...]:
+        """The host-call surface: every function the host must provide."""
+        return tuple(i for i in self.imports if i.kind == "func")
+
+    @property
+    def maximum_memory_bytes(self) -> int | None:
+        """The largest the memories may grow to, or None when one has no maximum."""
+        if any(m.maximum_pages is None for m in self.memories):
+            return None
+        return sum(m.maximum_pages or 0 for m in self.memories) * WASM_PAGE_BYTES
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain data for JSON."""
+        return {
+            "path": self.path,
+            "total_bytes": self.total_bytes,
+            "code_bytes": self.code_bytes,
+            "function_count": self.function_count,
+            "imports": [{"module": i.module, "name": i.name, "kind": i.kind}
+                        for i in self.imports],
+            "exports": [{"name": n, "kind": k} for n, k in self.exports],
+            "memories": [vars(m) for m in self.memories],
+            "initial_memory_bytes": self.initial_memory_bytes,
+            "maximum_memory_bytes": self.maximum_memory_bytes,
+            "data_bytes": self.data_bytes,
+            "data_segments": self.data_segments,
+            "section_bytes": self.section_bytes,
+            "features": sorted(f.value for f in self.features),
+            "is_wasi_command": self.is_wasi_command,
+        }
 
     @property
     def wasi_imports(self) -> tuple[Import, ...]:
@@ -169,7 +202,7 @@ def read_module_bytes(data: bytes, where: str = "<bytes>") -> ModuleInfo:
     imports: list[Import] = []
     exports: list[tuple[str, str]] = []
     memories: list[Memory] = []
-    functions = data_bytes = code_bytes = 0
+    functions = data_bytes = code_bytes = data_segments = 0
     while r.pos < len(data):
         section_id = r.byte()
         size = r.uleb()
@@ -212,6 +245,7 @@ def read_module_bytes(data: bytes, where: str = "<bytes>") -> ModuleInfo:
             code_bytes += size
         elif section_id == 11:
             data_bytes += size
+            data_segments += body.count()
     reason = validate_module(data)
     if reason is not None:
         raise ModuleError(f"{where}: not a valid WebAssembly module: {reason}")
@@ -226,6 +260,7 @@ def read_module_bytes(data: bytes, where: str = "<bytes>") -> ModuleInfo:
         data_bytes=data_bytes,
         section_bytes=section_bytes,
         features=features_used(data),
+        data_segments=data_segments,
     )
 
 

@@ -121,6 +121,13 @@ class ModuleSpec(_Group):
         "compiles. Read from path when given; otherwise module_bytes is used as an upper "
         "bound.",
     )
+    data_bytes: ByteCount | None = Field(
+        default=None,
+        ge=0,
+        le=GiB,
+        description="Bytes of data segments copied into linear memory at instantiation. Read "
+        "from path when given; otherwise 0.",
+    )
     required_features: frozenset[WasmFeature] = Field(
         default=frozenset(),
         description="WebAssembly proposals the module needs (simd, threads, memory64, "
@@ -333,6 +340,29 @@ class Workload(BaseModel):
 
         return cls.from_dict(merge_overrides(preset_data(name), overrides))
 
+    @classmethod
+    def from_module(cls, path: str | Path, preset: str = "request-response", **overrides: Any
+                    ) -> Workload:
+        """A workload for the real module at ``path``: its size, code and features read
+        from the file, its initial memory as the linear memory (when larger than the
+        preset's), and the rest from ``preset``, overridden field by field."""
+        from .presets import preset_data
+
+        try:
+            info = read_module(path)
+        except ModuleError as e:
+            raise WorkloadError([Problem("module.path", str(e))]) from None
+        data = preset_data(preset)
+        data["name"] = Path(path).stem
+        data["description"] = f"{Path(path).name}, with the {preset} preset's other fields"
+        data["module"] = {"path": str(path),
+                          "required_features": sorted(f.value for f in info.features)}
+        memory = dict(data.get("memory", {}))
+        preset_memory = parse_bytes(memory.get("linear_memory_bytes", 0))
+        memory["linear_memory_bytes"] = max(preset_memory, info.initial_memory_bytes)
+        data["memory"] = memory
+        return cls.from_dict(merge_overrides(data, overrides))
+
     def replace(self, **changes: Any) -> Workload:
         """A copy with fields changed (by leaf name or by group), validated again."""
         return Workload.from_dict(merge_overrides(self.to_dict(), changes))
@@ -378,7 +408,8 @@ class Workload(BaseModel):
 
 def _fill_from_module(module: dict[str, Any], info: ModuleInfo) -> dict[str, Any]:
     filled = dict(module)
-    for key, measured in (("module_bytes", info.total_bytes), ("code_bytes", info.code_bytes)):
+    for key, measured in (("module_bytes", info.total_bytes), ("code_bytes", info.code_bytes),
+                          ("data_bytes", info.data_bytes)):
         given = filled.get(key)
         if given is None:
             filled[key] = measured

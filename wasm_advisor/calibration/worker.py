@@ -17,6 +17,7 @@ import json
 import os
 import sys
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any, TextIO
 
 from ..runtimes import adapter_for
@@ -116,7 +117,46 @@ def run_task(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any]) -> dict[
                     "per_extra_instance_bytes": result.peak_rss_bytes,
                     "method": "peak RSS of one runtime process per instance"}
         return {"ok": True, **measure(mode, module, int(task.get("instances", 8)))}
+    if kind in ("verify", "count"):
+        return _verify_task(adapter, mode, task)
     return {"ok": False, "reason": f"unknown task kind {kind!r}"}
+
+
+def _run_record(result: RunResult) -> dict[str, Any]:
+    return {"exit_code": result.exit_code, "trap": result.trap, "limit_hit": result.limit_hit,
+            "wall_ns": result.wall_ns, "phases_ns": result.phases_ns,
+            "peak_rss_bytes": result.peak_rss_bytes, "fuel": result.fuel_consumed}
+
+
+def _verify_task(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any]) -> dict[str, Any]:
+    """Run a user's module under limits: cold once, warm ``repeats`` times (or count fuel)."""
+    module = Path(task["module_path"]).read_bytes()
+    workdir = Path(task["workdir"]) if task.get("workdir") else None
+
+    def request(precompiled: bool, fuel: int | None = None) -> RunRequest:
+        return RunRequest(module=module, argv=tuple(task.get("argv", ())), workdir=workdir,
+                          env=tuple((k, v) for k, v in task.get("env", ())),
+                          timeout_s=float(task.get("timeout_s", 60)), precompiled=precompiled,
+                          enforce_limits=True, fuel=fuel,
+                          memory_limit_bytes=task.get("memory_limit_bytes"))
+
+    if task["kind"] == "count":
+        result = adapter.run(mode, request(False, fuel=1 << 62))
+        if result.exit_code != 0 or result.fuel_consumed is None:
+            return {"ok": False, "reason": _failed(result) or "no fuel count"}
+        return {"ok": True, "fuel": result.fuel_consumed}
+    empty = [adapter.run(mode, RunRequest(kernels.empty_module(), precompiled=True))
+             for _ in range(3)]
+    cold = adapter.run(mode, request(False))
+    tail = (cold.stdout[-400:] + cold.stderr[-400:]).strip()
+    record: dict[str, Any] = {"ok": True, "cold": _run_record(cold), "output_tail": tail,
+                              "empty": [{"ttfi_ns": _ttfi(r, parse_guest_output(r.stdout)[0])}
+                                        for r in empty]}
+    if cold.exit_code == 0 and not cold.trap:
+        adapter.run(mode, request(True))  # warm-up: fills the compile cache / artifact
+        record["warm"] = [_run_record(adapter.run(mode, request(True)))
+                          for _ in range(int(task.get("repeats", 3)))]
+    return record
 
 
 def _host_module(family: str, size: int) -> bytes:

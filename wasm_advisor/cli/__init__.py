@@ -11,14 +11,14 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import AdvisorError
-from . import calibrate_commands, recommend_commands, workload_commands
+from . import calibrate_commands, module_commands, recommend_commands, workload_commands
 
 __all__ = ["build_parser", "main"]
 
 EXIT_INVALID = 2
 EXIT_INTERRUPTED = 130
 
-_SUBCOMMANDS = (workload_commands, calibrate_commands, recommend_commands)
+_SUBCOMMANDS = (workload_commands, module_commands, calibrate_commands, recommend_commands)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +40,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status (0 ok, 1 a check failed, 2 bad input)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    # everything after '--' belongs to the module a command runs (verify), not to us
+    passthrough: list[str] = []
+    if "--" in arguments:
+        cut = arguments.index("--")
+        arguments, passthrough = arguments[:cut], arguments[cut + 1:]
+    args = parser.parse_args(arguments)
+    args.module_args = passthrough
     try:
         status: int = args.run(args)
     except AdvisorError as e:

@@ -39,8 +39,13 @@ __all__ = ["Component", "Prediction", "WorkloadFeatures", "missing_coefficients"
 
 PAGE = 65536
 EMPTY_MODULE_CODE_BYTES = 200  # code in the calibration's empty module
-KERNELS_BY_KIND = {"integer": ("int",), "float": ("float",), "call-heavy": ("call",),
-                   "mixed": ("int", "float", "call")}
+# Real code is mostly like the 'mixed' kernel (loads, branches, arithmetic with
+# instruction-level parallelism); a declared kind pulls towards its own kernel.
+KERNELS_BY_KIND = {"integer": ("int", "mixed"), "float": ("float", "mixed"),
+                   "call-heavy": ("call", "mixed"), "mixed": ("mixed",)}
+OLD_PROFILE_KERNELS = {"integer": ("int",), "float": ("float",), "call-heavy": ("call",),
+                       "mixed": ("int", "float", "call")}  # profiles made before 'mixed'
+
 REQUIRED = ("int_ns_per_iter", "float_ns_per_iter", "call_ns_per_iter", "hostcall_ns",
             "mem_seq_ns", "mem_rand_ns", "compile_ns_per_code_byte", "ttfi_ns")
 
@@ -58,6 +63,7 @@ class WorkloadFeatures:
     concurrent_instances: float
     compute_instructions_per_request: float
     compute_kind: str
+    data_bytes: float
     host_calls_per_request: float
     bytes_per_host_call: float
     linear_memory_bytes: float
@@ -77,6 +83,7 @@ class WorkloadFeatures:
             concurrent_instances=float(w.instances.concurrent_instances),  # type: ignore[attr-defined]
             compute_instructions_per_request=float(w.work.compute_instructions_per_request),  # type: ignore[attr-defined]
             compute_kind=str(w.work.compute_kind),  # type: ignore[attr-defined]
+            data_bytes=float(w.module.data_bytes or 0),  # type: ignore[attr-defined]
             host_calls_per_request=float(w.work.host_calls_per_request),  # type: ignore[attr-defined]
             bytes_per_host_call=float(w.work.bytes_per_host_call),  # type: ignore[attr-defined]
             linear_memory_bytes=float(w.memory.linear_memory_bytes),  # type: ignore[attr-defined]
@@ -214,7 +221,8 @@ def missing_coefficients(coefficients: ModeCoefficients) -> list[str]:
 
 def _ns_per_instruction(m: ModeCoefficients, kind: str) -> Coefficient | None:
     per_kernel = []
-    for kernel in KERNELS_BY_KIND.get(kind, ("int", "float", "call")):
+    table = KERNELS_BY_KIND if m.get("mixed_ns_per_iter") else OLD_PROFILE_KERNELS
+    for kernel in table.get(kind, table["mixed"]):
         c = m.get(f"{kernel}_ns_per_iter")
         count = m.instructions_per_iter.get(kernel)
         if c is None or not count:
@@ -256,6 +264,7 @@ def predict_costs(m: ModeCoefficients, f: WorkloadFeatures) -> Prediction:
     pages = math.ceil(f.linear_memory_bytes / PAGE)
     instantiate = m.get("instantiate_ns")
     per_page = _c("", m.get("instantiate_ns_per_page"), pages)
+    per_data = _c("", m.get("instantiate_ns_per_data_byte"), f.data_bytes)
     compile_c = m.get("compile_ns_per_code_byte")
     ttfi = m.get("ttfi_ns")
     empty_compile = 0.0
@@ -263,7 +272,7 @@ def predict_costs(m: ModeCoefficients, f: WorkloadFeatures) -> Prediction:
         empty_compile = max(0.0, compile_c.value) * EMPTY_MODULE_CODE_BYTES
         if compile_c.source == "compile":
             empty_compile += max(0.0, compile_c.intercept)
-    engine_start = (instantiate.value if instantiate else 0.0) + per_page.value
+    engine_start = (instantiate.value if instantiate else 0.0) + per_page.value + per_data.value
     binding = m.get("binding_ns")
     if binding is not None and instantiate is not None:
         binding_value = max(0.0, binding.value)  # measured per run: ttfi minus engine phases
@@ -275,7 +284,7 @@ def predict_costs(m: ModeCoefficients, f: WorkloadFeatures) -> Prediction:
     per_instance = [
         Component("instantiate", engine_start,
                   math.hypot((instantiate.value * instantiate.rel_sigma) if instantiate else 0.0,
-                             per_page.sigma)),
+                             per_page.sigma, per_data.sigma)),
         Component(binding_name, binding_value,
                   binding_value * (ttfi.rel_sigma if ttfi else 0.0), engine=False),
     ]

@@ -58,6 +58,8 @@ class RunRequest:
     timeout_s: float = 60.0
     fuel: int | None = None  # instruction budget, where the runtime offers one
     precompiled: bool = False  # load a precompiled artifact instead of compiling
+    enforce_limits: bool = False  # untrusted code: interrupt at timeout_s, cap memory
+    memory_limit_bytes: int | None = None  # largest linear memory, where the runtime can cap it
 
 
 @dataclass
@@ -73,6 +75,8 @@ class RunResult:
     peak_rss_bytes: int | None = None
     trap: str | None = None  # the trap or error message, if the guest did not finish
     artifact_bytes: int | None = None  # size of the precompiled artifact, when one was made
+    fuel_consumed: int | None = None  # instructions executed, where the runtime counts them
+    limit_hit: str | None = None  # 'time' or 'memory' when the run was stopped by a limit
 
     @staticmethod
     def clock() -> tuple[int, int]:

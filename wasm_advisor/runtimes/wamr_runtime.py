@@ -328,7 +328,7 @@ def _spawn_timed(cmd: list[str], cwd: str | None, timeout: float,
     code = os.waitstatus_to_exitcode(status)
     trap = None
     if timed_out:
-        trap = f"timed out after {timeout:g} s"
+        trap = f"time limit of {timeout:g} s hit"
     elif code < 0:
         trap = f"iwasm was killed by signal {-code}"
     elif code != 0:
@@ -337,7 +337,8 @@ def _spawn_timed(cmd: list[str], cwd: str | None, timeout: float,
         code = 128 - code
     return RunResult(exit_code=code, stdout=stdout, stderr=stderr,
                      host_start_realtime_ns=realtime, wall_ns=wall, phases_ns=phases,
-                     peak_rss_bytes=peak or None, trap=trap)
+                     peak_rss_bytes=peak or None, trap=trap,
+                     limit_hit="time" if timed_out else None)
 
 
 # iwasm prints its own errors on stdout, among whatever the guest printed there.

@@ -144,8 +144,9 @@ class WasmerAdapter(RuntimeAdapter):
                 await fresh.close()
         wall = time.perf_counter_ns() - start
         trap = None
+        limit_hit = None
         if output.reason is ExitReason.TIMEOUT:
-            trap = f"timed out after {request.timeout_s:g} s"
+            trap, limit_hit = f"time limit of {request.timeout_s:g} s hit", "time"
         elif output.reason is not ExitReason.EXITED:
             trap = f"process {output.reason.value}"
         elif output.exit_code != 0:
@@ -158,6 +159,7 @@ class WasmerAdapter(RuntimeAdapter):
             host_start_realtime_ns=realtime,
             wall_ns=wall,
             trap=trap,
+            limit_hit=limit_hit,
         )
 
     def run(self, mode: Mode, request: RunRequest) -> RunResult:

@@ -18,6 +18,7 @@ and ``run``, each around one C API call.
 from __future__ import annotations
 
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -55,10 +56,22 @@ def _version() -> str:
         return "unknown"
 
 
-def engine_for(mode: str, fuel: bool = False) -> wasmtime.Engine:
-    """A Wasmtime engine configured for ``mode``."""
+def _trap_message(error: Exception) -> str:
+    """The informative line of a Wasmtime error: the trap itself, not the backtrace."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith("wasm trap:"):
+            return line
+    caused = [line for line in lines if not line.startswith(("error while executing",
+                                                                 "0:", "1:", "2:"))]
+    return (caused[-1] if caused else lines[0]) if lines else "trap"
+
+
+def engine_for(mode: str, fuel: bool = False, epochs: bool = False) -> wasmtime.Engine:
+    """A Wasmtime engine configured for ``mode`` (with fuel metering or epoch interruption)."""
     config = wasmtime.Config()
     config.consume_fuel = fuel
+    config.epoch_interruption = epochs
     config.shared_memory = True  # threads: shared memories and atomics
     if mode == "pulley":
         config.target = "pulley64"
@@ -94,7 +107,8 @@ class WasmtimeAdapter(RuntimeAdapter):
         return list(_MODES)
 
     def run(self, mode: Mode, request: RunRequest) -> RunResult:
-        engine = engine_for(mode.name, fuel=request.fuel is not None)
+        engine = engine_for(mode.name, fuel=request.fuel is not None,
+                            epochs=request.enforce_limits)
         artifact = None
         if request.precompiled:
             artifact = wasmtime.Module(engine, request.module).serialize()
@@ -103,6 +117,14 @@ class WasmtimeAdapter(RuntimeAdapter):
             store = wasmtime.Store(engine)
             if request.fuel is not None:
                 store.set_fuel(request.fuel)
+            timer = None
+            if request.enforce_limits:
+                # untrusted code: stop it at the time limit, and cap its linear memory
+                store.set_epoch_deadline(1)
+                timer = threading.Timer(request.timeout_s, engine.increment_epoch)
+                timer.daemon = True
+                if request.memory_limit_bytes is not None:
+                    store.set_limits(memory_size=request.memory_limit_bytes)
             wasi = wasmtime.WasiConfig()
             wasi.argv = ["module", *request.argv]
             wasi.env = [list(kv) for kv in request.env]
@@ -115,7 +137,15 @@ class WasmtimeAdapter(RuntimeAdapter):
             linker.define_wasi()
             phases: dict[str, int] = {}
             exit_code, trap = 0, None
+            instance: wasmtime.Instance | None = None
+
+            def instance_memory_bytes(store: wasmtime.Store) -> int:
+                memory = instance.exports(store).get("memory") if instance else None
+                return memory.data_len(store) if isinstance(memory, wasmtime.Memory) else 0
+
             realtime, start = RunResult.clock()
+            if timer is not None:
+                timer.start()
             try:
                 t = time.perf_counter_ns()
                 if artifact is not None:
@@ -137,8 +167,24 @@ class WasmtimeAdapter(RuntimeAdapter):
             except wasmtime.ExitTrap as e:
                 exit_code = e.code
             except (wasmtime.Trap, wasmtime.WasmtimeError, KeyError, AssertionError) as e:
-                exit_code, trap = 134, (str(e).strip().splitlines() or ["trap"])[0]
+                exit_code, trap = 134, _trap_message(e)
+            finally:
+                if timer is not None:
+                    timer.cancel()
             wall = time.perf_counter_ns() - start
+            limit_hit = None
+            if trap and request.memory_limit_bytes and instance_memory_bytes(store) >= \
+                    0.9 * request.memory_limit_bytes:
+                limit_hit = "memory"
+                trap = (f"memory limit of {request.memory_limit_bytes >> 20} MiB hit "
+                        f"(then: {trap})")
+            elif trap and "interrupt" in trap:
+                limit_hit, trap = "time", f"time limit of {request.timeout_s:g} s hit"
+            elif trap and "fuel" in trap:
+                limit_hit = "fuel"
+            fuel_used = None
+            if request.fuel is not None:
+                fuel_used = request.fuel - store.get_fuel()
             return RunResult(
                 exit_code=exit_code,
                 stdout=out.read_text(errors="replace") if out.exists() else "",
@@ -148,6 +194,8 @@ class WasmtimeAdapter(RuntimeAdapter):
                 phases_ns=phases,
                 trap=trap,
                 artifact_bytes=len(artifact) if artifact is not None else None,
+                fuel_consumed=fuel_used,
+                limit_hit=limit_hit,
             )
 
     def instance_memory(self, mode: Mode, module_bytes: bytes, extra: int) -> dict[str, Any]:

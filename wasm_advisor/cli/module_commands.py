@@ -1,0 +1,134 @@
+"""``inspect``: what a real ``.wasm`` tells a workload about itself."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from ..units import human_bytes
+from ..wasm_module import read_module
+
+__all__ = ["register"]
+
+
+def register(commands: Any) -> None:
+    inspect = commands.add_parser(
+        "inspect",
+        help="read a .wasm: sizes, imports, exports, memory, data and features",
+        description="Read a WebAssembly module and print what a workload can learn from it: "
+        "total and code-section bytes, functions, imports (the host-call surface), exports, "
+        "memory limits, data segments, and the proposals it needs (decided by Wasmtime's "
+        "validator).",
+    )
+    inspect.add_argument("file", metavar="FILE")
+    inspect.add_argument("--json", action="store_true", help="print JSON")
+    inspect.set_defaults(run=_inspect)
+
+    verify = commands.add_parser(
+        "verify",
+        help="run a real module on every runtime/mode here, next to the prediction",
+        description="Run a WASI command module on every runtime/mode measured here, each in "
+        "its own worker under a time and memory limit; measure compile, load, instantiate and "
+        "execution; and compare each with the model's prediction, saying which component was "
+        "mispredicted. Usage: wasm-advisor verify [OPTIONS] FILE [-- ARGS...]",
+    )
+    verify.add_argument("file", metavar="FILE",
+                        help="the .wasm to run; arguments for it follow '--'")
+    verify.add_argument("--dir", metavar="DIR", help="directory preopened as the guest's '.' "
+                        "(and its working directory)")
+    verify.add_argument("--env", action="append", default=[], metavar="KEY=VALUE")
+    verify.add_argument("--preset", default="request-response",
+                        help="preset whose other fields complete the workload (default "
+                        "request-response)")
+    verify.add_argument("--repeats", type=int, default=3, help="warm runs per mode (default 3)")
+    verify.add_argument("--timeout", type=float, default=60.0, metavar="S",
+                        help="wall-time limit per run in seconds (default 60)")
+    verify.add_argument("--max-memory", default="2 GiB", metavar="BYTES",
+                        help="memory limit per run (default 2 GiB)")
+    verify.add_argument("--runtime", action="append", metavar="NAME[:MODE]",
+                        help="verify only these runtimes/modes (repeatable)")
+    verify.add_argument("--profile", metavar="ID|FILE", help="profile to predict from")
+    verify.add_argument("--iwasm", action="append", default=[], metavar="PATH")
+    verify.add_argument("--wamrc", metavar="PATH")
+    verify.add_argument("--json", action="store_true", help="print the report as JSON")
+    verify.set_defaults(run=_verify)
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    info = read_module(args.file)
+    if args.json:
+        print(json.dumps(info.to_dict(), indent=2))
+        return 0
+    console = Console(highlight=False)
+    table = Table(title=escape(str(args.file)), title_justify="left", show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value")
+    maximum = info.maximum_memory_bytes
+    by_module: dict[str, int] = {}
+    for i in info.imported_functions:
+        by_module[i.module] = by_module.get(i.module, 0) + 1
+    rows = [
+        ("size", f"{info.total_bytes:,} bytes ({human_bytes(info.total_bytes)})"),
+        ("code section", f"{info.code_bytes:,} bytes, {info.function_count} functions"),
+        ("imported functions", ", ".join(f"{m}: {n}" for m, n in sorted(by_module.items()))
+         or "none"),
+        ("exports", ", ".join(f"{n} ({k})" for n, k in info.exports) or "none"),
+        ("WASI command", "yes (_start)" if info.is_wasi_command else "no"),
+        ("memory", f"initial {human_bytes(info.initial_memory_bytes)}, maximum "
+                   f"{human_bytes(maximum) if maximum is not None else 'none'}"
+                   + (", shared" if any(m.shared for m in info.memories) else "")
+                   + (", 64-bit" if any(m.memory64 for m in info.memories) else "")),
+        ("data", f"{info.data_segments} segments, {info.data_bytes:,} bytes"),
+        ("features needed", ", ".join(sorted(f.value for f in info.features)) or "none (MVP)"),
+    ]
+    for what, value in rows:
+        table.add_row(what, escape(value))
+    console.print(table)
+    imports = [f"{i.module}.{i.name}" for i in info.imported_functions]
+    if imports:
+        console.print("host functions: " + escape(", ".join(imports)), soft_wrap=True)
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from ..advisor import Advisor
+    from ..errors import AdvisorError
+    from ..units import parse_bytes
+    from ..workload import Workload
+
+    module_args = list(args.module_args)
+    env = []
+    for item in args.env:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise AdvisorError(f"--env {item!r}: give KEY=VALUE")
+        env.append((key, value))
+    try:
+        memory = parse_bytes(args.max_memory)
+    except ValueError as e:
+        raise AdvisorError(f"--max-memory: {e}") from None
+    if args.repeats < 1:
+        raise AdvisorError("--repeats: give 1 or more")
+    workload = Workload.from_module(args.file, preset=args.preset)
+    advisor = Advisor(args.profile, with_reference=False)
+    console = Console(highlight=False, stderr=True)
+
+    def progress(key: str, state: str) -> None:
+        console.print(f"{key}: {state}", markup=False)
+
+    report = advisor.verify(
+        workload, argv=module_args, workdir=args.dir, env=env, repeats=args.repeats,
+        timeout_s=args.timeout, memory_limit_bytes=memory, modes=args.runtime,
+        iwasm=args.iwasm, wamrc=args.wamrc, progress=progress)
+    if args.json:
+        print(json.dumps({"instructions": report.instructions, "profiles": report.provenance,
+                          "modes": report.rows(), "skipped": report.skipped}, indent=2,
+                         default=str))
+    else:
+        Console(highlight=False).print(report.explain(), markup=False)
+    return 0

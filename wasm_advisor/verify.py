@@ -1,0 +1,332 @@
+"""``verify``: run the user's real module on every runtime/mode here, next to the prediction.
+
+For each runtime/mode measured on this machine, a worker process runs:
+
+1. the calibration's empty module a few times: the binding's start-up right now;
+2. the real module once from its bytes (a *cold* run: compile, instantiate, run);
+3. the real module again from its compiled form, after one warm-up (*warm* runs:
+   a serialized module for Wasmtime, the SDK's compile cache for Wasmer, the
+   ``.aot`` artifact for WAMR AOT).
+
+Untrusted modules run under limits: a wall-time limit (Wasmtime: epoch
+interruption; Wasmer: the SDK's timeout; iwasm: the process is killed), a
+linear-memory cap where the runtime has one (Wasmtime), and the worker's memory
+limit (its process tree is killed). A limit hit is reported, never a hang.
+
+Phases measured, by binding: Wasmtime reports compile, load, instantiate and
+run directly. Through wasmer-sdk, compile is the cold run minus a warm run, and
+execution a warm run minus the empty module's start. Through the iwasm CLI,
+compile is ``wamrc`` (AOT), and execution a run minus the empty module's start
+(for the interpreters it includes loading the module). The number of
+instructions executed is counted with Wasmtime's fuel, so the prediction uses
+the module's real work.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .calibration.runner import WorkerLimits, run_worker
+from .errors import AdvisorError
+from .model.costs import WorkloadFeatures, predict_costs
+from .model.explain import human_ns
+from .model.scoring import ModeEvidence
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .workload import Workload
+
+__all__ = ["PHASES", "ModeVerification", "VerifyReport", "run_verification"]
+
+PHASES = ("compile", "load", "instantiate", "execute", "total")
+TOLERANCE = 1.5  # a prediction within this factor of the measurement is "close"
+FUEL = 1 << 62
+
+
+@dataclass
+class ModeVerification:
+    """One runtime/mode: what happened, measured and predicted phases, and the diagnosis."""
+
+    key: str
+    binding: str
+    exit_code: int | None = None
+    failure: str | None = None  # trap, limit hit, or a failed worker
+    limit_hit: str | None = None
+    measured_ns: dict[str, float] = field(default_factory=dict)
+    predicted_ns: dict[str, float] = field(default_factory=dict)
+    wall_cold_ns: float | None = None
+    wall_warm_ns: float | None = None
+    peak_rss_bytes: float | None = None
+    output_tail: str = ""
+    diagnosis: list[str] = field(default_factory=list)
+
+    def ratio(self, phase: str) -> float | None:
+        """Predicted / measured for ``phase``, when both exist and are positive."""
+        p, m = self.predicted_ns.get(phase), self.measured_ns.get(phase)
+        return p / m if p and m and m > 0 else None
+
+
+@dataclass
+class VerifyReport:
+    """Every runtime/mode's run of one module, with predictions and their errors."""
+
+    workload: Workload
+    instructions: int | None
+    modes: list[ModeVerification]
+    provenance: list[str]
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def rows(self) -> list[dict[str, Any]]:
+        out = []
+        for m in self.modes:
+            row: dict[str, Any] = {"mode": m.key, "binding": m.binding, "exit": m.exit_code,
+                                   "failure": m.failure, "limit_hit": m.limit_hit}
+            for phase in PHASES:
+                row[f"{phase}_measured_ms"] = _ms(m.measured_ns.get(phase))
+                row[f"{phase}_predicted_ms"] = _ms(m.predicted_ns.get(phase))
+                row[f"{phase}_ratio"] = m.ratio(phase)
+            row["wall_warm_ms"] = _ms(m.wall_warm_ns)
+            row["peak_rss_bytes"] = m.peak_rss_bytes
+            row["diagnosis"] = "; ".join(m.diagnosis)
+            out.append(row)
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame(self.rows())
+
+    def explain(self) -> str:
+        lines = [f"Verified {self.workload.module.path}: "
+                 + (f"{self.instructions:,} instructions per run (Wasmtime fuel)"
+                    if self.instructions else "instructions not counted")]
+        lines.append("; ".join(self.provenance))
+        for m in self.modes:
+            if m.failure:
+                lines.append(f"  {m.key}: {m.failure}")
+                continue
+            cells = []
+            for phase in PHASES:
+                if phase in m.measured_ns:
+                    r = m.ratio(phase)
+                    cells.append(f"{phase} {human_ns(m.measured_ns[phase])}"
+                                 + (f" (predicted {human_ns(m.predicted_ns[phase])}, "
+                                    f"{r:.2f}×)" if r else ""))
+            lines.append(f"  {m.key}: " + "; ".join(cells))
+            lines += [f"    → {d}" for d in m.diagnosis]
+        for key, why in self.skipped.items():
+            lines.append(f"  {key}: not run ({why})")
+        return "\n".join(lines)
+
+
+def _ms(ns: float | None) -> float | None:
+    return None if ns is None else ns / 1e6
+
+
+def _median(values: Sequence[float]) -> float | None:
+    clean = [v for v in values if v is not None]
+    return statistics.median(clean) if clean else None
+
+
+def _diagnose(v: ModeVerification, kind: str, declared: dict[str, float]) -> list[str]:
+    out = []
+    for phase in PHASES:
+        r = v.ratio(phase)
+        if r is None or 1 / TOLERANCE <= r <= TOLERANCE:
+            continue
+        factor = 1 / r if r < 1 else r
+        direction = "slower" if r < 1 else "faster"
+        if phase == "execute":
+            blame = (f"compute per instruction ({kind}) underestimated" if r < 1
+                     else f"compute per instruction ({kind}) overestimated")
+            hints = []
+            if r < 1 and not declared.get("touched"):
+                hints.append("memory.touched_bytes_per_request is 0: if the module walks "
+                             "memory, declare it")
+            if r < 1 and not declared.get("host_calls"):
+                hints.append("work.host_calls_per_request is 0: declare its host calls")
+            hint = f" ({'; '.join(hints)})" if hints else \
+                " (revisit work.compute_kind, memory.access_pattern)"
+            out.append(f"execution {factor:.1f}× {direction} than predicted: {blame}{hint}")
+        elif phase == "total":
+            out.append(f"a whole run {factor:.1f}× {direction} than predicted (start-up, "
+                       "loading or compiling, and execution together)")
+        elif phase in ("compile", "load"):
+            out.append(f"{phase} {factor:.1f}× {direction} than predicted: this module's code "
+                       f"{'compiles' if phase == 'compile' else 'loads'} at a different rate "
+                       "per byte than the calibration's code family")
+        else:
+            out.append(f"instantiation {factor:.1f}× {direction} than predicted: initial memory "
+                       "or data segments cost differently than calibrated")
+    return out
+
+
+def _count_instructions(module_path: Path, argv: list[str], workdir: str | None,
+                        env: list[list[str]], timeout_s: float) -> tuple[int | None, str | None]:
+    outcome = run_worker(
+        {"runtime": "wasmtime", "mode": "cranelift", "tasks": [
+            {"id": "count", "kind": "count", "module_path": str(module_path), "argv": argv,
+             "workdir": workdir, "env": env, "timeout_s": timeout_s}]},
+        WorkerLimits(task_timeout_s=timeout_s + 30))
+    record = outcome.results.get("count")
+    if record is None:
+        return None, outcome.failures.get("count", "the counting run failed")
+    if not record.get("ok"):
+        return None, str(record.get("reason"))
+    return int(record["fuel"]), None
+
+
+def run_verification(
+    workload: Workload,
+    evidence: list[ModeEvidence],
+    provenance: list[str],
+    *,
+    argv: Sequence[str] = (),
+    workdir: str | Path | None = None,
+    env: Sequence[tuple[str, str]] = (),
+    repeats: int = 3,
+    timeout_s: float = 60.0,
+    memory_limit_bytes: int = 2 << 30,
+    modes: Sequence[str] | None = None,
+    iwasm: Sequence[str] = (),
+    wamrc: str | None = None,
+    progress: Callable[[str, str], None] | None = None,
+) -> VerifyReport:
+    """Run ``workload``'s module on each measured runtime/mode and compare with predictions."""
+    path = workload.module.path
+    if path is None:
+        raise AdvisorError("module.path: verify runs a real module; build the workload with "
+                           "Workload.from_module(path) or give module.path")
+    module_path = Path(path)
+    if not module_path.is_file():
+        raise AdvisorError(f"{module_path}: no such module")
+    workdir_s = str(Path(workdir).resolve()) if workdir is not None else None
+    env_l = [list(kv) for kv in env]
+    argv_l = list(argv)
+    options = {"iwasm": list(iwasm), "wamrc": wamrc}
+
+    instructions, count_error = _count_instructions(module_path, argv_l, workdir_s, env_l,
+                                                    timeout_s)
+    features = WorkloadFeatures.from_workload(workload)
+    if instructions is not None:
+        features = features.with_value("compute_instructions_per_request", float(instructions))
+    declared = {"touched": features.touched_bytes_per_request,
+                "host_calls": features.host_calls_per_request}
+    report = VerifyReport(workload, instructions, [], provenance)
+    if count_error:
+        report.skipped["instruction count"] = count_error
+    for e in evidence:
+        key = e.coefficients.key
+        if modes and key not in modes and e.coefficients.runtime not in modes:
+            continue
+        if not e.measured_here:
+            report.skipped[key] = "measured elsewhere: it cannot be run here"
+            continue
+        if progress:
+            progress(key, "running")
+        task = {"id": "verify", "kind": "verify", "module_path": str(module_path),
+                "argv": argv_l, "workdir": workdir_s, "env": env_l, "repeats": repeats,
+                "timeout_s": timeout_s, "memory_limit_bytes": memory_limit_bytes}
+        outcome = run_worker(
+            {"runtime": e.coefficients.runtime, "mode": e.coefficients.mode,
+             "options": options, "tasks": [task]},
+            WorkerLimits(task_timeout_s=timeout_s * (2 * repeats + 3) + 30,
+                         memory_bytes=memory_limit_bytes + (1 << 30)))
+        hello = outcome.hello or {}
+        available = (hello.get("availability") or {}).get("available")
+        if hello and (not available or e.coefficients.mode not in
+                      {m.get("name") for m in hello.get("modes", [])}):
+            reason = (hello.get("availability") or {}).get("reason") or \
+                "this mode was not found on this machine"
+            report.skipped[key] = f"not available here: {reason}"
+            if progress:
+                progress(key, "skipped")
+            continue
+        v = ModeVerification(key=key, binding=e.coefficients.binding)
+        record = outcome.results.get("verify")
+        if record is None or not record.get("ok"):
+            reason = outcome.failures.get("verify") or (record or {}).get("reason", "failed")
+            v.failure = f"could not run: {reason}"
+            v.limit_hit = "memory" if "memory limit" in str(reason) else (
+                "time" if "timed out" in str(reason) else None)
+        else:
+            _fill(v, record)
+            prediction = predict_costs(e.coefficients, features)
+            compile_part = sum(c.value for c in prediction.per_module_load
+                               if c.name != "load artifact")
+            load_part = sum(c.value for c in prediction.per_module_load
+                            if c.name == "load artifact")
+            execute = sum(c.value for c in prediction.per_request)
+            start = sum(c.value for c in prediction.per_instance)
+            v.predicted_ns = {"compile": compile_part,
+                              "instantiate": prediction.per_instance[0].value,
+                              "execute": execute}
+            # a warm run loads the compiled module where the binding keeps one, else compiles
+            keeps_artifact = v.binding == "wasmtime-py" or e.coefficients.precompiled_mode
+            v.predicted_ns["total"] = start + execute + (
+                _load_prediction(e, features) if keeps_artifact
+                else 0.0 if v.binding == "wasmer-sdk" else compile_part)
+            if "load" in v.measured_ns:
+                from dataclasses import replace
+
+                warm = predict_costs(e.coefficients, replace(features, precompiled=True))
+                v.predicted_ns["load"] = sum(c.value for c in warm.per_module_load
+                                             if c.name == "load artifact") or load_part
+            if v.failure is None:
+                v.diagnosis = _diagnose(v, features.compute_kind, declared)
+        report.modes.append(v)
+        if progress:
+            progress(key, v.failure or "done")
+    return report
+
+
+def _load_prediction(e: ModeEvidence, features: WorkloadFeatures) -> float:
+    from dataclasses import replace
+
+    warm = predict_costs(e.coefficients, replace(features, precompiled=True))
+    return sum(c.value for c in warm.per_module_load if c.name == "load artifact")
+
+
+def _fill(v: ModeVerification, record: dict[str, Any]) -> None:
+    cold = record["cold"]
+    v.exit_code = cold.get("exit_code")
+    v.output_tail = record.get("output_tail", "")
+    if cold.get("limit_hit") or cold.get("trap") or cold.get("exit_code"):
+        v.limit_hit = cold.get("limit_hit")
+        v.failure = cold.get("trap") or f"exited with status {cold.get('exit_code')}"
+        return
+    warm = record.get("warm", [])
+    empty = _median([r["ttfi_ns"] for r in record.get("empty", []) if r.get("ttfi_ns")])
+    v.wall_cold_ns = cold["wall_ns"]
+    v.wall_warm_ns = _median([r["wall_ns"] for r in warm])
+    v.peak_rss_bytes = max((r.get("peak_rss_bytes") or 0 for r in [cold, *warm]), default=0) \
+        or None
+    phases = cold.get("phases_ns", {})
+    warm_phases = [r.get("phases_ns", {}) for r in warm]
+    if v.wall_warm_ns is not None:
+        v.measured_ns["total"] = v.wall_warm_ns
+    if "run" in phases:  # the binding reports the engine's phases (wasmtime-py)
+        v.measured_ns["compile"] = phases.get("compile", 0.0)
+        load = _median([p.get("load") for p in warm_phases])
+        if load is not None:
+            v.measured_ns["load"] = load
+        v.measured_ns["instantiate"] = _median([p.get("instantiate") for p in warm_phases]) \
+            or phases.get("instantiate", 0.0)
+        v.measured_ns["execute"] = _median([p.get("run") for p in warm_phases]) or phases["run"]
+        return
+    separable = False
+    if "compile" in phases:  # an ahead-of-time compiler timed on its own (wamrc)
+        v.measured_ns["compile"] = phases["compile"]
+        separable = True  # warm runs load the artifact: the rest is start-up and execution
+    elif v.binding == "wasmer-sdk" and v.wall_warm_ns is not None:
+        v.measured_ns["compile"] = max(0.0, cold["wall_ns"] - v.wall_warm_ns)
+        separable = True  # warm runs come from the compile cache
+    if separable and v.wall_warm_ns is not None and empty is not None:
+        v.measured_ns["execute"] = max(0.0, v.wall_warm_ns - empty)
+    # otherwise (iwasm interpreters, LLVM JIT) every run loads or compiles the module as it
+    # goes: only the total is measured
