@@ -1,0 +1,131 @@
+"""inspect on generated and hostile modules; verify's limits on real Wasmtime workers."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import wasmtime
+
+from wasm_advisor import Advisor, ProfileStore, Workload, WorkloadError, read_module
+from wasm_advisor.calibration import kernels
+from wasm_advisor.cli import main
+
+from .helpers.synthetic import synthetic_profile
+
+LOOP = '(module (memory (export "memory") 1) (func (export "_start") (loop $l (br $l))))'
+BOMB = ('(module (memory (export "memory") 1) (func (export "_start") (loop $l (br_if $l '
+        '(i32.ne (memory.grow (i32.const 16)) (i32.const -1)))) unreachable))')
+TRAP = '(module (memory (export "memory") 1) (func (export "_start") unreachable))'
+
+
+def module(tmp_path: Path, wat: str, name: str = "m.wasm") -> Path:
+    path = tmp_path / name
+    path.write_bytes(wasmtime.wat2wasm(wat))
+    return path
+
+
+def test_inspect_cli_table_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = module(tmp_path, '(module (import "env" "log" (func (param i32))) '
+                            '(memory (export "memory") 2 8) (data (i32.const 0) "abcdef") '
+                            '(func (export "_start")))')
+    assert main(["inspect", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "env: 1" in out and "initial 128.0 KiB, maximum 512.0 KiB" in out
+    assert main(["inspect", str(path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["data_segments"] == 1 and data["maximum_memory_bytes"] == 8 * 65536
+    assert data["imports"] == [{"module": "env", "name": "log", "kind": "func"}]
+
+
+def test_inspect_refuses_hostile_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                       ) -> None:
+    deep = "(module (func " + "(block " * 5000 + ")" * 5000 + "))"
+    cases = {"text.wasm": b"hello", "trunc.wasm": wasmtime.wat2wasm(LOOP)[:20],
+             "huge.wasm": b"\0asm\x01\0\0\0\x0a\xff\xff\xff\xff\x0f\x01",
+             "deep.wasm": bytes(wasmtime.wat2wasm(deep))[:-3]}
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+        assert main(["inspect", str(tmp_path / name)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {tmp_path / name}: ") and err.count("\n") == 1
+
+
+def test_a_multi_megabyte_module_is_read_in_well_under_a_second(tmp_path: Path) -> None:
+    path = tmp_path / "big.wasm"
+    path.write_bytes(kernels.code_size_module(4 << 20))
+    start = time.perf_counter()
+    info = read_module(path)
+    assert time.perf_counter() - start < 1.0
+    assert info.code_bytes > 4 << 20
+
+
+def test_from_module_fills_the_workload(tmp_path: Path) -> None:
+    path = module(tmp_path, '(module (memory (export "memory") 600) (data (i32.const 0) "xyz") '
+                            '(func (export "_start") (drop (v128.const i32x4 1 2 3 4))))')
+    w = Workload.from_module(path, preset="plugin-host", request_rate_per_s=5)
+    assert w.module.module_bytes == path.stat().st_size
+    assert "simd" in w.module.required_features
+    assert w.memory.linear_memory_bytes == 600 * 65536  # larger than the preset's 8 MiB
+    assert w.module.data_bytes and w.instances.lifetime == "plugin"
+    assert w.instances.request_rate_per_s == 5
+    with pytest.raises(WorkloadError, match=r"module\.path"):
+        Workload.from_module(tmp_path / "missing.wasm")
+
+
+@pytest.fixture
+def advisor(tmp_path: Path) -> Advisor:
+    profile = synthetic_profile({"wasmtime:cranelift": {"mixed_ns_per_iter": 1.0}})
+    return Advisor(profile, store=ProfileStore(tmp_path / "cache"))
+
+
+@pytest.mark.parametrize(("wat", "limit", "fragment"), [
+    (LOOP, "time", "time limit of 1 s hit"),
+    (BOMB, "memory", "memory limit of 64 MiB hit"),
+    (TRAP, None, "wasm `unreachable` instruction executed"),
+])
+def test_verify_ends_every_bad_module_as_a_reported_failure(
+        advisor: Advisor, tmp_path: Path, wat: str, limit: str | None, fragment: str) -> None:
+    workload = Workload.from_module(module(tmp_path, wat))
+    start = time.monotonic()
+    report = advisor.verify(workload, timeout_s=1, memory_limit_bytes=64 << 20, repeats=1)
+    assert time.monotonic() - start < 30  # never a hang
+    (mode,) = report.modes
+    assert mode.failure is not None and fragment in mode.failure
+    assert mode.limit_hit == limit
+
+
+def test_verify_measures_and_compares_a_good_module(advisor: Advisor, tmp_path: Path) -> None:
+    path = tmp_path / "k.wasm"
+    path.write_bytes(kernels.guest_kernel("mixed", kernels.KernelPlan(min_sample_ns=100_000,
+                                                                      repeats=1)))
+    report = advisor.verify(Workload.from_module(path), repeats=2, timeout_s=30)
+    (mode,) = report.modes
+    assert mode.failure is None and report.instructions and report.instructions > 1000
+    assert {"compile", "load", "instantiate", "execute", "total"} <= set(mode.measured_ns)
+    assert all(mode.ratio(p) is not None for p in ("compile", "execute", "total"))
+    text = report.explain()
+    assert "instructions per run (Wasmtime fuel)" in text and "wasmtime:cranelift" in text
+    assert list(report.to_frame()["mode"]) == ["wasmtime:cranelift"]
+
+
+def test_verify_cli_passes_arguments_after_the_double_dash(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    profile = synthetic_profile({"wasmtime:cranelift": {}})
+    profile_file = profile.save(tmp_path / "p.json")
+    echo = module(tmp_path, """(module
+      (import "wasi_snapshot_preview1" "args_sizes_get" (func $sizes (param i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+      (memory (export "memory") 1)
+      (func (export "_start")
+        (drop (call $sizes (i32.const 0) (i32.const 4)))
+        (call $exit (i32.sub (i32.load (i32.const 0)) (i32.const 3)))))""")
+    # argc is 3 (program name + two arguments): the module exits 0 only then
+    status = main(["verify", str(echo), "--profile", str(profile_file), "--repeats", "1",
+                   "--runtime", "wasmtime:cranelift", "--json", "--", "one", "two"])
+    assert status == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["modes"][0]["exit"] == 0 and data["modes"][0]["failure"] is None
