@@ -125,12 +125,17 @@ def _exclusions(c: Candidate, k: Constraints) -> list[str]:
     return reasons
 
 
-def rank(evidence: list[ModeEvidence], features: WorkloadFeatures, k: Constraints
-         ) -> list[Candidate]:
-    """Every mode for ``features``: scored ones best first, then the excluded ones."""
+def rank(evidence: list[ModeEvidence], features: WorkloadFeatures, k: Constraints,
+         predictions: dict[str, Prediction] | None = None) -> list[Candidate]:
+    """Every mode for ``features``: scored ones best first, then the excluded ones.
+
+    ``predictions`` replaces the model's prediction for some modes (by key): the
+    accuracy benchmark scores measured figures with the same arithmetic.
+    """
     candidates = []
     for e in evidence:
-        c = Candidate(e, predict_costs(e.coefficients, features))
+        given = (predictions or {}).get(e.coefficients.key)
+        c = Candidate(e, given or predict_costs(e.coefficients, features))
         if not e.measured_here:
             c.warnings.append(f"measured elsewhere: {e.provenance}")
         c.warnings.extend(c.prediction.notes)

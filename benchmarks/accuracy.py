@@ -1,0 +1,181 @@
+"""Prediction accuracy on real programs: predict, then measure, on every runtime/mode here.
+
+    python benchmarks/accuracy.py CORPUS_DIR [--repeats 1] [--timeout 120] [--iwasm PATH ...]
+                                            [--wamrc PATH] [--profile ID|FILE] [--runtime R[:M]]
+
+CORPUS_DIR holds a ``corpus.json`` listing programs (module, workdir, argv, expect),
+laid out as ../shared/corpus. Each program is built into a workload with
+``Workload.from_module`` (its work counted with Wasmtime fuel; host calls and memory
+traffic left at 0, since a program's are not known in advance) and run with ``verify``.
+
+Prints, per runtime/mode and phase, the median and 90th-percentile prediction error
+as a ratio predicted/measured; the share of module x mode pairs whose compile and
+instantiate predictions are within 1.5x of measured; how often the execution-time
+ranking between modes is right; and how often the advisor's top choice for each
+preset's priorities matches the top choice made from the measurements. Exits 1 when
+a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+from collections import defaultdict
+from dataclasses import replace
+from pathlib import Path
+
+from wasm_advisor import Advisor, Workload, preset_names
+from wasm_advisor.advisor import constraints_for
+from wasm_advisor.model.costs import Component, Prediction, WorkloadFeatures, predict_costs
+from wasm_advisor.model.scoring import rank
+from wasm_advisor.verify import PHASES, ModeVerification, VerifyReport
+
+CLOSE = 1.5
+TARGETS = {"startup": 0.80, "ranking": 0.85, "top_choice": 0.90}
+RANK_NOISE = 0.10  # measured times closer than this are not ordered
+
+
+def quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)]
+
+
+def error_factor(ratio: float) -> float:
+    return max(ratio, 1 / ratio)
+
+
+def measured_prediction(predicted: Prediction, v: ModeVerification) -> Prediction:
+    """The prediction with its components replaced by what was measured."""
+    def swap(components: list[Component], name: str, value: float | None) -> list[Component]:
+        return [Component(c.name, value, 0.0, c.engine) if value is not None and
+                c.name.startswith(name) else c for c in components]
+
+    per_request = list(predicted.per_request)
+    per_instance = list(predicted.per_instance)
+    per_load = list(predicted.per_module_load)
+    m = v.measured_ns
+    if "execute" in m:
+        per_request = [Component("compute", m["execute"])] + [
+            Component(c.name, 0.0) for c in per_request[1:]]
+    per_instance = swap(per_instance, "instantiate", m.get("instantiate"))
+    per_load = swap(per_load, "compile", m.get("compile"))
+    if "execute" not in m and "total" in m:  # only the whole run: scale the run's parts
+        parts = sum(c.value for c in per_request + per_instance)
+        scale = m["total"] / parts if parts else 1.0
+        per_request = [replace(c, value=c.value * scale) for c in per_request]
+        per_instance = [replace(c, value=c.value * scale) for c in per_instance]
+    return replace(predicted, per_request=per_request, per_instance=per_instance,
+                   per_module_load=per_load)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("corpus", type=Path)
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=120.0)
+    parser.add_argument("--iwasm", action="append", default=[])
+    parser.add_argument("--wamrc")
+    parser.add_argument("--profile")
+    parser.add_argument("--runtime", action="append")
+    args = parser.parse_args()
+
+    listing = json.loads((args.corpus / "corpus.json").read_text())
+    advisor = Advisor(args.profile)
+    print(f"profile: {advisor.profile.provenance}")
+    ratios: dict[tuple[str, str], list[float]] = defaultdict(list)
+    startup_pairs = startup_close = 0
+    ranking_right = ranking_total = 0
+    choice_right = choice_total = 0
+    started = time.monotonic()
+    for program in listing["programs"]:
+        module = args.corpus / program["module"]
+        workdir = args.corpus / program["workdir"]
+        base = Workload.from_module(module, host_calls_per_request=0,
+                                    touched_bytes_per_request=0)
+        t0 = time.monotonic()
+        report: VerifyReport = advisor.verify(
+            base, argv=program.get("argv", []), workdir=workdir, repeats=args.repeats,
+            timeout_s=args.timeout, modes=args.runtime, iwasm=args.iwasm, wamrc=args.wamrc)
+        ok = [v for v in report.modes if v.failure is None
+              and v.exit_code == program["expect"]["exit"]]
+        failed = [f"{v.key} ({v.failure})" for v in report.modes if v not in ok]
+        print(f"\n{program['name']}: {report.instructions or 0:,} instructions, "
+              f"{len(ok)}/{len(report.modes)} modes ran correctly in "
+              f"{time.monotonic() - t0:.0f} s" + (f"; failed: {', '.join(failed)}"
+                                                  if failed else ""))
+        for v in ok:
+            cells = []
+            for phase in PHASES:
+                r = v.ratio(phase)
+                if r is not None:
+                    ratios[(v.key, phase)].append(r)
+                    cells.append(f"{phase} {r:.2f}")
+                    if phase in ("compile", "instantiate"):
+                        startup_pairs += 1
+                        startup_close += error_factor(r) <= CLOSE
+            print(f"  {v.key:36s} " + "  ".join(cells))
+        # execution ranking: every pair of modes measured more than 10 % apart
+        timed = [(v.key, v.measured_ns.get("execute", v.measured_ns.get("total")),
+                  v.predicted_ns.get("execute") if "execute" in v.measured_ns
+                  else v.predicted_ns.get("total")) for v in ok]
+        timed = [t for t in timed if t[1] and t[2]]
+        if len(timed) >= 2:
+            ranking_total += 1
+            wrong = [(a[0], b[0]) for i, a in enumerate(timed) for b in timed[i + 1:]
+                     if abs(a[1] - b[1]) > RANK_NOISE * min(a[1], b[1])
+                     and (a[1] < b[1]) != (a[2] < b[2])]
+            ranking_right += not wrong
+            if wrong:
+                print(f"  ranking: {len(wrong)} pair(s) out of order, e.g. "
+                      f"{wrong[0][0]} vs {wrong[0][1]}")
+        # top choice per preset: the advisor's, against the one the measurements make
+        if not ok or report.instructions is None:
+            continue
+        keys = {v.key for v in ok}
+        evidence = [e for e in advisor.evidence if e.coefficients.key in keys]
+        for preset in preset_names():
+            w = Workload.from_module(module, preset=preset, host_calls_per_request=0,
+                                     touched_bytes_per_request=0,
+                                     compute_instructions_per_request=report.instructions)
+            features = WorkloadFeatures.from_workload(w)
+            k = constraints_for(w)
+            predicted = rank(evidence, features, k)
+            measured = rank(evidence, features, k, predictions={
+                v.key: measured_prediction(predict_costs(
+                    next(e for e in evidence if e.coefficients.key == v.key).coefficients,
+                    features), v) for v in ok})
+            p_win = predicted[0].key if predicted and not predicted[0].excluded else None
+            m_win = measured[0].key if measured and not measured[0].excluded else None
+            choice_total += 1
+            choice_right += p_win == m_win
+            if p_win != m_win:
+                print(f"  {preset}: advisor chose {p_win}, the measurements {m_win}")
+
+    print(f"\nprediction error by runtime/mode and phase (ratio predicted/measured; "
+          f"{time.monotonic() - started:.0f} s in all):")
+    print(f"  {'runtime:mode':36s} {'phase':12s} {'n':>3s} {'median':>7s} {'p90 error':>9s}")
+    for (key, phase), values in sorted(ratios.items()):
+        errors = [error_factor(r) for r in values]
+        print(f"  {key:36s} {phase:12s} {len(values):3d} {statistics.median(values):7.2f} "
+              f"{quantile(errors, 0.9):8.2f}x")
+    startup = startup_close / startup_pairs if startup_pairs else 0.0
+    ranking = ranking_right / ranking_total if ranking_total else 0.0
+    choice = choice_right / choice_total if choice_total else 0.0
+    results = {"startup": startup, "ranking": ranking, "top_choice": choice}
+    print(f"\ncompile and instantiate within {CLOSE}x: {startup_close}/{startup_pairs} "
+          f"module x mode pairs = {startup:.0%} (target {TARGETS['startup']:.0%})")
+    print(f"execution ranking right: {ranking_right}/{ranking_total} modules = {ranking:.0%} "
+          f"(target {TARGETS['ranking']:.0%})")
+    print(f"top choice matches the measured one: {choice_right}/{choice_total} module x preset "
+          f"cases = {choice:.0%} (target {TARGETS['top_choice']:.0%})")
+    missed = [name for name, value in results.items() if value < TARGETS[name]]
+    print("targets: " + ("all met" if not missed else "missed: " + ", ".join(missed)))
+    return 0 if not missed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
