@@ -235,3 +235,21 @@ def test_compute_kinds_lean_on_the_mixed_kernel(tmp_path: Path) -> None:
         per_request[kind] = {c.name: c.value for c in p.per_request}["compute"]
     assert per_request["mixed"] == pytest.approx(1_000_000 * 0.2)  # 2 ns / 10 instructions
     assert per_request["integer"] == pytest.approx(1_000_000 * (0.2 + 1.0) / 2)
+
+
+def test_explanation_compares_component_families(tmp_path: Path) -> None:
+    # an interpreter ('load and prepare', no instantiate phase) against a compiler
+    modes = {"wasmtime:a": {"compile_ns_per_code_byte": 1000.0},
+             "wamr:b": {"compile_ns_per_code_byte": 10.0, "int_ns_per_iter": 12.0}}
+    profile = synthetic_profile(modes)
+    figures = [f for f in profile.figures
+               if not (f.runtime == "wamr" and f.metric in ("instantiate_ns", "binding_ns"))]
+    records = [r.model_copy(update={"modes": [m.model_copy(update={"jit": False})
+                                              for m in r.modes]})
+               if r.name == "wamr" else r for r in profile.runtimes]
+    profile = profile.model_copy(update={"figures": figures, "runtimes": records})
+    w = workload(instances={"instances_per_module_load": 1, "requests_per_instance": 2},
+                 priorities={"latency": 0, "cold_start": 1})
+    r = Advisor(profile, store=ProfileStore(tmp_path)).recommend(w)
+    assert r.decision is not None and r.decision.component == "compile/load"
+    assert "0 ns against" not in r.decision.sentence

@@ -52,7 +52,15 @@ def human_ns(ns: float) -> str:
 
 
 def _component_name(name: str) -> str:
-    return name.split(" (")[0]  # "binding (iwasm CLI)" and "binding (wasmer-sdk)" compare
+    """The family a component belongs to, so that modes whose bindings name their parts
+    differently compare like with like (an interpreter's "load and prepare" with a
+    compiler's "compile"; "binding + instantiate" with "binding" and "instantiate")."""
+    base = name.split(" (")[0]
+    if base.startswith(("compile", "load")):
+        return "compile/load"
+    if base.startswith(("binding", "instantiate")):
+        return "start-up (instantiate + binding)"
+    return base
 
 
 @dataclass(frozen=True)
