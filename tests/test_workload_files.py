@@ -184,3 +184,9 @@ def test_saving_never_leaves_a_half_written_file(tmp_path: Path) -> None:
 def test_saving_into_a_missing_folder_fails_clearly(tmp_path: Path) -> None:
     with pytest.raises(WorkloadFileError, match="cannot write"):
         save_workload(Workload.preset("edge-iot"), tmp_path / "no" / "such" / "w.toml")
+
+
+def test_non_text_field_names_are_refused() -> None:
+    for text in ("1:\n", "true: 3\n", "module: {module_bytes: 8}\n2.5: x\n"):
+        with pytest.raises(WorkloadError, match="field names must be text"):
+            parse_workload(text, "yaml", file="w.yaml")

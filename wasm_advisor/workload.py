@@ -331,6 +331,9 @@ class Workload(BaseModel):
         if not isinstance(data, dict):
             kind = type(data).__name__
             raise WorkloadError([Problem("", f"expected a table of fields, got {kind}")])
+        names = [key for key in data if not isinstance(key, str)]
+        if names:  # YAML allows '1: x' or 'true: x'; field names are text
+            raise WorkloadError([Problem(str(key), "field names must be text") for key in names])
         return cls(**data)
 
     @classmethod
