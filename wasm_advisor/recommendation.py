@@ -123,7 +123,7 @@ class Recommendation:
                 "label": c.label,
                 "binding": c.evidence.coefficients.binding,
                 "score": round(c.score, 2) if not c.excluded else None,
-                **{k: v for k, v in totals.items()},
+                **totals,
                 "components_ns": {x.name: x.value for x in c.prediction.amortised()},
                 "excluded": c.excluded,
                 "warnings": c.warnings,

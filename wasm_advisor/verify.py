@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -272,11 +272,7 @@ def run_verification(
                 _load_prediction(e, features) if keeps_artifact
                 else 0.0 if v.binding == "wasmer-sdk" else compile_part)
             if "load" in v.measured_ns:
-                from dataclasses import replace
-
-                warm = predict_costs(e.coefficients, replace(features, precompiled=True))
-                v.predicted_ns["load"] = sum(c.value for c in warm.per_module_load
-                                             if c.name == "load artifact") or load_part
+                v.predicted_ns["load"] = _load_prediction(e, features) or load_part
             if v.failure is None:
                 v.diagnosis = _diagnose(v, features.compute_kind, declared)
         report.modes.append(v)
@@ -286,8 +282,7 @@ def run_verification(
 
 
 def _load_prediction(e: ModeEvidence, features: WorkloadFeatures) -> float:
-    from dataclasses import replace
-
+    """The predicted load of the precompiled artifact (0 where the mode has no such figure)."""
     warm = predict_costs(e.coefficients, replace(features, precompiled=True))
     return sum(c.value for c in warm.per_module_load if c.name == "load artifact")
 

@@ -17,6 +17,7 @@ from ..calibration.analysis import BINDING_NOTES
 from ..calibration.calibrate import CalibrationProgress, calibrate
 from ..profile import Profile, ProfileStore
 from ..profile_summary import RUNNING_COLUMNS, STARTUP_COLUMNS, summary_rows
+from .console import wide_console
 
 __all__ = ["calibration_progress", "print_summary", "register"]
 
@@ -112,18 +113,12 @@ def print_summary(profile: Profile, console: Console) -> None:
                           f"{failure.reason}", markup=False)
 
 
-def _console(stderr: bool = False) -> Console:
-    """A console; wide enough for the tables when the output is a file or a CI log."""
-    console = Console(stderr=stderr)
-    return console if console.is_terminal else Console(stderr=stderr, width=160)
-
-
 @contextmanager
 def calibration_progress() -> Iterator[Callable[[CalibrationProgress], None]]:
     """A progress display on stderr, one row per runtime/mode; yields its callback."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[current]}"), TimeElapsedColumn())
-    with Progress(*columns, console=_console(stderr=True), transient=False) as bar:
+    with Progress(*columns, console=wide_console(stderr=True), transient=False) as bar:
         rows: dict[str, Any] = {}
 
         def on_progress(event: CalibrationProgress) -> None:
@@ -137,7 +132,7 @@ def calibration_progress() -> Iterator[Callable[[CalibrationProgress], None]]:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    console = _console()
+    console = wide_console()
     with calibration_progress() as on_progress:
         profile = calibrate(args.kind, runtimes=args.runtime, modes=args.mode,
                             iwasm=args.iwasm, wamrc=args.wamrc, progress=on_progress,
@@ -151,7 +146,7 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _profiles(args: argparse.Namespace) -> int:
-    console = _console()
+    console = wide_console()
     store = ProfileStore()
     if args.action == "show":
         print_summary(store.find(args.ref), console)

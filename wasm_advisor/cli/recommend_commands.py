@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
@@ -18,6 +17,7 @@ from ..presets import preset_names
 from ..units import parse_bytes
 from ..workload import Workload
 from ..workload_files import load_workload
+from .console import wide_console
 
 __all__ = ["register"]
 
@@ -110,9 +110,7 @@ def _recommend(args: argparse.Namespace) -> int:
     if args.json:
         print(recommendation.to_json())
         return 0
-    console = Console(highlight=False)
-    if not console.is_terminal:
-        console = Console(highlight=False, width=140)
+    console = wide_console(highlight=False, width=140)
     console.print(f"{workload.name}: " + "; ".join(recommendation.provenance), markup=False)
     table = Table(show_lines=False)
     for heading in ("#", "runtime:mode", "score", "latency", "mean cost/request", "cold start",
@@ -186,9 +184,7 @@ def _claims(args: argparse.Namespace) -> int:
     from ..claims import check_claims
 
     advisor = _advisor(args)
-    console = Console(highlight=False)
-    if not console.is_terminal:
-        console = Console(highlight=False, width=160)
+    console = wide_console(highlight=False)
     console.print("Claims checked against: " + "; ".join(p.provenance for p in advisor.profiles),
                   markup=False)
     table = Table("", "claim", "verdict", "figures", show_lines=True)

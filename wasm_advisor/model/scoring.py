@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..calibration.probes import PROBES
 from .coefficients import ModeCoefficients
 from .costs import Prediction, WorkloadFeatures, missing_coefficients, predict_costs
 from .traits import traits_for
@@ -32,8 +33,7 @@ OBJECTIVES = {
     "cold_start": ("ttfi_ns", True),
     "maturity": ("maturity", False),
 }
-PROBED = {"simd", "threads", "memory64", "exceptions", "tail-call", "multi-memory",
-          "bulk-memory", "reference-types"}
+PROBED = frozenset(PROBES)  # features the calibration probes on every mode
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ import os
 import re
 import selectors
 import shutil
+import statistics
 import subprocess
 import tempfile
 import time
@@ -221,7 +222,7 @@ class WamrAdapter(RuntimeAdapter):
                        .peak_rss_bytes]
             if not samples:
                 raise RuntimeUnavailableError("no memory sample from iwasm")
-            return _median(samples)
+            return statistics.median_high(samples)
 
         with_module, empty = peak(module_bytes), peak(empty_module())
         return {
@@ -262,11 +263,6 @@ class WamrAdapter(RuntimeAdapter):
         if mode.name == "aot":
             result.artifact_bytes = target.stat().st_size
         return result
-
-
-def _median(values: list[int]) -> int:
-    ordered = sorted(values)
-    return ordered[len(ordered) // 2]
 
 
 def _spawn_timed(cmd: list[str], cwd: str | None, timeout: float,

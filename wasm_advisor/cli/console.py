@@ -1,0 +1,15 @@
+"""The CLI's consoles: a terminal's own width, or a fixed wide one for files and CI logs."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+__all__ = ["wide_console"]
+
+
+def wide_console(*, stderr: bool = False, highlight: bool = True, width: int = 160) -> Console:
+    """A console; ``width`` columns when the output is a file or a CI log, not a terminal."""
+    console = Console(stderr=stderr, highlight=highlight)
+    if console.is_terminal:
+        return console
+    return Console(stderr=stderr, highlight=highlight, width=width)
