@@ -253,3 +253,18 @@ def test_explanation_compares_component_families(tmp_path: Path) -> None:
     r = Advisor(profile, store=ProfileStore(tmp_path)).recommend(w)
     assert r.decision is not None and r.decision.component == "compile/load"
     assert "0 ns against" not in r.decision.sentence
+
+
+def test_first_instance_is_paid_once_per_module_load(tmp_path: Path) -> None:
+    modes = {"wasmtime:a": {"first_instance_ns_per_code_byte": 0.5,
+                            "first_instance_ns_per_data_byte": 2.0}}
+    w = workload(module={"module_bytes": 100_000, "code_bytes": 50_000, "data_bytes": 10_000})
+    p = advisor(tmp_path, modes).recommend(w).candidates[0].prediction
+    loads = {c.name: c.value for c in p.per_module_load}
+    assert loads["first instance"] == pytest.approx(50 + 0.5 * 50_000 + 2.0 * 10_000)
+    amortised = {c.name: c.value for c in p.amortised()}
+    assert amortised["first instance"] == pytest.approx(loads["first instance"] / 1000)
+    assert p.ttfi_ns == pytest.approx(sum(loads.values()) + 30_000)
+    # a profile without the figure predicts no such component
+    p = advisor(tmp_path, {"wasmtime:a": {}}).recommend(w).candidates[0].prediction
+    assert "first instance" not in {c.name for c in p.per_module_load}

@@ -26,6 +26,8 @@ from functools import cache
 
 import wasmtime
 
+from .typical_code import typical_functions
+
 __all__ = [
     "GUEST_KERNELS",
     "KernelPlan",
@@ -362,8 +364,17 @@ def empty_module() -> bytes:
 
 def code_size_module(code_bytes: int) -> bytes:
     """A WASI command with about ``code_bytes`` in its code section, in ordinary functions."""
+    from ..wasm_module import read_module_bytes
+
     base, per_function = _code_section_growth()
     functions = max(1, round((code_bytes - base) / per_function))
+    for _ in range(4):  # functions differ in size: correct the count on the real total
+        module = _host_timed_module(functions=functions, pages=1, data_bytes=0)
+        error = code_bytes - read_module_bytes(module).code_bytes
+        step = round(error / per_function)
+        if step == 0 or functions + step < 1:
+            break
+        functions += step
     return _host_timed_module(functions=functions, pages=1, data_bytes=0)
 
 
@@ -383,40 +394,9 @@ def instantiate_module(pages: int, data_bytes: int) -> bytes:
     return _host_timed_module(functions=0, pages=max(1, pages), data_bytes=data_bytes)
 
 
-# Ordinary code for the compile-cost family: locals, arithmetic, loads and
-# stores, a loop and branches, a call, so compilers do representative work.
-_FILLER_BLOCK = """
-    (local.set $a (i32.add (local.get 0) (i32.const {k})))
-    (local.set $b (i32.mul (local.get $a) (i32.const 2654435761)))
-    (block $out{j} (loop $l{j}
-      (br_if $out{j} (i32.ge_u (local.get $a) (i32.const {bound})))
-      (i32.store offset=128 (i32.and (local.get $a) (i32.const 1020))
-        (i32.xor (local.get $b) (i32.load offset=128 (i32.and (local.get $b) (i32.const 1020)))))
-      (local.set $c (i64.add (local.get $c) (i64.extend_i32_u (local.get $b))))
-      (if (i32.and (local.get $b) (i32.const 1))
-        (then (local.set $b (i32.shr_u (local.get $b) (i32.const 1))))
-        (else (local.set $b (i32.add (local.get $b) (i32.const 7)))))
-      (local.set $a (i32.add (local.get $a) (i32.const 1)))
-      (br $l{j})))"""
-# Real functions hold several hundred bytes of code (a median of about 650 in the shared
-# corpus): compile cost per byte grows with function size, so each generated function
-# repeats the block eight times.
-_BLOCKS_PER_FUNCTION = 8
-_FILLER_BODY = (
-    "\n    (local $a i32) (local $b i32) (local $c i64)"
-    + "".join(_FILLER_BLOCK.replace("{j}", str(j)) for j in range(_BLOCKS_PER_FUNCTION))
-    + "\n    (i32.add (i32.wrap_i64 (local.get $c)) (call $leaf (local.get $b)))"
-)
-
-
 @cache
 def _host_timed_module(functions: int, pages: int, data_bytes: int) -> bytes:
-    filler = "\n".join(
-        f"  (func $f{k} (param i32) (result i32)"
-        + _FILLER_BODY.format(k=k, bound=1000 + k % 97)
-        + ")"
-        for k in range(functions)
-    )
+    filler = typical_functions(functions)
     # A data segment of non-zero bytes: runtimes must copy it at instantiation.
     data = ""
     if data_bytes:
@@ -424,14 +404,14 @@ def _host_timed_module(functions: int, pages: int, data_bytes: int) -> bytes:
         repeats = data_bytes // 64
         data = f'  (data (i32.const {PAGE}) "{chunk * repeats}")'
         pages = max(pages, 1 + (PAGE + data_bytes) // PAGE)
-    calls = "".join(f"(drop (call $f{k} (i32.const 0)))" for k in range(min(functions, 1)))
+    # run a bounded part of the code once, so nothing in it is dead
+    calls = "(drop (call $t0 (i32.const 2) (i32.const 1) (i32.const 2)))" if functions else ""
     wat = f"""(module
   (import "wasi_snapshot_preview1" "fd_write"
     (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "clock_time_get"
     (func $clock (param i32 i64 i32) (result i32)))
   (memory (export "memory") {pages})
-  (func $leaf (param i32) (result i32) (i32.xor (local.get 0) (i32.const 90)))
 {filler}
 {data}
 {_PUT_U64}

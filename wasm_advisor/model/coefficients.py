@@ -30,6 +30,8 @@ COEFFICIENT_METRICS = {
     "instantiate_ns_per_page": "instantiate_ns_per_page",
     "instantiate_ns_per_data_byte": "instantiate_ns_per_data_byte",
     "instantiate_ns": "instantiate_ns",
+    "first_instance_ns_per_code_byte": "first_instance_ns_per_code_byte",
+    "first_instance_ns_per_data_byte": "first_instance_ns_per_data_byte",
     "ttfi_ns": "ttfi_ns",
     "binding_ns": "binding_ns",
     "rss_first_instance_bytes": "rss_first_instance_bytes",

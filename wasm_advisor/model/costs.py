@@ -8,7 +8,10 @@ uncertainty from the spread of the measurements behind its coefficient:
   preparing its code), once per module load, shared by
   ``instances_per_module_load × requests_per_instance`` requests;
 - ``instantiate``: the engine's own instantiation (where the binding exposes
-  it), plus any per-page cost of the initial memory;
+  it; the steady state, measured on repeat instances), plus any per-page cost
+  of the initial memory and per-byte cost of the data segments;
+- ``first instance``: what a module's first instantiation costs beyond that
+  (the engine's lazy set-up of the module), once per module load;
 - ``binding``: the fixed cost of starting an instance through the binding
   (``wasmtime-py`` store and WASI setup, the ``wasmer-sdk`` sandbox, an ``iwasm``
   process), shown apart from the engine; where the binding cannot separate
@@ -38,6 +41,7 @@ from .coefficients import Coefficient, ModeCoefficients
 __all__ = ["Component", "Prediction", "WorkloadFeatures", "missing_coefficients", "predict_costs"]
 
 PAGE = 65536
+FIRST_INSTANCE = "first instance"  # per-module-load component: a module's first instantiation
 EMPTY_MODULE_CODE_BYTES = 200  # code in the calibration's empty module
 # Real code is mostly like the 'mixed' kernel (loads, branches, arithmetic with
 # instruction-level parallelism); a declared kind pulls towards its own kernel.
@@ -308,6 +312,13 @@ def predict_costs(m: ModeCoefficients, f: WorkloadFeatures) -> Prediction:
             else 0.0
         c = _c(name, compile_c, f.code_bytes)
         per_module_load.append(Component(c.name, c.value + fixed, c.sigma))
+    first_code = m.get("first_instance_ns_per_code_byte")
+    if first_code is not None:  # the engine's one-off set-up of a module at its first instance
+        by_code = _c("", first_code, f.code_bytes)
+        by_data = _c("", m.get("first_instance_ns_per_data_byte"), f.data_bytes)
+        value, sigma = _sum_pair(by_code, by_data)
+        per_module_load.append(Component(FIRST_INSTANCE, max(0.0, first_code.intercept)
+                                         + max(0.0, value), sigma))
 
     rss_first = m.get("rss_first_instance_bytes")
     rss_extra = m.get("rss_per_extra_instance_bytes")

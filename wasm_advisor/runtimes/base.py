@@ -60,6 +60,11 @@ class RunRequest:
     precompiled: bool = False  # load a precompiled artifact instead of compiling
     enforce_limits: bool = False  # untrusted code: interrupt at timeout_s, cap memory
     memory_limit_bytes: int | None = None  # largest linear memory, where the runtime can cap it
+    # after the run, instantiate the module this many more times, each in a fresh store,
+    # and report the median as phase 'instantiate_again' (a steady-state instantiation,
+    # without the engine's one-off work on a module's first instance), where the binding
+    # exposes instantiation
+    instantiate_again: int = 0
 
 
 @dataclass
@@ -71,7 +76,8 @@ class RunResult:
     stderr: str
     host_start_realtime_ns: int  # realtime clock just before the bytes were handed over
     wall_ns: int
-    phases_ns: dict[str, int] = field(default_factory=dict)  # compile, instantiate, load, run
+    phases_ns: dict[str, int] = field(default_factory=dict)  # compile, load, instantiate,
+    # run, instantiate_again
     peak_rss_bytes: int | None = None
     trap: str | None = None  # the trap or error message, if the guest did not finish
     artifact_bytes: int | None = None  # size of the precompiled artifact, when one was made
