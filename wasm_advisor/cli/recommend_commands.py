@@ -13,6 +13,7 @@ from rich.table import Table
 from ..advisor import Advisor
 from ..errors import AdvisorError
 from ..model.explain import human_ns
+from ..plots import CHARTS, save_charts
 from ..presets import preset_names
 from ..units import parse_bytes
 from ..workload import Workload
@@ -46,8 +47,12 @@ def register(commands: Any) -> None:
     rec.add_argument("workload", metavar="FILE|PRESET")
     _profile_options(rec)
     rec.add_argument("--json", action="store_true", help="print the recommendation as JSON")
-    rec.add_argument("--plot", metavar="FILE", help="save the cost-breakdown and crossover "
-                     "charts (PNG, SVG or PDF, by extension)")
+    rec.add_argument("--plot", metavar="FILE", help="save a chart (PNG, SVG or PDF, by the "
+                     "file's suffix); --chart picks which")
+    rec.add_argument("--chart", default="overview", choices=[*CHARTS, "all"],
+                     help="with --plot: overview (cost breakdown and one crossover, the "
+                     "default), breakdown, crossovers, memory, features, or all (one file "
+                     "each, named FILE-CHART.png)")
     rec.add_argument("--no-crossovers", action="store_true", help="skip the crossover search")
     rec.set_defaults(run=_recommend)
 
@@ -104,9 +109,7 @@ def _advisor(args: argparse.Namespace) -> Advisor:
 def _recommend(args: argparse.Namespace) -> int:
     workload = workload_from(args.workload)
     recommendation = _advisor(args).recommend(workload)
-    if args.plot:
-        figure = recommendation.plot()
-        figure.savefig(args.plot, dpi=120)
+    saved = save_charts(recommendation, args.plot, args.chart) if args.plot else []
     if args.json:
         print(recommendation.to_json())
         return 0
@@ -130,8 +133,8 @@ def _recommend(args: argparse.Namespace) -> int:
                       f"{biggest.name.split(' (')[0]} {share:.0%}")
     console.print(table)
     console.print(recommendation.explain(crossovers=not args.no_crossovers), markup=False)
-    if args.plot:
-        console.print(f"charts saved: {args.plot}")
+    if saved:
+        console.print("charts saved: " + ", ".join(str(p) for p in saved), markup=False)
     return 0
 
 
