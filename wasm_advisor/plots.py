@@ -37,8 +37,8 @@ if TYPE_CHECKING:
     from .model.scoring import Candidate
     from .recommendation import Recommendation
 
-__all__ = ["CHARTS", "FORMATS", "chart_figure", "lines_for", "mode_styles", "new_figure",
-           "recommendation_figure", "save_charts", "save_figure"]
+__all__ = ["CHARTS", "FORMATS", "chart_figure", "figure_bytes", "lines_for", "mode_styles",
+           "new_figure", "recommendation_figure", "save_charts", "save_figure"]
 
 COLOURS = {
     "compile": "#d62728", "compile (ahead of time)": "#d62728", "load artifact": "#ff9896",
@@ -139,7 +139,7 @@ def draw_breakdown(ax: Any, rec: Recommendation, view: str = "mean", *,
     ax.set_yticks(range(len(shown)), labels, fontsize=9)
     ax.invert_yaxis()
     ax.set_xlim(0, limit * 1.3)
-    ax.set_xlabel(f"{unit} {xlabel}" + ("  (▸: bar cut, total written)" if any(
+    ax.set_xlabel(f"{unit} {xlabel}" + ("  (▸: bar cut)" if any(
         t > limit_ns for t in totals) else ""))
     ax.set_title(f"{title}: {rec.workload.name}  (score in brackets)", fontsize=11, loc="left")
     ax.grid(True, axis="x", alpha=0.3)
