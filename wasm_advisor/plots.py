@@ -38,7 +38,8 @@ if TYPE_CHECKING:
     from .recommendation import Recommendation
 
 __all__ = ["CHARTS", "FORMATS", "chart_figure", "figure_bytes", "lines_for", "mode_styles",
-           "new_figure", "recommendation_figure", "save_charts", "save_figure"]
+           "new_figure", "plain_number", "recommendation_figure", "save_charts", "save_figure",
+           "value_axis"]
 
 COLOURS = {
     "compile": "#d62728", "compile (ahead of time)": "#d62728", "load artifact": "#ff9896",
@@ -90,6 +91,27 @@ def new_figure(width: float, height: float) -> Figure:
 def footnote(fig: Figure, rec: Recommendation) -> None:
     """Where the figures came from, in small grey type at the top left."""
     fig.suptitle("; ".join(rec.provenance), fontsize=8, x=0.01, ha="left", color="#555555")
+
+
+def plain_number(value: float, _position: object = None) -> str:
+    """Tick labels people read without exponent arithmetic: 1,000 rather than 10³."""
+    if value >= 10:
+        return f"{value:,.0f}"
+    return f"{value:.3g}" if value >= 1e-3 else f"{value:.0e}"
+
+
+def value_axis(ax: Any, values: list[float]) -> None:
+    """A log y axis where the values span a decade or more, else a linear one; plain labels."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    positive = [v for v in values if v > 0]
+    low, high = min(positive, default=1.0), max(positive, default=1.0)
+    if high / low >= 10:
+        ax.set_yscale("log")
+        ax.yaxis.set_minor_formatter(NullFormatter())
+    else:
+        ax.set_yscale("linear")
+    ax.yaxis.set_major_formatter(FuncFormatter(plain_number))
 
 
 # ----- stacked breakdown -----------------------------------------------------------------
@@ -188,14 +210,16 @@ def draw_crossover(ax: Any, rec: Recommendation, name: str) -> None:
     _, _, unit = SWEEPS[name]
     points = sweep_points(name)
     styles = mode_styles(rec)
+    drawn: list[float] = []
     for c in lines_for(rec, name):
         costs = [predict_costs(c.evidence.coefficients,
                                rec.features.with_value(name, v)).mean_cost_ns / 1e3
                  for v in points]
+        drawn += costs
         ax.plot(points, costs, label=c.key, **styles[c.key])
     mark_flips(ax, rec, name)
     ax.set_xscale("log")
-    ax.set_yscale("log")
+    value_axis(ax, drawn)
     ax.set_xlabel(unit)
     ax.set_ylabel("µs per request (mean, all costs shared out)")
     ax.set_title(f"Crossover: cost as {SWEEPS[name][2]} change", fontsize=11, loc="left")

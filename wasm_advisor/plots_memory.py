@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .plots import MAX_LINES, footnote, mode_styles, new_figure
+from .plots import MAX_LINES, footnote, mode_styles, new_figure, value_axis
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -33,10 +33,6 @@ def total_memory_bytes(p: Prediction, instances: float) -> float:
     return p.runtime_memory_first_bytes + (instances - 1) * extra + instances * linear
 
 
-def _plain(value: float, _position: object = None) -> str:
-    return f"{value:,.0f}" if value >= 10 else f"{value:.3g}"
-
-
 def _mark_current(ax: Any, rec: Recommendation) -> None:
     n = rec.features.concurrent_instances
     ax.axvline(n, color="black", linestyle=":", linewidth=1)
@@ -50,8 +46,10 @@ def memory_figure(rec: Recommendation) -> Figure:
     styles = mode_styles(rec)
     shown = rec.ranked[:MAX_LINES + 2]
     per_instance: list[float] = []
+    all_totals: list[float] = []
     for c in shown:
         totals = [total_memory_bytes(c.prediction, n) for n in CONCURRENCY]
+        all_totals += [t / MIB for t in totals]
         total_ax.plot(CONCURRENCY, [t / MIB for t in totals], label=c.key, **styles[c.key])
         shares = [t / n / MIB for t, n in zip(totals, CONCURRENCY, strict=True)]
         per_instance += shares
@@ -67,17 +65,11 @@ def memory_figure(rec: Recommendation) -> Figure:
         per_ax.annotate(f"limit per instance: {limit / MIB:,.0f} MiB", (0.01, limit / MIB),
                         xycoords=("axes fraction", "data"), fontsize=8, va="bottom",
                         color="#b22222")
-    from matplotlib.ticker import FuncFormatter
-
-    # a log scale only where the values span a decade or more; plain numbers either way
-    low, high = min(per_instance, default=1.0), max(per_instance, default=1.0)
-    per_ax.set_yscale("log" if low > 0 and high / low >= 10 else "linear")
-    total_ax.set_yscale("log")
+    value_axis(total_ax, all_totals)
+    value_axis(per_ax, per_instance)
     for ax in (total_ax, per_ax):
         _mark_current(ax, rec)
         ax.set_xscale("log")
-        ax.yaxis.set_major_formatter(FuncFormatter(_plain))
-        ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
         ax.set_xlabel("concurrent instances")
         ax.grid(True, which="major", alpha=0.3)
     linear = rec.features.linear_memory_bytes / MIB

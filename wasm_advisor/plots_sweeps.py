@@ -20,7 +20,15 @@ from typing import TYPE_CHECKING, Any
 
 from .model.costs import predict_costs
 from .model.explain import SWEEPS
-from .plots import footnote, lines_for, mark_flips, mode_styles, new_figure, sweep_points
+from .plots import (
+    footnote,
+    lines_for,
+    mark_flips,
+    mode_styles,
+    new_figure,
+    sweep_points,
+    value_axis,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -52,12 +60,14 @@ def draw_sweep(ax: Any, rec: Recommendation, name: str) -> None:
     what, ylabel, title = PANELS[name]
     points = sweep_points(name)
     styles = mode_styles(rec)
+    drawn: list[float] = []
     for c in lines_for(rec, name):
         values = []
         for v in points:
             f = rec.features.with_value(name, v)
             values.append(_value(what, predict_costs(c.evidence.coefficients, f),
                                  f.request_rate_per_s))
+        drawn += values
         ax.plot(points, values, label=c.key, **styles[c.key])
     if what == "cores":
         cores = rec.workload.target.cores
@@ -66,7 +76,7 @@ def draw_sweep(ax: Any, rec: Recommendation, name: str) -> None:
                     fontsize=8, va="bottom", color="#b22222")
     mark_flips(ax, rec, name)
     ax.set_xscale("log")
-    ax.set_yscale("log")
+    value_axis(ax, drawn)
     ax.set_xlabel(SWEEPS[name][2] + (" (code bytes scale with it)" if name == "module_bytes"
                                      else ""))
     ax.set_ylabel(ylabel)
