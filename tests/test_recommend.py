@@ -173,3 +173,15 @@ def test_recommendation_shows_itself(profile_file: Path) -> None:
     compare = Advisor(str(profile_file)).compare(
         [Workload.preset(n) for n in ("plugin-host", "request-response")])
     assert list(compare["workload"]) == ["plugin-host", "request-response"]
+
+
+def test_with_reference_fills_in_runtimes_a_limited_calibration_did_not_try(
+        tmp_path: Path) -> None:
+    wasmtime_only = synthetic_profile({"wasmtime:cranelift": {}})  # as calibrate(runtimes=[...])
+    assert [r.name for r in wasmtime_only.runtimes] == ["wasmtime"]
+    advisor = Advisor(wasmtime_only, with_reference=True, store=ProfileStore(tmp_path))
+    runtimes = {e.coefficients.runtime for e in advisor.evidence}
+    assert {"wasmtime", "wasmer", "wamr"} <= runtimes
+    assert advisor.unavailable == {}
+    assert all(e.provenance == advisor.profiles[1].provenance for e in advisor.evidence
+               if e.coefficients.runtime != "wasmtime")

@@ -23,6 +23,7 @@ from .presets import preset_names
 from .profile import Profile, ProfileStore
 from .profile_summary import summarize
 from .recommendation import Recommendation
+from .report import render_report, write_report
 from .units import parse_bytes
 from .wasm_features import WasmFeature
 from .wasm_module import ModuleInfo, read_module
@@ -80,6 +81,8 @@ __all__ = [
     "parse_bytes",
     "preset_names",
     "read_module",
+    "render_report",
     "save_workload",
     "summarize",
+    "write_report",
 ]

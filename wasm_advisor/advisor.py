@@ -8,8 +8,9 @@ Which measurements an advisor uses, in order:
 4. the reference profile shipped with the package, shown as *measured elsewhere*.
 
 With ``with_reference=True``, runtimes that this machine's profile could not
-measure (most often WAMR, when no ``iwasm`` is installed) are added from the
-reference profile, each flagged as measured elsewhere. Without it, they are
+measure (most often WAMR, when no ``iwasm`` is installed) or did not try (a
+calibration limited to some runtimes) are added from the reference profile,
+each flagged as measured elsewhere. Without it, they are
 listed as not ranked, with the reason.
 
 Fitting the cost model uses scikit-learn; the fitted coefficients are cached
@@ -127,7 +128,8 @@ class Advisor:
         self.unavailable = {r.name: r.reason or "not measured" for r in profile.runtimes
                             if r.name not in measured}
         if with_reference and references and references[0] is not profile:
-            missing = set(self.unavailable)
+            # unavailable here, or not tried (e.g. calibrate(runtimes=["wasmtime"]))
+            missing = {r.name for r in references[0].runtimes} - measured
             added = _evidence(references[0], self.store, missing)
             if added:
                 self.evidence += added

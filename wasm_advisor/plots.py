@@ -1,24 +1,45 @@
 """Charts a reviewer would put on a slide: what each runtime/mode costs, and where it flips.
 
-:func:`recommendation_figure` draws, side by side, the cost of one request per
-runtime/mode as stacked named components (everything amortised per request),
-and the crossover chart: the mean cost per request of the leading modes as one
-workload field sweeps its plausible range, with the current value marked.
+Every chart is a matplotlib :class:`~matplotlib.figure.Figure` drawn with the
+Agg backend (no display needed), from a :class:`~wasm_advisor.Recommendation`:
+
+- ``overview``: the cost breakdown and one crossover chart side by side
+  (:func:`recommendation_figure`, what ``Recommendation.plot()`` gives);
+- ``breakdown``: stacked named cost components per runtime/mode, for one request
+  with every cost shared out, and for the time to first instruction;
+- ``crossovers``: cost as request rate, host calls per request and module size
+  change, with the current value and the points where the ranking flips
+  (:mod:`wasm_advisor.plots_sweeps`);
+- ``memory``: resident memory per instance and in total against the number of
+  concurrent instances (:mod:`wasm_advisor.plots_memory`);
+- ``features``: which WebAssembly proposals each runtime/mode ran correctly in the
+  calibration's probes (:mod:`wasm_advisor.plots_features`).
+
+:func:`save_charts` writes one chart, or all of them, to PNG, SVG or PDF (by the
+file's suffix), atomically.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from .model.costs import Prediction, predict_costs
-from .model.explain import SWEEPS
+from .atomic_files import write_atomically
+from .errors import AdvisorError
+from .model.costs import Component, Prediction, predict_costs
+from .model.explain import SWEEPS, human_ns
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from .model.scoring import Candidate
     from .recommendation import Recommendation
 
-__all__ = ["recommendation_figure"]
+__all__ = ["CHARTS", "FORMATS", "chart_figure", "figure_bytes", "lines_for", "mode_styles",
+           "new_figure", "plain_number", "recommendation_figure", "save_charts", "save_figure",
+           "value_axis"]
 
 COLOURS = {
     "compile": "#d62728", "compile (ahead of time)": "#d62728", "load artifact": "#ff9896",
@@ -26,79 +47,264 @@ COLOURS = {
     "binding + instantiate": "#8c6d9e",
     "compute": "#1f77b4", "host calls": "#ff7f0e", "memory traffic": "#2ca02c",
 }
+MODE_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+                "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939")
 MAX_BARS = 10
+MAX_LINES = 5
+FORMATS = (".png", ".svg", ".pdf")
 
 
 def _colour(name: str) -> str:
     return COLOURS.get(name, COLOURS.get(name.split(" (")[0], "#7f7f7f"))
 
 
-def recommendation_figure(rec: Recommendation, crossover_field: str | None = None) -> Figure:
+LINE_STYLES = ("-", "--", "-.", ":")
+
+
+def mode_styles(rec: Recommendation) -> dict[str, dict[str, Any]]:
+    """One colour and dash per runtime/mode, the same in every chart of one recommendation
+    (dashes keep lines that coincide, modes with equal figures, both visible)."""
+    return {c.key: {"color": MODE_PALETTE[i % len(MODE_PALETTE)],
+                    "linestyle": LINE_STYLES[i % len(LINE_STYLES)], "linewidth": 1.8}
+            for i, c in enumerate(rec.candidates)}
+
+
+def lines_for(rec: Recommendation, name: str | None = None) -> list[Candidate]:
+    """The leading ranked modes, plus any that win beyond a flip along ``name``."""
+    shown = rec.ranked[:MAX_LINES]
+    winners = {w for x in rec.crossovers if x.field == name
+               for flip in (x.below, x.above) if flip and (w := flip[1])}
+    shown += [c for c in rec.ranked[MAX_LINES:] if c.key in winners]
+    return shown
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """An Agg-backed figure (no display, no global pyplot state)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(13, 5.2), layout="constrained")
-    left, right = fig.subplots(1, 2, width_ratios=[1.1, 1])
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def footnote(fig: Figure, rec: Recommendation) -> None:
+    """Where the figures came from, in small grey type at the top left."""
+    fig.suptitle("; ".join(rec.provenance), fontsize=8, x=0.01, ha="left", color="#555555")
+
+
+def plain_number(value: float, _position: object = None) -> str:
+    """Tick labels people read without exponent arithmetic: 1,000 rather than 10³."""
+    if value >= 10:
+        return f"{value:,.0f}"
+    return f"{value:.3g}" if value >= 1e-3 else f"{value:.0e}"
+
+
+def value_axis(ax: Any, values: list[float]) -> None:
+    """A log y axis where the values span a decade or more, else a linear one; plain labels."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    positive = [v for v in values if v > 0]
+    low, high = min(positive, default=1.0), max(positive, default=1.0)
+    if high / low >= 10:
+        ax.set_yscale("log")
+        ax.yaxis.set_minor_formatter(NullFormatter())
+    else:
+        ax.set_yscale("linear")
+    ax.yaxis.set_major_formatter(FuncFormatter(plain_number))
+
+
+# ----- stacked breakdown -----------------------------------------------------------------
+
+VIEWS: dict[str, tuple[Callable[[Prediction], list[Component]], str, str]] = {
+    "mean": (Prediction.amortised, "Cost of one request",
+             "per request, every cost shared out per request"),
+    "cold": (Prediction.ttfi_components, "Cold start",
+             "from module bytes to first instruction"),
+}
+
+
+def _unit(ns: float) -> tuple[str, float]:
+    """A unit for an axis whose values reach ``ns``."""
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
+        if ns >= 10 * scale:
+            return unit, scale
+    return "ns", 1.0
+
+
+def draw_breakdown(ax: Any, rec: Recommendation, view: str = "mean", *,
+                   legend: bool = True) -> None:
+    """Stacked horizontal bars of named components, one bar per ranked runtime/mode."""
+    components_of, title, xlabel = VIEWS[view]
     shown = rec.ranked[:MAX_BARS]
     labels = [f"{c.key}  ({c.score:.0f})" for c in shown]
-    totals = [c.prediction.mean_cost_ns / 1e3 for c in shown]
-    # keep the leaders readable: bars far beyond them are cut, with their total written
-    limit = (totals[0] if totals else 1.0) * 5
+    parts = [[x for x in components_of(c.prediction) if x.value > 0] for c in shown]
+    totals = [sum(x.value for x in p) for p in parts]
+    # keep the leaders readable: bars far beyond the fastest are cut, with their total written
+    limit_ns = max(min(totals, default=1.0) * 5, max(totals[:1], default=1.0) * 1.2, 1.0)
+    unit, scale = _unit(limit_ns)
+    limit = limit_ns / scale
     seen: set[str] = set()
-    for row, c in enumerate(shown):
+    for row, components in enumerate(parts):
         start = 0.0
-        for component in c.prediction.amortised():
-            width = component.value / 1e3  # µs
-            if width <= 0:
-                continue
+        for component in components:
+            width = component.value / scale
             name = component.name.split(" (")[0]
-            left.barh(row, min(width, max(0.0, limit - start)), left=min(start, limit),
-                      color=_colour(name), label=None if name in seen else name,
-                      edgecolor="white", linewidth=0.5)
+            ax.barh(row, min(width, max(0.0, limit - start)), left=min(start, limit),
+                    color=_colour(name), label=None if name in seen else name,
+                    edgecolor="white", linewidth=0.5)
             seen.add(name)
             start += width
         cut = " ▸" if start > limit else ""
-        left.text(min(start, limit), row, f"{cut} {start:,.1f} µs", va="center", fontsize=8)
-    left.set_yticks(range(len(shown)), labels, fontsize=9)
-    left.invert_yaxis()
-    left.set_xlim(0, limit * 1.25)
-    left.set_xlabel("µs per request, every cost shared out per request (▸: bar cut)")
-    left.set_title(f"Cost of one request: {rec.workload.name}", fontsize=11, loc="left")
-    left.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=4,
-                frameon=False)
+        ax.text(min(start, limit), row, f"{cut} {human_ns(start * scale)}", va="center",
+                fontsize=8)
+    ax.set_yticks(range(len(shown)), labels, fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlim(0, limit * 1.3)
+    ax.set_xlabel(f"{unit} {xlabel}" + ("  (▸: bar cut)" if any(
+        t > limit_ns for t in totals) else ""))
+    ax.set_title(f"{title}: {rec.workload.name}  (score in brackets)", fontsize=11, loc="left")
+    ax.grid(True, axis="x", alpha=0.3)
+    if legend:
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3,
+                  frameon=False)
 
+
+def breakdown_figure(rec: Recommendation) -> Figure:
+    """Two stacked-bar panels: one request with every cost shared out, and a cold start."""
+    fig = new_figure(14, 5.6)
+    left, right = fig.subplots(1, 2)
+    draw_breakdown(left, rec, "mean")
+    draw_breakdown(right, rec, "cold")
+    footnote(fig, rec)
+    return fig
+
+
+# ----- one crossover curve -----------------------------------------------------------------
+
+def sweep_points(name: str, count: int = 61) -> list[float]:
+    low, high, _ = SWEEPS[name]
+    return [low * (high / low) ** (i / (count - 1)) for i in range(count)]
+
+
+def mark_flips(ax: Any, rec: Recommendation, name: str) -> None:
+    """The current value (dotted) and each ranking flip (dashed, with the new winner)."""
+    current = float(getattr(rec.features, name))
+    if current > 0:
+        ax.axvline(current, color="black", linestyle=":", linewidth=1)
+        ax.annotate("this workload", (current, 0.98), xycoords=("data", "axes fraction"),
+                    fontsize=8, ha="left", va="top")
+    for x in rec.crossovers:
+        if x.field != name:
+            continue
+        for flip in (x.below, x.above):
+            if flip:
+                ax.axvline(flip[0], color="grey", linestyle="--", linewidth=0.9)
+                ax.annotate(f"flip: {flip[1] or 'none fits'}", (flip[0], 0.02),
+                            xycoords=("data", "axes fraction"), fontsize=7, rotation=90,
+                            ha="right", va="bottom", color="#444444")
+
+
+def draw_crossover(ax: Any, rec: Recommendation, name: str) -> None:
+    """Mean cost per request of the leading modes as one workload field sweeps its range."""
+    _, _, unit = SWEEPS[name]
+    points = sweep_points(name)
+    styles = mode_styles(rec)
+    drawn: list[float] = []
+    for c in lines_for(rec, name):
+        costs = [predict_costs(c.evidence.coefficients,
+                               rec.features.with_value(name, v)).mean_cost_ns / 1e3
+                 for v in points]
+        drawn += costs
+        ax.plot(points, costs, label=c.key, **styles[c.key])
+    mark_flips(ax, rec, name)
+    ax.set_xscale("log")
+    value_axis(ax, drawn)
+    ax.set_xlabel(unit)
+    ax.set_ylabel("µs per request (mean, all costs shared out)")
+    ax.set_title(f"Crossover: cost as {SWEEPS[name][2]} change", fontsize=11, loc="left")
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.grid(True, which="major", alpha=0.3)
+
+
+def recommendation_figure(rec: Recommendation, crossover_field: str | None = None) -> Figure:
+    """The cost breakdown and one crossover chart, side by side."""
+    fig = new_figure(15, 5.4)
+    left, right = fig.subplots(1, 2, width_ratios=[1.1, 1])
+    draw_breakdown(left, rec, "mean")
     # request rate moves only memory (Little's law), not the cost per request: a field
     # that changes the cost makes the clearer picture
     flips = [x.field for x in rec.crossovers if (x.below or x.above)
              and x.field != "request_rate_per_s"]
-    name = crossover_field or (flips[0] if flips else "requests_per_instance")
-    low, high, unit = SWEEPS[name]
-    points = [low * (high / low) ** (i / 60) for i in range(61)]
-    for c in rec.ranked[:5]:
-        costs = []
-        for value in points:
-            p: Prediction = predict_costs(c.evidence.coefficients,
-                                          rec.features.with_value(name, value))
-            costs.append(p.mean_cost_ns / 1e3)
-        right.plot(points, costs, label=c.key, linewidth=1.8)
-    current = float(getattr(rec.features, name))
-    if current > 0:
-        right.axvline(current, color="black", linestyle=":", linewidth=1)
-        right.annotate("this workload", (current, 0.98), xycoords=("data", "axes fraction"),
-                       fontsize=8, ha="left", va="top")
-    for x in rec.crossovers:
-        if x.field == name:
-            for flip in (x.below, x.above):
-                if flip:
-                    right.axvline(flip[0], color="grey", linestyle="--", linewidth=0.8)
-    right.set_xscale("log")
-    right.set_yscale("log")
-    right.set_xlabel(unit)
-    right.set_ylabel("µs per request (mean)")
-    right.set_title(f"Crossover: cost as {name} changes", fontsize=11, loc="left")
-    right.legend(fontsize=8, frameon=False)
-    right.grid(True, which="major", alpha=0.3)
-    fig.suptitle("; ".join(rec.provenance), fontsize=8, x=0.01, ha="left", color="#555555")
+    draw_crossover(right, rec, crossover_field or (flips[0] if flips else
+                                                   "requests_per_instance"))
+    footnote(fig, rec)
     return fig
+
+
+# ----- choosing and saving -----------------------------------------------------------------
+
+def _crossovers(rec: Recommendation) -> Figure:
+    from .plots_sweeps import crossovers_figure
+
+    return crossovers_figure(rec)
+
+
+def _memory(rec: Recommendation) -> Figure:
+    from .plots_memory import memory_figure
+
+    return memory_figure(rec)
+
+
+def _features(rec: Recommendation) -> Figure:
+    from .plots_features import features_figure
+
+    return features_figure(rec)
+
+
+CHARTS: dict[str, Callable[[Recommendation], Figure]] = {
+    "overview": recommendation_figure,
+    "breakdown": breakdown_figure,
+    "crossovers": _crossovers,
+    "memory": _memory,
+    "features": _features,
+}
+
+
+def chart_figure(rec: Recommendation, chart: str = "overview") -> Figure:
+    """One chart by name (see :data:`CHARTS`)."""
+    try:
+        draw = CHARTS[chart]
+    except KeyError:
+        raise AdvisorError(f"unknown chart {chart!r}; choose from "
+                           f"{', '.join(CHARTS)} or all") from None
+    return draw(rec)
+
+
+def figure_bytes(fig: Figure, fmt: str, dpi: int = 120) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=fmt, dpi=dpi)
+    return buffer.getvalue()
+
+
+def save_figure(fig: Figure, path: str | Path, dpi: int = 120) -> Path:
+    """Write ``fig`` to ``path`` atomically, as PNG, SVG or PDF by its suffix."""
+    p = Path(path)
+    if p.suffix.lower() not in FORMATS:
+        raise AdvisorError(f"{p}: give a chart file ending in {', '.join(FORMATS)}")
+    data = figure_bytes(fig, p.suffix.lower().lstrip("."), dpi)
+    try:
+        write_atomically(p, data)
+    except OSError as e:
+        raise AdvisorError(f"{p}: cannot write the chart: {e.strerror or e}") from e
+    return p
+
+
+def save_charts(rec: Recommendation, path: str | Path, chart: str = "overview") -> list[Path]:
+    """Save one chart to ``path``; with ``chart="all"``, every chart but the overview, each
+    to ``path`` with the chart's name added to the stem (``c.png`` → ``c-memory.png``)."""
+    p = Path(path)
+    if chart != "all":
+        return [save_figure(chart_figure(rec, chart), p)]
+    return [save_figure(chart_figure(rec, name), p.with_name(f"{p.stem}-{name}{p.suffix}"))
+            for name in CHARTS if name != "overview"]

@@ -176,10 +176,14 @@ class Recommendation:
 
     # ----- pictures ----------------------------------------------------------------------
 
-    def plot(self, crossover_field: str | None = None) -> Figure:
-        """A cost-breakdown chart per runtime/mode and a crossover chart, side by side."""
-        from .plots import recommendation_figure
+    def plot(self, crossover_field: str | None = None, *, chart: str = "overview") -> Figure:
+        """A chart: by default the cost breakdown per runtime/mode and a crossover chart side
+        by side; ``chart`` picks another (``breakdown``, ``crossovers``, ``memory``,
+        ``features``; see :mod:`wasm_advisor.plots`)."""
+        from .plots import chart_figure, recommendation_figure
 
-        figure: Figure = recommendation_figure(self, crossover_field)
+        if chart == "overview":
+            figure: Figure = recommendation_figure(self, crossover_field)
+        else:
+            figure = chart_figure(self, chart)
         return figure
-

@@ -13,6 +13,7 @@ from rich.table import Table
 from ..advisor import Advisor
 from ..errors import AdvisorError
 from ..model.explain import human_ns
+from ..plots import CHARTS, save_charts
 from ..presets import preset_names
 from ..units import parse_bytes
 from ..workload import Workload
@@ -24,7 +25,7 @@ __all__ = ["register"]
 EXIT_CHECK_FAILED = 1
 
 
-def _profile_options(parser: argparse.ArgumentParser) -> None:
+def profile_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", metavar="ID|FILE",
                         help="a saved profile (id or prefix) or a profile file; default: this "
                         "machine's latest, else the shipped reference profile")
@@ -44,10 +45,14 @@ def register(commands: Any) -> None:
         "would flip.",
     )
     rec.add_argument("workload", metavar="FILE|PRESET")
-    _profile_options(rec)
+    profile_options(rec)
     rec.add_argument("--json", action="store_true", help="print the recommendation as JSON")
-    rec.add_argument("--plot", metavar="FILE", help="save the cost-breakdown and crossover "
-                     "charts (PNG, SVG or PDF, by extension)")
+    rec.add_argument("--plot", metavar="FILE", help="save a chart (PNG, SVG or PDF, by the "
+                     "file's suffix); --chart picks which")
+    rec.add_argument("--chart", default="overview", choices=[*CHARTS, "all"],
+                     help="with --plot: overview (cost breakdown and one crossover, the "
+                     "default), breakdown, crossovers, memory, features, or all (one file "
+                     "each, named FILE-CHART.png)")
     rec.add_argument("--no-crossovers", action="store_true", help="skip the crossover search")
     rec.set_defaults(run=_recommend)
 
@@ -68,7 +73,7 @@ def register(commands: Any) -> None:
                        help="memory limit per instance, e.g. '64 MiB' (overrides the workload's)")
     check.add_argument("--margin", type=float, default=0.10, metavar="FRACTION",
                        help="how far below the best score the choice may be (default 0.10)")
-    _profile_options(check)
+    profile_options(check)
     check.set_defaults(run=_check)
 
     claims = commands.add_parser(
@@ -77,7 +82,7 @@ def register(commands: Any) -> None:
         description="Turn each claim about Wasmtime, Wasmer and WAMR into figures from the "
         "profile and say supported / not supported / not measurable here (docs/claims.md).",
     )
-    _profile_options(claims)
+    profile_options(claims)
     claims.set_defaults(run=_claims)
 
 
@@ -91,7 +96,7 @@ def workload_from(arg: str) -> Workload:
     raise AdvisorError(f"{arg}: no such file, and not a preset ({', '.join(preset_names())})")
 
 
-def _advisor(args: argparse.Namespace) -> Advisor:
+def advisor_for(args: argparse.Namespace) -> Advisor:
     if not args.calibrate:
         return Advisor(args.profile, with_reference=args.with_reference)
     from .calibrate_commands import calibration_progress
@@ -103,10 +108,8 @@ def _advisor(args: argparse.Namespace) -> Advisor:
 
 def _recommend(args: argparse.Namespace) -> int:
     workload = workload_from(args.workload)
-    recommendation = _advisor(args).recommend(workload)
-    if args.plot:
-        figure = recommendation.plot()
-        figure.savefig(args.plot, dpi=120)
+    recommendation = advisor_for(args).recommend(workload)
+    saved = save_charts(recommendation, args.plot, args.chart) if args.plot else []
     if args.json:
         print(recommendation.to_json())
         return 0
@@ -130,8 +133,8 @@ def _recommend(args: argparse.Namespace) -> int:
                       f"{biggest.name.split(' (')[0]} {share:.0%}")
     console.print(table)
     console.print(recommendation.explain(crossovers=not args.no_crossovers), markup=False)
-    if args.plot:
-        console.print(f"charts saved: {args.plot}")
+    if saved:
+        console.print("charts saved: " + ", ".join(str(p) for p in saved), markup=False)
     return 0
 
 
@@ -149,7 +152,7 @@ def _check(args: argparse.Namespace) -> int:
         workload = workload.replace(**limits)
     if not 0 <= args.margin < 1:
         raise AdvisorError("--margin: give a fraction between 0 and 1, e.g. 0.1")
-    recommendation = _advisor(args).recommend(workload)
+    recommendation = advisor_for(args).recommend(workload)
     chosen = recommendation.candidate(args.runtime)
     out = sys.stdout
     print(f"check: workload {workload.name!r}, runtime {args.runtime}; "
@@ -183,7 +186,7 @@ def _check(args: argparse.Namespace) -> int:
 def _claims(args: argparse.Namespace) -> int:
     from ..claims import check_claims
 
-    advisor = _advisor(args)
+    advisor = advisor_for(args)
     console = wide_console(highlight=False)
     console.print("Claims checked against: " + "; ".join(p.provenance for p in advisor.profiles),
                   markup=False)
