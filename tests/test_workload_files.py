@@ -190,3 +190,21 @@ def test_non_text_field_names_are_refused() -> None:
     for text in ("1:\n", "true: 3\n", "module: {module_bytes: 8}\n2.5: x\n"):
         with pytest.raises(WorkloadError, match="field names must be text"):
             parse_workload(text, "yaml", file="w.yaml")
+
+
+def test_saved_files_get_the_usual_permissions_and_keep_existing_ones(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from wasm_advisor.atomic_files import write_atomically
+
+    umask = os.umask(0o022)
+    try:
+        new = tmp_path / "report.html"
+        write_atomically(new, b"x")
+        assert stat.S_IMODE(new.stat().st_mode) == 0o644
+        new.chmod(0o600)
+        write_atomically(new, b"y")
+        assert stat.S_IMODE(new.stat().st_mode) == 0o600 and new.read_bytes() == b"y"
+    finally:
+        os.umask(umask)

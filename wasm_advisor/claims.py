@@ -82,8 +82,8 @@ def _b_bounds_checks(modes: dict[str, ModeCoefficients]) -> tuple[str, str]:
         return NOT_MEASURABLE, "no memory-access figures"
     mean = statistics.mean(c for _, c in costs)
     verdict = SUPPORTED if _in_range(mean, 0.15, 0.25) else NOT_SUPPORTED
-    detail = ", ".join(f"{n.removesuffix('_ns').replace('mem_', '')} +{c:.0%}" for n, c in costs)
-    return verdict, f"explicit bounds checks against guard pages: {detail} (mean +{mean:.0%})"
+    detail = ", ".join(f"{n.removesuffix('_ns').replace('mem_', '')} {c:+.0%}" for n, c in costs)
+    return verdict, f"explicit bounds checks against guard pages: {detail} (mean {mean:+.0%})"
 
 
 def _best(modes: dict[str, ModeCoefficients], runtime: str, name: str) -> tuple[str, float] | None:
@@ -110,12 +110,16 @@ def _d_memory(modes: dict[str, ModeCoefficients]) -> tuple[str, str]:
     if wasmer is None or wamr is None:
         return NOT_MEASURABLE, "Wasmer and WAMR are both needed"
     binding = modes[wamr[0]].binding
-    text = (f"per extra instance: {wasmer[0]} {wasmer[1] / 1024:,.0f} KiB, {wamr[0]} "
-            f"{wamr[1] / 1024:,.0f} KiB")
+
+    def kib(value: float) -> str:  # a fall in resident memory is noise, not a negative cost
+        return f"{value / 1024:,.0f} KiB" if value >= 0 else \
+            f"0 KiB (measured {value / 1024:,.0f} KiB: below the noise)"
+
+    text = f"per extra instance: {wasmer[0]} {kib(wasmer[1])}, {wamr[0]} {kib(wamr[1])}"
     if binding == "iwasm CLI":
         return NOT_MEASURABLE, (text + "; WAMR is measured as one iwasm process per instance, "
                                 "not as an embedded instance, so the two do not compare")
-    ratio = wasmer[1] / wamr[1] if wamr[1] else float("inf")
+    ratio = max(0.0, wasmer[1]) / wamr[1] if wamr[1] > 0 else float("inf")
     return (SUPPORTED if _in_range(ratio / 2, 0.9, 1.1) else NOT_SUPPORTED), (
         text + f" (ratio {ratio:.1f}×)")
 

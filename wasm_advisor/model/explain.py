@@ -79,7 +79,7 @@ def _format_objective(objective: str, value: float) -> str:
     if objective in ("latency", "cold_start"):
         return human_ns(value)
     if objective == "throughput":
-        return f"{value:,.0f} requests/s per core"
+        return (f"{value:,.0f}" if value >= 100 else f"{value:.3g}") + " requests/s per core"
     if objective == "memory":
         return f"{value / 2**20:.2f} MiB"
     return f"{value:.2f}"
@@ -115,7 +115,7 @@ def decide(winner: Candidate, runner_up: Candidate, weights: dict[str, float]) -
                 f"{component}: {human_ns(wc.get(component, 0.0))} against "
                 f"{human_ns(rc.get(component, 0.0))}")
     if share is not None:
-        sentence += f", {share:.0%} of {runner_up.label}'s cost"
+        sentence += f", {share:.0%} of the cost of {runner_up.label}"
     return Decision(objective, component, wv, rv, share, sentence + ".")
 
 
