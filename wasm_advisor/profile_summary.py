@@ -9,7 +9,7 @@ Columns (``None`` where the mode could not be measured for that cost):
 - ``hostcall_ns``: one call to a cheap WASI import and back (ns)
 - ``seq_ns`` / ``rand_ns``: one 8-byte load, sequential / random, over a working
   set larger than the last-level cache (ns)
-- ``mixed_ns_per_instr``, ``int_ns_per_instr``, ``float_ns_per_instr``,
+- ``mixed_ns_per_instr``, ``typical_ns_per_instr``, ``int_ns_per_instr``, ``float_ns_per_instr``,
   ``call_ns_per_instr``: compute per WebAssembly instruction of each kind (ns)
 - ``rss_first_kib`` / ``rss_extra_kib``: resident memory of one instance / of each
   further live instance (KiB)
@@ -37,6 +37,7 @@ STARTUP_COLUMNS = {
 }
 RUNNING_COLUMNS = {
     "mixed_ns_per_instr": "mixed ns/instr",
+    "typical_ns_per_instr": "typical ns/instr",
     "int_ns_per_instr": "int ns/instr",
     "float_ns_per_instr": "float ns/instr",
     "call_ns_per_instr": "call ns/instr",
@@ -85,6 +86,7 @@ def summary_rows(profile: Profile) -> list[dict[str, Any]]:
             "seq_ns": value("mem_seq_ns_per_iter"),
             "rand_ns": value("mem_rand_ns_per_iter"),
             "mixed_ns_per_instr": _per_instruction(profile, runtime, mode, "mixed"),
+            "typical_ns_per_instr": _per_instruction(profile, runtime, mode, "typical"),
             "int_ns_per_instr": _per_instruction(profile, runtime, mode, "int"),
             "float_ns_per_instr": _per_instruction(profile, runtime, mode, "float"),
             "call_ns_per_instr": _per_instruction(profile, runtime, mode, "call"),

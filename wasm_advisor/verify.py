@@ -44,7 +44,8 @@ if TYPE_CHECKING:
 
     from .workload import Workload
 
-__all__ = ["PHASES", "ModeVerification", "VerifyReport", "run_verification"]
+__all__ = ["PHASES", "ModeVerification", "VerifyReport", "predicted_phases",
+           "run_verification"]
 
 PHASES = ("compile", "load", "instantiate", "execute", "total")
 TOLERANCE = 1.5  # a prediction within this factor of the measurement is "close"
@@ -259,32 +260,39 @@ def run_verification(
                 "time" if "timed out" in str(reason) else None)
         else:
             _fill(v, record)
-            prediction = predict_costs(e.coefficients, features)
-            compile_part = sum(c.value for c in prediction.per_module_load
-                               if c.name not in ("load artifact", FIRST_INSTANCE))
-            load_part = sum(c.value for c in prediction.per_module_load
-                            if c.name == "load artifact")
-            first_instance = sum(c.value for c in prediction.per_module_load
-                                 if c.name == FIRST_INSTANCE)
-            execute = sum(c.value for c in prediction.per_request)
-            start = sum(c.value for c in prediction.per_instance)
-            v.predicted_ns = {"compile": compile_part,
-                              "instantiate": prediction.per_instance[0].value,
-                              "execute": execute}
-            # a warm run loads the compiled module where the binding keeps one, else compiles;
-            # either way it is the module's first instance in that engine
-            keeps_artifact = v.binding == "wasmtime-py" or e.coefficients.precompiled_mode
-            v.predicted_ns["total"] = start + execute + first_instance + (
-                _load_prediction(e, features) if keeps_artifact
-                else 0.0 if v.binding == "wasmer-sdk" else compile_part)
-            if "load" in v.measured_ns:
-                v.predicted_ns["load"] = _load_prediction(e, features) or load_part
+            v.predicted_ns = predicted_phases(e, features)
+            if "load" not in v.measured_ns:
+                v.predicted_ns.pop("load", None)
             if v.failure is None:
                 v.diagnosis = _diagnose(v, features.compute_kind, declared)
         report.modes.append(v)
         if progress:
             progress(key, v.failure or "done")
     return report
+
+
+def predicted_phases(e: ModeEvidence, features: WorkloadFeatures) -> dict[str, float]:
+    """What the model predicts for each phase ``verify`` measures, for one runtime/mode."""
+    prediction = predict_costs(e.coefficients, features)
+    loads = prediction.per_module_load
+    compile_part = sum(c.value for c in loads if c.name not in ("load artifact", FIRST_INSTANCE))
+    load_part = sum(c.value for c in loads if c.name == "load artifact")
+    first_instance = sum(c.value for c in loads if c.name == FIRST_INSTANCE)
+    execute = sum(c.value for c in prediction.per_request)
+    start = sum(c.value for c in prediction.per_instance)
+    binding = e.coefficients.binding
+    # a warm run loads the compiled module where the binding keeps one, else compiles;
+    # either way it is the module's first instance in that engine
+    keeps_artifact = binding == "wasmtime-py" or e.coefficients.precompiled_mode
+    warm_load = _load_prediction(e, features)
+    return {
+        "compile": compile_part,
+        "load": warm_load or load_part,
+        "instantiate": prediction.per_instance[0].value,
+        "execute": execute,
+        "total": start + execute + first_instance + (
+            warm_load if keeps_artifact else 0.0 if binding == "wasmer-sdk" else compile_part),
+    }
 
 
 def _load_prediction(e: ModeEvidence, features: WorkloadFeatures) -> float:

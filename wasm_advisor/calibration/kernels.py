@@ -39,6 +39,7 @@ __all__ = [
 ]
 
 PAGE = 65536
+TYPICAL_FUNCTIONS = 64  # generated functions the 'typical' kernel calls into
 
 
 @dataclass(frozen=True)
@@ -229,6 +230,22 @@ GUEST_KERNELS: dict[str, GuestKernel] = {
       (local.set $i (i64.add (local.get $i) (i64.const 1)))
       (br_if $l (i64.lt_u (local.get $i) (local.get $n))))
     (i64.extend_i32_u (local.get $x))""",
+        ),
+        GuestKernel(
+            "typical",
+            "call into one of 64 generated functions shaped like compiled C/Rust (see "
+            "typical_code), with the calls and loops it makes",
+            "typical compiled code: frames on a shadow stack, locals, loads and stores, "
+            "branches, bounded loops, direct and indirect calls",
+            """(local $i i64) (local $x i32)
+    (loop $l
+      (local.set $x (call_indirect (type $typical) (i32.const 2) (local.get $x)
+        (i32.wrap_i64 (local.get $i))
+        (i32.and (i32.mul (i32.wrap_i64 (local.get $i)) (i32.const 37)) (i32.const 63))))
+      (local.set $i (i64.add (local.get $i) (i64.const 1)))
+      (br_if $l (i64.lt_u (local.get $i) (local.get $n))))
+    (i64.extend_i32_u (local.get $x))""",
+            extra="\n" + typical_functions(TYPICAL_FUNCTIONS),
         ),
         GuestKernel(
             "mem_seq",

@@ -21,6 +21,7 @@ COEFFICIENT_METRICS = {
     "float_ns_per_iter": "float_ns_per_iter",
     "call_ns_per_iter": "call_ns_per_iter",
     "mixed_ns_per_iter": "mixed_ns_per_iter",
+    "typical_ns_per_iter": "typical_ns_per_iter",
     "hostcall_ns": "hostcall_ns_per_iter",
     "mem_seq_ns": "mem_seq_ns_per_iter",
     "mem_rand_ns": "mem_rand_ns_per_iter",

@@ -43,12 +43,16 @@ __all__ = ["Component", "Prediction", "WorkloadFeatures", "missing_coefficients"
 PAGE = 65536
 FIRST_INSTANCE = "first instance"  # per-module-load component: a module's first instantiation
 EMPTY_MODULE_CODE_BYTES = 200  # code in the calibration's empty module
-# Real code is mostly like the 'mixed' kernel (loads, branches, arithmetic with
-# instruction-level parallelism); a declared kind pulls towards its own kernel.
-KERNELS_BY_KIND = {"integer": ("int", "mixed"), "float": ("float", "mixed"),
-                   "call-heavy": ("call", "mixed"), "mixed": ("mixed",)}
+# Real code is between the 'mixed' kernel (a hot loop of loads, branches and
+# arithmetic) and the 'typical' one (generated functions with frames, calls and
+# short loops); a declared kind pulls towards its own kernel.
+KERNELS_BY_KIND = {"integer": ("int", "mixed", "typical"), "float": ("float", "mixed", "typical"),
+                   "call-heavy": ("call", "typical"), "mixed": ("mixed", "typical")}
+# profiles made before the 'typical' kernel, and before the 'mixed' one
+MIXED_PROFILE_KERNELS = {"integer": ("int", "mixed"), "float": ("float", "mixed"),
+                         "call-heavy": ("call", "mixed"), "mixed": ("mixed",)}
 OLD_PROFILE_KERNELS = {"integer": ("int",), "float": ("float",), "call-heavy": ("call",),
-                       "mixed": ("int", "float", "call")}  # profiles made before 'mixed'
+                       "mixed": ("int", "float", "call")}
 
 REQUIRED = ("int_ns_per_iter", "float_ns_per_iter", "call_ns_per_iter", "hostcall_ns",
             "mem_seq_ns", "mem_rand_ns", "compile_ns_per_code_byte", "ttfi_ns")
@@ -225,7 +229,8 @@ def missing_coefficients(coefficients: ModeCoefficients) -> list[str]:
 
 def _ns_per_instruction(m: ModeCoefficients, kind: str) -> Coefficient | None:
     per_kernel = []
-    table = KERNELS_BY_KIND if m.get("mixed_ns_per_iter") else OLD_PROFILE_KERNELS
+    table = KERNELS_BY_KIND if m.get("typical_ns_per_iter") else \
+        MIXED_PROFILE_KERNELS if m.get("mixed_ns_per_iter") else OLD_PROFILE_KERNELS
     for kernel in table.get(kind, table["mixed"]):
         c = m.get(f"{kernel}_ns_per_iter")
         count = m.instructions_per_iter.get(kernel)
@@ -322,7 +327,8 @@ def predict_costs(m: ModeCoefficients, f: WorkloadFeatures) -> Prediction:
 
     rss_first = m.get("rss_first_instance_bytes")
     rss_extra = m.get("rss_per_extra_instance_bytes")
-    per_instance_memory = (rss_extra.value if rss_extra else 0.0) + f.linear_memory_bytes
+    # resident memory can fall between samples; an instance never costs less than nothing
+    per_instance_memory = max(0.0, rss_extra.value if rss_extra else 0.0) + f.linear_memory_bytes
     artifact = m.get("artifact_bytes_per_code_byte")
     artifact_bytes = f.module_bytes
     if (f.precompiled or m.precompiled_mode) and artifact is not None:
