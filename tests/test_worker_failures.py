@@ -94,11 +94,15 @@ def test_an_interrupt_kills_the_worker_and_propagates() -> None:
                                != psutil.STATUS_ZOMBIE for pid in started)
 
 
-def test_an_interrupted_calibration_saves_nothing(tmp_path: Path) -> None:
+def test_an_interrupted_calibration_saves_nothing_and_keeps_the_previous_profile(
+        tmp_path: Path) -> None:
     from wasm_advisor import ProfileStore, calibrate
 
+    from .helpers.synthetic import synthetic_profile
+
     store = ProfileStore(tmp_path)
-    good = tmp_path / "profiles"
+    previous = store.save(synthetic_profile({"wasmtime:cranelift": {}}))
+    before = previous.read_bytes()
 
     def interrupt(event: object) -> None:
         raise KeyboardInterrupt
@@ -106,4 +110,7 @@ def test_an_interrupted_calibration_saves_nothing(tmp_path: Path) -> None:
     with pytest.raises(KeyboardInterrupt):
         calibrate("quick", runtimes=["wasmtime"], modes=["cranelift"], store=store,
                   progress=interrupt)
-    assert not good.exists() or list(good.iterdir()) == []
+    assert store.paths() == [previous] and previous.read_bytes() == before
+    assert store.latest() is not None
+    with store.calibrating():  # the interrupted calibration released its lock
+        pass

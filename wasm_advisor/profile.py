@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -27,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .atomic_files import write_atomically
 from .errors import ProfileError
 from .machine import Machine, this_machine
+from .store_locks import calibration_lock, save_lock
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -230,10 +232,12 @@ class Profile(_Record):
     def save(self, path: str | Path) -> Path:
         """Write this profile to ``path`` atomically."""
         p = Path(path)
+        data = self.to_json().encode()
         try:
-            write_atomically(p, self.to_json().encode())
+            write_atomically(p, data)
         except OSError as e:
-            raise ProfileError(f"{p}: cannot write the profile: {e.strerror or e}") from e
+            raise ProfileError(f"{p}: cannot write the profile: {e.strerror or e}; nothing "
+                               "was changed there") from e
         return p
 
     @classmethod
@@ -265,12 +269,24 @@ class ProfileStore:
         return self.root / "profiles"
 
     def save(self, profile: Profile) -> Path:
+        """Write ``profile`` into the store, atomically, one writer at a time.
+
+        Every other profile in the store is left as it was, whatever happens:
+        a full disk or a read-only folder raises :class:`ProfileError` naming
+        the file, and the previous file (if any) still loads.
+        """
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise ProfileError(f"{self.folder}: cannot create the profile folder: "
                                f"{e.strerror or e}") from e
-        return profile.save(self.folder / f"profile-{profile.id}.json")
+        with save_lock(self.root):
+            return profile.save(self.folder / f"profile-{profile.id}.json")
+
+    def calibrating(self) -> AbstractContextManager[None]:
+        """Hold this store's calibration lock; a :class:`ProfileError` at once if another
+        calibration holds it (see :mod:`wasm_advisor.store_locks`)."""
+        return calibration_lock(self.root)
 
     def paths(self) -> list[Path]:
         if not self.folder.is_dir():
