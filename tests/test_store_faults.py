@@ -125,7 +125,7 @@ def test_saves_wait_for_each_other_and_a_stuck_writer_is_reported(
     monkeypatch.setattr(store_locks, "SAVE_WAIT_S", 0.3)
     with store_locks.save_lock(tmp_path):
         start = time.monotonic()
-        with pytest.raises(ProfileError, match="held the profile store for more than 0.3 s"):
+        with pytest.raises(ProfileError, match=r"held the profile store for more than 0\.3 s"):
             store.save(profile_at(0))
         assert time.monotonic() - start < 5
     assert store.paths() == []  # nothing half-written

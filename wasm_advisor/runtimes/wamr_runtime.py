@@ -23,11 +23,13 @@ default stack is too small for real programs.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import selectors
 import shutil
+import signal
 import statistics
 import subprocess
 import tempfile
@@ -45,6 +47,7 @@ BINDING = "iwasm CLI"
 STACK_SIZE = 1 << 20  # interpreter operand/frame stack, bytes (8 MiB adds ~4 ms per start)
 HEAP_SIZE = 0  # WASI programs allocate inside linear memory
 PROBE_TIMEOUT_S = 20.0
+DRAIN_S = 2.0  # longest wait for the last output once the process has ended
 _EMPTY = (  # (module (memory (export "memory") 1) (func (export "_start")))
     b"\0asm\x01\0\0\0\x01\x04\x01\x60\0\0\x03\x02\x01\0\x05\x03\x01\0\x01"
     b"\x07\x13\x02\x06memory\x02\0\x06_start\0\0\x0a\x04\x01\x02\0\x0b"
@@ -217,11 +220,15 @@ class WamrAdapter(RuntimeAdapter):
         from ..calibration.kernels import empty_module
 
         def peak(module: bytes) -> int:
-            samples = [r.peak_rss_bytes for _ in range(max(3, extra))
-                       if (r := self.run(mode, RunRequest(module, precompiled=True)))
-                       .peak_rss_bytes]
+            runs = [self.run(mode, RunRequest(module, precompiled=True))
+                    for _ in range(max(3, extra))]
+            # a run that crashed or failed says nothing about an instance's memory
+            samples = [r.peak_rss_bytes for r in runs
+                       if r.peak_rss_bytes and r.exit_code == 0 and not r.trap]
             if not samples:
-                raise RuntimeUnavailableError("no memory sample from iwasm")
+                failed = next((r.trap for r in runs if r.trap), None)
+                raise RuntimeUnavailableError("no memory sample from iwasm"
+                                              + (f": {failed}" if failed else ""))
             return statistics.median_high(samples)
 
         with_module, empty = peak(module_bytes), peak(empty_module())
@@ -287,7 +294,8 @@ def _spawn_timed(cmd: list[str], cwd: str | None, timeout: float,
     executable = shutil.which(cmd[0]) or cmd[0]
     realtime, start = RunResult.clock()
     try:
-        pid = os.posix_spawn(executable, cmd, os.environ, file_actions=actions)
+        # its own session: a timeout kills iwasm and anything it started, together
+        pid = os.posix_spawn(executable, cmd, os.environ, file_actions=actions, setsid=True)
     finally:
         os.close(out_w)
         os.close(err_w)
@@ -310,14 +318,19 @@ def _spawn_timed(cmd: list[str], cwd: str | None, timeout: float,
         if waited == pid:
             break
         if time.monotonic() > deadline:
-            os.kill(pid, 9)
+            _kill_group(pid)
             _, status, _ = os.wait4(pid, 0)
             timed_out = True
             break
     wall = time.perf_counter_ns() - start
-    while selector.get_map():  # whatever the process wrote last
-        for key, _ in selector.select(timeout=1.0):
+    _kill_group(pid)  # nothing it started outlives it, or holds its pipes open
+    drain_until = time.monotonic() + DRAIN_S
+    while selector.get_map() and time.monotonic() < drain_until:  # what it wrote last
+        for key, _ in selector.select(timeout=0.1):
             _drain(key.fd, chunks[key.fd], selector)
+    for key in list(selector.get_map().values()):  # a pipe still open: give up on it
+        selector.unregister(key.fd)
+        os.close(key.fd)
     selector.close()
     stdout = b"".join(chunks[out_r]).decode(errors="replace")
     stderr = b"".join(chunks[err_r]).decode(errors="replace")
@@ -351,6 +364,12 @@ def _wamr_error(stdout: str) -> str | None:
 def _last_line(text: str) -> str | None:
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return lines[-1] if lines else None
+
+
+def _kill_group(pid: int) -> None:
+    """Kill the process group ``pid`` leads (its session, started with ``setsid``)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
 
 
 def _drain(fd: int, into: list[bytes], selector: selectors.BaseSelector) -> None:
