@@ -11,14 +11,21 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import AdvisorError
-from . import calibrate_commands, module_commands, recommend_commands, workload_commands
+from . import (
+    calibrate_commands,
+    compare_command,
+    module_commands,
+    recommend_commands,
+    workload_commands,
+)
 
 __all__ = ["build_parser", "main"]
 
 EXIT_INVALID = 2
 EXIT_INTERRUPTED = 130
 
-_SUBCOMMANDS = (workload_commands, module_commands, calibrate_commands, recommend_commands)
+_SUBCOMMANDS = (workload_commands, module_commands, calibrate_commands, recommend_commands,
+                compare_command)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,12 +19,12 @@ from ..workload import Workload
 from ..workload_files import load_workload
 from .console import wide_console
 
-__all__ = ["register"]
+__all__ = ["advisor_from", "profile_options", "register", "workload_from"]
 
 EXIT_CHECK_FAILED = 1
 
 
-def _profile_options(parser: argparse.ArgumentParser) -> None:
+def profile_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", metavar="ID|FILE",
                         help="a saved profile (id or prefix) or a profile file; default: this "
                         "machine's latest, else the shipped reference profile")
@@ -44,7 +44,7 @@ def register(commands: Any) -> None:
         "would flip.",
     )
     rec.add_argument("workload", metavar="FILE|PRESET")
-    _profile_options(rec)
+    profile_options(rec)
     rec.add_argument("--json", action="store_true", help="print the recommendation as JSON")
     rec.add_argument("--plot", metavar="FILE", help="save the cost-breakdown and crossover "
                      "charts (PNG, SVG or PDF, by extension)")
@@ -68,7 +68,7 @@ def register(commands: Any) -> None:
                        help="memory limit per instance, e.g. '64 MiB' (overrides the workload's)")
     check.add_argument("--margin", type=float, default=0.10, metavar="FRACTION",
                        help="how far below the best score the choice may be (default 0.10)")
-    _profile_options(check)
+    profile_options(check)
     check.set_defaults(run=_check)
 
     claims = commands.add_parser(
@@ -77,7 +77,7 @@ def register(commands: Any) -> None:
         description="Turn each claim about Wasmtime, Wasmer and WAMR into figures from the "
         "profile and say supported / not supported / not measurable here (docs/claims.md).",
     )
-    _profile_options(claims)
+    profile_options(claims)
     claims.set_defaults(run=_claims)
 
 
@@ -91,7 +91,7 @@ def workload_from(arg: str) -> Workload:
     raise AdvisorError(f"{arg}: no such file, and not a preset ({', '.join(preset_names())})")
 
 
-def _advisor(args: argparse.Namespace) -> Advisor:
+def advisor_from(args: argparse.Namespace) -> Advisor:
     if not args.calibrate:
         return Advisor(args.profile, with_reference=args.with_reference)
     from .calibrate_commands import calibration_progress
@@ -103,7 +103,7 @@ def _advisor(args: argparse.Namespace) -> Advisor:
 
 def _recommend(args: argparse.Namespace) -> int:
     workload = workload_from(args.workload)
-    recommendation = _advisor(args).recommend(workload)
+    recommendation = advisor_from(args).recommend(workload)
     if args.plot:
         figure = recommendation.plot()
         figure.savefig(args.plot, dpi=120)
@@ -149,7 +149,7 @@ def _check(args: argparse.Namespace) -> int:
         workload = workload.replace(**limits)
     if not 0 <= args.margin < 1:
         raise AdvisorError("--margin: give a fraction between 0 and 1, e.g. 0.1")
-    recommendation = _advisor(args).recommend(workload)
+    recommendation = advisor_from(args).recommend(workload)
     chosen = recommendation.candidate(args.runtime)
     out = sys.stdout
     print(f"check: workload {workload.name!r}, runtime {args.runtime}; "
@@ -183,7 +183,7 @@ def _check(args: argparse.Namespace) -> int:
 def _claims(args: argparse.Namespace) -> int:
     from ..claims import check_claims
 
-    advisor = _advisor(args)
+    advisor = advisor_from(args)
     console = wide_console(highlight=False)
     console.print("Claims checked against: " + "; ".join(p.provenance for p in advisor.profiles),
                   markup=False)
