@@ -94,7 +94,16 @@ def test_a_runtime_that_is_not_installed_is_named_with_the_reason(
     monkeypatch.delenv("WASM_ADVISOR_IWASM", raising=False)
     monkeypatch.delenv("WASM_ADVISOR_WAMRC", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))  # the worker inherits it: no iwasm anywhere
+    # and a wasmer_sdk that cannot be imported, found first by the worker
+    broken = tmp_path / "site" / "wasmer_sdk"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text("raise ImportError('libwasmer_sdk_uniffi.so: missing')")
+    monkeypatch.setenv("PYTHONPATH", str(broken.parent))
     store = ProfileStore(tmp_path / "cache")
-    with pytest.raises(MeasurementError, match="wamr: no iwasm found: put WAMR's iwasm on PATH"):
-        calibrate("quick", runtimes=["wamr"], store=store)
+    with pytest.raises(MeasurementError) as e:
+        calibrate("quick", runtimes=["wamr", "wasmer"], store=store)
+    message = str(e.value)
+    assert "wamr: no iwasm found: put WAMR's iwasm on PATH" in message
+    assert "wasmer: wasmer-sdk cannot be imported here: libwasmer_sdk_uniffi.so: missing" \
+        in message
     assert store.paths() == []
