@@ -5,9 +5,11 @@
 Runs ``--runs`` quick calibrations one after another (nothing is saved), fits
 an advisor to each, and for every bundled preset prints the top choice of each
 run and how often it agreed with the most common one, e.g.
-``request-response: wasmtime:cranelift ×3 — agreed 3/3``; then the overall
-agreement across presets. Run it on an idle machine: the calibrations measure
-it. Exits 1 when any preset's top choice differed between runs.
+``request-response: wasmtime:cranelift ×3 — agreed 3/3``, with each run's gap
+between the top two scores (a disagreement within a few percent is a near-tie
+that calibration noise can flip); then the overall agreement across presets.
+Run it on an idle machine: the calibrations measure it. Exits 1 when any
+preset's top choice differed between runs.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def main() -> int:
     args = parser.parse_args()
 
     winners: dict[str, list[str]] = {name: [] for name in preset_names()}
+    gaps: dict[str, list[float]] = {name: [] for name in preset_names()}
     for run in range(args.runs):
         start = time.monotonic()
         profile = calibrate("quick", iwasm=args.iwasm, wamrc=args.wamrc, save=False)
@@ -39,7 +42,10 @@ def main() -> int:
             advisor = Advisor(profile, with_reference=args.with_reference,
                               store=ProfileStore(cache))
             for name in winners:
-                winners[name].append(advisor.recommend(Workload.preset(name)).winner or "none")
+                r = advisor.recommend(Workload.preset(name))
+                winners[name].append(r.winner or "none")
+                if len(r.ranked) > 1 and r.ranked[0].score:
+                    gaps[name].append(1 - r.ranked[1].score / r.ranked[0].score)
         print(f"run {run + 1}: {wall:.1f} s, {len(profile.modes())} runtime/modes measured, "
               f"{len(profile.failures)} failed measurements", flush=True)
 
@@ -49,8 +55,10 @@ def main() -> int:
         top, count = Counter(choices).most_common(1)[0]
         others = ", ".join(f"{k} ×{n}" for k, n in Counter(choices).items() if k != top)
         agreed_total += count
+        gap = ", ".join(f"{g:.1%}" for g in gaps[name])
         print(f"  {name}: {top} ×{count} — agreed {count}/{args.runs}"
-              + (f" (also: {others})" if others else ""))
+              + (f" (also: {others})" if others else "")
+              + (f"; top-two gap per run: {gap}" if gap else ""))
     total = args.runs * len(winners)
     unanimous = sum(len(set(c)) == 1 for c in winners.values())
     print(f"\noverall: {agreed_total}/{total} top choices agreed with their preset's most "
