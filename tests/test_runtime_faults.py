@@ -77,6 +77,24 @@ def test_a_runtime_blowing_up_memory_is_killed_at_the_worker_limit(tmp_path: Pat
     assert "exceeded the memory limit" in outcome.failures["guest:call"]  # a fresh worker, same
 
 
+def test_a_verified_module_on_iwasm_is_stopped_at_the_users_memory_limit(
+        tmp_path: Path) -> None:
+    from wasm_advisor.calibration.kernels import empty_module
+    from wasm_advisor.runtimes.base import RunRequest
+    from wasm_advisor.runtimes.wamr_runtime import WamrAdapter
+
+    hog = tmp_path / "hog.py"
+    hog.write_text("import time\nhog = []\nwhile True:\n    hog.append(bytearray(8 << 20))\n"
+                   "    time.sleep(0.005)\n")
+    adapter = WamrAdapter(iwasm=[fake_iwasm(tmp_path, f"exec {sys.executable} {hog}")])
+    start = time.monotonic()
+    result = adapter.run(adapter.modes()[0], RunRequest(
+        empty_module(), timeout_s=30, enforce_limits=True, memory_limit_bytes=64 << 20))
+    assert time.monotonic() - start < 15
+    assert result.limit_hit == "memory" and result.trap == "memory limit of 64 MiB hit"
+    assert result.peak_rss_bytes is not None and result.peak_rss_bytes < 200 << 20
+
+
 @pytest.mark.parametrize("fault", ["segfault", "trap"])
 def test_a_calibration_where_everything_fails_saves_nothing(tmp_path: Path, fault: str) -> None:
     store = ProfileStore(tmp_path / "cache")

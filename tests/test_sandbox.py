@@ -151,3 +151,27 @@ def test_no_network_reaches_the_host(advisor: Advisor, tmp_path: Path) -> None:
         listener.close()
     assert arrived == []
 
+
+
+
+@pytest.mark.skipif(not IWASM, reason="WAMR's iwasm is not here: set WASM_ADVISOR_IWASM or "
+                    "put iwasm on PATH (see docs/runtimes.md)")
+def test_iwasm_runs_stop_at_the_users_memory_limit(tmp_path: Path) -> None:
+    # grow memory to the 4 GiB maximum, then write one page after another
+    wat = """(module (memory (export "memory") 1)
+      (func (export "_start") (local $p i32)
+        (loop $grow (br_if $grow (i32.ne (memory.grow (i32.const 64)) (i32.const -1))))
+        (loop $touch
+          (i32.store (local.get $p) (i32.const 1))
+          (local.set $p (i32.add (local.get $p) (i32.const 4096)))
+          (br $touch))))"""
+    module = tmp_path / "bomb.wasm"
+    module.write_bytes(wasmtime.wat2wasm(wat))
+    advisor = Advisor(synthetic_profile({"wamr:fast-interp": {}}),
+                      store=ProfileStore(tmp_path / "cache"))
+    start = time.monotonic()
+    report = advisor.verify(Workload.from_module(module), repeats=1, timeout_s=20,
+                            memory_limit_bytes=128 << 20, iwasm=IWASM)
+    assert time.monotonic() - start < 60
+    (mode,) = report.modes
+    assert mode.limit_hit == "memory" and mode.failure == "memory limit of 128 MiB hit"

@@ -48,6 +48,7 @@ STACK_SIZE = 1 << 20  # interpreter operand/frame stack, bytes (8 MiB adds ~4 ms
 HEAP_SIZE = 0  # WASI programs allocate inside linear memory
 PROBE_TIMEOUT_S = 20.0
 DRAIN_S = 2.0  # longest wait for the last output once the process has ended
+IWASM_OWN_BYTES = 32 << 20  # iwasm's own resident memory, allowed above a run's memory limit
 _EMPTY = (  # (module (memory (export "memory") 1) (func (export "_start")))
     b"\0asm\x01\0\0\0\x01\x04\x01\x60\0\0\x03\x02\x01\0\x05\x03\x01\0\x01"
     b"\x07\x13\x02\x06memory\x02\0\x06_start\0\0\x0a\x04\x01\x02\0\x0b"
@@ -266,15 +267,20 @@ class WamrAdapter(RuntimeAdapter):
             cwd = str(request.workdir)
         cmd += [f"--env={k}={v}" for k, v in request.env]
         cmd += [str(target), *request.argv]
-        result = _spawn_timed(cmd, cwd, request.timeout_s, phases)
+        memory_limit = request.memory_limit_bytes if request.enforce_limits else None
+        result = _spawn_timed(cmd, cwd, request.timeout_s, phases, memory_limit)
         if mode.name == "aot":
             result.artifact_bytes = target.stat().st_size
         return result
 
 
 def _spawn_timed(cmd: list[str], cwd: str | None, timeout: float,
-                 phases: dict[str, int]) -> RunResult:
+                 phases: dict[str, int], memory_limit: int | None = None) -> RunResult:
     """Run ``cmd``: its output, exit code, wall time and peak RSS (via wait4).
+
+    With ``memory_limit``, the process is killed once its resident memory passes
+    the limit plus :data:`IWASM_OWN_BYTES` (iwasm has no flag that caps a
+    module's linear memory, so the process is capped instead).
 
     The process is started with ``posix_spawn``, not ``fork``: a forked child
     starts as a copy of this (large) Python process, which would both slow the
@@ -307,7 +313,8 @@ def _spawn_timed(cmd: list[str], cwd: str | None, timeout: float,
     for fd in chunks:
         os.set_blocking(fd, False)
         selector.register(fd, selectors.EVENT_READ)
-    status, timed_out, peak = 0, False, 0
+    status, timed_out, over_memory, peak = 0, False, False, 0
+    cap = memory_limit + IWASM_OWN_BYTES if memory_limit is not None else None
     deadline = time.monotonic() + timeout
     status_file = f"/proc/{pid}/status"
     while True:
@@ -317,10 +324,11 @@ def _spawn_timed(cmd: list[str], cwd: str | None, timeout: float,
         waited, status, _ = os.wait4(pid, os.WNOHANG)
         if waited == pid:
             break
-        if time.monotonic() > deadline:
+        over_memory = cap is not None and peak > cap
+        timed_out = time.monotonic() > deadline
+        if over_memory or timed_out:
             _kill_group(pid)
             _, status, _ = os.wait4(pid, 0)
-            timed_out = True
             break
     wall = time.perf_counter_ns() - start
     _kill_group(pid)  # nothing it started outlives it, or holds its pipes open
@@ -336,7 +344,9 @@ def _spawn_timed(cmd: list[str], cwd: str | None, timeout: float,
     stderr = b"".join(chunks[err_r]).decode(errors="replace")
     code = os.waitstatus_to_exitcode(status)
     trap = None
-    if timed_out:
+    if over_memory:
+        trap = f"memory limit of {(memory_limit or 0) >> 20} MiB hit"
+    elif timed_out:
         trap = f"time limit of {timeout:g} s hit"
     elif code < 0:
         trap = f"iwasm was killed by signal {-code}"
@@ -347,7 +357,7 @@ def _spawn_timed(cmd: list[str], cwd: str | None, timeout: float,
     return RunResult(exit_code=code, stdout=stdout, stderr=stderr,
                      host_start_realtime_ns=realtime, wall_ns=wall, phases_ns=phases,
                      peak_rss_bytes=peak or None, trap=trap,
-                     limit_hit="time" if timed_out else None)
+                     limit_hit="memory" if over_memory else "time" if timed_out else None)
 
 
 # iwasm prints its own errors on stdout, among whatever the guest printed there.
