@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import wasmtime
 
-from wasm_advisor import Advisor, ProfileStore, Workload
+from wasm_advisor import Advisor, AdvisorError, ProfileStore, Workload
 
 from .helpers.synthetic import synthetic_profile
 from .test_wamr import IWASM, WAMRC
@@ -99,6 +99,9 @@ def test_files_outside_the_named_directory_cannot_be_opened(
     assert set(verify(advisor, module, workdir=inside).values()) == {INSIDE}
     # no directory named: nothing opens at all
     assert set(verify(advisor, module).values()) == {0}
+    # a directory that is not there is refused before anything runs
+    with pytest.raises(AdvisorError, match="does not exist or is not a directory"):
+        verify(advisor, module, workdir=tmp_path / "missing")
     # variables reach the guest only when given
     given = verify(advisor, module, env=[("GIVEN", "1")])
     assert set(given.values()) == {ENVIRON}

@@ -215,6 +215,9 @@ def run_verification(
     module_path = Path(path)
     if not module_path.is_file():
         raise AdvisorError(f"{module_path}: no such module")
+    if workdir is not None and not Path(workdir).is_dir():
+        raise AdvisorError(f"{workdir}: the directory to give the module (--dir, workdir) "
+                           "does not exist or is not a directory")
     workdir_s = str(Path(workdir).resolve()) if workdir is not None else None
     env_l = [list(kv) for kv in env]
     argv_l = list(argv)
