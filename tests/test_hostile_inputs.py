@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -194,3 +195,21 @@ def test_a_workload_built_from_a_mutated_module_is_accepted_or_refused(
     path = tmp_path / "m.wasm"
     path.write_bytes(data)
     _bounded(lambda: Workload.from_module(path), AdvisorError)
+
+
+def _profile_seed() -> bytes:
+    from .helpers.synthetic import synthetic_profile
+
+    return synthetic_profile({"wasmtime:cranelift": {}}).to_json().encode()
+
+
+PROFILE_SEED = _profile_seed()
+
+
+@SETTINGS
+@given(st.one_of(mutated([PROFILE_SEED]), values.map(lambda v: json.dumps(v).encode())))
+def test_mutated_or_random_profiles_are_refused_with_a_profile_error(data: bytes) -> None:
+    from wasm_advisor import Profile, ProfileError
+
+    text = data.decode("utf-8", errors="replace")
+    _bounded(lambda: Profile.from_json(text, "fuzz.json"), ProfileError)

@@ -209,3 +209,41 @@ def test_a_newer_profile_from_another_machine_is_not_taken_for_this_ones(
     store.save(foreign.model_copy(update={"created": here.created + timedelta(days=1)}))
     advisor = Advisor(store=store)
     assert advisor.profile == here and "measured here" in advisor.profile.provenance
+
+
+def test_hostile_profile_files_are_refused_cleanly(tmp_path: Path) -> None:
+    from wasm_advisor.profile import MAX_PROFILE_BYTES
+
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ProfileError, match="nested too deeply"):
+        Profile.load(deep)
+    huge = tmp_path / "huge.json"
+    with huge.open("wb") as f:
+        f.truncate(MAX_PROFILE_BYTES + 1)  # sparse: no disk used, and never read
+    with pytest.raises(ProfileError, match="larger than 64 MiB"):
+        Profile.load(huge)
+    with pytest.raises(ProfileError, match="cannot read the profile"):
+        Profile.load(tmp_path)  # a directory
+
+
+@pytest.mark.parametrize("damage", [
+    "{not json", "[1]", '{"a": 1}', '{"checksum": "x", "fits": []}', "[" * 50_000, "edit",
+])
+def test_a_damaged_fit_cache_is_never_used(tmp_path: Path, damage: str) -> None:
+    from wasm_advisor import Advisor, Workload
+
+    from .helpers.synthetic import synthetic_profile
+
+    profile = synthetic_profile({"wasmtime:cranelift": {}, "wasmtime:pulley": {}})
+    store = ProfileStore(tmp_path)
+    workload = Workload.preset("request-response")
+    expected = Advisor(profile, store=store).recommend(workload).to_json()
+    (cache,) = (tmp_path / "fits").iterdir()
+    if damage == "edit":  # a hand edit to the cached coefficients, checksum left as it was
+        document = json.loads(cache.read_text())
+        document["fits"][0]["coefficients"]["int_ns_per_iter"]["value"] = 1e-6
+        cache.write_text(json.dumps(document))
+    else:
+        cache.write_text(damage)
+    assert Advisor(profile, store=store).recommend(workload).to_json() == expected

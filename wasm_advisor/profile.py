@@ -50,6 +50,7 @@ __all__ = [
 # added field with a default: the checksum covers every field). Version 2 added
 # the raw samples of each figure.
 FORMAT_VERSION = 2
+MAX_PROFILE_BYTES = 64 << 20  # a full calibration's profile is about 1 MiB
 
 
 class _Record(BaseModel):
@@ -200,6 +201,8 @@ class Profile(_Record):
                 f"{where}: truncated or not a profile (invalid JSON at line {e.lineno}); "
                 "run 'wasm-advisor calibrate' again or import a good copy"
             ) from None
+        except RecursionError:
+            raise ProfileError(f"{where}: not a profile (nested too deeply)") from None
         if not isinstance(document, dict):
             raise ProfileError(f"{where}: not a profile (the top level is not an object)")
         version = document.get("format_version")
@@ -244,6 +247,9 @@ class Profile(_Record):
     def load(cls, path: str | Path) -> Profile:
         p = Path(path)
         try:
+            if p.stat().st_size > MAX_PROFILE_BYTES:
+                raise ProfileError(f"{p}: larger than {MAX_PROFILE_BYTES >> 20} MiB: "
+                                   "not a profile")
             text = p.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise ProfileError(f"{p}: no such profile") from None
