@@ -154,3 +154,96 @@ def test_unwritable_store_is_a_profile_error(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     with pytest.raises(ProfileError, match="cannot create the profile folder"):
         ProfileStore(blocker).save(make())
+
+
+def _newer_format(d: dict[str, object]) -> None:
+    d["format_version"] = FORMAT_VERSION + 1
+
+
+def _older_format(d: dict[str, object]) -> None:
+    d["format_version"] = FORMAT_VERSION - 1
+
+
+def _hand_edited(d: dict[str, object]) -> None:
+    d["figures"][0]["value"] = 0.001  # type: ignore[index]
+
+
+@pytest.mark.parametrize("spoil", [_newer_format, _older_format, _hand_edited])
+def test_a_bad_newer_file_never_displaces_the_previous_good_profile(
+        tmp_path: Path, spoil: object, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from wasm_advisor import Advisor
+    from wasm_advisor.cli import main
+
+    from .helpers.synthetic import synthetic_profile
+
+    store = ProfileStore(tmp_path)
+    good = synthetic_profile({"wasmtime:cranelift": {}})
+    good_path = store.save(good)
+    later = good.model_copy(update={"created": good.created + timedelta(days=1)})
+    document = json.loads(later.to_json())
+    spoil(document)  # type: ignore[operator]
+    bad_path = store.folder / f"profile-{later.id}.json"
+    bad_path.write_text(json.dumps(document))
+    assert store.latest() == good and Advisor(store=store).profile == good
+    with pytest.raises(ProfileError):
+        store.import_file(bad_path)  # importing it is refused, and adds nothing
+    assert store.paths() == [good_path, bad_path]
+    assert Profile.load(good_path) == good
+    monkeypatch.setenv("WASM_ADVISOR_CACHE", str(tmp_path))
+    main(["profiles"])  # the listing names the bad file and why, and goes on
+    out = capsys.readouterr().out.replace("\n", " ")
+    assert later.id in out and good.id in out
+
+
+def test_a_newer_profile_from_another_machine_is_not_taken_for_this_ones(
+        tmp_path: Path) -> None:
+    from wasm_advisor import Advisor
+
+    from .helpers.synthetic import synthetic_profile
+
+    store = ProfileStore(tmp_path)
+    here = synthetic_profile({"wasmtime:cranelift": {}})
+    store.save(here)
+    foreign = synthetic_profile({"wasmtime:cranelift": {}}, machine_id="0123456789abcdef")
+    store.save(foreign.model_copy(update={"created": here.created + timedelta(days=1)}))
+    advisor = Advisor(store=store)
+    assert advisor.profile == here and "measured here" in advisor.profile.provenance
+
+
+def test_hostile_profile_files_are_refused_cleanly(tmp_path: Path) -> None:
+    from wasm_advisor.profile import MAX_PROFILE_BYTES
+
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ProfileError, match="nested too deeply"):
+        Profile.load(deep)
+    huge = tmp_path / "huge.json"
+    with huge.open("wb") as f:
+        f.truncate(MAX_PROFILE_BYTES + 1)  # sparse: no disk used, and never read
+    with pytest.raises(ProfileError, match="larger than 64 MiB"):
+        Profile.load(huge)
+    with pytest.raises(ProfileError, match="cannot read the profile"):
+        Profile.load(tmp_path)  # a directory
+
+
+@pytest.mark.parametrize("damage", [
+    "{not json", "[1]", '{"a": 1}', '{"checksum": "x", "fits": []}', "[" * 50_000, "edit",
+])
+def test_a_damaged_fit_cache_is_never_used(tmp_path: Path, damage: str) -> None:
+    from wasm_advisor import Advisor, Workload
+
+    from .helpers.synthetic import synthetic_profile
+
+    profile = synthetic_profile({"wasmtime:cranelift": {}, "wasmtime:pulley": {}})
+    store = ProfileStore(tmp_path)
+    workload = Workload.preset("request-response")
+    expected = Advisor(profile, store=store).recommend(workload).to_json()
+    (cache,) = (tmp_path / "fits").iterdir()
+    if damage == "edit":  # a hand edit to the cached coefficients, checksum left as it was
+        document = json.loads(cache.read_text())
+        document["fits"][0]["coefficients"]["int_ns_per_iter"]["value"] = 1e-6
+        cache.write_text(json.dumps(document))
+    else:
+        cache.write_text(damage)
+    assert Advisor(profile, store=store).recommend(workload).to_json() == expected

@@ -94,11 +94,15 @@ def test_an_interrupt_kills_the_worker_and_propagates() -> None:
                                != psutil.STATUS_ZOMBIE for pid in started)
 
 
-def test_an_interrupted_calibration_saves_nothing(tmp_path: Path) -> None:
+def test_an_interrupted_calibration_saves_nothing_and_keeps_the_previous_profile(
+        tmp_path: Path) -> None:
     from wasm_advisor import ProfileStore, calibrate
 
+    from .helpers.synthetic import synthetic_profile
+
     store = ProfileStore(tmp_path)
-    good = tmp_path / "profiles"
+    previous = store.save(synthetic_profile({"wasmtime:cranelift": {}}))
+    before = previous.read_bytes()
 
     def interrupt(event: object) -> None:
         raise KeyboardInterrupt
@@ -106,4 +110,49 @@ def test_an_interrupted_calibration_saves_nothing(tmp_path: Path) -> None:
     with pytest.raises(KeyboardInterrupt):
         calibrate("quick", runtimes=["wasmtime"], modes=["cranelift"], store=store,
                   progress=interrupt)
-    assert not good.exists() or list(good.iterdir()) == []
+    assert store.paths() == [previous] and previous.read_bytes() == before
+    assert store.latest() is not None
+    with store.calibrating():  # the interrupted calibration released its lock
+        pass
+
+
+def test_ctrl_c_on_the_command_line_exits_130_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+
+    import psutil
+
+    from wasm_advisor import ProfileStore
+
+    from .helpers.synthetic import synthetic_profile
+
+    store = ProfileStore(tmp_path)
+    previous = store.save(synthetic_profile({"wasmtime:cranelift": {}}))
+    before = previous.read_bytes()
+    cli = subprocess.Popen(
+        [sys.executable, "-m", "wasm_advisor", "calibrate", "--quick", "--runtime", "wasmtime"],
+        env={**os.environ, "WASM_ADVISOR_CACHE": str(tmp_path)}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        parent = psutil.Process(cli.pid)
+        deadline = time.monotonic() + 60
+        workers: list[psutil.Process] = []
+        while not workers and time.monotonic() < deadline:  # wait for a measuring worker
+            workers = [p for p in parent.children(recursive=True)
+                       if "calibration.worker" in " ".join(p.cmdline())]
+            time.sleep(0.05)
+        assert workers, "no worker started"
+        time.sleep(0.5)
+        os.killpg(cli.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole group
+        _, err = cli.communicate(timeout=30)
+    finally:
+        if cli.poll() is None:
+            os.killpg(cli.pid, signal.SIGKILL)
+    assert cli.returncode == 130
+    assert err.strip().splitlines()[-1] == "interrupted" and "Traceback" not in err
+    time.sleep(0.2)
+    assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers)
+    assert store.paths() == [previous] and previous.read_bytes() == before
+    with store.calibrating():
+        pass

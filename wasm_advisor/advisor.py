@@ -20,6 +20,7 @@ the same profile loads them in milliseconds.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -47,21 +48,36 @@ MODEL_VERSION = 3  # bump when the fitted coefficients change meaning
 
 
 def _fitted(profile: Profile, store: ProfileStore) -> list[ModeCoefficients]:
+    """The profile's fitted coefficients, from the fit cache when it holds a good copy.
+
+    The cache file carries a checksum of its fits: a damaged or hand-edited
+    cache is never used, the profile is fitted again instead.
+    """
     cache = store.root / "fits" / f"{profile.content_checksum()[:24]}-v{MODEL_VERSION}.json"
     try:
-        data = json.loads(cache.read_text())
-        return [ModeCoefficients.from_dict(d) for d in data]
-    except (OSError, ValueError, TypeError, KeyError):
-        pass
+        document = json.loads(cache.read_text())
+        fits = document["fits"]
+        if document["checksum"] != _fits_checksum(fits):
+            raise ValueError("the fit cache does not match its checksum")
+        return [ModeCoefficients.from_dict(d) for d in fits]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        pass  # no cache yet, or a damaged one: fit again
     from .model.estimator import fit_profile  # imports scikit-learn: only when fitting
 
     fitted = fit_profile(profile)
+    fits = [m.to_dict() for m in fitted]
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(cache, json.dumps([m.to_dict() for m in fitted]).encode())
+        write_atomically(cache, json.dumps({"checksum": _fits_checksum(fits),
+                                            "fits": fits}).encode())
     except OSError:
         pass  # a read-only cache folder: fit again next time
     return fitted
+
+
+def _fits_checksum(fits: Any) -> str:
+    canonical = json.dumps(fits, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _evidence(profile: Profile, store: ProfileStore, runtimes: set[str] | None = None

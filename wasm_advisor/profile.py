@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -27,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .atomic_files import write_atomically
 from .errors import ProfileError
 from .machine import Machine, this_machine
+from .store_locks import calibration_lock, save_lock
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,6 +50,7 @@ __all__ = [
 # added field with a default: the checksum covers every field). Version 2 added
 # the raw samples of each figure.
 FORMAT_VERSION = 2
+MAX_PROFILE_BYTES = 64 << 20  # a full calibration's profile is about 1 MiB
 
 
 class _Record(BaseModel):
@@ -198,6 +201,8 @@ class Profile(_Record):
                 f"{where}: truncated or not a profile (invalid JSON at line {e.lineno}); "
                 "run 'wasm-advisor calibrate' again or import a good copy"
             ) from None
+        except RecursionError:
+            raise ProfileError(f"{where}: not a profile (nested too deeply)") from None
         if not isinstance(document, dict):
             raise ProfileError(f"{where}: not a profile (the top level is not an object)")
         version = document.get("format_version")
@@ -230,16 +235,21 @@ class Profile(_Record):
     def save(self, path: str | Path) -> Path:
         """Write this profile to ``path`` atomically."""
         p = Path(path)
+        data = self.to_json().encode()
         try:
-            write_atomically(p, self.to_json().encode())
+            write_atomically(p, data)
         except OSError as e:
-            raise ProfileError(f"{p}: cannot write the profile: {e.strerror or e}") from e
+            raise ProfileError(f"{p}: cannot write the profile: {e.strerror or e}; nothing "
+                               "was changed there") from e
         return p
 
     @classmethod
     def load(cls, path: str | Path) -> Profile:
         p = Path(path)
         try:
+            if p.stat().st_size > MAX_PROFILE_BYTES:
+                raise ProfileError(f"{p}: larger than {MAX_PROFILE_BYTES >> 20} MiB: "
+                                   "not a profile")
             text = p.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise ProfileError(f"{p}: no such profile") from None
@@ -265,12 +275,24 @@ class ProfileStore:
         return self.root / "profiles"
 
     def save(self, profile: Profile) -> Path:
+        """Write ``profile`` into the store, atomically, one writer at a time.
+
+        Every other profile in the store is left as it was, whatever happens:
+        a full disk or a read-only folder raises :class:`ProfileError` naming
+        the file, and the previous file (if any) still loads.
+        """
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise ProfileError(f"{self.folder}: cannot create the profile folder: "
                                f"{e.strerror or e}") from e
-        return profile.save(self.folder / f"profile-{profile.id}.json")
+        with save_lock(self.root):
+            return profile.save(self.folder / f"profile-{profile.id}.json")
+
+    def calibrating(self) -> AbstractContextManager[None]:
+        """Hold this store's calibration lock; a :class:`ProfileError` at once if another
+        calibration holds it (see :mod:`wasm_advisor.store_locks`)."""
+        return calibration_lock(self.root)
 
     def paths(self) -> list[Path]:
         if not self.folder.is_dir():

@@ -10,8 +10,10 @@ For each runtime/mode measured on this machine, a worker process runs:
 
 Untrusted modules run under limits: a wall-time limit (Wasmtime: epoch
 interruption; Wasmer: the SDK's timeout; iwasm: the process is killed), a
-linear-memory cap where the runtime has one (Wasmtime), and the worker's memory
-limit (its process tree is killed). A limit hit is reported, never a hang.
+memory cap (Wasmtime: on linear memory; iwasm: the process is killed once its
+resident memory passes the limit plus 32 MiB for iwasm itself), and the
+worker's memory limit (its process tree is killed; the only cap for Wasmer,
+whose SDK has none). A limit hit is reported, never a hang.
 
 Phases measured, by binding: Wasmtime reports compile, load, instantiate and
 run directly; instantiate is the steady state, timed on repeat instances after
@@ -170,13 +172,21 @@ def _diagnose(v: ModeVerification, kind: str, declared: dict[str, float]) -> lis
     return out
 
 
+def _worker_memory(memory_limit_bytes: int) -> int:
+    """The worker's limit: the run's, plus room for Python and the engine themselves."""
+    return memory_limit_bytes + (1 << 30)
+
+
 def _count_instructions(module_path: Path, argv: list[str], workdir: str | None,
-                        env: list[list[str]], timeout_s: float) -> tuple[int | None, str | None]:
+                        env: list[list[str]], timeout_s: float, memory_limit_bytes: int
+                        ) -> tuple[int | None, str | None]:
     outcome = run_worker(
         {"runtime": "wasmtime", "mode": "cranelift", "tasks": [
             {"id": "count", "kind": "count", "module_path": str(module_path), "argv": argv,
-             "workdir": workdir, "env": env, "timeout_s": timeout_s}]},
-        WorkerLimits(task_timeout_s=timeout_s + 30))
+             "workdir": workdir, "env": env, "timeout_s": timeout_s,
+             "memory_limit_bytes": memory_limit_bytes}]},
+        WorkerLimits(task_timeout_s=timeout_s + 30,
+                     memory_bytes=_worker_memory(memory_limit_bytes)))
     record = outcome.results.get("count")
     if record is None:
         return None, outcome.failures.get("count", "the counting run failed")
@@ -209,13 +219,16 @@ def run_verification(
     module_path = Path(path)
     if not module_path.is_file():
         raise AdvisorError(f"{module_path}: no such module")
+    if workdir is not None and not Path(workdir).is_dir():
+        raise AdvisorError(f"{workdir}: the directory to give the module (--dir, workdir) "
+                           "does not exist or is not a directory")
     workdir_s = str(Path(workdir).resolve()) if workdir is not None else None
     env_l = [list(kv) for kv in env]
     argv_l = list(argv)
     options = {"iwasm": list(iwasm), "wamrc": wamrc}
 
     instructions, count_error = _count_instructions(module_path, argv_l, workdir_s, env_l,
-                                                    timeout_s)
+                                                    timeout_s, memory_limit_bytes)
     features = WorkloadFeatures.from_workload(workload)
     if instructions is not None:
         features = features.with_value("compute_instructions_per_request", float(instructions))
@@ -240,7 +253,7 @@ def run_verification(
             {"runtime": e.coefficients.runtime, "mode": e.coefficients.mode,
              "options": options, "tasks": [task]},
             WorkerLimits(task_timeout_s=timeout_s * (2 * repeats + 3) + 30,
-                         memory_bytes=memory_limit_bytes + (1 << 30)))
+                         memory_bytes=_worker_memory(memory_limit_bytes)))
         hello = outcome.hello or {}
         available = (hello.get("availability") or {}).get("available")
         if hello and (not available or e.coefficients.mode not in

@@ -22,7 +22,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_serializer,
+    model_validator,
+)
 from pydantic_core import ErrorDetails
 
 from .errors import ModuleError, Problem, WorkloadError
@@ -134,6 +141,12 @@ class ModuleSpec(_Group):
         "exceptions, tail-call, multi-memory, bulk-memory, reference-types, gc, ...). "
         "Features read from path are added to these.",
     )
+
+    @field_serializer("required_features")
+    def _sorted_features(self, features: frozenset[WasmFeature]) -> list[str]:
+        # a set's order follows the string hash, which changes per process: sort, so that
+        # files and JSON written from the same workload are the same bytes every time
+        return sorted(f.value for f in features)
 
 
 class Instances(_Group):

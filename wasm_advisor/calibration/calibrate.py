@@ -5,7 +5,11 @@ loaded here), then runs each mode's tasks in its own worker process, one mode
 at a time so that measurements do not compete for the two cores and the
 cache, and turns the results into a :class:`~wasm_advisor.profile.Profile`.
 Nothing is saved until every mode has finished: Ctrl-C leaves no partial
-profile behind, and the previous profile stays as it was.
+profile behind, and the previous profile stays as it was. A calibration that
+measured nothing at all (no runtime here, or every measurement failed) raises
+:class:`~wasm_advisor.errors.MeasurementError` and saves nothing. A calibration
+that saves holds its store's calibration lock from start to end, so a second
+one for the same cache fails at once (:mod:`wasm_advisor.store_locks`).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import AdvisorError
+from ..errors import AdvisorError, MeasurementError
 from ..machine import this_machine
 from ..profile import (
     FeatureResult,
@@ -99,12 +103,31 @@ def calibrate(
     """
     if kind not in BUDGETS:
         raise AdvisorError(f"unknown calibration kind {kind!r}; use quick or full")
-    budget = BUDGETS[kind]
     wanted = list(runtimes) if runtimes else list(RUNTIMES)
     unknown = [r for r in wanted if r not in RUNTIMES]
     if unknown:
         raise AdvisorError(f"unknown runtime {unknown[0]!r}; choose from {', '.join(RUNTIMES)}")
     options: dict[str, Any] = {"iwasm": list(iwasm), "wamrc": wamrc}
+    if not save:
+        return _measure(kind, wanted, modes, options, progress)
+    store = store or ProfileStore()
+    with store.calibrating():  # a second calibration for this cache fails here, at once
+        profile = _measure(kind, wanted, modes, options, progress)
+        store.save(profile)
+    return profile
+
+
+def _nothing_measured(records: list[RuntimeRecord], failures: list[MeasurementFailure]) -> str:
+    reasons = [f"{r.name}: {r.reason}" for r in records if not r.available]
+    reasons += [f"{f.runtime}:{f.mode} {f.task}: {f.reason}" for f in failures[:3]]
+    return ("the calibration measured nothing, so no profile was saved"
+            + (" (" + "; ".join(reasons) + ")" if reasons else ""))
+
+
+def _measure(kind: str, wanted: list[str], modes: Sequence[str] | None,
+             options: dict[str, Any], progress: Callable[[CalibrationProgress], None] | None
+             ) -> Profile:
+    budget = BUDGETS[kind]
     started = time.monotonic()
     records: list[RuntimeRecord] = []
     figures: list[Figure] = []
@@ -141,10 +164,9 @@ def calibrate(
             features += feats
             failures += fails
 
-    profile = make_profile(
+    if not figures:
+        raise MeasurementError(_nothing_measured(records, failures))
+    return make_profile(
         kind=kind, duration_s=round(time.monotonic() - started, 3), runtimes=records,
         figures=figures, features=features, failures=failures,
     )
-    if save:
-        (store or ProfileStore()).save(profile)
-    return profile

@@ -29,17 +29,24 @@ __all__ = ["main", "parse_guest_output"]
 
 
 def parse_guest_output(stdout: str) -> tuple[int | None, list[tuple[int, int]]]:
-    """The guest's first realtime reading and its ``(n, ns)`` samples."""
+    """The guest's first realtime reading and its ``(n, ns)`` samples.
+
+    Raises ``ValueError`` naming the line when a line that starts like a record
+    is not one (a runtime that printed garbage, or a truncated line).
+    """
     t0, samples = None, []
     for line in stdout.splitlines():
         line = line.strip()
         if not line.startswith("{"):
             continue
-        record = json.loads(line)
-        if "t0" in record:
-            t0 = int(record["t0"])
-        elif "n" in record and "ns" in record:
-            samples.append((int(record["n"]), int(record["ns"])))
+        try:
+            record = json.loads(line)
+            if "t0" in record:
+                t0 = int(record["t0"])
+            elif "n" in record and "ns" in record:
+                samples.append((int(record["n"]), int(record["ns"])))
+        except (ValueError, TypeError, OverflowError):
+            raise ValueError(f"malformed output from the module: {line[:80]!r}") from None
     return t0, samples
 
 

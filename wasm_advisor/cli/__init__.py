@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from ..errors import AdvisorError
 from . import (
     calibrate_commands,
+    compare_command,
     module_commands,
     recommend_commands,
     report_commands,
@@ -25,7 +26,7 @@ EXIT_INVALID = 2
 EXIT_INTERRUPTED = 130
 
 _SUBCOMMANDS = (workload_commands, module_commands, calibrate_commands, recommend_commands,
-                report_commands)
+                report_commands, compare_command)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -20,7 +20,7 @@ from ..workload import Workload
 from ..workload_files import load_workload
 from .console import wide_console
 
-__all__ = ["register"]
+__all__ = ["advisor_for", "profile_options", "register", "workload_from"]
 
 EXIT_CHECK_FAILED = 1
 

@@ -23,11 +23,13 @@ default stack is too small for real programs.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import selectors
 import shutil
+import signal
 import statistics
 import subprocess
 import tempfile
@@ -45,6 +47,8 @@ BINDING = "iwasm CLI"
 STACK_SIZE = 1 << 20  # interpreter operand/frame stack, bytes (8 MiB adds ~4 ms per start)
 HEAP_SIZE = 0  # WASI programs allocate inside linear memory
 PROBE_TIMEOUT_S = 20.0
+DRAIN_S = 2.0  # longest wait for the last output once the process has ended
+IWASM_OWN_BYTES = 32 << 20  # iwasm's own resident memory, allowed above a run's memory limit
 _EMPTY = (  # (module (memory (export "memory") 1) (func (export "_start")))
     b"\0asm\x01\0\0\0\x01\x04\x01\x60\0\0\x03\x02\x01\0\x05\x03\x01\0\x01"
     b"\x07\x13\x02\x06memory\x02\0\x06_start\0\0\x0a\x04\x01\x02\0\x0b"
@@ -217,11 +221,15 @@ class WamrAdapter(RuntimeAdapter):
         from ..calibration.kernels import empty_module
 
         def peak(module: bytes) -> int:
-            samples = [r.peak_rss_bytes for _ in range(max(3, extra))
-                       if (r := self.run(mode, RunRequest(module, precompiled=True)))
-                       .peak_rss_bytes]
+            runs = [self.run(mode, RunRequest(module, precompiled=True))
+                    for _ in range(max(3, extra))]
+            # a run that crashed or failed says nothing about an instance's memory
+            samples = [r.peak_rss_bytes for r in runs
+                       if r.peak_rss_bytes and r.exit_code == 0 and not r.trap]
             if not samples:
-                raise RuntimeUnavailableError("no memory sample from iwasm")
+                failed = next((r.trap for r in runs if r.trap), None)
+                raise RuntimeUnavailableError("no memory sample from iwasm"
+                                              + (f": {failed}" if failed else ""))
             return statistics.median_high(samples)
 
         with_module, empty = peak(module_bytes), peak(empty_module())
@@ -259,15 +267,20 @@ class WamrAdapter(RuntimeAdapter):
             cwd = str(request.workdir)
         cmd += [f"--env={k}={v}" for k, v in request.env]
         cmd += [str(target), *request.argv]
-        result = _spawn_timed(cmd, cwd, request.timeout_s, phases)
+        memory_limit = request.memory_limit_bytes if request.enforce_limits else None
+        result = _spawn_timed(cmd, cwd, request.timeout_s, phases, memory_limit)
         if mode.name == "aot":
             result.artifact_bytes = target.stat().st_size
         return result
 
 
 def _spawn_timed(cmd: list[str], cwd: str | None, timeout: float,
-                 phases: dict[str, int]) -> RunResult:
+                 phases: dict[str, int], memory_limit: int | None = None) -> RunResult:
     """Run ``cmd``: its output, exit code, wall time and peak RSS (via wait4).
+
+    With ``memory_limit``, the process is killed once its resident memory passes
+    the limit plus :data:`IWASM_OWN_BYTES` (iwasm has no flag that caps a
+    module's linear memory, so the process is capped instead).
 
     The process is started with ``posix_spawn``, not ``fork``: a forked child
     starts as a copy of this (large) Python process, which would both slow the
@@ -287,7 +300,8 @@ def _spawn_timed(cmd: list[str], cwd: str | None, timeout: float,
     executable = shutil.which(cmd[0]) or cmd[0]
     realtime, start = RunResult.clock()
     try:
-        pid = os.posix_spawn(executable, cmd, os.environ, file_actions=actions)
+        # its own session: a timeout kills iwasm and anything it started, together
+        pid = os.posix_spawn(executable, cmd, os.environ, file_actions=actions, setsid=True)
     finally:
         os.close(out_w)
         os.close(err_w)
@@ -299,7 +313,8 @@ def _spawn_timed(cmd: list[str], cwd: str | None, timeout: float,
     for fd in chunks:
         os.set_blocking(fd, False)
         selector.register(fd, selectors.EVENT_READ)
-    status, timed_out, peak = 0, False, 0
+    status, timed_out, over_memory, peak = 0, False, False, 0
+    cap = memory_limit + IWASM_OWN_BYTES if memory_limit is not None else None
     deadline = time.monotonic() + timeout
     status_file = f"/proc/{pid}/status"
     while True:
@@ -309,21 +324,29 @@ def _spawn_timed(cmd: list[str], cwd: str | None, timeout: float,
         waited, status, _ = os.wait4(pid, os.WNOHANG)
         if waited == pid:
             break
-        if time.monotonic() > deadline:
-            os.kill(pid, 9)
+        over_memory = cap is not None and peak > cap
+        timed_out = time.monotonic() > deadline
+        if over_memory or timed_out:
+            _kill_group(pid)
             _, status, _ = os.wait4(pid, 0)
-            timed_out = True
             break
     wall = time.perf_counter_ns() - start
-    while selector.get_map():  # whatever the process wrote last
-        for key, _ in selector.select(timeout=1.0):
+    _kill_group(pid)  # nothing it started outlives it, or holds its pipes open
+    drain_until = time.monotonic() + DRAIN_S
+    while selector.get_map() and time.monotonic() < drain_until:  # what it wrote last
+        for key, _ in selector.select(timeout=0.1):
             _drain(key.fd, chunks[key.fd], selector)
+    for key in list(selector.get_map().values()):  # a pipe still open: give up on it
+        selector.unregister(key.fd)
+        os.close(key.fd)
     selector.close()
     stdout = b"".join(chunks[out_r]).decode(errors="replace")
     stderr = b"".join(chunks[err_r]).decode(errors="replace")
     code = os.waitstatus_to_exitcode(status)
     trap = None
-    if timed_out:
+    if over_memory:
+        trap = f"memory limit of {(memory_limit or 0) >> 20} MiB hit"
+    elif timed_out:
         trap = f"time limit of {timeout:g} s hit"
     elif code < 0:
         trap = f"iwasm was killed by signal {-code}"
@@ -334,7 +357,7 @@ def _spawn_timed(cmd: list[str], cwd: str | None, timeout: float,
     return RunResult(exit_code=code, stdout=stdout, stderr=stderr,
                      host_start_realtime_ns=realtime, wall_ns=wall, phases_ns=phases,
                      peak_rss_bytes=peak or None, trap=trap,
-                     limit_hit="time" if timed_out else None)
+                     limit_hit="memory" if over_memory else "time" if timed_out else None)
 
 
 # iwasm prints its own errors on stdout, among whatever the guest printed there.
@@ -351,6 +374,12 @@ def _wamr_error(stdout: str) -> str | None:
 def _last_line(text: str) -> str | None:
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return lines[-1] if lines else None
+
+
+def _kill_group(pid: int) -> None:
+    """Kill the process group ``pid`` leads (its session, started with ``setsid``)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
 
 
 def _drain(fd: int, into: list[bytes], selector: selectors.BaseSelector) -> None:

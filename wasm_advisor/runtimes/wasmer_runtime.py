@@ -13,7 +13,8 @@ A run compiles the module unless the request asks for a precompiled module:
 then the compiled artifact in the SDK's on-disk cache (from an earlier run of
 the same bytes) is loaded instead. The SDK mounts no host folders: the files of
 a run's directory are packaged with the module at the guest's root, where the
-guest resolves relative paths (up to 256 MiB).
+guest resolves relative paths (up to 256 MiB). The sandbox's network is
+disabled: a guest's sockets reach nothing.
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ class WasmerAdapter(RuntimeAdapter):
     async def _run(self, request: RunRequest) -> RunResult:
         from wasmer_sdk import (
             ExitReason,
+            NetworkPolicy,
             PackageCommandDefinition,
             PackageDefinition,
             Wasmer,
@@ -128,7 +130,9 @@ class WasmerAdapter(RuntimeAdapter):
                     files=files))
             else:
                 package = await client.packages.load(request.module)
-            sandbox = await client.sandboxes.create(packages=[package], env=dict(request.env))
+            # no host network, whatever the SDK's default becomes
+            sandbox = await client.sandboxes.create(packages=[package], env=dict(request.env),
+                                                    network=NetworkPolicy.DISABLED)
             try:
                 output = await sandbox.command(package, list(request.argv)).run(
                     timeout=request.timeout_s, check=False)
@@ -177,7 +181,7 @@ class WasmerAdapter(RuntimeAdapter):
             live = []
 
             async def one() -> None:
-                sandbox = await client.sandboxes.create(packages=[package])
+                sandbox = await client.sandboxes.create(packages=[package], network="disabled")
                 await sandbox.command(package).run(check=False)
                 live.append(sandbox)
 
