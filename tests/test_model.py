@@ -268,3 +268,20 @@ def test_first_instance_is_paid_once_per_module_load(tmp_path: Path) -> None:
     # a profile without the figure predicts no such component
     p = advisor(tmp_path, {"wasmtime:a": {}}).recommend(w).candidates[0].prediction
     assert "first instance" not in {c.name for c in p.per_module_load}
+
+
+def test_a_module_with_data_starts_from_the_data_familys_fixed_part(tmp_path: Path) -> None:
+    profile = synthetic_profile({"wasmtime:a": {}})
+    for i, f in enumerate(profile.figures):
+        if f.metric == "instantiate_ns_per_data_byte":  # steady state: 12 µs + 2 ns/byte
+            profile.figures[i] = f.model_copy(update={
+                "samples": [(x, 12_000.0 + 2.0 * x) for x, _ in f.samples], "value": 2.0,
+                "intercept": 12_000.0, "params": {**f.params, "source": "instantiate_again"}})
+    a = Advisor(profile, store=ProfileStore(tmp_path))
+    with_data = workload(module={"module_bytes": 100_000, "code_bytes": 50_000,
+                                 "data_bytes": 1000})
+    without = workload(module={"module_bytes": 100_000, "code_bytes": 50_000, "data_bytes": 0})
+    start = {c.name: c.value for c in a.recommend(with_data).candidates[0].prediction.per_instance}
+    assert start["instantiate"] == pytest.approx(12_000 + 2.0 * 1000, rel=1e-3)
+    start = {c.name: c.value for c in a.recommend(without).candidates[0].prediction.per_instance}
+    assert start["instantiate"] == pytest.approx(10_000)  # the empty module's

@@ -23,7 +23,9 @@ class Budget:
     plan: KernelPlan
     code_sizes: tuple[int, ...]  # code bytes of the compile-cost family
     pages: tuple[int, ...]  # initial memory pages of the instantiation family
-    data_sizes: tuple[int, ...]  # data-segment bytes of the instantiation family
+    # data-segment bytes of the instantiation family: the smallest is not 0, so the fit's
+    # intercept is the cost of a module with data (every compiled program has some)
+    data_sizes: tuple[int, ...]
     host_repeats: int  # runs per host-timed module
     memory_instances: int  # live instances for the memory-per-instance figure
     task_timeout_s: float
@@ -38,7 +40,7 @@ BUDGETS: dict[str, Budget] = {
         plan=KernelPlan(min_sample_ns=1_000_000, repeats=3),
         code_sizes=(16 * KiB, 64 * KiB, 192 * KiB),
         pages=(1, 256, 1024),
-        data_sizes=(0, 256 * KiB, 1024 * KiB),
+        data_sizes=(KiB, 256 * KiB, 1024 * KiB),
         host_repeats=3,
         memory_instances=4,
         task_timeout_s=60,
@@ -49,7 +51,7 @@ BUDGETS: dict[str, Budget] = {
         plan=KernelPlan(min_sample_ns=5_000_000, repeats=7),
         code_sizes=(16 * KiB, 64 * KiB, 256 * KiB, 1024 * KiB),
         pages=(1, 256, 1024, 4096),
-        data_sizes=(0, 256 * KiB, 1024 * KiB, 4096 * KiB),
+        data_sizes=(KiB, 256 * KiB, 1024 * KiB, 4096 * KiB),
         host_repeats=7,
         memory_instances=16,
         task_timeout_s=120,

@@ -9,8 +9,11 @@ writes functions with the shape of that output instead:
 
 - a shadow-stack frame: ``global.get $sp``, ``i32.sub``, ``global.set`` on entry
   and exit, and loads and stores at small offsets from the frame pointer;
-- a dozen or more locals of both widths, mostly read and written through
-  ``local.get``/``local.set``/``local.tee`` with small constants;
+- a handful of locals of both widths, read and written through
+  ``local.get``/``local.set``/``local.tee`` with small constants, each new value
+  built on the old and everything folded into the result: like optimised code,
+  it has no dead computation for an optimising compiler (LLVM in WAMR's AOT and
+  JIT) to delete;
 - nested ``if``/``else``, ``block``/``br_if`` early exits, the occasional bounded
   loop and ``br_table`` switch, ``select``;
 - direct calls with several arguments and indirect calls through a table.
@@ -30,7 +33,7 @@ from dataclasses import dataclass, field
 __all__ = ["FUNCTION_TYPE", "typical_function", "typical_functions"]
 
 FUNCTION_TYPE = "(param i32 i32 i32) (result i32)"
-_STATEMENTS = 20  # top-level statements per function: about 700 bytes (the corpus median is 650)
+_STATEMENTS = 16  # top-level statements per function: about 700 bytes (the corpus median is 650)
 _MAX_DEPTH = 2  # nesting of if, block and loop
 _LOCALS = (3, 8)  # i32 locals besides the parameters
 _BINOPS_32 = ("i32.add", "i32.sub", "i32.and", "i32.or", "i32.xor", "i32.shl", "i32.shr_u",
@@ -71,10 +74,15 @@ class _Function:
             return f"(i32.eqz (local.get {self.rng.choice(self.ints)}))"
         return f"({self.rng.choice(_COMPARES_32)} {self.int_value(1)} {self.int_value(1)})"
 
-    def pointer(self) -> str:
+    def pointer(self, old: str) -> str:
         # addresses stay in the first page, above the scratch area the kernels use
-        return (f"(i32.or (i32.and {self.int_value(1)} (i32.const 0xfc0)) "
-                "(i32.const 0x1000))")
+        return (f"(i32.or (i32.and (i32.add (local.get {old}) {self.int_value(1)}) "
+                "(i32.const 0xfc0)) (i32.const 0x1000))")
+
+    def accumulate(self, target: str, value: str) -> str:
+        # the new value depends on the old: no computation is dead, as in optimised code
+        op = self.rng.choice(("i32.add", "i32.xor", "i32.sub", "i32.add"))
+        return f"(local.set {target} ({op} (local.get {target}) {value}))"
 
     def call(self) -> str:
         args = f"(i32.sub (local.get $budget) (i32.const 1)) {self.int_value(1)} " \
@@ -92,9 +100,10 @@ class _Function:
         r = self.rng.random()
         target = self.rng.choice(self.ints)
         if r < 0.28:
-            return f"(local.set {target} {self.int_value()})"
+            return self.accumulate(target, self.int_value())
         if r < 0.36:
-            return f"(local.set {self.rng.choice(self.pointers)} {self.pointer()})"
+            pointer = self.rng.choice(self.pointers)
+            return f"(local.set {pointer} {self.pointer(pointer)})"
         if r < 0.46:
             offset = self.rng.choice((0, 4, 8, 12, 16, 24))
             return (f"(i32.store offset={offset} (local.get {self.rng.choice(self.pointers)}) "
@@ -107,13 +116,14 @@ class _Function:
             return (f"(local.set {long} ({self.rng.choice(_BINOPS_64)} (local.get {long}) "
                     f"(i64.extend_i32_u {self.int_value(1)})))")
         if r < 0.66:
-            return f"(local.set {target} {self.call()})"
+            return self.accumulate(target, self.call())
         if r < 0.69:
-            return (f"(local.set {target} (select {self.int_value(1)} {self.int_value(1)} "
-                    f"{self.condition()}))")
+            return self.accumulate(target, f"(select {self.int_value(1)} {self.int_value(1)} "
+                                           f"{self.condition()})")
         if depth >= _MAX_DEPTH:
-            return f"(local.set {target} (local.tee {self.rng.choice(self.ints)} " \
-                   f"{self.int_value(1)}))"
+            other = self.rng.choice(self.ints)
+            return self.accumulate(target, f"(local.tee {other} (i32.xor (local.get {other}) "
+                                           f"{self.int_value(1)}))")
         if r < 0.82:
             then = self.block(depth + 1, self.rng.randint(1, 4))
             other = self.block(depth + 1, self.rng.randint(0, 3))
@@ -153,7 +163,10 @@ class _Function:
         locals_ = " ".join(f"(local {name} i32)" for name in
                            [*self.ints[2:], *self.pointers, "$fp", *self.counters])
         locals_ += " " + " ".join(f"(local {name} i64)" for name in self.longs)
+        # everything computed reaches the result, so an optimiser can drop nothing
         result = "(local.get $a)"
+        for name in [*self.ints[1:], *self.pointers]:
+            result = f"(i32.xor {result} (local.get {name}))"
         for q in self.longs:
             result = f"(i32.add {result} (i32.wrap_i64 (local.get {q})))"
         return (

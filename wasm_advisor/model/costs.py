@@ -281,7 +281,12 @@ def predict_costs(m: ModeCoefficients, f: WorkloadFeatures) -> Prediction:
         empty_compile = max(0.0, compile_c.value) * EMPTY_MODULE_CODE_BYTES
         if compile_c.source == "compile":
             empty_compile += max(0.0, compile_c.intercept)
-    engine_start = (instantiate.value if instantiate else 0.0) + per_page.value + per_data.value
+    base = instantiate.value if instantiate else 0.0
+    data_c = m.get("instantiate_ns_per_data_byte")
+    if f.data_bytes > 0 and instantiate is not None and data_c is not None and \
+            data_c.source in ("instantiate", "instantiate_again") and data_c.intercept > base:
+        base = data_c.intercept  # a module with data segments: the data family's fixed part
+    engine_start = base + per_page.value + per_data.value
     binding = m.get("binding_ns")
     if binding is not None and instantiate is not None:
         binding_value = max(0.0, binding.value)  # measured per run: ttfi minus engine phases
