@@ -2,7 +2,7 @@
 
 For each runtime/mode measured on this machine, a worker process runs:
 
-1. the calibration's empty module a few times: the binding's start-up right now;
+1. the calibration's empty module a few times: the binding's start-up and teardown now;
 2. the real module once from its bytes (a *cold* run: compile, instantiate, run);
 3. the real module again from its compiled form, after one warm-up (*warm* runs:
    a serialized module for Wasmtime, the SDK's compile cache for Wasmer, the
@@ -20,9 +20,9 @@ run directly; instantiate is the steady state, timed on repeat instances after
 the run (a module's first instance also pays the engine's one-off set-up, which
 the model counts per module load and the warm total includes). Through
 wasmer-sdk, compile is the cold run minus a warm run, and execution a warm
-run minus the empty module's start. Through the iwasm CLI, compile is
-``wamrc`` (AOT), and execution a run minus the empty module's start (for the
-interpreters it includes loading the module). The number of instructions
+run minus a whole run of the empty module (start-up and teardown). Through the
+iwasm CLI, compile is ``wamrc`` (AOT), and execution a run minus a whole run of
+the empty module (for the interpreters it includes loading the module). The number of instructions
 executed is counted with Wasmtime's fuel, so the prediction uses the module's
 real work.
 """
@@ -323,7 +323,10 @@ def _fill(v: ModeVerification, record: dict[str, Any]) -> None:
         v.failure = cold.get("trap") or f"exited with status {cold.get('exit_code')}"
         return
     warm = record.get("warm", [])
-    empty = _median([r["ttfi_ns"] for r in record.get("empty", []) if r.get("ttfi_ns")])
+    # the binding's whole run of the empty module: its start-up and its teardown (an iwasm
+    # process exiting, a sandbox closing), both of which a warm run of the real module pays too
+    empty = _median([r.get("wall_ns") or r.get("ttfi_ns") for r in record.get("empty", [])
+                     if r.get("wall_ns") or r.get("ttfi_ns")])
     v.wall_cold_ns = cold["wall_ns"]
     v.wall_warm_ns = _median([r["wall_ns"] for r in warm])
     v.peak_rss_bytes = max((r.get("peak_rss_bytes") or 0 for r in [cold, *warm]), default=0) \

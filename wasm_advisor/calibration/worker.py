@@ -165,7 +165,8 @@ def _verify_task(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any]) -> d
     cold = adapter.run(mode, request(False))
     tail = (cold.stdout[-400:] + cold.stderr[-400:]).strip()
     record: dict[str, Any] = {"ok": True, "cold": _run_record(cold), "output_tail": tail,
-                              "empty": [{"ttfi_ns": _ttfi(r, parse_guest_output(r.stdout)[0])}
+                              "empty": [{"ttfi_ns": _ttfi(r, parse_guest_output(r.stdout)[0]),
+                                         "wall_ns": r.wall_ns}
                                         for r in empty]}
     if cold.exit_code == 0 and not cold.trap:
         adapter.run(mode, request(True))  # warm-up: fills the compile cache / artifact
