@@ -16,8 +16,8 @@ worker's memory limit (its process tree is killed; the only cap for Wasmer,
 whose SDK has none). A limit hit is reported, never a hang.
 
 Phases measured, by binding: Wasmtime reports compile, load, instantiate and
-run directly; instantiate is the steady state, timed on repeat instances after
-the run (a module's first instance also pays the engine's one-off set-up, which
+run directly; instantiate is the steady state, timed on repeat instances right
+after the first one (a module's first instance also pays the engine's one-off set-up, which
 the model counts per module load and the warm total includes). Through
 wasmer-sdk, compile is the cold run minus a warm run, and execution a warm
 run minus a whole run of the empty module (start-up and teardown). Through the

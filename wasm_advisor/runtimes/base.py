@@ -60,10 +60,10 @@ class RunRequest:
     precompiled: bool = False  # load a precompiled artifact instead of compiling
     enforce_limits: bool = False  # untrusted code: interrupt at timeout_s, cap memory
     memory_limit_bytes: int | None = None  # largest linear memory, where the runtime can cap it
-    # after the run, instantiate the module this many more times, each in a fresh store,
-    # and report the median as phase 'instantiate_again' (a steady-state instantiation,
-    # without the engine's one-off work on a module's first instance), where the binding
-    # exposes instantiation
+    # right after the first instance, instantiate the module this many more times, each in
+    # a fresh store, and report the median as phase 'instantiate_again' (a steady-state
+    # instantiation, without the engine's one-off work on a module's first instance), where
+    # the binding exposes instantiation; the time is kept out of wall_ns and the start time
     instantiate_again: int = 0
 
 
