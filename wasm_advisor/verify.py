@@ -17,14 +17,14 @@ whose SDK has none). A limit hit is reported, never a hang.
 
 Phases measured, by binding: Wasmtime reports compile, load, instantiate and
 run directly; instantiate is the steady state, timed on repeat instances right
-after the first one (a module's first instance also pays the engine's one-off set-up, which
-the model counts per module load and the warm total includes). Through
-wasmer-sdk, compile is the cold run minus a warm run, and execution a warm
-run minus a whole run of the empty module (start-up and teardown). Through the
-iwasm CLI, compile is ``wamrc`` (AOT), and execution a run minus a whole run of
-the empty module (for the interpreters it includes loading the module). The number of instructions
-executed is counted with Wasmtime's fuel, so the prediction uses the module's
-real work.
+after the first one (a module's first instance also pays the engine's one-off
+set-up, which the model counts per module load and the warm total includes).
+Through wasmer-sdk, compile is the cold run minus a warm run, and execution a
+warm run minus a whole run of the empty module (start-up and teardown). Through
+the iwasm CLI, compile is ``wamrc`` (AOT), and execution a run minus a whole
+run of the empty module (for the interpreters it includes loading the module).
+The number of instructions executed is counted with Wasmtime's fuel, so the
+prediction uses the module's real work.
 """
 
 from __future__ import annotations
