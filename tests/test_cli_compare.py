@@ -72,6 +72,23 @@ def test_compare_table_names_file_winner_runner_up_and_what_decides(
     assert "request-response.toml" in out and "5 compared, 0 not readable" in out
 
 
+def test_compare_names_files_whole_however_deep_their_folder(
+        tmp_path: Path, profile_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from .conftest import REPO
+
+    deep = tmp_path.joinpath(*(["a-long-folder-name-like-a-ci-checkout"] * 4))
+    deep.mkdir(parents=True)
+    names = sorted(p.name for p in (REPO / "examples").iterdir() if p.suffix in
+                   (".toml", ".yaml", ".json"))
+    for name in names:
+        (deep / name).write_bytes((REPO / "examples" / name).read_bytes())
+    assert main(["compare", str(deep), "--profile", str(profile_file)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == f"workload files in {deep}"  # the folder once, above the table
+    for name in names:  # each file name whole, on one row
+        assert sum(line.split("│")[1].strip() == name for line in lines if "│" in line) == 1
+
+
 def test_compare_refuses_an_empty_directory(tmp_path: Path, profile_file: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "empty").mkdir()

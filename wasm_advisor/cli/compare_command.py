@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 
 from ..errors import AdvisorError, WorkloadError
 from ..workload import Workload
@@ -86,17 +86,34 @@ def _compare(args: argparse.Namespace) -> int:
         return EXIT_INVALID if errors else 0
     console = wide_console(highlight=False)
     console.print("; ".join(p.provenance for p in advisor.profiles), markup=False)
-    table = Table("workload file", "workload", "winner", "score", "runner-up", "score",
-                  "decides", "excluded")
-    for row in rows:
+    folder, shown = _file_names([row["source"] for row in rows])
+    if folder is not None:
+        console.print(f"workload files in {folder}", markup=False, soft_wrap=True)
+    # the file column is never broken across lines: a path is what a reader searches for
+    table = Table(Column("workload file", no_wrap=True), "workload", "winner", "score",
+                  "runner-up", "score", "decides", "excluded")
+    for row, name in zip(rows, shown, strict=True):
         decides = " / ".join(x for x in (row["deciding_objective"], row["deciding_component"])
                              if x)
-        table.add_row(escape(row["source"]), escape(row["workload"]), row["winner"] or "none",
+        table.add_row(escape(name), escape(row["workload"]), row["winner"] or "none",
                       _score(row["score"]), row["runner_up"] or "", _score(row["runner_up_score"]),
                       escape(decides), str(row["excluded"]))
     console.print(table)
     console.print(f"{len(rows)} compared, {len(errors)} not readable", markup=False)
     return EXIT_INVALID if errors else 0
+
+
+def _file_names(sources: list[str]) -> tuple[str | None, list[str]]:
+    """The folder every file source shares (or None) and what to show for each source.
+
+    Files in one folder are shown by name under a line naming the folder once, so a
+    deep checkout path does not squeeze the other columns; presets are shown as given.
+    """
+    files = [Path(s) for s in sources if Path(s).is_file()]
+    folders = {p.resolve().parent for p in files}
+    if len(files) < 2 or len(folders) != 1:
+        return None, sources
+    return str(files[0].parent), [Path(s).name if Path(s).is_file() else s for s in sources]
 
 
 def _score(value: float | None) -> str:
