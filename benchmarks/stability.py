@@ -8,7 +8,9 @@ an advisor to each, and for every bundled preset prints the top choice of each
 run and how often it agreed with the most common one, e.g.
 ``request-response: wasmtime:cranelift ×3 — agreed 3/3``, with each run's gap
 between the top two scores (a disagreement within a few percent is a near-tie
-that calibration noise can flip); then the overall agreement across presets.
+that calibration noise can flip; a negative gap is a plain mode ranked above a
+configuration of it that scored higher by less than the tie band); then the
+overall agreement across presets.
 Run it on an idle machine: the calibrations measure it. ``--save DIR`` keeps
 each run's profile; ``--replay`` scores saved profiles again without
 calibrating, to judge a change to the model on the same measurements. Exits 1
@@ -60,6 +62,7 @@ def main() -> int:
                 r = advisor.recommend(Workload.preset(name))
                 winners[name].append(r.winner or "none")
                 if len(r.ranked) > 1 and r.ranked[0].score:
+                    # negative: the plain mode first, a configuration of it within the tie band
                     gaps[name].append(1 - r.ranked[1].score / r.ranked[0].score)
         how = f"from {args.replay[run]}" if args.replay else f"{wall:.1f} s"
         print(f"run {run + 1}: {how}, {len(profile.modes())} runtime/modes measured, "

@@ -285,3 +285,24 @@ def test_a_module_with_data_starts_from_the_data_familys_fixed_part(tmp_path: Pa
     assert start["instantiate"] == pytest.approx(12_000 + 2.0 * 1000, rel=1e-3)
     start = {c.name: c.value for c in a.recommend(without).candidates[0].prediction.per_instance}
     assert start["instantiate"] == pytest.approx(10_000)  # the empty module's
+
+
+@pytest.mark.parametrize("pooling_call_ns", [95.0, 80.0, 40.0])
+def test_a_configuration_outranks_its_plain_mode_only_beyond_the_tie_band(
+        tmp_path: Path, pooling_call_ns: float) -> None:
+    from wasm_advisor.model.scoring import TIE_BAND
+
+    modes = {"wasmtime:cranelift": {"hostcall_ns_per_iter": 100.0},
+             "wasmtime:cranelift-pooling": {"hostcall_ns_per_iter": pooling_call_ns}}
+    r = advisor(tmp_path, modes).recommend(workload(work={"host_calls_per_request": 10_000}))
+    plain, pooling = r.candidate("wasmtime:cranelift"), r.candidate("wasmtime:cranelift-pooling")
+    assert plain is not None and pooling is not None and pooling.score > plain.score
+    assert r.decision is not None
+    if plain.score >= pooling.score * (1 - TIE_BAND):
+        assert r.winner == "wasmtime:cranelift" and plain.preferred_over == pooling.key
+        assert r.decision.objective == "near tie"
+        assert "configuration of it and scores less than 3% higher" in r.decision.sentence
+    else:
+        assert r.winner == "wasmtime:cranelift-pooling" and plain.preferred_over is None
+        assert r.decision.objective == "latency"
+    assert [c.key for c in r.ranked] == [r.winner, *(k for k in modes if k != r.winner)]

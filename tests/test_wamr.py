@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,36 @@ def test_a_real_program_runs_in_its_directory(corpus: Path) -> None:
                                           workdir=workdir, timeout_s=120))
     assert result.exit_code == 0, result.trap
     assert "bz2: OK" in result.stdout
+
+
+def test_processes_started_in_a_fixed_layout_are_not_randomised_and_it_ends_after() -> None:
+    from wasm_advisor.runtimes.wamr_runtime import ADDR_NO_RANDOMIZE, _fixed_address_layout
+
+    def child_persona() -> int:  # what a process started now runs with
+        if not Path("/proc/self/personality").exists():
+            pytest.skip("no /proc/self/personality: not Linux")
+        done = subprocess.run(["cat", "/proc/self/personality"], capture_output=True,
+                              text=True, check=True)
+        return int(done.stdout, 16)
+
+    before = child_persona()
+    with _fixed_address_layout() as fixed:
+        inside = child_persona()
+    if not fixed:
+        pytest.skip("this system does not allow turning address randomisation off")
+    assert inside & ADDR_NO_RANDOMIZE and not before & ADDR_NO_RANDOMIZE
+    assert child_persona() == before
+
+
+@needs_iwasm
+def test_memory_per_instance_repeats_to_the_page() -> None:
+    adapter = WamrAdapter(iwasm=IWASM, wamrc=WAMRC)
+    mode = adapter.modes()[0]
+    module = kernels.resident_module(16, 64 << 10)
+    first, second = (adapter.instance_memory(mode, module, 5) for _ in range(2))
+    if "could not be turned off" in str(first["method"]):
+        pytest.skip("address randomisation is on here, so each figure varies by ~100 KiB")
+    # 64 KiB of data and the pages it touches, more than the empty module's
+    assert 64 << 10 <= int(first["per_extra_instance_bytes"]) < 1 << 20
+    assert abs(int(first["per_extra_instance_bytes"])
+               - int(second["per_extra_instance_bytes"])) <= 4096

@@ -30,6 +30,9 @@ class Budget:
     memory_instances: int  # live instances for the memory-per-instance figure
     task_timeout_s: float
     slow_code_sizes: tuple[int, ...]  # code family for LLVM compilers (slow)
+    # memory kernels run in this many instances, the median one kept: where an instance's
+    # pages land moves random access by up to 2x from one instance to the next
+    memory_kernel_instances: int = 3
     kernels: tuple[str, ...] = field(default_factory=lambda: tuple(GUEST_KERNELS))
     probes: tuple[str, ...] = field(default_factory=lambda: tuple(PROBES))
 
@@ -77,7 +80,8 @@ def tasks_for(
     reuse = {"precompiled": True} if ahead_of_time else {}
     tasks: list[dict[str, Any]] = [
         {"id": f"guest:{k}", "kind": "guest", "kernel": k, "plan": plan, "timeout_s": timeout,
-         **reuse}
+         "instances": budget.memory_kernel_instances
+         if GUEST_KERNELS[k].needs_working_set else 1, **reuse}
         for k in budget.kernels
     ]
     host = {"kind": "host", "repeats": budget.host_repeats, "timeout_s": timeout, **reuse}

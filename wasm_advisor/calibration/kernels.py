@@ -36,6 +36,7 @@ __all__ = [
     "guest_kernel",
     "instantiate_module",
     "instructions_per_iteration",
+    "resident_module",
 ]
 
 PAGE = 65536
@@ -417,8 +418,19 @@ def instantiate_module(pages: int, data_bytes: int) -> bytes:
     return _host_timed_module(functions=0, pages=max(1, pages), data_bytes=data_bytes)
 
 
+def resident_module(pages: int, data_bytes: int, dwell_ns: int = 20_000_000) -> bytes:
+    """:func:`instantiate_module` that then stays alive ``dwell_ns`` (a busy wait on the clock).
+
+    For a runtime whose memory is read by sampling its process's peak resident
+    memory while it runs: a module that exits at once can end between two
+    samples, before the instance's memory is seen.
+    """
+    return _host_timed_module(functions=0, pages=max(1, pages), data_bytes=data_bytes,
+                              dwell_ns=dwell_ns)
+
+
 @cache
-def _host_timed_module(functions: int, pages: int, data_bytes: int) -> bytes:
+def _host_timed_module(functions: int, pages: int, data_bytes: int, dwell_ns: int = 0) -> bytes:
     filler = typical_functions(functions)
     # A data segment of non-zero bytes: runtimes must copy it at instantiation.
     data = ""
@@ -429,6 +441,12 @@ def _host_timed_module(functions: int, pages: int, data_bytes: int) -> bytes:
         pages = max(pages, 1 + (PAGE + data_bytes) // PAGE)
     # run a bounded part of the code once, so nothing in it is dead
     calls = "(drop (call $t0 (i32.const 2) (i32.const 1) (i32.const 2)))" if functions else ""
+    dwell = f"""
+    (drop (call $clock (i32.const 1) (i64.const 1) (i32.const 8)))
+    (local.set $until (i64.add (i64.load (i32.const 8)) (i64.const {dwell_ns})))
+    (loop $wait
+      (drop (call $clock (i32.const 1) (i64.const 1) (i32.const 8)))
+      (br_if $wait (i64.lt_u (i64.load (i32.const 8)) (local.get $until))))""" if dwell_ns else ""
     wat = f"""(module
   (import "wasi_snapshot_preview1" "fd_write"
     (func $fd_write (param i32 i32 i32 i32) (result i32)))
@@ -438,7 +456,7 @@ def _host_timed_module(functions: int, pages: int, data_bytes: int) -> bytes:
 {filler}
 {data}
 {_PUT_U64}
-  (func (export "_start") (local $p i32)
+  (func (export "_start") (local $p i32) (local $until i64)
     (drop (call $clock (i32.const 0) (i64.const 1) (i32.const 0)))
     (i32.store (i32.const 64) (i32.const 0x3074227b))  ;; {{"t0
     (i32.store16 (i32.const 68) (i32.const 0x3a22))    ;; ":
@@ -447,6 +465,6 @@ def _host_timed_module(functions: int, pages: int, data_bytes: int) -> bytes:
     (i32.store (i32.const 16) (i32.const 64))
     (i32.store (i32.const 20) (i32.sub (i32.add (local.get $p) (i32.const 2)) (i32.const 64)))
     (drop (call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 8)))
-    {calls})
+    {calls}{dwell})
 )"""
     return bytes(wasmtime.wat2wasm(wat))

@@ -86,15 +86,21 @@ def run_task(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any]) -> dict[
     kind = task["kind"]
     if kind == "guest":
         plan = kernels.KernelPlan(**{**task["plan"], "sizes": tuple(task["plan"]["sizes"])})
-        result = _run(adapter, mode, kernels.guest_kernel(task["kernel"], plan), task)
-        error = _failed(result)
-        if error:
-            return {"ok": False, "reason": error}
-        t0, samples = parse_guest_output(result.stdout)
-        if not samples:
-            return {"ok": False, "reason": "the kernel printed no samples"}
-        return {"ok": True, "samples": samples, "ttfi_ns": _ttfi(result, t0),
-                "phases_ns": result.phases_ns, "peak_rss_bytes": result.peak_rss_bytes}
+        module = kernels.guest_kernel(task["kernel"], plan)
+        each: list[list[tuple[int, int]]] = []
+        for _ in range(int(task.get("instances", 1))):  # each a new instance and linear memory
+            result = _run(adapter, mode, module, task)
+            error = _failed(result)
+            if error:
+                return {"ok": False, "reason": error}
+            t0, samples = parse_guest_output(result.stdout)
+            if not samples:
+                return {"ok": False, "reason": "the kernel printed no samples"}
+            if not each:
+                first = {"ttfi_ns": _ttfi(result, t0), "phases_ns": result.phases_ns,
+                         "peak_rss_bytes": result.peak_rss_bytes}
+            each.append(samples)
+        return {"ok": True, "samples": each[0], "instances": each, **first}
     if kind == "host":
         module = _host_module(task["family"], int(task["size"]))
         runs = []
@@ -120,7 +126,10 @@ def run_task(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any]) -> dict[
         return {"ok": True, "status": "unsupported", "detail": f"exit {result.exit_code}: "
                 f"{detail}"[:300]}
     if kind == "memory":
-        module = kernels.instantiate_module(int(task["pages"]), int(task["data_bytes"]))
+        # a runtime read by sampling its process needs a module that stays a moment
+        build = (kernels.resident_module if getattr(adapter, "samples_peak_memory", False)
+                 else kernels.instantiate_module)
+        module = build(int(task["pages"]), int(task["data_bytes"]))
         measure = getattr(adapter, "instance_memory", None)
         if measure is None:
             result = _run(adapter, mode, module, task)

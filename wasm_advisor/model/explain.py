@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .costs import Component, Prediction, WorkloadFeatures
-from .scoring import OBJECTIVES, Candidate, Constraints, ModeEvidence, rank
+from .scoring import OBJECTIVES, TIE_BAND, Candidate, Constraints, ModeEvidence, rank
 
 __all__ = ["SWEEPS", "Crossover", "Decision", "decide", "find_crossovers", "human_ns"]
 
@@ -86,6 +86,12 @@ def _format_objective(objective: str, value: float) -> str:
 
 
 def decide(winner: Candidate, runner_up: Candidate, weights: dict[str, float]) -> Decision:
+    if winner.preferred_over == runner_up.key:
+        return Decision("near tie", None, winner.score, runner_up.score, None, (
+            f"{winner.label} is recommended ({winner.score:.1f} against {runner_up.score:.1f} "
+            f"for {runner_up.label}): {runner_up.label} is a configuration of it and scores "
+            f"less than {TIE_BAND:.0%} higher, less than a score moves between calibrations, "
+            f"so the plain configuration, which needs no extra set-up, comes first."))
     deltas = {o: weights.get(o, 0.0) * (winner.normalised.get(o, 0) -
                                         runner_up.normalised.get(o, 0)) for o in OBJECTIVES}
     objective = max(deltas, key=lambda o: (deltas[o], o))

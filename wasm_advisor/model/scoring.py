@@ -12,6 +12,12 @@ gets 1 and one twice as costly gets 0.5; higher is better for throughput and
 maturity) and the score is ``100 × Σ weight × normalised value`` with the
 workload's priority weights scaled to sum to 1. That sum is what
 :meth:`Candidate.score_arithmetic` prints.
+
+They are ordered by score, with one exception: a mode that is a configuration
+of another (``variant_of`` in the traits table, e.g. Wasmtime's pooling
+allocator) ranks above the plain mode only when it scores more than
+:data:`TIE_BAND` higher. Closer than that, the two swap places from one
+calibration to the next, and the plain configuration needs no extra set-up.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from .coefficients import ModeCoefficients
 from .costs import Prediction, WorkloadFeatures, missing_coefficients, predict_costs
 from .traits import traits_for
 
-__all__ = ["OBJECTIVES", "Candidate", "Constraints", "ModeEvidence", "rank"]
+__all__ = ["OBJECTIVES", "TIE_BAND", "Candidate", "Constraints", "ModeEvidence", "rank"]
 
 # objective -> (figure, lower is better)
 OBJECTIVES = {
@@ -34,6 +40,9 @@ OBJECTIVES = {
     "maturity": ("maturity", False),
 }
 PROBED = frozenset(PROBES)  # features the calibration probes on every mode
+# Scores closer than this (relative) are a tie: how far a candidate's score moves between
+# quick calibrations on an idle machine (benchmarks/stability.py prints the gaps).
+TIE_BAND = 0.03
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,7 @@ class Candidate:
     objectives: dict[str, float] = field(default_factory=dict)
     normalised: dict[str, float] = field(default_factory=dict)
     score: float = 0.0
+    preferred_over: str | None = None  # a variant of this mode it outranks within TIE_BAND
 
     @property
     def key(self) -> str:
@@ -162,5 +172,21 @@ def rank(evidence: list[ModeEvidence], features: WorkloadFeatures, k: Constraint
     for c in eligible:
         c.score = 100 * sum(k.weights.get(o, 0.0) * c.normalised[o] for o in OBJECTIVES)
     eligible.sort(key=lambda c: (-c.score, c.key))
+    _prefer_plain_configurations(eligible)
     excluded = sorted((c for c in candidates if c.excluded), key=lambda c: c.key)
     return eligible + excluded
+
+
+def _prefer_plain_configurations(ranked: list[Candidate]) -> None:
+    """Move a mode above a configuration of it that beats it by no more than TIE_BAND."""
+    i = 0
+    while i < len(ranked):
+        variant = ranked[i]
+        traits = traits_for(variant.key)
+        base = traits.variant_of if traits else None
+        below = [j for j in range(i + 1, len(ranked)) if ranked[j].key == base]
+        if below and ranked[below[0]].score >= variant.score * (1 - TIE_BAND):
+            plain = ranked.pop(below[0])
+            plain.preferred_over = variant.key
+            ranked.insert(i, plain)  # a plain mode is nobody's variant: this ends
+        i += 1

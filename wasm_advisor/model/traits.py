@@ -30,6 +30,7 @@ class ModeTraits:
     device_classes: tuple[str, ...] | None
     where_reason: str
     where_source: str
+    variant_of: str | None = None  # the mode this one is a configuration of
 
     @property
     def maturity(self) -> float:
@@ -78,6 +79,7 @@ def load_traits() -> dict[str, ModeTraits]:
             device_classes=tuple(entry.get("device_classes", ())) or None,
             where_reason=str(entry.get("reason", "")),
             where_source=str(entry.get("source", "")),
+            variant_of=str(entry["variant_of"]) if "variant_of" in entry else None,
         )
     return out
 

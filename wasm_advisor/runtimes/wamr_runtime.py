@@ -24,6 +24,7 @@ default stack is too small for real programs.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import os
 import re
@@ -34,6 +35,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -54,6 +56,7 @@ _EMPTY = (  # (module (memory (export "memory") 1) (func (export "_start")))
     b"\x07\x13\x02\x06memory\x02\0\x06_start\0\0\x0a\x04\x01\x02\0\x0b"
 )
 _VERSION = re.compile(rb"iwasm\s+(\d+\.\d+\.\d+)")
+ADDR_NO_RANDOMIZE = 0x0040000  # personality(2) flag: processes started now keep one layout
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,9 @@ def _run_quietly(cmd: list[str], timeout: float | None = None,
 
 class WamrAdapter(RuntimeAdapter):
     name = "wamr"
+
+    # memory is read by sampling the iwasm process: see instance_memory
+    samples_peak_memory = True
 
     def __init__(self, iwasm: list[str] | str | None = None, wamrc: str | None = None) -> None:
         self._iwasm = _candidates([iwasm] if isinstance(iwasm, str) else iwasm,
@@ -217,28 +223,39 @@ class WamrAdapter(RuntimeAdapter):
         process (the runtime's fixed memory included); the per-extra-instance
         figure is its increase over a process running the empty module, which
         is what one more instance costs where one runtime hosts many.
+
+        A process's peak is read by sampling it while it runs
+        (:attr:`samples_peak_memory`), so the module given should stay alive a
+        moment after instantiating, as :func:`resident_module` does; the empty
+        module compared does too. The two are run in alternation, ``max(5,
+        extra)`` pairs, the increase being the median of the pairs' differences:
+        a quiet moment or a busy one then counts on both sides alike.
         """
-        from ..calibration.kernels import empty_module
+        from ..calibration.kernels import resident_module
+
+        module, empty = module_bytes, resident_module(1, 0)
 
         def peak(module: bytes) -> int:
-            runs = [self.run(mode, RunRequest(module, precompiled=True))
-                    for _ in range(max(3, extra))]
-            # a run that crashed or failed says nothing about an instance's memory
-            samples = [r.peak_rss_bytes for r in runs
-                       if r.peak_rss_bytes and r.exit_code == 0 and not r.trap]
-            if not samples:
-                failed = next((r.trap for r in runs if r.trap), None)
+            result = self.run(mode, RunRequest(module, precompiled=True))
+            if not result.peak_rss_bytes or result.exit_code != 0 or result.trap:
+                # a run that crashed or failed says nothing about an instance's memory
                 raise RuntimeUnavailableError("no memory sample from iwasm"
-                                              + (f": {failed}" if failed else ""))
-            return statistics.median_high(samples)
+                                              + (f": {result.trap}" if result.trap else ""))
+            return result.peak_rss_bytes
 
-        with_module, empty = peak(module_bytes), peak(empty_module())
+        # Address-space randomisation moves a process's peak by ±100 KiB from run to run,
+        # as much as an instance's own share; without it the peak repeats to the page.
+        with _fixed_address_layout() as fixed:
+            pairs = [(peak(module), peak(empty)) for _ in range(max(5, extra))]
         return {
-            "first_instance_bytes": with_module,
-            "per_extra_instance_bytes": max(0, with_module - empty),
-            "instances": max(3, extra),
+            "first_instance_bytes": statistics.median_high(w for w, _ in pairs),
+            "per_extra_instance_bytes": max(0, statistics.median_high(w - e for w, e in pairs)),
+            "instances": len(pairs),
             "method": "peak RSS of an iwasm process (the first figure), and its increase over "
-                      "an iwasm process running the empty module (per extra instance)",
+                      "an iwasm process running the empty module (per extra instance), "
+                      "the median of alternating pairs"
+                      + ("" if fixed else "; address randomisation could not be turned off, "
+                         "so each figure varies by about 100 KiB"),
         }
 
     def run(self, mode: Mode, request: RunRequest) -> RunResult:
@@ -272,6 +289,32 @@ class WamrAdapter(RuntimeAdapter):
         if mode.name == "aot":
             result.artifact_bytes = target.stat().st_size
         return result
+
+
+@contextlib.contextmanager
+def _fixed_address_layout() -> Iterator[bool]:
+    """Processes started inside run without address-space randomisation, where allowed.
+
+    Sets this process's ``ADDR_NO_RANDOMIZE`` persona, which children inherit
+    (what ``setarch -R`` does), and restores the old one on exit. Yields whether
+    it took effect: outside Linux, or under a seccomp policy that forbids it, it
+    does not.
+    """
+    try:
+        personality = ctypes.CDLL(None, use_errno=True).personality
+    except (OSError, AttributeError):
+        yield False
+        return
+    personality.argtypes, personality.restype = [ctypes.c_ulong], ctypes.c_int
+    old = personality(0xFFFFFFFF)  # only reads the current persona
+    if old < 0 or personality(old | ADDR_NO_RANDOMIZE) < 0 or \
+            not personality(0xFFFFFFFF) & ADDR_NO_RANDOMIZE:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        personality(old)
 
 
 def _spawn_timed(cmd: list[str], cwd: str | None, timeout: float,

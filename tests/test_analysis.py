@@ -1,0 +1,43 @@
+"""Worker results into figures: a kernel measured in several instances keeps the median one."""
+
+from __future__ import annotations
+
+from wasm_advisor.calibration.analysis import analyse_mode
+from wasm_advisor.calibration.budgets import BUDGETS, tasks_for
+from wasm_advisor.calibration.kernels import GUEST_KERNELS
+from wasm_advisor.runtimes.base import Mode
+
+MODE = Mode("wamr", "aot", "iwasm CLI", "WAMR · AOT", precompiled=True)
+
+
+def _run(ns_per_iter: float) -> list[tuple[int, int]]:
+    return [(n, int(1000 + ns_per_iter * n)) for n in (1 << 18, 1 << 19, 1 << 20) * 3]
+
+
+def test_the_instance_with_the_median_slope_is_kept_and_every_slope_listed() -> None:
+    # the second instance's pages made random access twice as fast: an outlier
+    record = {"ok": True, "samples": _run(5.2), "instances": [_run(5.2), _run(2.6), _run(5.6)]}
+    figures, _, failed = analyse_mode(MODE, {"guest:mem_rand": record}, {})
+    assert not failed
+    (figure,) = [f for f in figures if f.metric == "mem_rand_ns_per_iter"]
+    assert abs(figure.value - 5.2) < 1e-3
+    assert figure.params["instances"] == 3
+    assert figure.params["instance_slopes"] == "2.6, 5.2, 5.6"
+    assert [y for _, y in figure.samples] == [y for _, y in _run(5.2)]
+
+
+def test_a_result_from_one_instance_is_read_as_before() -> None:
+    figures, _, _ = analyse_mode(MODE, {"guest:mem_rand": {"ok": True,
+                                                           "samples": _run(4.0)}}, {})
+    (figure,) = [f for f in figures if f.metric == "mem_rand_ns_per_iter"]
+    assert abs(figure.value - 4.0) < 1e-3 and "instances" not in figure.params
+
+
+def test_memory_kernels_run_in_several_instances_and_the_others_in_one() -> None:
+    for budget in BUDGETS.values():
+        tasks = tasks_for(budget, precompiled=False, ahead_of_time=False, slow_compile=False,
+                          working_set_bytes=64 << 20)
+        instances = {t["kernel"]: t["instances"] for t in tasks if t["kind"] == "guest"}
+        assert instances == {k: budget.memory_kernel_instances if kernel.needs_working_set
+                             else 1 for k, kernel in GUEST_KERNELS.items()}
+        assert budget.memory_kernel_instances >= 3
