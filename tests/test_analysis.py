@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from wasm_advisor.calibration.analysis import analyse_mode
-from wasm_advisor.calibration.budgets import BUDGETS, tasks_for
+from wasm_advisor.calibration.budgets import BUDGETS, Budget, tasks_for
 from wasm_advisor.calibration.kernels import GUEST_KERNELS
 from wasm_advisor.runtimes.base import Mode
 
@@ -41,3 +41,18 @@ def test_memory_kernels_run_in_several_instances_and_the_others_in_one() -> None
         assert instances == {k: budget.memory_kernel_instances if kernel.needs_working_set
                              else 1 for k, kernel in GUEST_KERNELS.items()}
         assert budget.memory_kernel_instances >= 3
+
+
+def test_interpreters_behind_a_process_start_get_the_large_code_family() -> None:
+    def code_sizes(budget: Budget, **kind: bool) -> list[int]:
+        tasks = tasks_for(budget, precompiled=False, ahead_of_time=False,
+                          working_set_bytes=64 << 20, **kind)
+        return [t["size"] for t in tasks if t.get("family") == "code"]
+
+    for budget in BUDGETS.values():
+        assert code_sizes(budget, slow_compile=False, fast_load=True) == \
+            list(budget.large_code_sizes)
+        assert code_sizes(budget, slow_compile=False) == list(budget.code_sizes)
+        assert code_sizes(budget, slow_compile=True) == list(budget.slow_code_sizes)
+        # the per-byte slope spans at least 600 KiB, three times the usual family's
+        assert max(budget.large_code_sizes) - min(budget.large_code_sizes) >= 600 << 10

@@ -40,9 +40,10 @@ OBJECTIVES = {
     "maturity": ("maturity", False),
 }
 PROBED = frozenset(PROBES)  # features the calibration probes on every mode
-# Scores closer than this (relative) are a tie: how far a candidate's score moves between
-# quick calibrations on an idle machine (benchmarks/stability.py prints the gaps).
-TIE_BAND = 0.03
+# Scores closer than this (relative) are a tie: the scores of two modes with alike figures
+# (Cranelift with and without the pooling allocator) moved up to 3.4% apart between quick
+# calibrations on an idle machine (benchmarks/stability.py prints the gaps).
+TIE_BAND = 0.05
 
 
 @dataclass(frozen=True)

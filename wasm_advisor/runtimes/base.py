@@ -31,6 +31,10 @@ class Mode:
     jit: bool = False  # generates machine code at run time
     precompiled: bool = False  # runs an artifact compiled ahead of time
     slow_compile: bool = False  # an optimising LLVM compiler: seconds per megabyte of code
+    # loads code at a few ns per byte behind a start-up of milliseconds (an interpreter in
+    # its own process): its code family needs larger modules for the per-byte slope to
+    # stand out of the start-up's run-to-run noise
+    fast_load: bool = False
 
     @property
     def key(self) -> str:

@@ -186,7 +186,8 @@ class WamrAdapter(RuntimeAdapter):
             if name in found:
                 label, jit, pre = labels[name]
                 out.append(Mode("wamr", name, BINDING, label, notes=f"{found[name].path}",
-                                jit=jit, precompiled=pre, slow_compile=jit or pre))
+                                jit=jit, precompiled=pre, slow_compile=jit or pre,
+                                fast_load=not (jit or pre)))
         return out
 
     # ----- running -----------------------------------------------------------------
