@@ -131,3 +131,19 @@ def test_verify_cli_passes_arguments_after_the_double_dash(
     assert status == 0
     data = json.loads(capsys.readouterr().out)
     assert data["modes"][0]["exit"] == 0 and data["modes"][0]["failure"] is None
+
+
+def test_verify_separates_execution_where_the_binding_reports_no_phases(
+        tmp_path: Path) -> None:
+    # wasmer-sdk reports no phases: execution is a warm run minus one of the hollow copy
+    profile = synthetic_profile({"wasmer:cranelift": {}})
+    advisor = Advisor(profile, store=ProfileStore(tmp_path / "cache"))
+    path = tmp_path / "k.wasm"
+    path.write_bytes(kernels.guest_kernel("mixed", kernels.KernelPlan(min_sample_ns=2_000_000,
+                                                                      repeats=2)))
+    report = advisor.verify(Workload.from_module(path), repeats=2, timeout_s=60)
+    (mode,) = report.modes
+    assert mode.failure is None, mode.failure
+    # the kernel times itself for at least 2 rounds x (1+2+4) samples x 2 ms = 28 ms
+    assert 20e6 < mode.measured_ns["execute"] < mode.measured_ns["total"]
+    assert not mode.notes

@@ -155,3 +155,25 @@ def test_memory_per_instance_repeats_to_the_page() -> None:
     assert 64 << 10 <= int(first["per_extra_instance_bytes"]) < 1 << 20
     assert abs(int(first["per_extra_instance_bytes"])
                - int(second["per_extra_instance_bytes"])) <= 4096
+
+
+@needs_iwasm
+def test_verify_separates_execution_on_every_wamr_mode(tmp_path: Path) -> None:
+    from wasm_advisor import Advisor, ProfileStore, Workload
+
+    from .helpers.synthetic import synthetic_profile
+
+    adapter = WamrAdapter(iwasm=IWASM, wamrc=WAMRC)
+    keys = [m.key for m in adapter.modes()]
+    advisor = Advisor(synthetic_profile({k: {} for k in keys}),
+                      store=ProfileStore(tmp_path / "cache"))
+    path = tmp_path / "k.wasm"
+    path.write_bytes(kernels.guest_kernel("int", kernels.KernelPlan(min_sample_ns=2_000_000,
+                                                                    repeats=2)))
+    report = advisor.verify(Workload.from_module(path), repeats=2, timeout_s=60,
+                            iwasm=IWASM, wamrc=WAMRC)
+    assert [m.key for m in report.modes] == keys
+    for mode in report.modes:
+        assert mode.failure is None, (mode.key, mode.failure)
+        # 2 rounds x (1+2+4) samples x at least 2 ms each, timed by the kernel itself
+        assert 20e6 < mode.measured_ns["execute"] < mode.measured_ns["total"], mode.key

@@ -16,10 +16,12 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, TextIO
 
+from ..errors import ModuleError
+from ..hollow_module import hollow_module
 from ..runtimes import adapter_for
 from ..runtimes.base import Mode, RunRequest, RunResult, RuntimeAdapter
 from . import kernels
@@ -179,9 +181,24 @@ def _verify_task(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any]) -> d
                                         for r in empty]}
     if cold.exit_code == 0 and not cold.trap:
         adapter.run(mode, request(True))  # warm-up: fills the compile cache / artifact
-        record["warm"] = [_run_record(adapter.run(mode, request(True)))
-                          for _ in range(int(task.get("repeats", 3)))]
+        warm = [adapter.run(mode, request(True)) for _ in range(int(task.get("repeats", 3)))]
+        record["warm"] = [_run_record(r) for r in warm]
+        if "run" not in warm[0].phases_ns:  # the binding cannot time execution on its own
+            record["hollow"] = _hollow_runs(adapter, mode, request(True), len(warm))
     return record
+
+
+def _hollow_runs(adapter: RuntimeAdapter, mode: Mode, real: RunRequest,
+                 repeats: int) -> list[dict[str, Any]] | str:
+    """Warm runs of the module with ``_start`` emptied, or why there are none."""
+    try:
+        hollow = replace(real, module=hollow_module(real.module))
+    except ModuleError as e:
+        return str(e)
+    adapter.run(mode, hollow)  # warm-up, as for the real module
+    runs = [adapter.run(mode, hollow) for _ in range(repeats)]
+    failed = next((_failed(r) for r in runs if _failed(r)), None)
+    return failed or [{"wall_ns": r.wall_ns} for r in runs]
 
 
 def _host_module(family: str, size: int) -> bytes:
