@@ -53,7 +53,8 @@ def synthetic_profile(modes: dict[str, dict[str, float]],
     figures, features, runtimes = [], [], {}
     for key, overrides in modes.items():
         runtime, mode = key.split(":")
-        binding = "wasmtime-py" if runtime == "wasmtime" else "fake-binding"
+        binding = {"wasmtime": "wasmtime-py", "wasmer": "wasmer-sdk",
+                   "wamr": "iwasm CLI"}.get(runtime, "fake-binding")
         for metric, value in {**BASE, **overrides}.items():
             figures.append(figure(runtime, mode, metric, value, binding))
         for feature in ("simd", "threads", "bulk-memory"):
@@ -62,7 +63,8 @@ def synthetic_profile(modes: dict[str, dict[str, float]],
                                           status=status, detail="probe failed" if
                                           status == "unsupported" else ""))
         runtimes.setdefault(runtime, []).append(
-            ModeRecord(name=mode, label=f"{runtime} {mode}", binding=binding, jit=True))
+            ModeRecord(name=mode, label=f"{runtime} {mode}", binding=binding,
+                       jit=mode not in ("pulley", "fast-interp", "classic-interp", "aot")))
     machine = this_machine()
     if machine_id:
         machine = machine.model_copy(update={"id": machine_id, "hostname": "elsewhere"})
