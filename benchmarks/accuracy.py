@@ -14,9 +14,10 @@ as a ratio predicted/measured; the share of module x mode pairs whose compile an
 instantiate predictions are within 1.5x of measured; how often the execution-time
 ranking between modes is right (no pair of modes measured more than 10 % apart is
 predicted more than 10 % apart the other way; the count with every such pair in
-the measured order is printed beside it); and how often the advisor's top choice for each
-preset's priorities matches the top choice made from the measurements. Exits 1 when
-a target is missed.
+the measured order is printed beside it; execution where ``verify`` separates it, the
+whole run where it does not, as for WAMR's LLVM JIT); and how often the advisor's top
+choice for each preset's priorities matches the top choice made from the measurements.
+Exits 1 when a target is missed.
 
 ``--save`` writes what was measured (not the predictions) to a JSON file;
 ``--replay`` scores a saved run again, against the profile given now, without
