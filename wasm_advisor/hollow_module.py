@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from .errors import ModuleError
 from .wasm_features import validate_module
-from .wasm_module import MAGIC, _Reader, _skip_global_type, _skip_table_type
+from .wasm_module import MAGIC, _Reader, read_imports
 
 __all__ = ["hollow_module"]
 
@@ -48,27 +48,7 @@ def _append_item(payload: bytes, item: bytes, where: str) -> tuple[bytes, int]:
 
 
 def _imported_functions(payload: bytes, where: str) -> int:
-    r = _Reader(payload, where)
-    functions = 0
-    for _ in range(r.count(3)):
-        r.name()
-        r.name()
-        kind = r.byte()
-        if kind == 0:
-            r.uleb()
-            functions += 1
-        elif kind == 1:
-            _skip_table_type(r)
-        elif kind == 2:
-            r.limits()
-        elif kind == 3:
-            _skip_global_type(r)
-        elif kind == 4:
-            r.byte()
-            r.uleb()
-        else:
-            raise r.fail(f"unknown import kind {kind}")
-    return functions
+    return sum(entry.kind == "func" for entry, _ in read_imports(_Reader(payload, where)))
 
 
 def _point_start_at(payload: bytes, function: int, where: str) -> bytes:

@@ -182,6 +182,30 @@ def _skip_global_type(r: _Reader) -> None:
     r.byte()  # mutability
 
 
+def read_imports(r: _Reader) -> list[tuple[Import, Memory | None]]:
+    """The entries of an import section, each with its memory's limits when it is one."""
+    out: list[tuple[Import, Memory | None]] = []
+    for _ in range(r.count(3)):
+        module, field_name, kind = r.name(), r.name(), r.byte()
+        memory = None
+        if kind == 0:
+            r.uleb()
+        elif kind == 1:
+            _skip_table_type(r)
+        elif kind == 2:
+            initial, maximum, shared, m64 = r.limits()
+            memory = Memory(initial, maximum, shared, m64, imported=True)
+        elif kind == 3:
+            _skip_global_type(r)
+        elif kind == 4:
+            r.byte()
+            r.uleb()
+        else:
+            raise r.fail(f"unknown import kind {kind}")
+        out.append((Import(module, field_name, _KINDS.get(kind, f"kind{kind}")), memory))
+    return out
+
+
 def read_module_bytes(data: bytes, where: str = "<bytes>") -> ModuleInfo:
     """Describe the module in ``data``; ``where`` names it in error messages."""
     if len(data) == 0:
@@ -213,23 +237,10 @@ def read_module_bytes(data: bytes, where: str = "<bytes>") -> ModuleInfo:
             raise ModuleError(f"{where}: unknown section id {section_id} at byte {body_start}")
         section_bytes[name] = section_bytes.get(name, 0) + size
         if section_id == 2:
-            for _ in range(body.count(3)):
-                module, field_name, kind = body.name(), body.name(), body.byte()
-                imports.append(Import(module, field_name, _KINDS.get(kind, f"kind{kind}")))
-                if kind == 0:
-                    body.uleb()
-                elif kind == 1:
-                    _skip_table_type(body)
-                elif kind == 2:
-                    initial, maximum, shared, m64 = body.limits()
-                    memories.append(Memory(initial, maximum, shared, m64, imported=True))
-                elif kind == 3:
-                    _skip_global_type(body)
-                elif kind == 4:
-                    body.byte()
-                    body.uleb()
-                else:
-                    raise body.fail(f"unknown import kind {kind}")
+            for entry, memory in read_imports(body):
+                imports.append(entry)
+                if memory is not None:
+                    memories.append(memory)
         elif section_id == 3:
             functions = body.count()
         elif section_id == 5:
