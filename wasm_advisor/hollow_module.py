@@ -47,10 +47,6 @@ def _append_item(payload: bytes, item: bytes, where: str) -> tuple[bytes, int]:
     return _uleb(count + 1) + payload[r.pos:] + item, count
 
 
-def _imported_functions(payload: bytes, where: str) -> int:
-    return sum(entry.kind == "func" for entry, _ in read_imports(_Reader(payload, where)))
-
-
 def _point_start_at(payload: bytes, function: int, where: str) -> bytes:
     r = _Reader(payload, where)
     out = bytearray(_uleb(count := r.uleb()))
@@ -84,7 +80,10 @@ def hollow_module(data: bytes, where: str = "<bytes>") -> bytes:
     ids = [s for s, _ in sections]
     if _FUNCTION not in ids or _CODE not in ids or _TYPE not in ids:
         raise ModuleError(f"{where}: no functions of its own to empty")
-    imported = sum(_imported_functions(p, where) for s, p in sections if s == _IMPORT)
+    if _EXPORT not in ids:
+        raise ModuleError(f"{where}: no _start function to empty (not a WASI command)")
+    imported = sum(entry.kind == "func" for s, p in sections if s == _IMPORT
+                   for entry, _ in read_imports(_Reader(p, where)))
     out = bytearray(data[:8])
     type_index = function_index = -1
     for section_id, payload in sections:
@@ -98,8 +97,6 @@ def hollow_module(data: bytes, where: str = "<bytes>") -> bytes:
         elif section_id == _EXPORT:
             payload = _point_start_at(payload, function_index, where)
         out += _section(section_id, payload)
-    if _EXPORT not in ids:
-        raise ModuleError(f"{where}: no _start function to empty (not a WASI command)")
     hollow = bytes(out)
     reason = validate_module(hollow)
     if reason is not None:

@@ -2,13 +2,13 @@
 
 For each runtime/mode measured on this machine, a worker process runs:
 
-1. the calibration's empty module a few times: the binding's start-up and teardown now;
-2. the real module once from its bytes (a *cold* run: compile, instantiate, run);
-3. the real module again from its compiled form, after one warm-up (*warm* runs:
+1. the real module once from its bytes (a *cold* run: compile, instantiate, run);
+2. the real module again from its compiled form, after one warm-up (*warm* runs:
    a serialized module for Wasmtime, the SDK's compile cache for Wasmer, the
    ``.aot`` artifact for WAMR AOT);
-4. where the binding cannot time execution on its own, the same module with
-   ``_start`` emptied, warm, as many times.
+3. where the binding cannot time execution on its own, the same module with
+   ``_start`` emptied, warm, as many times, and the calibration's empty module
+   three times (the binding's start-up and teardown).
 
 Untrusted modules run under limits: a wall-time limit (Wasmtime: epoch
 interruption; Wasmer: the SDK's timeout; iwasm: the process is killed), a
@@ -342,9 +342,9 @@ def _fill(v: ModeVerification, record: dict[str, Any], compiles_as_it_runs: bool
         return
     warm = record.get("warm", [])
     # the binding's whole run of the empty module: its start-up and its teardown (an iwasm
-    # process exiting, a sandbox closing), both of which a warm run of the real module pays too
-    empty = _median([r.get("wall_ns") or r.get("ttfi_ns") for r in record.get("empty", [])
-                     if r.get("wall_ns") or r.get("ttfi_ns")])
+    # process exiting, a sandbox closing), both of which the hollow copy's run pays too
+    walls = [r["wall_ns"] for r in record.get("empty", [])]
+    empty = _median(walls)
     v.wall_cold_ns = cold["wall_ns"]
     v.wall_warm_ns = _median([r["wall_ns"] for r in warm])
     v.peak_rss_bytes = max((r.get("peak_rss_bytes") or 0 for r in [cold, *warm]), default=0) \
@@ -378,8 +378,7 @@ def _fill(v: ModeVerification, record: dict[str, Any], compiles_as_it_runs: bool
         # module's code costs before its first instruction, when it stands out of the
         # spread of the process start
         before = hollow_ns - empty
-        walls = [r["wall_ns"] for r in record.get("empty", []) if r.get("wall_ns")]
-        spread = max(walls) - min(walls) if walls else 0.0
+        spread = max(walls) - min(walls)
         phase = "load" if "compile" in phases else "compile"
         if before > spread:
             v.measured_ns[phase] = before

@@ -109,11 +109,12 @@ def _file_names(sources: list[str]) -> tuple[str | None, list[str]]:
     Files in one folder are shown by name under a line naming the folder once, so a
     deep checkout path does not squeeze the other columns; presets are shown as given.
     """
-    files = [Path(s) for s in sources if Path(s).is_file()]
-    folders = {p.resolve().parent for p in files}
-    if len(files) < 2 or len(folders) != 1:
+    is_file = [Path(s).is_file() for s in sources]
+    files = [Path(s) for s, f in zip(sources, is_file, strict=True) if f]
+    if len(files) < 2 or len({p.resolve().parent for p in files}) != 1:
         return None, sources
-    return str(files[0].parent), [Path(s).name if Path(s).is_file() else s for s in sources]
+    return str(files[0].parent), [Path(s).name if f else s
+                                  for s, f in zip(sources, is_file, strict=True)]
 
 
 def _score(value: float | None) -> str:

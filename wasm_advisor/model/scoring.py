@@ -185,9 +185,9 @@ def _prefer_plain_configurations(ranked: list[Candidate]) -> None:
         variant = ranked[i]
         traits = traits_for(variant.key)
         base = traits.variant_of if traits else None
-        below = [j for j in range(i + 1, len(ranked)) if ranked[j].key == base]
-        if below and ranked[below[0]].score >= variant.score * (1 - TIE_BAND):
-            plain = ranked.pop(below[0])
+        j = next((j for j in range(i + 1, len(ranked)) if ranked[j].key == base), None)
+        if j is not None and ranked[j].score >= variant.score * (1 - TIE_BAND):
+            plain = ranked.pop(j)
             plain.preferred_over = variant.key
             ranked.insert(i, plain)  # a plain mode is nobody's variant: this ends
         i += 1

@@ -234,7 +234,7 @@ class WamrAdapter(RuntimeAdapter):
         """
         from ..calibration.kernels import resident_module
 
-        module, empty = module_bytes, resident_module(1, 0)
+        empty = resident_module(1, 0)
 
         def peak(module: bytes) -> int:
             result = self.run(mode, RunRequest(module, precompiled=True))
@@ -247,7 +247,7 @@ class WamrAdapter(RuntimeAdapter):
         # Address-space randomisation moves a process's peak by ±100 KiB from run to run,
         # as much as an instance's own share; without it the peak repeats to the page.
         with _fixed_address_layout() as fixed:
-            pairs = [(peak(module), peak(empty)) for _ in range(max(5, extra))]
+            pairs = [(peak(module_bytes), peak(empty)) for _ in range(max(5, extra))]
         return {
             "first_instance_bytes": statistics.median_high(w for w, _ in pairs),
             "per_extra_instance_bytes": max(0, statistics.median_high(w - e for w, e in pairs)),
