@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from .atomic_files import write_atomically
 from .errors import AdvisorError
-from .model.costs import Component, Prediction, predict_costs
+from .model.costs import Component, Prediction, WorkloadFeatures, predict_costs
 from .model.explain import SWEEPS, human_ns
 
 if TYPE_CHECKING:
@@ -37,7 +37,8 @@ if TYPE_CHECKING:
     from .model.scoring import Candidate
     from .recommendation import Recommendation
 
-__all__ = ["CHARTS", "FORMATS", "chart_figure", "figure_bytes", "lines_for", "mode_styles",
+__all__ = ["CHARTS", "FORMATS", "chart_figure", "draw_sweep_lines", "figure_bytes", "lines_for",
+           "mode_styles",
            "new_figure", "plain_number", "recommendation_figure", "save_charts", "save_figure",
            "value_axis"]
 
@@ -205,21 +206,29 @@ def mark_flips(ax: Any, rec: Recommendation, name: str) -> None:
                             ha="right", va="bottom", color="#444444")
 
 
-def draw_crossover(ax: Any, rec: Recommendation, name: str) -> None:
-    """Mean cost per request of the leading modes as one workload field sweeps its range."""
-    _, _, unit = SWEEPS[name]
+def draw_sweep_lines(ax: Any, rec: Recommendation, name: str,
+                     value: Callable[[Prediction, WorkloadFeatures], float]) -> None:
+    """One line per leading mode of ``value`` as workload field ``name`` sweeps its range,
+    with the flips marked, on a log x axis and a value axis fitted to what was drawn."""
     points = sweep_points(name)
     styles = mode_styles(rec)
     drawn: list[float] = []
     for c in lines_for(rec, name):
-        costs = [predict_costs(c.evidence.coefficients,
-                               rec.features.with_value(name, v)).mean_cost_ns / 1e3
-                 for v in points]
-        drawn += costs
-        ax.plot(points, costs, label=c.key, **styles[c.key])
+        values = []
+        for v in points:
+            features = rec.features.with_value(name, v)
+            values.append(value(predict_costs(c.evidence.coefficients, features), features))
+        drawn += values
+        ax.plot(points, values, label=c.key, **styles[c.key])
     mark_flips(ax, rec, name)
     ax.set_xscale("log")
     value_axis(ax, drawn)
+
+
+def draw_crossover(ax: Any, rec: Recommendation, name: str) -> None:
+    """Mean cost per request of the leading modes as one workload field sweeps its range."""
+    _, _, unit = SWEEPS[name]
+    draw_sweep_lines(ax, rec, name, lambda p, _: p.mean_cost_ns / 1e3)
     ax.set_xlabel(unit)
     ax.set_ylabel("µs per request (mean, all costs shared out)")
     ax.set_title(f"Crossover: cost as {SWEEPS[name][2]} change", fontsize=11, loc="left")

@@ -18,17 +18,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .model.costs import predict_costs
 from .model.explain import SWEEPS
-from .plots import (
-    footnote,
-    lines_for,
-    mark_flips,
-    mode_styles,
-    new_figure,
-    sweep_points,
-    value_axis,
-)
+from .plots import draw_sweep_lines, footnote, new_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -58,25 +49,12 @@ def _value(what: str, prediction: Any, rate: float) -> float:
 
 def draw_sweep(ax: Any, rec: Recommendation, name: str) -> None:
     what, ylabel, title = PANELS[name]
-    points = sweep_points(name)
-    styles = mode_styles(rec)
-    drawn: list[float] = []
-    for c in lines_for(rec, name):
-        values = []
-        for v in points:
-            f = rec.features.with_value(name, v)
-            values.append(_value(what, predict_costs(c.evidence.coefficients, f),
-                                 f.request_rate_per_s))
-        drawn += values
-        ax.plot(points, values, label=c.key, **styles[c.key])
+    draw_sweep_lines(ax, rec, name, lambda p, f: _value(what, p, f.request_rate_per_s))
     if what == "cores":
         cores = rec.workload.target.cores
         ax.axhline(cores, color="#b22222", linewidth=1, linestyle="-.")
         ax.annotate(f"target: {cores} cores", (0.01, cores), xycoords=("axes fraction", "data"),
                     fontsize=8, va="bottom", color="#b22222")
-    mark_flips(ax, rec, name)
-    ax.set_xscale("log")
-    value_axis(ax, drawn)
     ax.set_xlabel(SWEEPS[name][2] + (" (code bytes scale with it)" if name == "module_bytes"
                                      else ""))
     ax.set_ylabel(ylabel)
