@@ -77,6 +77,23 @@ def test_memory_curve_is_the_models_total(recommendation: Recommendation) -> Non
         p.runtime_memory_first_bytes + p.features.linear_memory_bytes)
 
 
+def test_memory_chart_shows_every_mode_and_what_each_runtime_adds(
+        recommendation: Recommendation) -> None:
+    from wasm_advisor.plots_memory import CONCURRENCY, KIB, memory_figure
+
+    figure = memory_figure(recommendation)
+    total_ax, own_ax = figure.axes
+    lines = {line.get_label(): line for line in own_ax.get_lines() if line.get_label() in MODES}
+    assert set(lines) == set(MODES)
+    for c in recommendation.ranked:
+        p = c.prediction
+        own = lines[c.key].get_ydata()
+        n = CONCURRENCY[-1]
+        assert own[-1] == pytest.approx(
+            (total_memory_bytes(p, n) / n - p.features.linear_memory_bytes) / KIB)
+    assert "beyond its linear memory" in own_ax.get_ylabel()
+
+
 def test_cli_plot_with_chart(profile_file: Path, tmp_path: Path,
                              capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "mem.svg"

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from wasm_advisor import Advisor, ProfileStore, Workload
 from wasm_advisor.model.costs import WorkloadFeatures
+from wasm_advisor.model.explain import quantity
 
 from .helpers.synthetic import synthetic_profile
 
@@ -131,7 +132,17 @@ def test_crossover_found_at_the_known_flip_point(tmp_path: Path) -> None:
     assert hosts.above is not None and hosts.above[1] == "wasmtime:a"
     assert hosts.above[0] == pytest.approx(1000, rel=0.01)
     assert hosts.below is None
-    assert "above 1e+03 host calls per request, wasmtime:a wins" in hosts.sentence()
+    assert "above 1,000 host calls per request, wasmtime:a wins" in hosts.sentence()
+
+
+@pytest.mark.parametrize(("value", "unit", "shown"), [
+    (4.0612e5, "requests/s", "406,000 requests/s"), (0.0123, "requests/s", "0.0123 requests/s"),
+    (57.94, "host calls per request", "57.9 host calls per request"),
+    (1.5e12, "instructions per request", "1,500,000,000,000 instructions per request"),
+    (169_164.8, "module bytes", "165.2 KiB")])
+def test_crossover_values_are_written_without_exponents(value: float, unit: str, shown: str
+                                                        ) -> None:
+    assert quantity(value, unit) == shown
 
 
 def test_no_flip_is_said_plainly(tmp_path: Path) -> None:

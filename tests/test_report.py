@@ -49,6 +49,14 @@ def test_report_has_every_section(page: str, advisor: Advisor) -> None:
     assert "test" in re.findall(r"<td>([^<]*)</td>", page)  # the runtimes' version column
 
 
+def test_report_writes_numbers_as_people_do(page: str) -> None:
+    values = dict(re.findall(r"<td><code>([a-z_]+)</code></td><td[^>]*>([^<]*)</td>", page))
+    assert values["compute_instructions_per_request"] == "2,000,000"
+    assert values["precompiled"] == "no"
+    text = re.sub(r'src="data:[^"]*"', "", page)  # the words, not the charts' bytes
+    assert not re.search(r"\d\.0</td>|\de\+\d", text)  # no "400.0", no "1.5e+06"
+
+
 def test_report_is_self_contained(page: str) -> None:
     assert "http://" not in page and "https://" not in page
     assert "<script" not in page and "<link" not in page

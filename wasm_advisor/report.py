@@ -113,7 +113,18 @@ def _flatten(prefix: str, value: Any) -> list[tuple[str, str]]:
         return [kv for k, v in value.items() for kv in _flatten(f"{prefix}{k}.", v)]
     if isinstance(value, list):
         return [(prefix.rstrip("."), ", ".join(str(v) for v in value) or "none")]
-    return [(prefix.rstrip("."), str(value))]
+    return [(prefix.rstrip("."), _plain(value))]
+
+
+def _plain(value: object) -> str:
+    """A field's value as people write it: 500,000 rather than 500000.0; yes/no for flags."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:,.0f}"
+    if isinstance(value, int | float):
+        return f"{value:,}"
+    return str(value)
 
 
 def _workload(rec: Recommendation) -> str:

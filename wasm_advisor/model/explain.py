@@ -16,6 +16,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..units import human_bytes
 from .costs import Component, Prediction, WorkloadFeatures
 from .scoring import OBJECTIVES, TIE_BAND, Candidate, Constraints, ModeEvidence, rank
 
@@ -138,16 +139,30 @@ class Crossover:
     low: float
     high: float
 
+    def quantity(self, value: float) -> str:
+        """``value`` of this field as a person reads it: "406,000 requests/s", "165 KiB"."""
+        return quantity(value, self.unit)
+
     def sentence(self) -> str:
         parts = []
         for side, found in (("below", self.below), ("above", self.above)):
             if found:
                 who = f"{found[1]} wins" if found[1] else "no mode is within the limits"
-                parts.append(f"{side} {found[0]:.3g} {self.unit}, {who}")
+                parts.append(f"{side} {self.quantity(found[0])}, {who}")
+        now = self.quantity(self.current)
         if not parts:
-            return (f"{self.field}: no flip between {self.low:.3g} and {self.high:.3g} "
-                    f"{self.unit} (now {self.current:.3g})")
-        return f"{self.field} (now {self.current:.3g}): " + "; ".join(parts)
+            return (f"{self.field}: no flip between {self.quantity(self.low)} and "
+                    f"{self.quantity(self.high)} (now {now})")
+        return f"{self.field} (now {now}): " + "; ".join(parts)
+
+
+def quantity(value: float, unit: str) -> str:
+    """A swept value with its unit, to three significant figures and without exponents."""
+    if unit == "module bytes":
+        return human_bytes(value)
+    rounded = float(f"{value:.3g}")
+    number = f"{rounded:,.0f}" if abs(rounded) >= 100 else f"{rounded:g}"
+    return f"{number} {unit}"
 
 
 def _winner(evidence: list[ModeEvidence], features: WorkloadFeatures, k: Constraints
