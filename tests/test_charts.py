@@ -85,6 +85,7 @@ def test_memory_chart_shows_every_mode_and_what_each_runtime_adds(
     total_ax, own_ax = figure.axes
     lines = {line.get_label(): line for line in own_ax.get_lines() if line.get_label() in MODES}
     assert set(lines) == set(MODES)
+    assert {line.get_label() for line in total_ax.get_lines()} >= set(MODES)
     for c in recommendation.ranked:
         p = c.prediction
         own = lines[c.key].get_ydata()
