@@ -82,9 +82,12 @@ def test_an_interrupt_kills_the_worker_and_propagates() -> None:
     import psutil
 
     started: list[int] = []
+    # children of this process from earlier tests (multiprocessing's resource tracker) stay
+    earlier = {p.pid for p in psutil.Process().children(recursive=True)}
 
     def interrupt(task: str, result: dict[str, object]) -> None:
-        started.extend(p.pid for p in psutil.Process().children(recursive=True))
+        started.extend(p.pid for p in psutil.Process().children(recursive=True)
+                       if p.pid not in earlier)
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..runtimes.resident_growth import LIVE_INSTANCES
 from .kernels import GUEST_KERNELS, KernelPlan
 from .probes import PROBES
 
@@ -27,7 +28,9 @@ class Budget:
     # intercept is the cost of a module with data (every compiled program has some)
     data_sizes: tuple[int, ...]
     host_repeats: int  # runs per host-timed module
-    memory_instances: int  # live instances for the memory-per-instance figure
+    # alternating pairs of processes for the memory figure of a runtime that runs an instance
+    # per process (iwasm)
+    memory_pairs: int
     task_timeout_s: float
     slow_code_sizes: tuple[int, ...]  # code family for LLVM compilers (slow)
     # code family for interpreters in their own process: the start-up's noise (~0.5 ms) over
@@ -36,6 +39,9 @@ class Budget:
     # memory kernels run in this many instances, the median one kept: where an instance's
     # pages land moves random access by up to 2x from one instance to the next
     memory_kernel_instances: int = 3
+    # live instances in one process for the memory figure of an in-process binding: the first
+    # half uses up the allocators' slack, the second half's growth is the figure
+    memory_instances: int = LIVE_INSTANCES
     kernels: tuple[str, ...] = field(default_factory=lambda: tuple(GUEST_KERNELS))
     probes: tuple[str, ...] = field(default_factory=lambda: tuple(PROBES))
 
@@ -48,7 +54,7 @@ BUDGETS: dict[str, Budget] = {
         pages=(1, 256, 1024),
         data_sizes=(KiB, 256 * KiB, 1024 * KiB),
         host_repeats=3,
-        memory_instances=4,
+        memory_pairs=4,
         task_timeout_s=60,
         slow_code_sizes=(4 * KiB, 12 * KiB, 24 * KiB),
         large_code_sizes=(64 * KiB, 256 * KiB, 768 * KiB),
@@ -60,7 +66,7 @@ BUDGETS: dict[str, Budget] = {
         pages=(1, 256, 1024, 4096),
         data_sizes=(KiB, 256 * KiB, 1024 * KiB, 4096 * KiB),
         host_repeats=7,
-        memory_instances=16,
+        memory_pairs=16,
         task_timeout_s=120,
         slow_code_sizes=(8 * KiB, 32 * KiB, 64 * KiB, 128 * KiB),
         large_code_sizes=(64 * KiB, 256 * KiB, 1024 * KiB, 2048 * KiB),
@@ -111,5 +117,6 @@ def tasks_for(
     tasks += [{"id": f"probe:{f}", "kind": "probe", "feature": f, "timeout_s": timeout, **reuse}
               for f in budget.probes]
     tasks.append({"id": "memory", "kind": "memory", "pages": 16, "data_bytes": 64 * KiB,
-                  "instances": budget.memory_instances, "timeout_s": timeout, **reuse})
+                  "instances": budget.memory_instances, "pairs": budget.memory_pairs,
+                  "timeout_s": timeout, **reuse})
     return tasks

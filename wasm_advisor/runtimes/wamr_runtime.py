@@ -35,6 +35,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -98,6 +99,8 @@ class WamrAdapter(RuntimeAdapter):
         wamrc_list = _candidates([wamrc] if wamrc else None, "WASM_ADVISOR_WAMRC", "wamrc")
         self._wamrc = wamrc_list[0] if wamrc_list else None
         self._workdir = Path(tempfile.mkdtemp(prefix="wasm-advisor-wamr-"))
+        # artifacts and run folders go with the adapter (or at exit)
+        weakref.finalize(self, shutil.rmtree, self._workdir, ignore_errors=True)
         self._artifacts: dict[str, Path] = {}
 
     # ----- discovery -------------------------------------------------------------
@@ -217,7 +220,7 @@ class WamrAdapter(RuntimeAdapter):
         self._artifacts[digest] = artifact
         return artifact, elapsed
 
-    def instance_memory(self, mode: Mode, module_bytes: bytes, extra: int) -> dict[str, object]:
+    def instance_memory(self, mode: Mode, module_bytes: bytes, count: int) -> dict[str, object]:
         """Peak memory of an iwasm process running the module, and the instance's own share.
 
         Through the CLI every instance is a process. The first figure is that
@@ -229,7 +232,7 @@ class WamrAdapter(RuntimeAdapter):
         (:attr:`samples_peak_memory`), so the module given should stay alive a
         moment after instantiating, as :func:`resident_module` does; the empty
         module compared does too. The two are run in alternation, ``max(5,
-        extra)`` pairs, the increase being the median of the pairs' differences:
+        count)`` pairs, the increase being the median of the pairs' differences:
         a quiet moment or a busy one then counts on both sides alike.
         """
         from ..calibration.kernels import resident_module
@@ -247,7 +250,7 @@ class WamrAdapter(RuntimeAdapter):
         # Address-space randomisation moves a process's peak by ±100 KiB from run to run,
         # as much as an instance's own share; without it the peak repeats to the page.
         with _fixed_address_layout() as fixed:
-            pairs = [(peak(module_bytes), peak(empty)) for _ in range(max(5, extra))]
+            pairs = [(peak(module_bytes), peak(empty)) for _ in range(max(5, count))]
         return {
             "first_instance_bytes": statistics.median_high(w for w, _ in pairs),
             "per_extra_instance_bytes": max(0, statistics.median_high(w - e for w, e in pairs)),

@@ -23,15 +23,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-import psutil
 import wasmtime
 import wasmtime._bindings as _bindings
 
 from .base import Availability, Mode, RunRequest, RunResult, RuntimeAdapter
+from .resident_growth import growth_record, resident_bytes
 
 __all__ = ["WasmtimeAdapter"]
 
 BINDING = "wasmtime-py"
+POOL_SLOTS = 256  # instances, memories and tables the pooling allocator holds at once
 _STRATEGY_WINCH = 2  # wasmtime_strategy_t: WASMTIME_STRATEGY_WINCH
 _MODES = (
     Mode("wasmtime", "cranelift", BINDING, "Wasmtime · Cranelift", jit=True),
@@ -84,9 +85,9 @@ def engine_for(mode: str, fuel: bool = False, epochs: bool = False) -> wasmtime.
         config.signals_based_traps = False
     elif mode == "cranelift-pooling":
         pool = _bindings.wasmtime_pooling_allocation_config_new()
-        _bindings.wasmtime_pooling_allocation_config_total_core_instances_set(pool, 256)
-        _bindings.wasmtime_pooling_allocation_config_total_memories_set(pool, 256)
-        _bindings.wasmtime_pooling_allocation_config_total_tables_set(pool, 256)
+        _bindings.wasmtime_pooling_allocation_config_total_core_instances_set(pool, POOL_SLOTS)
+        _bindings.wasmtime_pooling_allocation_config_total_memories_set(pool, POOL_SLOTS)
+        _bindings.wasmtime_pooling_allocation_config_total_tables_set(pool, POOL_SLOTS)
         _bindings.wasmtime_pooling_allocation_config_max_memory_size_set(pool, 1 << 30)
         _bindings.wasmtime_pooling_allocation_config_max_memories_per_module_set(pool, 4)
         _bindings.wasmtime_pooling_allocation_config_max_tables_per_module_set(pool, 4)
@@ -232,14 +233,16 @@ class WasmtimeAdapter(RuntimeAdapter):
                 limit_hit=limit_hit,
             )
 
-    def instance_memory(self, mode: Mode, module_bytes: bytes, extra: int) -> dict[str, Any]:
+    def instance_memory(self, mode: Mode, module_bytes: bytes, instances: int
+                        ) -> dict[str, Any]:
         """Resident memory of one live instance and of each extra one, in this process.
 
         The process's resident memory before the engine exists (the Python
         interpreter and the harness) is the baseline subtracted.
         """
-        process = psutil.Process()
-        baseline = process.memory_info().rss
+        if mode.name == "cranelift-pooling":
+            instances = min(instances, POOL_SLOTS)  # the pool holds no more live at once
+        baseline = resident_bytes()
         engine = engine_for(mode.name)
         module = wasmtime.Module(engine, module_bytes)
         live: list[tuple[wasmtime.Store, wasmtime.Instance]] = []
@@ -258,14 +261,10 @@ class WasmtimeAdapter(RuntimeAdapter):
                 entry(store)
                 live.append((store, instance))
 
-            start_one()
-            first = process.memory_info().rss
-            for _ in range(extra):
+            resident = []
+            for _ in range(instances):
                 start_one()
-            after = process.memory_info().rss
-        return {
-            "first_instance_bytes": first - baseline,
-            "per_extra_instance_bytes": (after - first) / extra,
-            "instances": extra + 1,
-            "method": "resident memory of the worker process, Python's baseline subtracted",
-        }
+                resident.append(resident_bytes())
+            return growth_record(
+                resident, baseline,
+                "resident memory of the worker process, Python's baseline subtracted")

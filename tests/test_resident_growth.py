@@ -1,0 +1,62 @@
+"""Memory per live instance in one process: the growth after the allocators' slack is used."""
+
+from __future__ import annotations
+
+import pytest
+
+from wasm_advisor.calibration import kernels
+from wasm_advisor.calibration.budgets import BUDGETS, tasks_for
+from wasm_advisor.calibration.worker import run_task
+from wasm_advisor.runtimes.resident_growth import growth_record
+from wasm_advisor.runtimes.wasmtime_runtime import POOL_SLOTS, WasmtimeAdapter
+
+KIB = 1024
+
+
+def test_per_instance_figure_is_the_growth_after_the_slack_is_used() -> None:
+    baseline = 50_000 * KIB
+    # the first 4 instances land in memory already resident, the last 4 grow by 16 KiB each
+    resident = [baseline + 900 * KIB + i * KIB for i in range(4)]
+    resident += [resident[-1] + (i + 1) * 16 * KIB for i in range(4)]
+    record = growth_record(resident, baseline, "test")
+    assert record["first_instance_bytes"] == 900 * KIB
+    assert record["per_extra_instance_bytes"] == 16 * KIB
+    assert record["instances"] == 8
+    assert "growth over the last 4 of 8 live instances" in record["method"]
+
+
+def test_one_instance_gives_no_growth_to_read() -> None:
+    with pytest.raises(ValueError, match="instances: need at least 2"):
+        growth_record([1000], 0, "test")
+
+
+def test_memory_is_asked_for_many_live_instances() -> None:
+    tasks = tasks_for(BUDGETS["quick"], precompiled=True, ahead_of_time=False,
+                      slow_compile=False, working_set_bytes=1 << 20)
+    (memory,) = [t for t in tasks if t["kind"] == "memory"]
+    assert memory["instances"] == BUDGETS["quick"].memory_instances > POOL_SLOTS
+
+
+@pytest.mark.slow
+def test_wasmtime_memory_figure_is_the_same_after_the_worker_has_worked() -> None:
+    adapter = WasmtimeAdapter()
+    (mode,) = [m for m in adapter.modes() if m.name == "cranelift"]
+    memory = {"id": "memory", "kind": "memory", "pages": 16, "data_bytes": 64 * KIB,
+              "instances": 512}
+    before = run_task(adapter, mode, memory)
+    # what a worker's kernels leave: memory freed after compiling and instantiating, which
+    # the first instances measured in this process would reuse without growing its resident set
+    adapter.instance_memory(mode, kernels.instantiate_module(16, 64 * KIB), 512)
+    after = run_task(adapter, mode, memory)
+    for record in (before, after):
+        # a Store, its WASI context and an instance: kilobytes, never nothing or negative
+        assert 8 * KIB < record["per_extra_instance_bytes"] < 256 * KIB
+    assert after["per_extra_instance_bytes"] == pytest.approx(
+        before["per_extra_instance_bytes"], rel=0.25)
+
+
+def test_pooling_reads_no_more_instances_than_its_pool_holds() -> None:
+    adapter = WasmtimeAdapter()
+    (mode,) = [m for m in adapter.modes() if m.name == "cranelift-pooling"]
+    record = adapter.instance_memory(mode, kernels.instantiate_module(1, 0), POOL_SLOTS + 10)
+    assert record["instances"] == POOL_SLOTS
