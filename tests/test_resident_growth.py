@@ -60,3 +60,24 @@ def test_pooling_reads_no_more_instances_than_its_pool_holds() -> None:
     (mode,) = [m for m in adapter.modes() if m.name == "cranelift-pooling"]
     record = adapter.instance_memory(mode, kernels.instantiate_module(1, 0), POOL_SLOTS + 10)
     assert record["instances"] == POOL_SLOTS
+
+
+def test_the_empty_module_is_timed_many_times_after_warm_ups() -> None:
+    from wasm_advisor.calibration.budgets import EMPTY_WARMUPS
+
+    class Counting(WasmtimeAdapter):
+        calls = 0
+
+        def run(self, mode, request):  # type: ignore[no-untyped-def]
+            Counting.calls += 1
+            return super().run(mode, request)
+
+    for budget in BUDGETS.values():
+        tasks = tasks_for(budget, precompiled=True, ahead_of_time=False, slow_compile=False,
+                          working_set_bytes=1 << 20)
+        (empty,) = [t for t in tasks if t["id"] == "host:empty:0"]
+        assert empty["repeats"] == budget.empty_repeats > budget.host_repeats
+    adapter = Counting()
+    (mode,) = [m for m in adapter.modes() if m.name == "cranelift"]
+    record = run_task(adapter, mode, {**empty, "repeats": 3})
+    assert len(record["runs"]) == 3 and Counting.calls == 3 + EMPTY_WARMUPS

@@ -109,7 +109,7 @@ def run_task(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any]) -> dict[
     if kind == "host":
         module = _host_module(task["family"], int(task["size"]))
         runs = []
-        warmup = 1 if task.get("warmup", True) else 0
+        warmup = int(task.get("warmups", 1)) if task.get("warmup", True) else 0
         for attempt in range(warmup + int(task.get("repeats", 3))):
             result = _run(adapter, mode, module, task, INSTANTIATE_AGAIN)
             error = _failed(result)
