@@ -41,7 +41,8 @@ CAPTIONS = {
     "crossovers": "Where the answer would change: cost of the leading modes as request rate, "
                   "host calls and module size move; dashed lines mark where the ranking flips.",
     "memory": "Resident memory for N concurrent instances, in total against the target's "
-              "memory, and per instance.",
+              "memory (left), and what the runtime itself adds per instance beyond its "
+              "linear memory, its fixed cost shared out (right).",
     "features": "Which WebAssembly proposals each runtime/mode ran correctly in the "
                 "calibration's probes.",
 }
