@@ -139,25 +139,22 @@ class Crossover:
     low: float
     high: float
 
-    def quantity(self, value: float) -> str:
-        """``value`` of this field as a person reads it: "406,000 requests/s", "165 KiB"."""
-        return quantity(value, self.unit)
-
     def sentence(self) -> str:
         parts = []
         for side, found in (("below", self.below), ("above", self.above)):
             if found:
                 who = f"{found[1]} wins" if found[1] else "no mode is within the limits"
-                parts.append(f"{side} {self.quantity(found[0])}, {who}")
-        now = self.quantity(self.current)
+                parts.append(f"{side} {quantity(found[0], self.unit)}, {who}")
+        now = quantity(self.current, self.unit)
         if not parts:
-            return (f"{self.field}: no flip between {self.quantity(self.low)} and "
-                    f"{self.quantity(self.high)} (now {now})")
+            return (f"{self.field}: no flip between {quantity(self.low, self.unit)} and "
+                    f"{quantity(self.high, self.unit)} (now {now})")
         return f"{self.field} (now {now}): " + "; ".join(parts)
 
 
 def quantity(value: float, unit: str) -> str:
-    """A swept value with its unit, to three significant figures and without exponents."""
+    """A swept value with its unit, to three significant figures and without exponents:
+    "406,000 requests/s", "165.2 KiB"."""
     if unit == "module bytes":
         return human_bytes(value)
     rounded = float(f"{value:.3g}")
