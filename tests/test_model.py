@@ -139,7 +139,8 @@ def test_crossover_found_at_the_known_flip_point(tmp_path: Path) -> None:
     (4.0612e5, "requests/s", "406,000 requests/s"), (0.0123, "requests/s", "0.0123 requests/s"),
     (57.94, "host calls per request", "57.9 host calls per request"),
     (1.5e12, "instructions per request", "1,500,000,000,000 instructions per request"),
-    (169_164.8, "module bytes", "165.2 KiB")])
+    (169_164.8, "module bytes", "165.2 KiB"),
+    (1, "requests per instance", "1 request per instance"), (1, "requests/s", "1 requests/s")])
 def test_crossover_values_are_written_without_exponents(value: float, unit: str, shown: str
                                                         ) -> None:
     assert quantity(value, unit) == shown

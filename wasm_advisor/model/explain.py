@@ -159,6 +159,9 @@ def quantity(value: float, unit: str) -> str:
         return human_bytes(value)
     rounded = float(f"{value:.3g}")
     number = f"{rounded:,.0f}" if abs(rounded) >= 100 else f"{rounded:g}"
+    if rounded == 1 and " per " in unit:  # "1 request per instance", not "1 requests ..."
+        counted, per = unit.split(" per ", 1)
+        unit = f"{counted.removesuffix('s')} per {per}"
     return f"{number} {unit}"
 
 
