@@ -147,3 +147,47 @@ def test_verify_separates_execution_where_the_binding_reports_no_phases(
     # the kernel times itself for at least 2 rounds x (1+2+4) samples x 2 ms = 28 ms
     assert 20e6 < mode.measured_ns["execute"] < mode.measured_ns["total"]
     assert not mode.notes
+
+
+def _phases_run(compile_ns: float | None = None, wall_ns: float = 1e6,
+                run_ns: float | None = None) -> dict[str, object]:
+    phases = {k: v for k, v in (("compile", compile_ns), ("run", run_ns)) if v is not None}
+    return {"exit_code": 0, "trap": None, "limit_hit": None, "wall_ns": wall_ns,
+            "phases_ns": phases, "peak_rss_bytes": None}
+
+
+def test_compile_is_the_median_of_the_cold_run_and_the_hollow_copys_cold_runs() -> None:
+    from wasm_advisor.verify import ModeVerification, _fill
+
+    # wasmtime-py: the cold run took 100 ms to compile (a busy moment), its copy 50 and 52
+    v = ModeVerification("wasmtime:cranelift", "wasmtime-py")
+    _fill(v, {"cold": _phases_run(100e6, run_ns=5e6),
+              "warm": [_phases_run(run_ns=5e6)] * 3,
+              "cold_hollow": [_phases_run(50e6), _phases_run(52e6)]})
+    assert v.measured_ns["compile"] == 52e6
+    # wasmer-sdk: a cold run less a warm one, for the module and for its copy
+    v = ModeVerification("wasmer:cranelift", "wasmer-sdk")
+    _fill(v, {"cold": _phases_run(wall_ns=90e6), "warm": [_phases_run(wall_ns=10e6)] * 3,
+              "hollow": [{"wall_ns": 4e6}] * 3, "empty": [{"wall_ns": 3e6}] * 3,
+              "cold_hollow": [_phases_run(wall_ns=44e6), _phases_run(wall_ns=46e6)]})
+    assert v.measured_ns["compile"] == 42e6  # median of 80, 40 and 42 ms
+
+
+def test_verify_compiles_the_hollow_copy_again_without_running_the_program(
+        tmp_path: Path) -> None:
+    from wasm_advisor.calibration.worker import COMPILE_REPEATS, run_task
+    from wasm_advisor.runtimes.wasmtime_runtime import WasmtimeAdapter
+
+    path = tmp_path / "k.wasm"
+    path.write_bytes(kernels.guest_kernel("mixed", kernels.KernelPlan(min_sample_ns=2_000_000,
+                                                                      repeats=2)))
+    adapter = WasmtimeAdapter()
+    (mode,) = [m for m in adapter.modes() if m.name == "cranelift"]
+    record = run_task(adapter, mode, {"kind": "verify", "module_path": str(path),
+                                      "repeats": 2, "timeout_s": 30})
+    again = record["cold_hollow"]
+    assert len(again) == COMPILE_REPEATS
+    for run in again:
+        assert run["phases_ns"]["compile"] > 0
+        # the copy's _start is empty: it runs in microseconds, the kernel for over 20 ms
+        assert run["phases_ns"]["run"] < 1e6 < record["cold"]["phases_ns"]["run"]
