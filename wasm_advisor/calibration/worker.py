@@ -16,9 +16,10 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import statistics
 import sys
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -182,8 +183,9 @@ def _verify_task(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any]) -> d
     module = Path(task["module_path"]).read_bytes()
     workdir = Path(task["workdir"]) if task.get("workdir") else None
 
-    def request(precompiled: bool, fuel: int | None = None) -> RunRequest:
-        return RunRequest(module=module, argv=tuple(task.get("argv", ())), workdir=workdir,
+    def request(precompiled: bool, fuel: int | None = None, copy: bytes | None = None
+                ) -> RunRequest:
+        return RunRequest(module=copy or module, argv=tuple(task.get("argv", ())), workdir=workdir,
                           env=tuple((k, v) for k, v in task.get("env", ())),
                           timeout_s=float(task.get("timeout_s", 60)), precompiled=precompiled,
                           enforce_limits=True, fuel=fuel,
@@ -202,9 +204,17 @@ def _verify_task(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any]) -> d
         adapter.run(mode, request(True))  # warm-up: fills the compile cache / artifact
         warm = [adapter.run(mode, request(True)) for _ in range(int(task.get("repeats", 3)))]
         record["warm"] = [_run_record(r) for r in warm]
-        record["cold_hollow"] = _compile_repeats(adapter, mode, request(False), cold, warm)
+        # the same module with _start emptied: the same code to compile and load, no program
+        try:
+            hollow: bytes | str = hollow_module(module)
+        except ModuleError as e:
+            hollow = str(e)
+        if isinstance(hollow, bytes):
+            record["cold_hollow"] = _compile_repeats(adapter, mode, request(False, copy=hollow),
+                                                     cold, warm)
         if "run" not in warm[0].phases_ns:  # the binding cannot time execution on its own
-            record["hollow"] = _hollow_runs(adapter, mode, request(True), len(warm))
+            record["hollow"] = hollow if isinstance(hollow, str) else _hollow_runs(
+                adapter, mode, request(True, copy=hollow), len(warm))
             # the binding's whole run of the empty module, beside them: hollow minus empty
             # is what the module's code costs before its first instruction
             record["empty"] = [{"wall_ns": adapter.run(mode, RunRequest(
@@ -216,10 +226,10 @@ COMPILE_REPEATS = 2  # cold runs of the hollow copy beside the real cold run: co
 COMPILE_REPEAT_BUDGET_NS = 10_000_000_000  # wamrc takes seconds on a large module
 
 
-def _compile_repeats(adapter: RuntimeAdapter, mode: Mode, cold_request: RunRequest,
+def _compile_repeats(adapter: RuntimeAdapter, mode: Mode, hollow: RunRequest,
                      cold: RunResult, warm: list[RunResult]) -> list[dict[str, Any]]:
-    """Compile timed again: cold runs of the hollow copy, which compile the same code and
-    run none of it, while they fit in :data:`COMPILE_REPEAT_BUDGET_NS`.
+    """Compile timed again: cold runs of the hollow copy (``hollow``), which compile the
+    same code and run none of it, while they fit in :data:`COMPILE_REPEAT_BUDGET_NS`.
 
     Only where a cold run's compile can be told apart: a binding that times it (Wasmtime,
     wamrc) or that caches it (wasmer-sdk: a cold run less a warm one). Through iwasm's
@@ -228,12 +238,8 @@ def _compile_repeats(adapter: RuntimeAdapter, mode: Mode, cold_request: RunReque
     if "compile" in cold.phases_ns:
         each = cold.phases_ns["compile"]
     elif mode.binding == "wasmer-sdk" and warm:
-        each = max(0, cold.wall_ns - sorted(r.wall_ns for r in warm)[len(warm) // 2])
+        each = max(0, cold.wall_ns - int(statistics.median(r.wall_ns for r in warm)))
     else:
-        return []
-    try:
-        hollow = replace(cold_request, module=hollow_module(cold_request.module))
-    except ModuleError:
         return []
     runs: list[dict[str, Any]] = []
     while len(runs) < COMPILE_REPEATS and each * (len(runs) + 1) <= COMPILE_REPEAT_BUDGET_NS:
@@ -244,13 +250,9 @@ def _compile_repeats(adapter: RuntimeAdapter, mode: Mode, cold_request: RunReque
     return runs
 
 
-def _hollow_runs(adapter: RuntimeAdapter, mode: Mode, real: RunRequest,
+def _hollow_runs(adapter: RuntimeAdapter, mode: Mode, hollow: RunRequest,
                  repeats: int) -> list[dict[str, Any]] | str:
-    """Warm runs of the module with ``_start`` emptied, or why there are none."""
-    try:
-        hollow = replace(real, module=hollow_module(real.module))
-    except ModuleError as e:
-        return str(e)
+    """Warm runs of the module with ``_start`` emptied, or why one failed."""
     adapter.run(mode, hollow)  # warm-up, as for the real module
     runs = [adapter.run(mode, hollow) for _ in range(repeats)]
     failed = next(filter(None, map(_failed, runs)), None)
