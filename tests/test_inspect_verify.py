@@ -191,3 +191,40 @@ def test_verify_compiles_the_hollow_copy_again_without_running_the_program(
         assert run["phases_ns"]["compile"] > 0
         # the copy's _start is empty: it runs in microseconds, the kernel for over 20 ms
         assert run["phases_ns"]["run"] < 1e6 < record["cold"]["phases_ns"]["run"]
+
+
+class _PacedAdapter:
+    """Runs that take ``seconds`` each and are logged in order: ``warm`` or ``hollow``."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.log: list[str] = []
+
+    def run(self, mode: object, request: object) -> object:
+        from wasm_advisor.runtimes.base import RunResult
+
+        time.sleep(self.seconds)
+        self.log.append("hollow" if getattr(request, "module", b"") == b"hollow" else "warm")
+        return RunResult(exit_code=0, stdout="", stderr="", host_start_realtime_ns=0,
+                         wall_ns=int(self.seconds * 1e9))
+
+
+def test_short_runs_repeat_up_to_the_cap_within_the_budget_and_pair_with_the_hollow_copy(
+        ) -> None:
+    from wasm_advisor.calibration.worker import MAX_WARM_RUNS, _warm_runs
+    from wasm_advisor.runtimes.base import RunRequest
+
+    quick = _PacedAdapter(0.001)
+    warm, hollow = _warm_runs(quick, None, RunRequest(module=b"real"),  # type: ignore[arg-type]
+                              RunRequest(module=b"hollow"), repeats=3, budget_s=2.0)
+    assert len(warm) == len(hollow) == MAX_WARM_RUNS
+    # one warm-up of the copy, then each warm run with its copy's run right after it
+    assert quick.log == ["hollow"] + ["warm", "hollow"] * MAX_WARM_RUNS
+    # slow runs: the minimum, and no more than fits in the budget
+    slow = _PacedAdapter(0.05)
+    warm, hollow = _warm_runs(slow, None, RunRequest(module=b"real"),  # type: ignore[arg-type]
+                              None, repeats=3, budget_s=0.3)
+    assert len(warm) in (5, 6) and hollow == []
+    warm, _ = _warm_runs(slow, None, RunRequest(module=b"real"),  # type: ignore[arg-type]
+                         None, repeats=4, budget_s=0.0)
+    assert len(warm) == 4

@@ -5,10 +5,13 @@ For each runtime/mode measured on this machine, a worker process runs:
 1. the real module once from its bytes (a *cold* run: compile, instantiate, run);
 2. the real module again from its compiled form, after one warm-up (*warm* runs:
    a serialized module for Wasmtime, the SDK's compile cache for Wasmer, the
-   ``.aot`` artifact for WAMR AOT);
-3. where the binding cannot time execution on its own, the same module with
-   ``_start`` emptied, warm, as many times, and the calibration's empty module
-   three times (the binding's start-up and teardown).
+   ``.aot`` artifact for WAMR AOT): at least ``repeats`` times, and more, up to
+   25, while they fit in ``warm_budget_s`` (2 s), so that a short program's
+   median is steady against the noise of starting a process or a sandbox;
+3. where the binding cannot time execution on its own, each warm run is paired
+   with a warm run of the same module with ``_start`` emptied, taken in turn
+   (a change in the machine's pace falls on both alike); then the calibration's
+   empty module three times (the binding's start-up and teardown).
 
 Untrusted modules run under limits: a wall-time limit (Wasmtime: epoch
 interruption; Wasmer: the SDK's timeout; iwasm: the process is killed), a
@@ -214,6 +217,7 @@ def run_verification(
     workdir: str | Path | None = None,
     env: Sequence[tuple[str, str]] = (),
     repeats: int = 3,
+    warm_budget_s: float = 2.0,
     timeout_s: float = 60.0,
     memory_limit_bytes: int = 2 << 30,
     modes: Sequence[str] | None = None,
@@ -258,11 +262,12 @@ def run_verification(
             progress(key, "running")
         task = {"id": "verify", "kind": "verify", "module_path": str(module_path),
                 "argv": argv_l, "workdir": workdir_s, "env": env_l, "repeats": repeats,
-                "timeout_s": timeout_s, "memory_limit_bytes": memory_limit_bytes}
+                "budget_s": warm_budget_s, "timeout_s": timeout_s,
+                "memory_limit_bytes": memory_limit_bytes}
         outcome = run_worker(
             {"runtime": e.coefficients.runtime, "mode": e.coefficients.mode,
              "options": options, "tasks": [task]},
-            WorkerLimits(task_timeout_s=timeout_s * (2 * repeats + 3) + 30,
+            WorkerLimits(task_timeout_s=timeout_s * (2 * repeats + 3) + 2 * warm_budget_s + 30,
                          memory_bytes=_worker_memory(memory_limit_bytes)))
         hello = outcome.hello or {}
         available = (hello.get("availability") or {}).get("available")

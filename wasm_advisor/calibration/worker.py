@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import statistics
 import sys
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
@@ -201,20 +202,27 @@ def _verify_task(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any]) -> d
     tail = (cold.stdout[-400:] + cold.stderr[-400:]).strip()
     record: dict[str, Any] = {"ok": True, "cold": _run_record(cold), "output_tail": tail}
     if cold.exit_code == 0 and not cold.trap:
-        adapter.run(mode, request(True))  # warm-up: fills the compile cache / artifact
-        warm = [adapter.run(mode, request(True)) for _ in range(int(task.get("repeats", 3)))]
-        record["warm"] = [_run_record(r) for r in warm]
         # the same module with _start emptied: the same code to compile and load, no program
         try:
             hollow: bytes | str = hollow_module(module)
         except ModuleError as e:
             hollow = str(e)
+        warm_up = adapter.run(mode, request(True))  # fills the compile cache / artifact
+        # the binding cannot time execution on its own: each warm run gets a warm run of
+        # the hollow copy beside it, which the execution is read against
+        paired = "run" not in warm_up.phases_ns and isinstance(hollow, bytes)
+        hollow_request = request(True, copy=hollow) if isinstance(hollow, bytes) else None
+        warm, hollow_runs = _warm_runs(adapter, mode, request(True), hollow_request
+                                       if paired else None, int(task.get("repeats", 3)),
+                                       float(task.get("budget_s", WARM_BUDGET_S)))
+        record["warm"] = [_run_record(r) for r in warm]
         if isinstance(hollow, bytes):
             record["cold_hollow"] = _compile_repeats(adapter, mode, request(False, copy=hollow),
                                                      cold, warm)
-        if "run" not in warm[0].phases_ns:  # the binding cannot time execution on its own
-            record["hollow"] = hollow if isinstance(hollow, str) else _hollow_runs(
-                adapter, mode, request(True, copy=hollow), len(warm))
+        if "run" not in warm[0].phases_ns:
+            failed = next(filter(None, map(_failed, hollow_runs)), None)
+            record["hollow"] = hollow if isinstance(hollow, str) else failed or [
+                {"wall_ns": r.wall_ns} for r in hollow_runs]
             # the binding's whole run of the empty module, beside them: hollow minus empty
             # is what the module's code costs before its first instruction
             record["empty"] = [{"wall_ns": adapter.run(mode, RunRequest(
@@ -250,13 +258,38 @@ def _compile_repeats(adapter: RuntimeAdapter, mode: Mode, hollow: RunRequest,
     return runs
 
 
-def _hollow_runs(adapter: RuntimeAdapter, mode: Mode, hollow: RunRequest,
-                 repeats: int) -> list[dict[str, Any]] | str:
-    """Warm runs of the module with ``_start`` emptied, or why one failed."""
-    adapter.run(mode, hollow)  # warm-up, as for the real module
-    runs = [adapter.run(mode, hollow) for _ in range(repeats)]
-    failed = next(filter(None, map(_failed, runs)), None)
-    return failed or [{"wall_ns": r.wall_ns} for r in runs]
+WARM_BUDGET_S = 2.0  # warm runs go on past the minimum while they fit in this
+MAX_WARM_RUNS = 25
+
+
+def _warm_runs(adapter: RuntimeAdapter, mode: Mode, warm: RunRequest,
+               hollow: RunRequest | None, repeats: int, budget_s: float
+               ) -> tuple[list[RunResult], list[RunResult]]:
+    """At least ``repeats`` warm runs, and more, up to :data:`MAX_WARM_RUNS`, while they
+    fit in ``budget_s``; with ``hollow``, each is paired with a warm run of the hollow
+    copy, taken in turn, so that a change in the machine's pace falls on both alike.
+
+    A short program's run is read against the noise of a process start or a binding's
+    set-up; more runs make its median steady where a few cannot.
+    """
+    if hollow is not None:
+        adapter.run(mode, hollow)  # warm-up, as for the real module
+    runs: list[RunResult] = []
+    hollow_runs: list[RunResult] = []
+    started = time.monotonic()
+    while len(runs) < MAX_WARM_RUNS:
+        if len(runs) >= repeats:
+            spent = time.monotonic() - started
+            if spent / len(runs) * (len(runs) + 1) > budget_s:
+                break
+        runs.append(adapter.run(mode, warm))
+        if hollow is not None:
+            hollow_runs.append(result := adapter.run(mode, hollow))
+            if _failed(result):
+                break
+        if _failed(runs[-1]):
+            break
+    return runs, hollow_runs
 
 
 def _host_module(family: str, size: int) -> bytes:

@@ -45,7 +45,12 @@ def register(commands: Any) -> None:
     verify.add_argument("--preset", default="request-response",
                         help="preset whose other fields complete the workload (default "
                         "request-response)")
-    verify.add_argument("--repeats", type=int, default=3, help="warm runs per mode (default 3)")
+    verify.add_argument("--repeats", type=int, default=3,
+                        help="warm runs per mode at least (default 3); more, up to 25, "
+                        "while they fit in --warm-budget")
+    verify.add_argument("--warm-budget", type=float, default=2.0, metavar="S",
+                        help="seconds per mode that warm runs past --repeats may take "
+                        "(default 2; 0 for exactly --repeats)")
     verify.add_argument("--timeout", type=float, default=60.0, metavar="S",
                         help="wall-time limit per run in seconds (default 60)")
     verify.add_argument("--max-memory", default="2 GiB", metavar="BYTES",
@@ -114,6 +119,8 @@ def _verify(args: argparse.Namespace) -> int:
         raise AdvisorError(f"--max-memory: {e}") from None
     if args.repeats < 1:
         raise AdvisorError("--repeats: give 1 or more")
+    if not args.warm_budget >= 0:
+        raise AdvisorError("--warm-budget: give 0 or more seconds")
     workload = Workload.from_module(args.file, preset=args.preset)
     advisor = Advisor(args.profile, with_reference=False)
     console = Console(highlight=False, stderr=True)
@@ -123,8 +130,8 @@ def _verify(args: argparse.Namespace) -> int:
 
     report = advisor.verify(
         workload, argv=module_args, workdir=args.dir, env=env, repeats=args.repeats,
-        timeout_s=args.timeout, memory_limit_bytes=memory, modes=args.runtime,
-        iwasm=args.iwasm, wamrc=args.wamrc, progress=progress)
+        warm_budget_s=args.warm_budget, timeout_s=args.timeout, memory_limit_bytes=memory,
+        modes=args.runtime, iwasm=args.iwasm, wamrc=args.wamrc, progress=progress)
     if args.json:
         print(json.dumps({"instructions": report.instructions, "profiles": report.provenance,
                           "modes": report.rows(), "skipped": report.skipped}, indent=2,
