@@ -88,6 +88,9 @@ def replayed(advisor: Advisor, workload: Workload, run: dict[str, Any]) -> Verif
     if instructions is not None:
         features = features.with_value("compute_instructions_per_request",
                                        float(instructions))
+    if run.get("block_scan_ops") is not None:
+        features = features.with_value("block_scan_ops_per_request",
+                                       float(run["block_scan_ops"]))
     evidence = {e.coefficients.key: e for e in advisor.evidence}
     modes = []
     for m in run["modes"]:
@@ -100,7 +103,10 @@ def replayed(advisor: Advisor, workload: Workload, run: dict[str, Any]) -> Verif
         elif v.failure is None:
             v.failure = "not in this profile"
         modes.append(v)
-    return VerifyReport(workload, instructions, modes, [])
+    report = VerifyReport(workload, instructions, modes, [])
+    if run.get("block_scan_ops") is not None:
+        report.counted["block_scan_ops"] = run["block_scan_ops"]
+    return report
 
 
 def main() -> int:
@@ -143,7 +149,8 @@ def main() -> int:
                 base, argv=program.get("argv", []), workdir=workdir, repeats=args.repeats,
                 timeout_s=args.timeout, modes=args.runtime, iwasm=args.iwasm,
                 wamrc=args.wamrc)
-        runs[program["name"]] = {"instructions": report.instructions, "modes": [
+        runs[program["name"]] = {"instructions": report.instructions,
+                                 "block_scan_ops": report.block_scan_ops, "modes": [
             {"key": v.key, "binding": v.binding, "exit_code": v.exit_code,
              "failure": v.failure, "measured_ns": v.measured_ns} for v in report.modes]}
         ok = [v for v in report.modes if v.failure is None
@@ -198,6 +205,9 @@ def main() -> int:
                                      touched_bytes_per_request=0,
                                      compute_instructions_per_request=report.instructions)
             features = WorkloadFeatures.from_workload(w)
+            if report.block_scan_ops is not None:
+                features = features.with_value("block_scan_ops_per_request",
+                                               float(report.block_scan_ops))
             k = constraints_for(w)
             predicted = rank(evidence, features, k)
             measured = rank(evidence, features, k, predictions={

@@ -318,3 +318,41 @@ def test_a_configuration_outranks_its_plain_mode_only_beyond_the_tie_band(
         assert r.winner == "wasmtime:cranelift-pooling" and plain.preferred_over is None
         assert r.decision.objective == "latency"
     assert [c.key for c in r.ranked] == [r.winner, *(k for k in modes if k != r.winner)]
+
+
+def _scan_mode(short_ns: float, long_ns: float) -> object:
+    from wasm_advisor.model.coefficients import Coefficient, ModeCoefficients
+
+    per_iter = {"mixed": 40.0, "typical": 2000.0, "block_exit_short": 264.0,
+                "block_exit_long": 264.0}
+    scanned = {"mixed": 0.0, "typical": 500.0, "block_exit_short": 4096.0,
+               "block_exit_long": 43520.0}
+    values = {"mixed_ns_per_iter": 40.0, "typical_ns_per_iter": 2000.0 + 500 * 2.0,
+              "block_exit_short_ns_per_iter": short_ns, "block_exit_long_ns_per_iter": long_ns}
+    return ModeCoefficients(
+        runtime="wamr", mode="x", binding="iwasm CLI", label="x", precompiled_mode=False,
+        jit=False, instructions_per_iter=per_iter, scan_ops_per_iter=scanned,
+        coefficients={k: Coefficient(v, source="guest") for k, v in values.items()})
+
+
+def test_block_end_scans_cost_what_the_block_exit_kernels_measure() -> None:
+    from dataclasses import replace
+
+    from wasm_advisor.model.costs import block_scan_ns_per_op, predict_costs
+
+    # the long kernel scans 39,424 more instructions per iteration, 2 ns each
+    scanning = _scan_mode(10_000.0, 10_000.0 + 39_424 * 2.0)
+    scan = block_scan_ns_per_op(scanning)  # type: ignore[arg-type]
+    assert scan is not None and scan.value == pytest.approx(2.0)
+    features = WorkloadFeatures.from_workload(Workload.preset("compute-long-running"))
+    features = replace(features, compute_instructions_per_request=1e6, compute_kind="mixed",
+                       block_scan_ops_per_request=1e5)
+    compute = predict_costs(scanning, features).per_request[0]  # type: ignore[arg-type]
+    # 1 ns per instruction in both kernels once the typical one's own scans are taken out,
+    # and 2 ns per instruction scanned
+    assert compute.value == pytest.approx(1e6 * 1.0 + 1e5 * 2.0)
+    # an engine that knows its blocks' ends: the kernels take the same time, no scan cost
+    knowing = _scan_mode(10_000.0, 9_990.0)
+    assert block_scan_ns_per_op(knowing).value == 0.0  # type: ignore[arg-type,union-attr]
+    compute = predict_costs(knowing, features).per_request[0]  # type: ignore[arg-type]
+    assert compute.value == pytest.approx(1e6 * (1.0 + 1.5) / 2)

@@ -95,6 +95,34 @@ def test_kernel_runs_and_reports_samples_on_every_mode() -> None:
 
 
 @needs_iwasm
+def test_only_the_classic_interpreter_pays_for_the_code_its_block_end_scans_pass_over(
+        ) -> None:
+    from wasm_advisor.calibration.fitting import fit_slope
+
+    adapter = WamrAdapter(iwasm=IWASM, wamrc=WAMRC)
+    plan = kernels.KernelPlan(min_sample_ns=2_000_000, repeats=2, working_set_bytes=1 << 20)
+    per_op = {}
+    for mode in adapter.modes():
+        if mode.name not in ("classic-interp", "fast-interp"):
+            continue
+        ns = {}
+        for kernel in ("block_exit_short", "block_exit_long"):
+            result = adapter.run(mode, RunRequest(kernels.guest_kernel(kernel, plan),
+                                                  precompiled=True))
+            assert result.exit_code == 0, (mode.name, result.trap)
+            ns[kernel] = fit_slope(parse_guest_output(result.stdout)[1]).slope
+        scanned = (kernels.scan_ops_per_iteration("block_exit_long")
+                   - kernels.scan_ops_per_iteration("block_exit_short"))
+        per_op[mode.name] = (ns["block_exit_long"] - ns["block_exit_short"]) / scanned
+    if "classic-interp" not in per_op:
+        pytest.skip("no iwasm built with the classic interpreter here")
+    # the classic interpreter scans the bytecode for a block's end: ns per instruction
+    # passed over (3 here); the fast one resolved the ends when it loaded the code
+    assert per_op["classic-interp"] > 0.5, per_op
+    assert abs(per_op.get("fast-interp", 0.0)) < 0.1 * per_op["classic-interp"], per_op
+
+
+@needs_iwasm
 def test_traps_exits_and_timeouts_are_results() -> None:
     import wasmtime
 

@@ -97,6 +97,14 @@ class VerifyReport:
     modes: list[ModeVerification]
     provenance: list[str]
     skipped: dict[str, str] = field(default_factory=dict)
+    # from the counting copy: "mix" (instructions by class), "block_scan_ops" and
+    # "block_scans" (WAMR's classic interpreter), "functions_ran" of "functions"
+    counted: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def block_scan_ops(self) -> int | None:
+        value = self.counted.get("block_scan_ops")
+        return None if value is None else int(value)
 
     def rows(self) -> list[dict[str, Any]]:
         out = []
@@ -123,6 +131,17 @@ class VerifyReport:
         lines = [f"Verified {self.workload.module.path}: "
                  + (f"{self.instructions:,} instructions per run (Wasmtime fuel)"
                     if self.instructions else "instructions not counted")]
+        mix = self.counted.get("mix")
+        if mix:
+            total = sum(mix.values()) or 1
+            shares = sorted(((n / total, cls) for cls, n in mix.items() if n), reverse=True)
+            lines.append("  mix: " + ", ".join(f"{cls} {share:.0%}" for share, cls in shares
+                                               if share >= 0.005)
+                         + f"; {self.counted['functions_ran']} of "
+                         f"{self.counted['functions']} functions ran")
+            lines.append(f"  block ends WAMR's classic interpreter would scan for: "
+                         f"{self.counted['block_scans']:,} scans over "
+                         f"{self.counted['block_scan_ops']:,} instructions")
         lines.append("; ".join(self.provenance))
         for m in self.modes:
             if m.failure:
@@ -192,20 +211,23 @@ def _worker_memory(memory_limit_bytes: int) -> int:
 
 def _count_instructions(module_path: Path, argv: list[str], workdir: str | None,
                         env: list[list[str]], timeout_s: float, memory_limit_bytes: int
-                        ) -> tuple[int | None, str | None]:
+                        ) -> tuple[dict[str, Any] | None, str | None]:
+    """The instructions a run executes (Wasmtime fuel), and from a run of the module's
+    counting copy (:mod:`.instruction_mix`) their mix and WAMR's classic interpreter's
+    block-end scans; or why they could not be counted."""
     outcome = run_worker(
         {"runtime": "wasmtime", "mode": "cranelift", "tasks": [
             {"id": "count", "kind": "count", "module_path": str(module_path), "argv": argv,
              "workdir": workdir, "env": env, "timeout_s": timeout_s,
              "memory_limit_bytes": memory_limit_bytes}]},
-        WorkerLimits(task_timeout_s=timeout_s + 30,
+        WorkerLimits(task_timeout_s=2 * timeout_s + 30,
                      memory_bytes=_worker_memory(memory_limit_bytes)))
     record = outcome.results.get("count")
     if record is None:
         return None, outcome.failures.get("count", "the counting run failed")
     if not record.get("ok"):
         return None, str(record.get("reason"))
-    return int(record["fuel"]), None
+    return record, None
 
 
 def run_verification(
@@ -241,16 +263,24 @@ def run_verification(
     argv_l = list(argv)
     options = {"iwasm": list(iwasm), "wamrc": wamrc}
 
-    instructions, count_error = _count_instructions(module_path, argv_l, workdir_s, env_l,
-                                                    timeout_s, memory_limit_bytes)
+    counted, count_error = _count_instructions(module_path, argv_l, workdir_s, env_l,
+                                               timeout_s, memory_limit_bytes)
+    instructions = int(counted["fuel"]) if counted else None
     features = WorkloadFeatures.from_workload(workload)
     if instructions is not None:
         features = features.with_value("compute_instructions_per_request", float(instructions))
+    if counted and "block_scan_ops" in counted:
+        features = features.with_value("block_scan_ops_per_request",
+                                       float(counted["block_scan_ops"]))
     declared = {"touched": features.touched_bytes_per_request,
                 "host_calls": features.host_calls_per_request}
     report = VerifyReport(workload, instructions, [], provenance)
     if count_error:
         report.skipped["instruction count"] = count_error
+    elif counted is not None:
+        report.counted = {k: v for k, v in counted.items() if k not in ("ok", "fuel")}
+        if "mix_error" in counted:
+            report.skipped["instruction mix"] = counted["mix_error"]
     for e in evidence:
         key = e.coefficients.key
         if modes and key not in modes and e.coefficients.runtime not in modes:

@@ -75,6 +75,7 @@ def _binding_overhead(run: dict[str, Any]) -> float | None:
 def analyse_mode(
     mode: Mode, results: dict[str, dict[str, Any]], failures: dict[str, str],
     instructions_per_iter: Callable[[str], int | None] = lambda k: None,
+    scan_ops_per_iter: Callable[[str], float | None] = lambda k: None,
 ) -> tuple[list[Figure], list[FeatureResult], list[MeasurementFailure]]:
     figures: list[Figure] = []
     features: list[FeatureResult] = []
@@ -125,6 +126,9 @@ def analyse_mode(
         per_iter = instructions_per_iter(name)
         if per_iter:
             params["instructions_per_iter"] = per_iter
+        scanned = scan_ops_per_iter(name)
+        if scanned is not None:
+            params["scan_ops_per_iter"] = scanned
         figure(f"{name}_ns_per_iter", name, "ns/iteration", fit.slope, fit.spread, fit.runs,
                fit.intercept, params=params, samples=points)
 

@@ -21,6 +21,7 @@ and per data byte, the empty module) are plain modules built here too.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -37,6 +38,7 @@ __all__ = [
     "instantiate_module",
     "instructions_per_iteration",
     "resident_module",
+    "scan_ops_per_iteration",
 ]
 
 PAGE = 65536
@@ -162,6 +164,59 @@ _SAMPLE = """(call $emit (i64.mul (local.get $n) (i64.const {k}))
         (call $sample (i64.mul (local.get $n) (i64.const {k}))))"""
 
 
+BLOCK_EXITS = 256  # more blocks than the 128 ends WAMR's classic interpreter caches
+_BINOPS = ("add", "sub", "and", "or", "xor", "shl", "shr_u", "mul")
+_COMPARES = ("lt_u", "eq", "ne", "gt_s", "ge_u")
+# statements shaped like compiled code, drawn at random: a scan over them meets opcodes
+# in no order a branch predictor can learn, as it does in real code
+_STATEMENTS = (
+    "(local.set $t (i32.{bin} (local.get $t) (i32.const {k})))",
+    "(i32.store offset={o} (local.get $u) (i32.{bin} (i32.load offset={o2} (local.get $t)) "
+    "(local.get $u)))",
+    "(local.set $u (select (local.get $t) (i32.const {k}) (i32.{cmp} (local.get $u) "
+    "(i32.const {k2}))))",
+    "(if (i32.{cmp} (local.get $t) (local.get $u)) (then (local.set $t (i32.const {k}))) "
+    "(else (local.set $u (local.get $t))))",
+    "(local.set $x (i64.{bin} (local.get $x) (i64.extend_i32_u (local.tee $u "
+    "(i32.load8_u offset={o} (local.get $t))))))",
+    "(block (br_if 0 (i32.eqz (local.get $t))) (local.set $t (i32.{bin} (local.get $t) "
+    "(local.get $u))))",
+    "(i64.store offset={o} (local.get $t) (local.get $x))",
+    "(local.set $x (i64.add (local.get $x) (call $now)))",
+    "(global.set $sink (i64.{bin} (global.get $sink) (i64.const {k})))",
+    "(local.set $t (i32.wrap_i64 (i64.rotl (local.get $x) (i64.extend_i32_s (local.get $u)))))",
+    "(f64.store offset={o} (local.get $u) (f64.mul (f64.load offset={o2} (local.get $t)) "
+    "(f64.convert_i32_s (local.get $t))))",
+    "(block (block (block (br_table 0 1 2 (i32.and (local.get $t) (i32.const 3)))) "
+    "(local.set $u (i32.const {k}))) (local.set $t (i32.{bin} (local.get $t) (i32.const {k2}))))",
+    "(local.set $u (i32.{cmp} (i32.load16_s offset={o} (local.get $t)) (memory.size)))",
+    "(loop (br_if 0 (i32.{cmp} (local.tee $u (i32.sub (local.get $u) (i32.const 1))) "
+    "(local.get $t))))",
+)
+
+
+def _skipped(statements: int, rng: random.Random) -> str:
+    """``statements`` statements of compiled-looking code (never run: they follow a br)."""
+    return " ".join(rng.choice(_STATEMENTS).format(
+        bin=rng.choice(_BINOPS), cmp=rng.choice(_COMPARES), k=rng.choice((1, 8, 255, 4096)),
+        k2=rng.choice((0, 16, 100000)), o=rng.choice((0, 4, 16, 200)),
+        o2=rng.choice((8, 32, 1024))) for _ in range(statements))
+
+
+def _block_exits(statements: int) -> str:
+    """A loop of :data:`BLOCK_EXITS` blocks, each left at once past ``statements``
+    statements of code that never runs."""
+    rng = random.Random(statements)
+    blocks = "\n      ".join(f"(block (br 0) {_skipped(statements, rng)})"
+                              for _ in range(BLOCK_EXITS))
+    return f"""(local $i i64) (local $t i32) (local $u i32) (local $x i64)
+    (loop $l
+      {blocks}
+      (local.set $i (i64.add (local.get $i) (i64.const 1)))
+      (br_if $l (i64.lt_u (local.get $i) (local.get $n))))
+    (i64.extend_i32_u (local.get $t))"""
+
+
 GUEST_KERNELS: dict[str, GuestKernel] = {
     k.name: k
     for k in (
@@ -249,6 +304,13 @@ GUEST_KERNELS: dict[str, GuestKernel] = {
     (i64.extend_i32_u (local.get $x))""",
             extra="\n" + typical_functions(TYPICAL_FUNCTIONS),
         ),
+        *(GuestKernel(
+            f"block_exit_{size}",
+            f"{BLOCK_EXITS} branches out of a block, each over {reps} statements of "
+            "compiled-looking code that never run",
+            "branches out of blocks: WAMR's classic interpreter scans for a block's end when "
+            "it is not in its cache; the short and long kernels differ only in what it scans",
+            _block_exits(reps)) for size, reps in (("short", 1), ("long", 12))),
         GuestKernel(
             "mem_seq",
             "8-byte load, walking the working set in order",
@@ -374,6 +436,34 @@ def instructions_per_iteration(name: str) -> int:
         kernel(store, n)
         used.append((1 << 40) - store.get_fuel())
     return (used[1] - used[0]) // 100
+
+
+@cache
+def scan_ops_per_iteration(name: str) -> float:
+    """Instructions WAMR's classic interpreter scans per iteration of kernel ``name``,
+    looking for block ends it has not cached (see :mod:`wasm_advisor.instruction_mix`).
+
+    Counted with the kernel's counting copy at two sizes, like
+    :func:`instructions_per_iteration`: the difference leaves out the first pass, which
+    fills the cache.
+    """
+    from ..instruction_mix import counting_module
+
+    plan = KernelPlan(working_set_bytes=PAGE)
+    engine = wasmtime.Engine()
+    module = wasmtime.Module(engine, counting_module(guest_kernel(name, plan), name))
+    scanned = []
+    for n in (100, 200):
+        store = wasmtime.Store(engine)
+        store.set_wasi(wasmtime.WasiConfig())
+        linker = wasmtime.Linker(engine)
+        linker.define_wasi()
+        exports = linker.instantiate(store, module).exports(store)
+        kernel, counter = exports["kernel"], exports["__scan_ops"]
+        assert isinstance(kernel, wasmtime.Func) and isinstance(counter, wasmtime.Global)
+        kernel(store, n)
+        scanned.append(int(counter.value(store)))
+    return (scanned[1] - scanned[0]) / 100
 
 
 def empty_module() -> bytes:

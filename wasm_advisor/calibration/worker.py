@@ -19,13 +19,15 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, TextIO
 
 from ..errors import ModuleError
 from ..hollow_module import hollow_module
+from ..instruction_mix import CLASSES, EXPORT_PREFIX, MARK_PREFIX, counting_module
 from ..runtimes import adapter_for
 from ..runtimes.base import Mode, RunRequest, RunResult, RuntimeAdapter
 from ..runtimes.resident_growth import LIVE_INSTANCES
@@ -197,7 +199,8 @@ def _verify_task(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any]) -> d
         result = adapter.run(mode, request(False, fuel=1 << 62))
         if result.exit_code != 0 or result.fuel_consumed is None:
             return {"ok": False, "reason": _failed(result) or "no fuel count"}
-        return {"ok": True, "fuel": result.fuel_consumed}
+        return {"ok": True, "fuel": result.fuel_consumed, **_mix(adapter, mode, module,
+                                                                  request)}
     cold = adapter.run(mode, request(False))
     tail = (cold.stdout[-400:] + cold.stderr[-400:]).strip()
     record: dict[str, Any] = {"ok": True, "cold": _run_record(cold), "output_tail": tail}
@@ -228,6 +231,26 @@ def _verify_task(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any]) -> d
             record["empty"] = [{"wall_ns": adapter.run(mode, RunRequest(
                 kernels.empty_module(), precompiled=True)).wall_ns} for _ in range(3)]
     return record
+
+
+def _mix(adapter: RuntimeAdapter, mode: Mode, module: bytes,
+         request: Callable[..., RunRequest]) -> dict[str, Any]:
+    """The module's instruction mix and block-end scans, from a run of its counting copy."""
+    try:
+        copy = counting_module(module)
+    except ModuleError as e:
+        return {"mix_error": str(e)}
+    result = adapter.run(mode, replace(request(False, copy=copy), read_globals="__"))
+    if _failed(result) or result.exit_code != 0 or not result.globals:
+        return {"mix_error": "its counting copy did not run: " + (
+            _failed(result) or f"exit status {result.exit_code}")}
+    read = result.globals
+    ran = sorted(int(k.removeprefix(MARK_PREFIX)) for k, v in read.items()
+                 if k.startswith(MARK_PREFIX) and v)
+    return {"mix": {c: read[EXPORT_PREFIX + c] for c in CLASSES},
+            "block_scan_ops": read["__scan_ops"], "block_scans": read["__scans"],
+            "functions_ran": len(ran),
+            "functions": sum(k.startswith(MARK_PREFIX) for k in read)}
 
 
 COMPILE_REPEATS = 2  # cold runs of the hollow copy beside the real cold run: compile x3

@@ -133,8 +133,9 @@ def _verify(args: argparse.Namespace) -> int:
         warm_budget_s=args.warm_budget, timeout_s=args.timeout, memory_limit_bytes=memory,
         modes=args.runtime, iwasm=args.iwasm, wamrc=args.wamrc, progress=progress)
     if args.json:
-        print(json.dumps({"instructions": report.instructions, "profiles": report.provenance,
-                          "modes": report.rows(), "skipped": report.skipped}, indent=2,
+        print(json.dumps({"instructions": report.instructions, "counted": report.counted,
+                          "profiles": report.provenance, "modes": report.rows(),
+                          "skipped": report.skipped}, indent=2,
                          default=str))
     else:
         Console(highlight=False).print(report.explain(), markup=False)

@@ -22,6 +22,8 @@ COEFFICIENT_METRICS = {
     "call_ns_per_iter": "call_ns_per_iter",
     "mixed_ns_per_iter": "mixed_ns_per_iter",
     "typical_ns_per_iter": "typical_ns_per_iter",
+    "block_exit_short_ns_per_iter": "block_exit_short_ns_per_iter",
+    "block_exit_long_ns_per_iter": "block_exit_long_ns_per_iter",
     "hostcall_ns": "hostcall_ns_per_iter",
     "mem_seq_ns": "mem_seq_ns_per_iter",
     "mem_rand_ns": "mem_rand_ns_per_iter",
@@ -64,6 +66,8 @@ class ModeCoefficients:
     jit: bool  # compiles to machine code when a module is loaded
     instructions_per_iter: dict[str, float]  # per kernel, counted with fuel
     coefficients: dict[str, Coefficient] = field(default_factory=dict)
+    # per kernel: instructions WAMR's classic interpreter would scan for block ends
+    scan_ops_per_iter: dict[str, float] = field(default_factory=dict)
     notes: str = ""
 
     @property

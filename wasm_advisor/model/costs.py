@@ -16,7 +16,12 @@ uncertainty from the spread of the measurements behind its coefficient:
   (``wasmtime-py`` store and WASI setup, the ``wasmer-sdk`` sandbox, an ``iwasm``
   process), shown apart from the engine; where the binding cannot separate
   instantiation from its own start, it includes instantiation and says so;
-- ``compute``: instructions × ns per instruction of the declared kind;
+- ``compute``: instructions × ns per instruction of the declared kind, plus,
+  where ``verify`` has counted them, the instructions WAMR's classic
+  interpreter scans to find the ends of blocks it has not cached × ns per
+  scanned instruction (measured as the slope between the ``block_exit``
+  kernels, which differ only in what such a scan passes over; about zero
+  for every engine that knows its blocks' ends);
 - ``host calls``: calls × ns per call, plus the bytes copied at the
   sequential-access rate;
 - ``memory traffic``: bytes touched / 8 × ns per 8-byte access for the pattern.
@@ -38,7 +43,8 @@ from typing import Any
 
 from .coefficients import Coefficient, ModeCoefficients
 
-__all__ = ["Component", "Prediction", "WorkloadFeatures", "missing_coefficients", "predict_costs"]
+__all__ = ["Component", "Prediction", "WorkloadFeatures", "block_scan_ns_per_op",
+           "missing_coefficients", "predict_costs"]
 
 PAGE = 65536
 FIRST_INSTANCE = "first instance"  # per-module-load component: a module's first instantiation
@@ -77,6 +83,8 @@ class WorkloadFeatures:
     linear_memory_bytes: float
     touched_bytes_per_request: float
     access_pattern: str
+    # instructions WAMR's classic interpreter scans for block ends: counted by verify
+    block_scan_ops_per_request: float = 0.0
 
     @classmethod
     def from_workload(cls, workload: object) -> WorkloadFeatures:
@@ -227,16 +235,34 @@ def missing_coefficients(coefficients: ModeCoefficients) -> list[str]:
     return [name for name in REQUIRED if coefficients.get(name) is None]
 
 
+def block_scan_ns_per_op(m: ModeCoefficients) -> Coefficient | None:
+    """ns per instruction a scan for a block's end passes over: the slope between the two
+    ``block_exit`` kernels, which run the same instructions and differ in what is scanned."""
+    short, long_ = m.get("block_exit_short_ns_per_iter"), m.get("block_exit_long_ns_per_iter")
+    near, far = (m.scan_ops_per_iter.get(f"block_exit_{k}") for k in ("short", "long"))
+    if short is None or long_ is None or not near or not far or far <= near:
+        return None
+    value = max(0.0, (long_.value - short.value) / (far - near))
+    spread = math.hypot(long_.value * long_.rel_sigma, short.value * short.rel_sigma)
+    spread /= far - near
+    return Coefficient(value, 0.0, spread / value if value else 0.0, "guest")
+
+
 def _ns_per_instruction(m: ModeCoefficients, kind: str) -> Coefficient | None:
     per_kernel = []
     table = KERNELS_BY_KIND if m.get("typical_ns_per_iter") else \
         MIXED_PROFILE_KERNELS if m.get("mixed_ns_per_iter") else OLD_PROFILE_KERNELS
+    scan = block_scan_ns_per_op(m)
     for kernel in table.get(kind, table["mixed"]):
         c = m.get(f"{kernel}_ns_per_iter")
         count = m.instructions_per_iter.get(kernel)
         if c is None or not count:
             return None
-        per_kernel.append(Coefficient(c.value / count, 0.0, c.rel_sigma, "guest", c.runs))
+        # a kernel's own block-end scans are not part of its cost per instruction
+        scanned = (scan.value if scan else 0.0) * m.scan_ops_per_iter.get(kernel, 0.0)
+        value = max(0.0, c.value - scanned)
+        per_kernel.append(Coefficient(value / count, 0.0, c.rel_sigma * c.value / value
+                                      if value else 0.0, "guest", c.runs))
     value = sum(c.value for c in per_kernel) / len(per_kernel)
     sigma = math.sqrt(sum((c.value * c.rel_sigma) ** 2 for c in per_kernel)) / len(per_kernel)
     return Coefficient(value, 0.0, sigma / value if value else 0.0, "guest")
@@ -262,7 +288,9 @@ def predict_costs(m: ModeCoefficients, f: WorkloadFeatures) -> Prediction:
     seq = m.get("mem_seq_ns")
     copy = Coefficient(seq.value / 8, 0.0, seq.rel_sigma) if seq else None
     per_request = [
-        _c("compute", _ns_per_instruction(m, f.compute_kind), f.compute_instructions_per_request),
+        Component("compute", *_sum_pair(
+            _c("", _ns_per_instruction(m, f.compute_kind), f.compute_instructions_per_request),
+            _c("", block_scan_ns_per_op(m), f.block_scan_ops_per_request))),
         Component("host calls", *_sum_pair(
             _c("", hostcall, f.host_calls_per_request),
             _c("", copy, f.host_calls_per_request * f.bytes_per_host_call))),

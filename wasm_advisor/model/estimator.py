@@ -124,12 +124,15 @@ def _mode_coefficients(runtime: str, mode: str, metrics: dict[str, Coefficient],
                        instructions: dict[str, float] | None = None) -> ModeCoefficients:
     record = None
     instructions = dict(instructions or {})
+    scanned: dict[str, float] = {}
     if profile is not None:
         record = next((m for r in profile.runtimes if r.name == runtime for m in r.modes
                        if m.name == mode), None)
         for f in profile.figures:
             if f.runtime == runtime and f.mode == mode and "instructions_per_iter" in f.params:
                 instructions[f.kernel] = float(f.params["instructions_per_iter"])
+            if f.runtime == runtime and f.mode == mode and "scan_ops_per_iter" in f.params:
+                scanned[f.kernel] = float(f.params["scan_ops_per_iter"])
     by_name = {name: metrics[metric] for name, metric in COEFFICIENT_METRICS.items()
                if metric in metrics}
     return ModeCoefficients(
@@ -139,6 +142,7 @@ def _mode_coefficients(runtime: str, mode: str, metrics: dict[str, Coefficient],
         precompiled_mode=bool(record and record.precompiled),
         jit=bool(record and record.jit),
         instructions_per_iter=instructions,
+        scan_ops_per_iter=scanned,
         coefficients=by_name,
         notes=record.notes if record else "",
     )

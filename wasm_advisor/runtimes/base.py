@@ -69,6 +69,9 @@ class RunRequest:
     # instantiation, without the engine's one-off work on a module's first instance), where
     # the binding exposes instantiation; the time is kept out of wall_ns and the start time
     instantiate_again: int = 0
+    # after the run, read the exported globals whose names start with this (where the
+    # binding can: wasmtime-py), as a counting copy of a module leaves its counts
+    read_globals: str | None = None
 
 
 @dataclass
@@ -87,6 +90,7 @@ class RunResult:
     artifact_bytes: int | None = None  # size of the precompiled artifact, when one was made
     fuel_consumed: int | None = None  # instructions executed, where the runtime counts them
     limit_hit: str | None = None  # 'time' or 'memory' when the run was stopped by a limit
+    globals: dict[str, int] | None = None  # the globals RunRequest.read_globals asked for
 
     @staticmethod
     def clock() -> tuple[int, int]:

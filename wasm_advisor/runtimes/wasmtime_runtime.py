@@ -220,6 +220,11 @@ class WasmtimeAdapter(RuntimeAdapter):
             fuel_used = None
             if request.fuel is not None:
                 fuel_used = request.fuel - store.get_fuel()
+            read = None
+            if request.read_globals is not None and instance is not None:
+                read = {name: int(value.value(store)) for name, value in
+                        instance.exports(store).items() if name.startswith(
+                            request.read_globals) and isinstance(value, wasmtime.Global)}
             return RunResult(
                 exit_code=exit_code,
                 stdout=out.read_text(errors="replace") if out.exists() else "",
@@ -231,6 +236,7 @@ class WasmtimeAdapter(RuntimeAdapter):
                 artifact_bytes=len(artifact) if artifact is not None else None,
                 fuel_consumed=fuel_used,
                 limit_hit=limit_hit,
+                globals=read,
             )
 
     def instance_memory(self, mode: Mode, module_bytes: bytes, instances: int
