@@ -6,7 +6,8 @@
 
 CORPUS_DIR holds a ``corpus.json`` listing programs (module, workdir, argv, expect),
 laid out as ../shared/corpus. Each program is built into a workload with
-``Workload.from_module`` (its work counted with Wasmtime fuel; host calls and memory
+``Workload.from_module`` (its work counted with Wasmtime fuel, and WAMR's classic
+interpreter's block-end scans with the module's counting copy; host calls and memory
 traffic left at 0, since a program's are not known in advance) and run with ``verify``.
 
 Prints, per runtime/mode and phase, the median and 90th-percentile prediction error

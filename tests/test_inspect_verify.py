@@ -228,3 +228,15 @@ def test_short_runs_repeat_up_to_the_cap_within_the_budget_and_pair_with_the_hol
     warm, _ = _warm_runs(slow, None, RunRequest(module=b"real"),  # type: ignore[arg-type]
                          None, repeats=4, budget_s=0.0)
     assert len(warm) == 4
+
+
+def test_a_miss_names_the_block_end_scans_when_they_are_much_of_the_prediction() -> None:
+    from wasm_advisor.verify import ModeVerification, _diagnose
+
+    v = ModeVerification("wamr:classic-interp", "iwasm CLI",
+                         measured_ns={"execute": 3e9}, predicted_ns={"execute": 1e9})
+    (said,) = _diagnose(v, "mixed", {"touched": 1, "host_calls": 1}, scan_ns=0.7e9)
+    assert said.startswith("execution 3.0× slower than predicted")
+    assert "70% of the prediction is this engine's scans for block ends" in said
+    (said,) = _diagnose(v, "mixed", {"touched": 1, "host_calls": 1}, scan_ns=0.1e9)
+    assert "block ends" not in said

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 from .calibration.runner import WorkerLimits, run_worker
 from .errors import AdvisorError
-from .model.costs import FIRST_INSTANCE, WorkloadFeatures, predict_costs
+from .model.costs import FIRST_INSTANCE, WorkloadFeatures, block_scan_ns_per_op, predict_costs
 from .model.explain import human_ns
 from .model.scoring import ModeEvidence
 
@@ -171,7 +171,13 @@ def _median(values: Sequence[float]) -> float | None:
     return statistics.median(clean) if clean else None
 
 
-def _diagnose(v: ModeVerification, kind: str, declared: dict[str, float]) -> list[str]:
+def _diagnose(v: ModeVerification, kind: str, declared: dict[str, float],
+              scan_ns: float = 0.0) -> list[str]:
+    """What was mispredicted, for each phase more than :data:`TOLERANCE` off.
+
+    ``scan_ns``: the part of the predicted execution that is block-end scans (WAMR's
+    classic interpreter), named when it is a large part of a miss.
+    """
     out = []
     for phase in PHASES:
         r = v.ratio(phase)
@@ -188,6 +194,11 @@ def _diagnose(v: ModeVerification, kind: str, declared: dict[str, float]) -> lis
                              "memory, declare it")
             if r < 1 and not declared.get("host_calls"):
                 hints.append("work.host_calls_per_request is 0: declare its host calls")
+            predicted = v.predicted_ns.get("execute", 0.0)
+            if predicted and scan_ns >= 0.25 * predicted:
+                hints.append(f"{scan_ns / predicted:.0%} of the prediction is this engine's "
+                             "scans for block ends, whose cost per instruction scanned "
+                             "depends on the code scanned")
             hint = f" ({'; '.join(hints)})" if hints else \
                 " (revisit work.compute_kind, memory.access_pattern)"
             out.append(f"execution {factor:.1f}× {direction} than predicted: {blame}{hint}")
@@ -323,7 +334,9 @@ def run_verification(
             if "load" not in v.measured_ns:
                 v.predicted_ns.pop("load", None)
             if v.failure is None:
-                v.diagnosis = _diagnose(v, features.compute_kind, declared)
+                scan = block_scan_ns_per_op(e.coefficients)
+                v.diagnosis = _diagnose(v, features.compute_kind, declared, (
+                    scan.value * features.block_scan_ops_per_request if scan else 0.0))
         report.modes.append(v)
         if progress:
             progress(key, v.failure or "done")
