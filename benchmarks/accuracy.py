@@ -1,8 +1,8 @@
 """Prediction accuracy on real programs: predict, then measure, on every runtime/mode here.
 
     python benchmarks/accuracy.py CORPUS_DIR [--repeats 1] [--timeout 120] [--iwasm PATH ...]
-                                            [--wamrc PATH] [--profile ID|FILE] [--runtime R[:M]]
-                                            [--save RUN.json | --replay RUN.json]
+                                            [--wamrc PATH] [--profile ID|FILE | --calibrate KIND]
+                                            [--runtime R[:M]] [--save RUN.json | --replay RUN.json]
 
 CORPUS_DIR holds a ``corpus.json`` listing programs (module, workdir, argv, expect),
 laid out as ../shared/corpus. Each program is built into a workload with
@@ -20,7 +20,11 @@ whole run where it does not, as for WAMR's LLVM JIT); and how often the advisor'
 choice for each preset's priorities matches the top choice made from the measurements.
 Exits 1 when a target is missed.
 
-``--save`` writes what was measured (not the predictions) to a JSON file;
+``--calibrate quick|full`` calibrates this machine first (with the same ``--iwasm`` and
+``--wamrc``) and predicts from that profile: the calibration and the measurements it
+is judged against are then taken in one sitting, so a change in the machine's pace
+between a reference profile's day and the benchmark's is not counted as the model's
+error. ``--save`` writes what was measured (not the predictions) to a JSON file;
 ``--replay`` scores a saved run again, against the profile given now, without
 running anything: the same measurements judged by another profile or model.
 """
@@ -38,7 +42,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from wasm_advisor import Advisor, Workload, preset_names
+from wasm_advisor import Advisor, Workload, calibrate, preset_names
 from wasm_advisor.advisor import constraints_for
 from wasm_advisor.model.costs import Component, Prediction, WorkloadFeatures, predict_costs
 from wasm_advisor.model.scoring import rank
@@ -118,13 +122,23 @@ def main() -> int:
     parser.add_argument("--iwasm", action="append", default=[])
     parser.add_argument("--wamrc")
     parser.add_argument("--profile")
+    parser.add_argument("--calibrate", choices=("quick", "full"),
+                        help="calibrate here first and predict from that profile")
     parser.add_argument("--runtime", action="append")
     parser.add_argument("--save", type=Path, help="write the measurements to this JSON file")
     parser.add_argument("--replay", type=Path, help="score a saved run instead of running")
     args = parser.parse_args()
 
     listing = json.loads((args.corpus / "corpus.json").read_text())
-    advisor = Advisor(args.profile)
+    if args.calibrate and (args.profile or args.replay):
+        parser.error("--calibrate makes the profile: give neither --profile nor --replay")
+    if args.calibrate:
+        t0 = time.monotonic()
+        fresh = calibrate(args.calibrate, iwasm=args.iwasm, wamrc=args.wamrc, save=False)
+        print(f"calibrated ({args.calibrate}) in {time.monotonic() - t0:.0f} s")
+        advisor = Advisor(fresh)
+    else:
+        advisor = Advisor(args.profile)
     print(f"profile: {advisor.profile.provenance}")
     ratios: dict[tuple[str, str], list[float]] = defaultdict(list)
     startup_pairs = startup_close = 0
