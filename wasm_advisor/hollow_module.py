@@ -16,6 +16,8 @@ section is copied byte for byte; the result is validated before it is used.
 from __future__ import annotations
 
 from .errors import ModuleError
+from .wasm_encoding import section as _section
+from .wasm_encoding import uleb as _uleb
 from .wasm_features import validate_module
 from .wasm_module import MAGIC, _Reader, read_imports
 
@@ -26,18 +28,6 @@ _EMPTY_TYPE = b"\x60\x00\x00"  # func () -> ()
 _EMPTY_BODY = b"\x02\x00\x0b"  # 2 bytes: no locals, end
 
 
-def _uleb(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = value & 0x7F
-        value >>= 7
-        out.append(b | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def _section(section_id: int, payload: bytes) -> bytes:
-    return bytes([section_id]) + _uleb(len(payload)) + payload
 
 
 def _append_item(payload: bytes, item: bytes, where: str) -> tuple[bytes, int]:

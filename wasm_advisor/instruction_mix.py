@@ -1,43 +1,47 @@
-"""What a module's code executes, by kind of instruction: a copy that counts as it runs.
+"""What a module's code executes: a copy of it that counts as it runs.
 
 Engines differ most on some kinds of instruction: an interpreter pays for every
-``local.get`` that a compiler keeps in a register, a baseline compiler for every
-call frame, and a program that is mostly calls ranks the modes otherwise than
-one that is mostly arithmetic. The total that Wasmtime's fuel counts cannot tell
-these apart; this module can.
+``local.get`` that a compiler keeps in a register, and a program that is mostly
+calls ranks the modes otherwise than one that is mostly arithmetic. The total
+that Wasmtime's fuel counts cannot tell these apart; the *counting copy* can.
 
-:func:`counting_module` returns the module with a counter per instruction class
-(mutable ``i64`` globals, exported as ``__mix_<class>``). Each straight run of
-code between two control instructions adds its own counts to the counters as
-it is entered, so the counters end holding how many instructions of each class
-ran, at the cost of a few instructions per run of code. Nothing already in the
-module moves: the globals are appended, function bodies keep their locals and
-gain only the additions, and the result is validated before it is used.
+:func:`counting_module` returns the module with:
 
-The decoder knows the instructions of WebAssembly 2.0 with SIMD, threads, tail
-calls and the legacy exception instructions; anything else (GC, typed function
-references, ``try_table``) is a :class:`~wasm_advisor.errors.ModuleError` naming
-the opcode and where it is.
+- a counter per instruction class (:data:`CLASSES`; mutable ``i64`` globals,
+  exported as ``__mix_<class>``): each straight run of code between two control
+  instructions adds its own counts as it is entered;
+- a flag per function of the module's own (``__ran_<n>``), set when it runs;
+- WAMR's classic interpreter's block-address cache, replayed (``__scans`` and
+  ``__scan_ops``: the scans for block ends it would make, and the instructions
+  they pass over; see below), in a memory of the copy's own.
+
+Nothing already in the module moves: globals, types, functions and the memory are
+appended, function bodies keep their locals and gain only the additions, and the
+result is validated before it is used. The decoder knows the instructions of
+WebAssembly 2.0 with SIMD, threads, tail calls and the legacy exception
+instructions; anything else (GC, typed function references, ``try_table``) is a
+:class:`~wasm_advisor.errors.ModuleError` naming the opcode and where it is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .errors import ModuleError
+from .wasm_encoding import section as _section
+from .wasm_encoding import sleb as _sleb
+from .wasm_encoding import uleb as _uleb
 from .wasm_features import validate_module
 from .wasm_module import MAGIC, _Reader, read_imports
 
-__all__ = ["CLASSES", "EXPORT_PREFIX", "FUEL_FREE", "classify_body", "counting_module"]
+__all__ = ["CLASSES", "COUNTERS", "EXPORT_PREFIX", "MARK_PREFIX", "classify_body",
+           "counting_module"]
 
 # The instruction classes, in the order of the counters.
 CLASSES = ("local", "const", "int", "float", "load", "store", "branch", "block", "call",
            "call_indirect", "global", "simd", "bulk", "other")
 EXPORT_PREFIX = "__mix_"
 MARK_PREFIX = "__ran_"
-# Wasmtime's fuel does not count these (unreachable, nop, drop, block, loop, else, end, return)
-FUEL_FREE = frozenset((0x00, 0x01, 0x1A, 0x02, 0x03, 0x05, 0x0B, 0x0F))
 
 _TYPE, _IMPORT, _FUNCTION, _MEMORY, _GLOBAL, _EXPORT, _CODE = 1, 2, 3, 5, 6, 7, 10
 # where a global section goes when the module has none: after these sections
@@ -387,29 +391,7 @@ def _helpers(memory: int) -> tuple[bytes, bytes]:
     return lookup, insert
 
 
-def _uleb(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = value & 0x7F
-        value >>= 7
-        out.append(b | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
 
-
-def _sleb(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        b = value & 0x7F
-        value >>= 7
-        if (value == 0 and not b & 0x40) or (value == -1 and b & 0x40):
-            out.append(b)
-            return bytes(out)
-        out.append(b | 0x80)
-
-
-def _section(section_id: int, payload: bytes) -> bytes:
-    return bytes([section_id]) + _uleb(len(payload)) + payload
 
 
 def _add(global_index: int, amount: int) -> bytes:
@@ -539,8 +521,3 @@ def _code_payload(payload: bytes, offset: int, params: list[int], layout: _Layou
                              f"{where}: function {i}")
         out += _uleb(len(body)) + body
     return bytes(out)
-
-
-def mix_from_exports(values: Mapping[str, int]) -> dict[str, int]:
-    """The counts read from a counting copy's ``__mix_*`` exports, by class."""
-    return {cls: int(values[EXPORT_PREFIX + cls]) for cls in CLASSES}
