@@ -18,7 +18,7 @@ from __future__ import annotations
 from .errors import ModuleError
 from .wasm_encoding import section as _section
 from .wasm_encoding import uleb as _uleb
-from .wasm_features import validate_module
+from .wasm_encoding import validated
 from .wasm_module import MAGIC, _Reader, read_imports
 
 __all__ = ["hollow_module"]
@@ -87,8 +87,4 @@ def hollow_module(data: bytes, where: str = "<bytes>") -> bytes:
         elif section_id == _EXPORT:
             payload = _point_start_at(payload, function_index, where)
         out += _section(section_id, payload)
-    hollow = bytes(out)
-    reason = validate_module(hollow)
-    if reason is not None:
-        raise ModuleError(f"{where}: its hollow copy does not validate: {reason}")
-    return hollow
+    return validated(bytes(out), "hollow copy", where)

@@ -31,7 +31,7 @@ from .errors import ModuleError
 from .wasm_encoding import section as _section
 from .wasm_encoding import sleb as _sleb
 from .wasm_encoding import uleb as _uleb
-from .wasm_features import validate_module
+from .wasm_encoding import validated
 from .wasm_module import MAGIC, _Reader, read_imports
 
 __all__ = ["CLASSES", "COUNTERS", "EXPORT_PREFIX", "MARK_PREFIX", "classify_body",
@@ -500,11 +500,7 @@ def counting_module(data: bytes, where: str = "<bytes>") -> bytes:
             payload = _vector_with(payload, [_uleb(len(b)) + b for b in (lookup, insert)],
                                    where)
         out += _section(section_id, payload)
-    counting = bytes(out)
-    reason = validate_module(counting)
-    if reason is not None:
-        raise ModuleError(f"{where}: its counting copy does not validate: {reason}")
-    return counting
+    return validated(bytes(out), "counting copy", where)
 
 
 def _code_payload(payload: bytes, offset: int, params: list[int], layout: _Layout,

@@ -6,7 +6,10 @@ which copy a module and change as little of it as they can.
 
 from __future__ import annotations
 
-__all__ = ["section", "sleb", "uleb"]
+from .errors import ModuleError
+from .wasm_features import validate_module
+
+__all__ = ["section", "sleb", "uleb", "validated"]
 
 
 def uleb(value: int) -> bytes:
@@ -35,3 +38,11 @@ def sleb(value: int) -> bytes:
 def section(section_id: int, payload: bytes) -> bytes:
     """A section: its id, its size, its payload."""
     return bytes([section_id]) + uleb(len(payload)) + payload
+
+
+def validated(data: bytes, what: str, where: str) -> bytes:
+    """``data``, a rewritten copy of module ``where``, once Wasmtime validates it."""
+    reason = validate_module(data)
+    if reason is not None:
+        raise ModuleError(f"{where}: its {what} does not validate: {reason}")
+    return data
