@@ -22,6 +22,7 @@ and per data byte, the empty module) are plain modules built here too.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -412,6 +413,31 @@ def guest_kernel(name: str, plan: KernelPlan = KernelPlan()) -> bytes:
     return bytes(wasmtime.wat2wasm(wat))
 
 
+def _per_iteration(module_bytes: bytes, fuel: bool, read: Callable[[wasmtime.Store,
+                   Mapping[str, object]], int]) -> float:
+    """What ``read`` counts per iteration of a kernel's exported loop: run at 100 and
+    200 iterations, the difference over the difference in size (which leaves out
+    anything counted once, before the loop or on its first pass)."""
+    config = wasmtime.Config()
+    config.consume_fuel = fuel
+    engine = wasmtime.Engine(config)
+    module = wasmtime.Module(engine, module_bytes)
+    counted = []
+    for n in (100, 200):
+        store = wasmtime.Store(engine)
+        store.set_wasi(wasmtime.WasiConfig())
+        if fuel:
+            store.set_fuel(1 << 40)
+        linker = wasmtime.Linker(engine)
+        linker.define_wasi()
+        exports = dict(linker.instantiate(store, module).exports(store).items())
+        kernel = exports["kernel"]
+        assert isinstance(kernel, wasmtime.Func)
+        kernel(store, n)
+        counted.append(read(store, exports))
+    return (counted[1] - counted[0]) / 100
+
+
 @cache
 def instructions_per_iteration(name: str) -> int:
     """WebAssembly instructions one iteration of kernel ``name`` executes (Wasmtime fuel).
@@ -419,23 +445,8 @@ def instructions_per_iteration(name: str) -> int:
     Counted, not timed: the kernel's exported loop runs at two sizes under
     fuel metering, and the difference is divided by the difference in size.
     """
-    plan = KernelPlan(working_set_bytes=PAGE)
-    config = wasmtime.Config()
-    config.consume_fuel = True
-    engine = wasmtime.Engine(config)
-    module = wasmtime.Module(engine, guest_kernel(name, plan))
-    used = []
-    for n in (100, 200):
-        store = wasmtime.Store(engine)
-        store.set_wasi(wasmtime.WasiConfig())
-        store.set_fuel(1 << 40)
-        linker = wasmtime.Linker(engine)
-        linker.define_wasi()
-        kernel = linker.instantiate(store, module).exports(store)["kernel"]
-        assert isinstance(kernel, wasmtime.Func)
-        kernel(store, n)
-        used.append((1 << 40) - store.get_fuel())
-    return (used[1] - used[0]) // 100
+    return int(_per_iteration(guest_kernel(name, KernelPlan(working_set_bytes=PAGE)), True,
+                              lambda store, _: (1 << 40) - store.get_fuel()))
 
 
 @cache
@@ -449,21 +460,13 @@ def scan_ops_per_iteration(name: str) -> float:
     """
     from ..instruction_mix import counting_module
 
-    plan = KernelPlan(working_set_bytes=PAGE)
-    engine = wasmtime.Engine()
-    module = wasmtime.Module(engine, counting_module(guest_kernel(name, plan), name))
-    scanned = []
-    for n in (100, 200):
-        store = wasmtime.Store(engine)
-        store.set_wasi(wasmtime.WasiConfig())
-        linker = wasmtime.Linker(engine)
-        linker.define_wasi()
-        exports = linker.instantiate(store, module).exports(store)
-        kernel, counter = exports["kernel"], exports["__scan_ops"]
-        assert isinstance(kernel, wasmtime.Func) and isinstance(counter, wasmtime.Global)
-        kernel(store, n)
-        scanned.append(int(counter.value(store)))
-    return (scanned[1] - scanned[0]) / 100
+    def scanned(store: wasmtime.Store, exports: Mapping[str, object]) -> int:
+        counter = exports["__scan_ops"]
+        assert isinstance(counter, wasmtime.Global)
+        return int(counter.value(store))
+
+    copy = counting_module(guest_kernel(name, KernelPlan(working_set_bytes=PAGE)), name)
+    return _per_iteration(copy, False, scanned)
 
 
 def empty_module() -> bytes:

@@ -213,16 +213,16 @@ def _verify_task(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any]) -> d
         warm_up = adapter.run(mode, request(True))  # fills the compile cache / artifact
         # the binding cannot time execution on its own: each warm run gets a warm run of
         # the hollow copy beside it, which the execution is read against
-        paired = "run" not in warm_up.phases_ns and isinstance(hollow, bytes)
-        hollow_request = request(True, copy=hollow) if isinstance(hollow, bytes) else None
-        warm, hollow_runs = _warm_runs(adapter, mode, request(True), hollow_request
-                                       if paired else None, int(task.get("repeats", 3)),
-                                       float(task.get("budget_s", WARM_BUDGET_S)))
+        untimed = "run" not in warm_up.phases_ns
+        warm, hollow_runs = _warm_runs(
+            adapter, mode, request(True), request(True, copy=hollow)
+            if untimed and isinstance(hollow, bytes) else None, int(task.get("repeats", 3)),
+            float(task.get("budget_s", WARM_BUDGET_S)))
         record["warm"] = [_run_record(r) for r in warm]
         if isinstance(hollow, bytes):
             record["cold_hollow"] = _compile_repeats(adapter, mode, request(False, copy=hollow),
                                                      cold, warm)
-        if "run" not in warm[0].phases_ns:
+        if untimed:
             failed = next(filter(None, map(_failed, hollow_runs)), None)
             record["hollow"] = hollow if isinstance(hollow, str) else failed or [
                 {"wall_ns": r.wall_ns} for r in hollow_runs]
@@ -245,12 +245,10 @@ def _mix(adapter: RuntimeAdapter, mode: Mode, module: bytes,
         return {"mix_error": "its counting copy did not run: " + (
             _failed(result) or f"exit status {result.exit_code}")}
     read = result.globals
-    ran = sorted(int(k.removeprefix(MARK_PREFIX)) for k, v in read.items()
-                 if k.startswith(MARK_PREFIX) and v)
+    flags = [v for k, v in read.items() if k.startswith(MARK_PREFIX)]
     return {"mix": {c: read[EXPORT_PREFIX + c] for c in CLASSES},
             "block_scan_ops": read["__scan_ops"], "block_scans": read["__scans"],
-            "functions_ran": len(ran),
-            "functions": sum(k.startswith(MARK_PREFIX) for k in read)}
+            "functions_ran": sum(1 for v in flags if v), "functions": len(flags)}
 
 
 COMPILE_REPEATS = 2  # cold runs of the hollow copy beside the real cold run: compile x3

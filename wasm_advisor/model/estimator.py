@@ -129,9 +129,11 @@ def _mode_coefficients(runtime: str, mode: str, metrics: dict[str, Coefficient],
         record = next((m for r in profile.runtimes if r.name == runtime for m in r.modes
                        if m.name == mode), None)
         for f in profile.figures:
-            if f.runtime == runtime and f.mode == mode and "instructions_per_iter" in f.params:
+            if (f.runtime, f.mode) != (runtime, mode):
+                continue
+            if "instructions_per_iter" in f.params:
                 instructions[f.kernel] = float(f.params["instructions_per_iter"])
-            if f.runtime == runtime and f.mode == mode and "scan_ops_per_iter" in f.params:
+            if "scan_ops_per_iter" in f.params:
                 scanned[f.kernel] = float(f.params["scan_ops_per_iter"])
     by_name = {name: metrics[metric] for name, metric in COEFFICIENT_METRICS.items()
                if metric in metrics}
