@@ -240,3 +240,36 @@ def test_a_miss_names_the_block_end_scans_when_they_are_much_of_the_prediction()
     assert "70% of the prediction is this engine's scans for block ends" in said
     (said,) = _diagnose(v, "mixed", {"touched": 1, "host_calls": 1}, scan_ns=0.1e9)
     assert "block ends" not in said
+
+
+def test_iwasm_compile_is_the_median_of_paired_starts_and_one_slow_start_does_not_hide_it(
+        ) -> None:
+    from wasm_advisor.verify import ModeVerification, _fill
+
+    # hollow copy 0.3 ms slower to start than the empty module, pair by pair; one empty
+    # start took 5 ms longer (a busy moment): its pair is off, the median is not
+    pairs = [{"wall_ns": 6.0e6 + d, "hollow_ns": 6.3e6 + d + e}
+             for d, e in ((0, 0), (5e6, -5e6), (0.1e6, 0.02e6), (0, -0.01e6), (0.05e6, 0))]
+    v = ModeVerification("wamr:fast-interp", "iwasm CLI")
+    _fill(v, {"cold": _phases_run(wall_ns=50e6), "warm": [_phases_run(wall_ns=50e6)] * 3,
+              "hollow": [{"wall_ns": 6.8e6}] * 3, "empty": pairs})
+    assert v.measured_ns["compile"] == pytest.approx(0.3e6)
+    assert v.measured_ns["execute"] == pytest.approx(50e6 - 6.8e6)
+    # no difference to speak of: said so, not reported
+    v = ModeVerification("wamr:fast-interp", "iwasm CLI")
+    _fill(v, {"cold": _phases_run(wall_ns=50e6), "warm": [_phases_run(wall_ns=50e6)] * 3,
+              "hollow": [{"wall_ns": 6.0e6}] * 3,
+              "empty": [{"wall_ns": 6e6, "hollow_ns": 6e6 + d} for d in (-2e5, 1e5, 0, 2e5, -1e5)]})
+    assert "compile" not in v.measured_ns
+    assert any(n.startswith("compile not separated") for n in v.notes)
+
+
+def test_start_pairs_alternate_which_runs_first() -> None:
+    from wasm_advisor.calibration.worker import START_PAIRS, _start_pairs
+    from wasm_advisor.runtimes.base import RunRequest
+
+    paced = _PacedAdapter(0.0)
+    pairs = _start_pairs(paced, None, RunRequest(module=b"empty"),  # type: ignore[arg-type]
+                         RunRequest(module=b"hollow"))
+    assert len(pairs) == START_PAIRS and all("hollow_ns" in p for p in pairs)
+    assert paced.log[:4] == ["warm", "hollow", "hollow", "warm"]  # the empty one logs as warm

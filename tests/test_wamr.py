@@ -208,3 +208,14 @@ def test_verify_separates_execution_on_every_wamr_mode(tmp_path: Path) -> None:
             continue
         # 2 rounds x (1+2+4) samples x at least 2 ms each, timed by the kernel itself
         assert 20e6 < mode.measured_ns["execute"] < mode.measured_ns["total"], mode.key
+
+
+def test_a_run_starts_in_its_directory_and_reports_its_own_peak_memory(tmp_path: Path) -> None:
+    from wasm_advisor.runtimes.wamr_runtime import _spawn_timed
+
+    ballast = bytearray(200 << 20)  # this process: 200 MiB more resident than the child
+    ballast[::4096] = b"\1" * len(ballast[::4096])
+    result = _spawn_timed(["sh", "-c", "pwd; sleep 0.05"], str(tmp_path), 10.0, {})
+    assert result.exit_code == 0 and result.stdout.strip() == str(tmp_path)
+    assert result.peak_rss_bytes is not None and 0 < result.peak_rss_bytes < 50 << 20
+    del ballast

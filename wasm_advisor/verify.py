@@ -10,8 +10,9 @@ For each runtime/mode measured on this machine, a worker process runs:
    median is steady against the noise of starting a process or a sandbox;
 3. where the binding cannot time execution on its own, each warm run is paired
    with a warm run of the same module with ``_start`` emptied, taken in turn
-   (a change in the machine's pace falls on both alike); then the calibration's
-   empty module three times (the binding's start-up and teardown).
+   (a change in the machine's pace falls on both alike); then five runs of the
+   calibration's empty module (the binding's start-up and teardown), each beside
+   another run of the emptied module, started the same way.
 
 Untrusted modules run under limits: a wall-time limit (Wasmtime: epoch
 interruption; Wasmer: the SDK's timeout; iwasm: the process is killed), a
@@ -39,6 +40,7 @@ prediction uses the module's real work.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -164,6 +166,23 @@ class VerifyReport:
 
 def _ms(ns: float | None) -> float | None:
     return None if ns is None else ns / 1e6
+
+
+def _start_difference(empty_runs: list[dict[str, Any]], hollow_ns: float, empty_ns: float,
+                      walls: list[float]) -> tuple[float, float]:
+    """The hollow copy's start less the empty module's, and the noise it must stand out of.
+
+    From the pairs run side by side: the median difference, and twice its standard
+    error (from the differences' median absolute deviation, which one slow start
+    does not sway). Records without pairs (saved before them) give the medians'
+    difference and the empty runs' whole spread.
+    """
+    paired = [r["hollow_ns"] - r["wall_ns"] for r in empty_runs if "hollow_ns" in r]
+    if not paired:
+        return hollow_ns - empty_ns, max(walls) - min(walls)
+    middle = statistics.median(paired)
+    deviation = statistics.median(abs(d - middle) for d in paired)
+    return middle, 2 * 1.4826 * deviation / math.sqrt(len(paired))
 
 
 def _median(values: Sequence[float]) -> float | None:
@@ -431,15 +450,14 @@ def _fill(v: ModeVerification, record: dict[str, Any], compiles_as_it_runs: bool
     if hollow_ns is not None and v.binding == "iwasm CLI" and empty is not None:
         # the hollow module against the empty one, both started the same way: what this
         # module's code costs before its first instruction, when it stands out of the
-        # spread of the process start
-        before = hollow_ns - empty
-        spread = max(walls) - min(walls)
+        # noise of the process start
+        before, noise = _start_difference(record["empty"], hollow_ns, empty, walls)
         phase = "load" if "compile" in phases else "compile"
-        if before > spread:
+        if before > noise:
             v.measured_ns[phase] = before
         else:
             v.notes.append(f"{phase} not separated: {human_ns(max(0.0, before))}, within "
-                           f"the {human_ns(spread)} spread of starting iwasm")
+                           f"the {human_ns(noise)} noise of starting iwasm")
     if compiles_as_it_runs and hollow_ns is not None:
         v.notes.append("execution not separated: this JIT compiles functions while the "
                        "program runs; the total is the whole run")
