@@ -17,7 +17,9 @@ ranking between modes is right (no pair of modes measured more than 10 % apart i
 predicted more than 10 % apart the other way; the count with every such pair in
 the measured order is printed beside it; execution where ``verify`` separates it, the
 whole run where it does not, as for WAMR's LLVM JIT); and how often the advisor's top
-choice for each preset's priorities matches the top choice made from the measurements.
+choice for each preset's priorities matches the top choice made from the measurements
+(where no mode meets a preset's limits, predicted and measured alike, they agree).
+Each program's counted instruction mix sets the compute kind, as ``verify`` does.
 Exits 1 when a target is missed.
 
 ``--calibrate quick|full`` calibrates this machine first (with the same ``--iwasm`` and
@@ -46,7 +48,13 @@ from wasm_advisor import Advisor, Workload, calibrate, preset_names
 from wasm_advisor.advisor import constraints_for
 from wasm_advisor.model.costs import Component, Prediction, WorkloadFeatures, predict_costs
 from wasm_advisor.model.scoring import rank
-from wasm_advisor.verify import PHASES, ModeVerification, VerifyReport, predicted_phases
+from wasm_advisor.verify import (
+    PHASES,
+    ModeVerification,
+    VerifyReport,
+    predicted_phases,
+    with_counted,
+)
 
 CLOSE = 1.5
 TARGETS = {"startup": 0.80, "ranking": 0.85, "top_choice": 0.90}
@@ -93,9 +101,12 @@ def replayed(advisor: Advisor, workload: Workload, run: dict[str, Any]) -> Verif
     if instructions is not None:
         features = features.with_value("compute_instructions_per_request",
                                        float(instructions))
-    if run.get("block_scan_ops") is not None:
-        features = features.with_value("block_scan_ops_per_request",
-                                       float(run["block_scan_ops"]))
+    counted: dict[str, Any] = {"block_scan_ops": run.get("block_scan_ops")}
+    if run.get("mix") is not None:
+        counted["mix"] = run["mix"]
+    elif run.get("simd_instructions") is not None:  # saved before the whole mix was
+        counted["mix"] = {"simd": run["simd_instructions"]}
+    features = with_counted(features, counted)
     evidence = {e.coefficients.key: e for e in advisor.evidence}
     modes = []
     for m in run["modes"]:
@@ -109,8 +120,7 @@ def replayed(advisor: Advisor, workload: Workload, run: dict[str, Any]) -> Verif
             v.failure = "not in this profile"
         modes.append(v)
     report = VerifyReport(workload, instructions, modes, [])
-    if run.get("block_scan_ops") is not None:
-        report.counted["block_scan_ops"] = run["block_scan_ops"]
+    report.counted.update({k: v for k, v in counted.items() if v is not None})
     return report
 
 
@@ -165,7 +175,8 @@ def main() -> int:
                 timeout_s=args.timeout, modes=args.runtime, iwasm=args.iwasm,
                 wamrc=args.wamrc)
         runs[program["name"]] = {"instructions": report.instructions,
-                                 "block_scan_ops": report.block_scan_ops, "modes": [
+                                 "block_scan_ops": report.block_scan_ops,
+                                 "mix": report.counted.get("mix"), "modes": [
             {"key": v.key, "binding": v.binding, "exit_code": v.exit_code,
              "failure": v.failure, "measured_ns": v.measured_ns} for v in report.modes]}
         ok = [v for v in report.modes if v.failure is None
@@ -219,10 +230,7 @@ def main() -> int:
             w = Workload.from_module(module, preset=preset, host_calls_per_request=0,
                                      touched_bytes_per_request=0,
                                      compute_instructions_per_request=report.instructions)
-            features = WorkloadFeatures.from_workload(w)
-            if report.block_scan_ops is not None:
-                features = features.with_value("block_scan_ops_per_request",
-                                               float(report.block_scan_ops))
+            features = with_counted(WorkloadFeatures.from_workload(w), report.counted)
             k = constraints_for(w)
             predicted = rank(evidence, features, k)
             measured = rank(evidence, features, k, predictions={
@@ -234,8 +242,10 @@ def main() -> int:
             # the measurements cannot tell apart modes whose measured scores are within
             # the noise: the advisor's choice counts when its measured score is that close
             m_score = {c.key: c.score for c in measured if not c.excluded}
-            close = p_win is not None and m_win is not None and \
-                m_score.get(p_win, 0.0) * (1 + RANK_NOISE) >= m_score[m_win]
+            # no mode meets the preset's limits, predicted and measured alike: that agrees
+            close = p_win == m_win or (p_win is not None and m_win is not None and
+                                       m_score.get(p_win, 0.0) * (1 + RANK_NOISE)
+                                       >= m_score[m_win])
             choice_total += 1
             choice_exact += p_win == m_win
             choice_right += close

@@ -56,3 +56,15 @@ def test_interpreters_behind_a_process_start_get_the_large_code_family() -> None
         assert code_sizes(budget, slow_compile=True) == list(budget.slow_code_sizes)
         # the per-byte slope spans at least 600 KiB, three times the usual family's
         assert max(budget.large_code_sizes) - min(budget.large_code_sizes) >= 600 << 10
+
+
+def test_a_kernel_needing_a_feature_the_mode_lacks_is_not_a_failure() -> None:
+    load_error = {"guest:simd": "exit 255: WASM module load failed: v128 value type requires "
+                                "simd feature"}
+    unsupported = {"ok": True, "status": "unsupported", "detail": "exit 255: no SIMD"}
+    _, features, failed = analyse_mode(MODE, {"probe:simd": unsupported}, dict(load_error))
+    assert failed == [] and [f.status for f in features] == ["unsupported"]
+    # the mode runs SIMD, yet the kernel failed: that is a failure
+    supported = {"ok": True, "status": "supported", "detail": ""}
+    _, _, failed = analyse_mode(MODE, {"probe:simd": supported}, dict(load_error))
+    assert [f.task for f in failed] == ["guest:simd"]

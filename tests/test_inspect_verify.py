@@ -273,3 +273,27 @@ def test_start_pairs_alternate_which_runs_first() -> None:
                          RunRequest(module=b"hollow"))
     assert len(pairs) == START_PAIRS and all("hollow_ns" in p for p in pairs)
     assert paced.log[:4] == ["warm", "hollow", "hollow", "warm"]  # the empty one logs as warm
+
+
+def test_the_counted_mix_decides_the_compute_kind_and_the_simd_share() -> None:
+    from wasm_advisor.model.costs import WorkloadFeatures
+    from wasm_advisor.verify import compute_kind_of, with_counted
+
+    classes = ("local", "int", "float", "call", "call_indirect", "simd")
+
+    def mix(**counts: int) -> dict[str, int]:
+        return {c: counts.get(c, 0) for c in classes}
+
+    assert compute_kind_of(mix(local=80, int=10, float=10)) == "float"
+    assert compute_kind_of(mix(local=80, int=12, call=4, call_indirect=4)) == "mixed"
+    assert compute_kind_of(mix(local=80, call=6, call_indirect=6)) == "call-heavy"
+    assert compute_kind_of({"simd": 5}) is None  # an older saved count: the simd share only
+    # a float preset on a module that runs no floating-point instruction: mixed compute
+    declared = WorkloadFeatures.from_workload(Workload.preset("compute-long-running"))
+    assert declared.compute_kind == "float"
+    counted = with_counted(declared, {"block_scan_ops": 7, "mix": mix(local=60, int=30,
+                                                                       simd=10)})
+    assert counted.compute_kind == "mixed"
+    assert counted.simd_instructions_per_request == 10
+    assert counted.block_scan_ops_per_request == 7
+    assert with_counted(declared, {}) == declared

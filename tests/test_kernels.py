@@ -44,7 +44,11 @@ def test_kernels_self_calibrate_to_the_runtime_speed() -> None:
 def test_instruction_counts_come_from_fuel() -> None:
     counts = {name: kernels.instructions_per_iteration(name) for name in kernels.GUEST_KERNELS}
     assert all(5 <= c <= 40 for k, c in counts.items()
-               if k != "typical" and not k.startswith("block_exit")), counts
+               if k not in ("typical", "simd") and not k.startswith("block_exit")), counts
+    # 'simd': two quarter-rounds, 21 SIMD instructions each and the locals around them
+    assert 100 <= counts["simd"] <= 160
+    assert kernels.simd_ops_per_iteration("simd") == 42
+    assert kernels.simd_ops_per_iteration("mixed") == 0
     # the block_exit kernels: a branch out of each of their blocks, whatever the block holds
     assert counts["block_exit_short"] == counts["block_exit_long"] >= kernels.BLOCK_EXITS
     # 'typical' calls into generated functions, which call others and loop

@@ -356,3 +356,39 @@ def test_block_end_scans_cost_what_the_block_exit_kernels_measure() -> None:
     assert block_scan_ns_per_op(knowing).value == 0.0  # type: ignore[arg-type,union-attr]
     compute = predict_costs(knowing, features).per_request[0]  # type: ignore[arg-type]
     assert compute.value == pytest.approx(1e6 * (1.0 + 1.5) / 2)
+
+
+def test_simd_code_is_costed_by_the_simd_kernel_in_proportion_to_its_share() -> None:
+    from dataclasses import replace
+
+    from wasm_advisor.model.coefficients import Coefficient, ModeCoefficients
+    from wasm_advisor.model.costs import compute_ns_per_instruction
+
+    # ordinary code: 1 ns per instruction in both kernels; the simd kernel: 100
+    # instructions per iteration, 25 of them SIMD, 400 ns (4 ns per instruction)
+    values = {"mixed_ns_per_iter": 40.0, "typical_ns_per_iter": 2000.0,
+              "simd_ns_per_iter": 400.0}
+    mode = ModeCoefficients(
+        runtime="wamr", mode="x", binding="iwasm CLI", label="x", precompiled_mode=False,
+        jit=False, instructions_per_iter={"mixed": 40.0, "typical": 2000.0, "simd": 100.0},
+        simd_ops_per_iter={"simd": 25.0},
+        coefficients={k: Coefficient(v, source="guest") for k, v in values.items()})
+    features = replace(WorkloadFeatures.from_workload(Workload.preset("compute-long-running")),
+                       compute_instructions_per_request=1e6, compute_kind="mixed")
+
+    def per_instruction(simd: float) -> float:
+        cost = compute_ns_per_instruction(mode, replace(features,
+                                                        simd_instructions_per_request=simd))
+        assert cost is not None
+        return cost.value
+
+    assert per_instruction(0) == pytest.approx(1.0)  # no SIMD: the kind's kernels alone
+    assert per_instruction(0.125e6) == pytest.approx(2.5)  # half the kernel's share
+    assert per_instruction(0.25e6) == pytest.approx(4.0)  # the kernel's share
+    assert per_instruction(0.5e6) == pytest.approx(4.0)  # more: costed as the kernel
+    # a profile without the simd kernel (a runtime that cannot run it): the kind's cost
+    bare = replace(mode, coefficients={k: v for k, v in mode.coefficients.items()
+                                       if k != "simd_ns_per_iter"})
+    cost = compute_ns_per_instruction(bare, replace(features,
+                                                    simd_instructions_per_request=0.25e6))
+    assert cost is not None and cost.value == pytest.approx(1.0)

@@ -108,6 +108,11 @@ class VerifyReport:
         value = self.counted.get("block_scan_ops")
         return None if value is None else int(value)
 
+    @property
+    def simd_instructions(self) -> int | None:
+        mix = self.counted.get("mix")
+        return None if mix is None else int(mix.get("simd", 0))
+
     def rows(self) -> list[dict[str, Any]]:
         out = []
         for m in self.modes:
@@ -166,6 +171,44 @@ class VerifyReport:
 
 def _ms(ns: float | None) -> float | None:
     return None if ns is None else ns / 1e6
+
+
+def with_counted(features: WorkloadFeatures, counted: dict[str, Any]) -> WorkloadFeatures:
+    """``features`` with what a module's counting copy counted (see
+    :attr:`VerifyReport.counted`): its block-end scans and its SIMD instructions."""
+    if counted.get("block_scan_ops") is not None:
+        features = features.with_value("block_scan_ops_per_request",
+                                       float(counted["block_scan_ops"]))
+    mix = counted.get("mix")
+    if mix is not None:
+        features = features.with_value("simd_instructions_per_request",
+                                       float(mix.get("simd", 0)))
+        kind = compute_kind_of(mix)
+        if kind is not None:
+            features = replace(features, compute_kind=kind)
+    return features
+
+
+KIND_SHARE = 0.1  # a tenth of the instructions: enough to call the code float or call-heavy
+
+
+def compute_kind_of(mix: dict[str, int]) -> str | None:
+    """The compute kind a module's counted instruction mix shows: ``float`` where a tenth
+    of its instructions are floating-point, ``call-heavy`` where a tenth are calls, else
+    ``mixed``. None for a mix without those classes (an older saved count).
+
+    A preset's kind is a guess about a module not yet seen; once its counting copy has
+    run, what it executes decides (a parser with no floating-point instruction is not
+    float compute, whatever the preset).
+    """
+    total = sum(mix.values())
+    if not total or "float" not in mix or "call" not in mix:
+        return None
+    if mix["float"] >= KIND_SHARE * total:
+        return "float"
+    if mix["call"] + mix.get("call_indirect", 0) >= KIND_SHARE * total:
+        return "call-heavy"
+    return "mixed"
 
 
 def _start_difference(empty_runs: list[dict[str, Any]], hollow_ns: float, empty_ns: float,
@@ -299,9 +342,7 @@ def run_verification(
     features = WorkloadFeatures.from_workload(workload)
     if instructions is not None:
         features = features.with_value("compute_instructions_per_request", float(instructions))
-    if counted and "block_scan_ops" in counted:
-        features = features.with_value("block_scan_ops_per_request",
-                                       float(counted["block_scan_ops"]))
+    features = with_counted(features, counted or {})
     declared = {"touched": features.touched_bytes_per_request,
                 "host_calls": features.host_calls_per_request}
     report = VerifyReport(workload, instructions, [], provenance)

@@ -35,7 +35,7 @@ from ..runtimes import RUNTIMES
 from ..runtimes.base import Mode
 from .analysis import analyse_mode
 from .budgets import BUDGETS, tasks_for
-from .kernels import instructions_per_iteration, scan_ops_per_iteration
+from .kernels import instructions_per_iteration, scan_ops_per_iteration, simd_ops_per_iteration
 from .runner import WorkerLimits, run_worker
 
 __all__ = ["CalibrationProgress", "calibrate"]
@@ -159,7 +159,8 @@ def _measure(kind: str, wanted: list[str], modes: Sequence[str] | None,
                 WorkerLimits(task_timeout_s=budget.task_timeout_s), on_result,
             )
             f, feats, fails = analyse_mode(mode, outcome.results, outcome.failures,
-                                           instructions_per_iteration, scan_ops_per_iteration)
+                                           instructions_per_iteration, scan_ops_per_iteration,
+                                           simd_ops_per_iteration)
             figures += f
             features += feats
             failures += fails

@@ -40,6 +40,7 @@ __all__ = [
     "instructions_per_iteration",
     "resident_module",
     "scan_ops_per_iteration",
+    "simd_ops_per_iteration",
 ]
 
 PAGE = 65536
@@ -71,6 +72,7 @@ class GuestKernel:
     needs_working_set: bool = False
     max_n: int | None = None
     imports: tuple[str, ...] = field(default=())
+    feature: str | None = None  # the wasm feature it needs (a WasmFeature value), if any
 
 
 # Writes the decimal digits of an i64 at a memory address; returns the end address.
@@ -218,6 +220,28 @@ def _block_exits(statements: int) -> str:
     (i64.extend_i32_u (local.get $t))"""
 
 
+def _quarter_round(rows: str, message: int) -> str:
+    """WAT of BLAKE3's quarter-round G on four v128 locals (``rows``: their names), with
+    the two message words loaded at ``message`` and ``message + 16`` past ``$p``: the
+    rotates by 16 and 8 are byte shuffles, by 12 and 7 two shifts and an or, as compilers
+    emit them. Two on separate rows are independent, as SIMD loops over separate data are.
+    """
+    a, b, c, d = (f"${r}" for r in rows)
+
+    def half(offset: int, shuffle: str, right: int) -> str:
+        return f"""(local.set {a} (i32x4.add (i32x4.add (local.get {a}) (local.get {b}))
+                               (v128.load offset={offset} (local.get $p))))
+      (local.set {d} (i8x16.shuffle {shuffle}
+                      (v128.xor (local.get {d}) (local.get {a})) (local.get {d})))
+      (local.set {c} (i32x4.add (local.get {c}) (local.get {d})))
+      (local.set {b} (v128.xor (local.get {b}) (local.get {c})))
+      (local.set {b} (v128.or (i32x4.shr_u (local.get {b}) (i32.const {right}))
+                             (i32x4.shl (local.get {b}) (i32.const {32 - right}))))"""
+
+    return (half(message, "2 3 0 1 6 7 4 5 10 11 8 9 14 15 12 13", 12) + "\n      "
+            + half(message + 16, "1 2 3 0 5 6 7 4 9 10 11 8 13 14 15 12", 7))
+
+
 GUEST_KERNELS: dict[str, GuestKernel] = {
     k.name: k
     for k in (
@@ -304,6 +328,30 @@ GUEST_KERNELS: dict[str, GuestKernel] = {
       (br_if $l (i64.lt_u (local.get $i) (local.get $n))))
     (i64.extend_i32_u (local.get $x))""",
             extra="\n" + typical_functions(TYPICAL_FUNCTIONS),
+        ),
+        GuestKernel(
+            "simd",
+            "iteration of two independent BLAKE3 quarter-rounds on v128 rows: message loads, "
+            "lane-wise adds, xors, rotates (by 16 and 8 as byte shuffles, by 12 and 7 as two "
+            "shifts and an or), a store",
+            "SIMD compute (hashing, codecs, image and vector code)",
+            f"""(local $i i64) (local $p i32) {" ".join(f"(local ${r} v128)" for r in "abcdefgh")}
+    (local.set $b (v128.const i32x4 1 2 3 4))
+    (local.set $c (v128.const i32x4 5 6 7 8))
+    (local.set $d (v128.const i32x4 9 10 11 12))
+    (local.set $f (v128.const i32x4 3 1 4 1))
+    (local.set $g (v128.const i32x4 5 9 2 6))
+    (local.set $h (v128.const i32x4 5 3 5 8))
+    (loop $l
+      (local.set $p (i32.and (i32.shl (i32.wrap_i64 (local.get $i)) (i32.const 6))
+                             (i32.const 960)))
+      {_quarter_round("abcd", 1024)}
+      {_quarter_round("efgh", 1056)}
+      (v128.store offset=1024 (local.get $p) (v128.xor (local.get $a) (local.get $e)))
+      (local.set $i (i64.add (local.get $i) (i64.const 1)))
+      (br_if $l (i64.lt_u (local.get $i) (local.get $n))))
+    (i64.add (i64x2.extract_lane 0 (local.get $a)) (i64x2.extract_lane 1 (local.get $h)))""",
+            feature="simd",
         ),
         *(GuestKernel(
             f"block_exit_{size}",
@@ -449,24 +497,33 @@ def instructions_per_iteration(name: str) -> int:
                               lambda store, _: (1 << 40) - store.get_fuel()))
 
 
+def _counted_per_iteration(name: str, counter: str) -> float:
+    """What the counting copy's global ``counter`` counts per iteration of kernel ``name``
+    (see :mod:`wasm_advisor.instruction_mix`), at two sizes like
+    :func:`instructions_per_iteration`."""
+    from ..instruction_mix import counting_module
+
+    def counted(store: wasmtime.Store, exports: Mapping[str, object]) -> int:
+        value = exports[counter]
+        assert isinstance(value, wasmtime.Global)
+        return int(value.value(store))
+
+    copy = counting_module(guest_kernel(name, KernelPlan(working_set_bytes=PAGE)), name)
+    return _per_iteration(copy, False, counted)
+
+
 @cache
 def scan_ops_per_iteration(name: str) -> float:
     """Instructions WAMR's classic interpreter scans per iteration of kernel ``name``,
-    looking for block ends it has not cached (see :mod:`wasm_advisor.instruction_mix`).
+    looking for block ends it has not cached: the difference of two sizes leaves out
+    the first pass, which fills the cache."""
+    return _counted_per_iteration(name, "__scan_ops")
 
-    Counted with the kernel's counting copy at two sizes, like
-    :func:`instructions_per_iteration`: the difference leaves out the first pass, which
-    fills the cache.
-    """
-    from ..instruction_mix import counting_module
 
-    def scanned(store: wasmtime.Store, exports: Mapping[str, object]) -> int:
-        counter = exports["__scan_ops"]
-        assert isinstance(counter, wasmtime.Global)
-        return int(counter.value(store))
-
-    copy = counting_module(guest_kernel(name, KernelPlan(working_set_bytes=PAGE)), name)
-    return _per_iteration(copy, False, scanned)
+@cache
+def simd_ops_per_iteration(name: str) -> float:
+    """SIMD (v128) instructions per iteration of kernel ``name``."""
+    return _counted_per_iteration(name, "__mix_simd")
 
 
 def empty_module() -> bytes:

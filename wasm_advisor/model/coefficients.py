@@ -22,6 +22,7 @@ COEFFICIENT_METRICS = {
     "call_ns_per_iter": "call_ns_per_iter",
     "mixed_ns_per_iter": "mixed_ns_per_iter",
     "typical_ns_per_iter": "typical_ns_per_iter",
+    "simd_ns_per_iter": "simd_ns_per_iter",
     "block_exit_short_ns_per_iter": "block_exit_short_ns_per_iter",
     "block_exit_long_ns_per_iter": "block_exit_long_ns_per_iter",
     "hostcall_ns": "hostcall_ns_per_iter",
@@ -68,6 +69,7 @@ class ModeCoefficients:
     coefficients: dict[str, Coefficient] = field(default_factory=dict)
     # per kernel: instructions WAMR's classic interpreter would scan for block ends
     scan_ops_per_iter: dict[str, float] = field(default_factory=dict)
+    simd_ops_per_iter: dict[str, float] = field(default_factory=dict)  # per kernel: v128 ones
     notes: str = ""
 
     @property

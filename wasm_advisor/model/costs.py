@@ -85,6 +85,8 @@ class WorkloadFeatures:
     access_pattern: str
     # instructions WAMR's classic interpreter scans for block ends: counted by verify
     block_scan_ops_per_request: float = 0.0
+    # SIMD (v128) instructions among the compute instructions: counted by verify
+    simd_instructions_per_request: float = 0.0
 
     @classmethod
     def from_workload(cls, workload: object) -> WorkloadFeatures:
@@ -268,6 +270,30 @@ def _ns_per_instruction(m: ModeCoefficients, kind: str) -> Coefficient | None:
     return Coefficient(value, 0.0, sigma / value if value else 0.0, "guest")
 
 
+def compute_ns_per_instruction(m: ModeCoefficients, f: WorkloadFeatures) -> Coefficient | None:
+    """ns per compute instruction of workload ``f``: the cost for its kind, blended with the
+    ``simd`` kernel's by the workload's share of SIMD instructions.
+
+    The blend's weight is that share over the kernel's own (a program with as large a
+    share as the kernel, or larger, is costed as the kernel): SIMD code is not SIMD
+    instructions alone, but the locals, loads and address arithmetic around them, which
+    an interpreter handles at v128 width too.
+    """
+    base = _ns_per_instruction(m, f.compute_kind)
+    simd = m.get("simd_ns_per_iter")
+    count, vector = m.instructions_per_iter.get("simd"), m.simd_ops_per_iter.get("simd")
+    if base is None or simd is None or not count or not vector or \
+            f.simd_instructions_per_request <= 0 or f.compute_instructions_per_request <= 0:
+        return base
+    share = f.simd_instructions_per_request / f.compute_instructions_per_request
+    weight = min(1.0, share / (vector / count))
+    per_simd = simd.value / count
+    value = (1 - weight) * base.value + weight * per_simd
+    sigma = math.hypot((1 - weight) * base.value * base.rel_sigma,
+                       weight * per_simd * simd.rel_sigma)
+    return Coefficient(value, 0.0, sigma / value if value else 0.0, "guest")
+
+
 def _access(m: ModeCoefficients, pattern: str) -> Coefficient | None:
     seq, rand = m.get("mem_seq_ns"), m.get("mem_rand_ns")
     if pattern == "sequential":
@@ -289,7 +315,7 @@ def predict_costs(m: ModeCoefficients, f: WorkloadFeatures) -> Prediction:
     copy = Coefficient(seq.value / 8, 0.0, seq.rel_sigma) if seq else None
     per_request = [
         Component("compute", *_sum_pair(
-            _c("", _ns_per_instruction(m, f.compute_kind), f.compute_instructions_per_request),
+            _c("", compute_ns_per_instruction(m, f), f.compute_instructions_per_request),
             _c("", block_scan_ns_per_op(m), f.block_scan_ops_per_request))),
         Component("host calls", *_sum_pair(
             _c("", hostcall, f.host_calls_per_request),

@@ -125,6 +125,7 @@ def _mode_coefficients(runtime: str, mode: str, metrics: dict[str, Coefficient],
     record = None
     instructions = dict(instructions or {})
     scanned: dict[str, float] = {}
+    simd: dict[str, float] = {}
     if profile is not None:
         record = next((m for r in profile.runtimes if r.name == runtime for m in r.modes
                        if m.name == mode), None)
@@ -135,6 +136,8 @@ def _mode_coefficients(runtime: str, mode: str, metrics: dict[str, Coefficient],
                 instructions[f.kernel] = float(f.params["instructions_per_iter"])
             if "scan_ops_per_iter" in f.params:
                 scanned[f.kernel] = float(f.params["scan_ops_per_iter"])
+            if "simd_ops_per_iter" in f.params:
+                simd[f.kernel] = float(f.params["simd_ops_per_iter"])
     by_name = {name: metrics[metric] for name, metric in COEFFICIENT_METRICS.items()
                if metric in metrics}
     return ModeCoefficients(
@@ -145,6 +148,7 @@ def _mode_coefficients(runtime: str, mode: str, metrics: dict[str, Coefficient],
         jit=bool(record and record.jit),
         instructions_per_iter=instructions,
         scan_ops_per_iter=scanned,
+        simd_ops_per_iter=simd,
         coefficients=by_name,
         notes=record.notes if record else "",
     )
