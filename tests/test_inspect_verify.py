@@ -159,11 +159,18 @@ def _phases_run(compile_ns: float | None = None, wall_ns: float = 1e6,
 def test_compile_is_the_median_of_the_cold_run_and_the_hollow_copys_cold_runs() -> None:
     from wasm_advisor.verify import ModeVerification, _fill
 
-    # wasmtime-py: the cold run took 100 ms to compile (a busy moment), its copy 50 and 52
+    # wasmtime-py: the cold run, with epoch interruption, took 100 ms to compile; the
+    # copy compiled alone with the default engine 50, 52 and 60
     v = ModeVerification("wasmtime:cranelift", "wasmtime-py")
     _fill(v, {"cold": _phases_run(100e6, run_ns=5e6),
               "warm": [_phases_run(run_ns=5e6)] * 3,
-              "cold_hollow": [_phases_run(50e6), _phases_run(52e6)]})
+              "cold_hollow": [_phases_run(50e6), _phases_run(52e6), _phases_run(60e6)]})
+    assert v.measured_ns["compile"] == 52e6
+    # saved before the copy compiled alone (its runs ran it): the median of all three
+    v = ModeVerification("wasmtime:cranelift", "wasmtime-py")
+    _fill(v, {"cold": _phases_run(100e6, run_ns=5e6),
+              "warm": [_phases_run(run_ns=5e6)] * 3,
+              "cold_hollow": [_phases_run(50e6, run_ns=1e3), _phases_run(52e6, run_ns=1e3)]})
     assert v.measured_ns["compile"] == 52e6
     # wasmer-sdk: a cold run less a warm one, for the module and for its copy
     v = ModeVerification("wasmer:cranelift", "wasmer-sdk")
@@ -188,9 +195,9 @@ def test_verify_compiles_the_hollow_copy_again_without_running_the_program(
     again = record["cold_hollow"]
     assert len(again) == COMPILE_REPEATS
     for run in again:
-        assert run["phases_ns"]["compile"] > 0
-        # the copy's _start is empty: it runs in microseconds, the kernel for over 20 ms
-        assert run["phases_ns"]["run"] < 1e6 < record["cold"]["phases_ns"]["run"]
+        # compiled alone: nothing of it ran (the kernel runs for over 20 ms)
+        assert run["phases_ns"]["compile"] > 0 and "run" not in run["phases_ns"]
+    assert record["cold"]["phases_ns"]["run"] > 20e6
 
 
 class _PacedAdapter:

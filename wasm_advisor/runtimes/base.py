@@ -72,6 +72,10 @@ class RunRequest:
     # after the run, read the exported globals whose names start with this (where the
     # binding can: wasmtime-py), as a counting copy of a module leaves its counts
     read_globals: str | None = None
+    # only compile the module, with the mode's default engine, and report phase 'compile':
+    # nothing of it runs, so no limit applies (where the binding compiles in-process:
+    # wasmtime-py; other bindings run the request as usual)
+    compile_only: bool = False
 
 
 @dataclass
