@@ -101,11 +101,8 @@ def replayed(advisor: Advisor, workload: Workload, run: dict[str, Any]) -> Verif
     if instructions is not None:
         features = features.with_value("compute_instructions_per_request",
                                        float(instructions))
-    counted: dict[str, Any] = {"block_scan_ops": run.get("block_scan_ops")}
-    if run.get("mix") is not None:
-        counted["mix"] = run["mix"]
-    elif run.get("simd_instructions") is not None:  # saved before the whole mix was
-        counted["mix"] = {"simd": run["simd_instructions"]}
+    counted: dict[str, Any] = {"block_scan_ops": run.get("block_scan_ops"),
+                               "mix": run.get("mix")}
     features = with_counted(features, counted)
     evidence = {e.coefficients.key: e for e in advisor.evidence}
     modes = []

@@ -24,9 +24,10 @@ whose SDK has none). A limit hit is reported, never a hang.
 Phases measured, by binding: Wasmtime reports compile, load, instantiate and
 run directly (compile from three compiles of the hollow copy alone, with the
 mode's default engine, as calibrated: the runs use epoch interruption for the
-time limit, which compiles slower); instantiate is the steady state, timed on repeat instances right
-after the first one (a module's first instance also pays the engine's one-off
-set-up, which the model counts per module load and the warm total includes).
+time limit, which compiles slower); instantiate is the steady state, timed on
+repeat instances right after the first one (a module's first instance also pays
+the engine's one-off set-up, which the model counts per module load and the warm
+total includes).
 Through wasmer-sdk, compile is the cold run minus a warm run; through the iwasm
 CLI, compile is ``wamrc`` (AOT). Through both, execution is a warm run minus a
 warm run of the same module with ``_start`` emptied (:mod:`.hollow_module`),
@@ -110,11 +111,6 @@ class VerifyReport:
         value = self.counted.get("block_scan_ops")
         return None if value is None else int(value)
 
-    @property
-    def simd_instructions(self) -> int | None:
-        mix = self.counted.get("mix")
-        return None if mix is None else int(mix.get("simd", 0))
-
     def rows(self) -> list[dict[str, Any]]:
         out = []
         for m in self.modes:
@@ -177,7 +173,8 @@ def _ms(ns: float | None) -> float | None:
 
 def with_counted(features: WorkloadFeatures, counted: dict[str, Any]) -> WorkloadFeatures:
     """``features`` with what a module's counting copy counted (see
-    :attr:`VerifyReport.counted`): its block-end scans and its SIMD instructions."""
+    :attr:`VerifyReport.counted`): its block-end scans, its SIMD instructions, and the
+    compute kind its instruction mix shows."""
     if counted.get("block_scan_ops") is not None:
         features = features.with_value("block_scan_ops_per_request",
                                        float(counted["block_scan_ops"]))

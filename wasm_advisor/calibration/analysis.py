@@ -249,7 +249,11 @@ def analyse_mode(
     # a kernel that needs a feature the mode's probe found unsupported (SIMD on WAMR's
     # classic interpreter) has nothing to measure there: not a failure
     lacking = {f.feature for f in features if f.status == "unsupported"}
-    failed = [f for f in failed if not (
-        f.task.startswith("guest:") and f.task.split(":", 1)[1] in kernels.GUEST_KERNELS
-        and kernels.GUEST_KERNELS[f.task.split(":", 1)[1]].feature in lacking)]
+
+    def needs_what_is_lacking(failure: MeasurementFailure) -> bool:
+        kind, _, name = failure.task.partition(":")
+        kernel = kernels.GUEST_KERNELS.get(name) if kind == "guest" else None
+        return kernel is not None and kernel.feature in lacking
+
+    failed = [f for f in failed if not needs_what_is_lacking(f)]
     return figures, features, failed

@@ -462,10 +462,10 @@ def guest_kernel(name: str, plan: KernelPlan = KernelPlan()) -> bytes:
 
 
 def _per_iteration(module_bytes: bytes, fuel: bool, read: Callable[[wasmtime.Store,
-                   Mapping[str, object]], int]) -> float:
-    """What ``read`` counts per iteration of a kernel's exported loop: run at 100 and
-    200 iterations, the difference over the difference in size (which leaves out
-    anything counted once, before the loop or on its first pass)."""
+                   Mapping[str, object]], Mapping[str, int]]) -> dict[str, float]:
+    """What ``read`` counts (by name) per iteration of a kernel's exported loop: run at
+    100 and 200 iterations, the difference over the difference in size (which leaves
+    out anything counted once, before the loop or on its first pass)."""
     config = wasmtime.Config()
     config.consume_fuel = fuel
     engine = wasmtime.Engine(config)
@@ -483,7 +483,7 @@ def _per_iteration(module_bytes: bytes, fuel: bool, read: Callable[[wasmtime.Sto
         assert isinstance(kernel, wasmtime.Func)
         kernel(store, n)
         counted.append(read(store, exports))
-    return (counted[1] - counted[0]) / 100
+    return {k: (counted[1][k] - counted[0][k]) / 100 for k in counted[0]}
 
 
 @cache
@@ -494,36 +494,34 @@ def instructions_per_iteration(name: str) -> int:
     fuel metering, and the difference is divided by the difference in size.
     """
     return int(_per_iteration(guest_kernel(name, KernelPlan(working_set_bytes=PAGE)), True,
-                              lambda store, _: (1 << 40) - store.get_fuel()))
+                              lambda store, _: {"fuel": (1 << 40) - store.get_fuel()})["fuel"])
 
 
-def _counted_per_iteration(name: str, counter: str) -> float:
-    """What the counting copy's global ``counter`` counts per iteration of kernel ``name``
-    (see :mod:`wasm_advisor.instruction_mix`), at two sizes like
+@cache
+def _counted_per_iteration(name: str) -> dict[str, float]:
+    """What each of the counting copy's globals counts per iteration of kernel ``name``
+    (see :mod:`wasm_advisor.instruction_mix`), from one run at two sizes like
     :func:`instructions_per_iteration`."""
     from ..instruction_mix import counting_module
 
-    def counted(store: wasmtime.Store, exports: Mapping[str, object]) -> int:
-        value = exports[counter]
-        assert isinstance(value, wasmtime.Global)
-        return int(value.value(store))
+    def counted(store: wasmtime.Store, exports: Mapping[str, object]) -> dict[str, int]:
+        return {k: int(v.value(store)) for k, v in exports.items()
+                if k.startswith("__") and isinstance(v, wasmtime.Global)}
 
     copy = counting_module(guest_kernel(name, KernelPlan(working_set_bytes=PAGE)), name)
     return _per_iteration(copy, False, counted)
 
 
-@cache
 def scan_ops_per_iteration(name: str) -> float:
     """Instructions WAMR's classic interpreter scans per iteration of kernel ``name``,
     looking for block ends it has not cached: the difference of two sizes leaves out
     the first pass, which fills the cache."""
-    return _counted_per_iteration(name, "__scan_ops")
+    return _counted_per_iteration(name)["__scan_ops"]
 
 
-@cache
 def simd_ops_per_iteration(name: str) -> float:
     """SIMD (v128) instructions per iteration of kernel ``name``."""
-    return _counted_per_iteration(name, "__mix_simd")
+    return _counted_per_iteration(name)["__mix_simd"]
 
 
 def empty_module() -> bytes:
