@@ -2,9 +2,14 @@
 
 ``fit(X)`` takes the raw samples of a profile (:func:`samples_frame`: one row per
 sample with ``runtime, mode, metric, x, y``) and fits, per runtime/mode and
-metric, a robust linear model ``y = intercept + slope * x`` with
-:class:`~sklearn.linear_model.TheilSenRegressor` (deterministic: ``random_state``
-is fixed); metrics measured at a single size (``x == 0``) get their median.
+metric, a robust linear model ``y = intercept + slope * x`` by Theil–Sen
+(:func:`~wasm_advisor.calibration.fitting.fit_slope`: the median of the slopes
+between every pair of samples, and the median intercept under it); metrics
+measured at a single size (``x == 0``) get their median. The fit is exact
+arithmetic on medians, so the same profile gives the same coefficients with any
+version of numpy or scikit-learn (whose ``TheilSenRegressor`` takes an iterated
+spatial median that stops at a tolerance, and moved figures in the third digit
+from one release to the next).
 The uncertainty of each coefficient is the spread of the samples around the
 fit (interquartile range / 1.349, relative to the value).
 
@@ -17,15 +22,13 @@ learned state ends in ``_``, and ``predict`` checks the model was fitted.
 from __future__ import annotations
 
 import statistics
-import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import TheilSenRegressor
 from sklearn.utils.validation import check_is_fitted
 
+from ..calibration.fitting import fit_slope
 from ..profile import Profile
 from .coefficients import COEFFICIENT_METRICS, Coefficient, ModeCoefficients
 
@@ -63,8 +66,8 @@ def _relative_sigma(residuals: list[float], scale: float) -> float:
 class CostModel(BaseEstimator):  # type: ignore[misc]
     """Learns per-runtime/mode cost coefficients from calibration samples."""
 
-    def __init__(self, random_state: int = 0) -> None:
-        self.random_state = random_state
+    def __init__(self) -> None:
+        pass  # no parameters: the fit is exact medians, with nothing random to seed
 
     def fit(self, X: pd.DataFrame, y: None = None) -> CostModel:
         fitted: dict[tuple[str, str], dict[str, Coefficient]] = {}
@@ -78,14 +81,8 @@ class CostModel(BaseEstimator):  # type: ignore[misc]
                 kernel = str(metric).removesuffix("_ns_per_iter")
                 instructions.setdefault((str(runtime), str(mode)), {})[kernel] = per_iter
             if np.unique(xs).size >= 2:
-                regressor = TheilSenRegressor(random_state=self.random_state)
-                with warnings.catch_warnings():
-                    # the spatial-median iteration may stop at its cap on tied samples;
-                    # the slope is still the robust, deterministic Theil-Sen estimate
-                    warnings.simplefilter("ignore", ConvergenceWarning)
-                    regressor.fit(xs.reshape(-1, 1), ys)
-                slope = float(regressor.coef_[0])
-                intercept = float(regressor.intercept_)
+                fit = fit_slope(list(zip(xs.tolist(), ys.tolist(), strict=True)))
+                slope, intercept = fit.slope, fit.intercept
                 implied = [(yv - intercept) / xv for xv, yv in zip(xs, ys, strict=True) if xv]
                 sigma = _relative_sigma(implied, slope)
                 value = slope
@@ -154,13 +151,13 @@ def _mode_coefficients(runtime: str, mode: str, metrics: dict[str, Coefficient],
     )
 
 
-def fit_profile(profile: Profile, random_state: int = 0) -> list[ModeCoefficients]:
+def fit_profile(profile: Profile) -> list[ModeCoefficients]:
     """Fit ``profile`` and return every runtime/mode's coefficients, in profile order.
 
     A figure stored without raw samples keeps its stored value, with its stored
     spread as the uncertainty.
     """
-    model = CostModel(random_state=random_state).fit(samples_frame(profile))
+    model = CostModel().fit(samples_frame(profile))
     out = []
     for runtime, mode in profile.modes():
         metrics = dict(model.coefficients_.get((runtime, mode), {}))
