@@ -7,7 +7,14 @@ import wasmtime
 
 from wasm_advisor.calibration import kernels
 from wasm_advisor.errors import ModuleError
-from wasm_advisor.instruction_mix import CLASSES, EXPORT_PREFIX, MARK_PREFIX, counting_module
+from wasm_advisor.instruction_mix import (
+    CLASSES,
+    EXPORT_PREFIX,
+    MARK_PREFIX,
+    counting_module,
+    function_body_bytes,
+)
+from wasm_advisor.wasm_module import read_module_bytes
 
 LOOP = """(module
   (memory 1)
@@ -64,6 +71,18 @@ def test_counts_each_class_as_it_runs_and_agrees_with_fuel() -> None:
     assert sum(mix.values()) - mix["block"] + 11 == _fuel(LOOP, 10)
     # the functions that ran, by their index among the module's own
     assert [counters[f"{MARK_PREFIX}{i}"] for i in range(3)] == [1, 0, 1]
+
+
+def test_body_sizes_are_listed_in_the_order_of_the_flags() -> None:
+    data = wasmtime.wat2wasm(LOOP)
+    sizes = function_body_bytes(data)
+    # $leaf: no locals, local.get 0, i32.const 1, i32.add, end; $never: i32.const 7, end
+    assert sizes[:2] == [1 + 2 + 2 + 1 + 1, 1 + 2 + 1]
+    code = read_module_bytes(data).code_bytes
+    # the section is its count and each body behind its size
+    assert sum(sizes) + len(sizes) + 1 == code
+    with pytest.raises(ModuleError, match="not a WebAssembly module"):
+        function_body_bytes(b"\0asn" + data[4:])
 
 
 BLOCK_TWICE = """(module

@@ -35,7 +35,7 @@ from .wasm_encoding import validated
 from .wasm_module import MAGIC, _Reader, read_imports
 
 __all__ = ["CLASSES", "COUNTERS", "EXPORT_PREFIX", "MARK_PREFIX", "classify_body",
-           "counting_module"]
+           "counting_module", "function_body_bytes"]
 
 # The instruction classes, in the order of the counters.
 CLASSES = ("local", "const", "int", "float", "load", "store", "branch", "block", "call",
@@ -438,6 +438,34 @@ def _param_counts(types: bytes | None, functions: bytes | None, where: str) -> l
 COUNTERS = ("__scan_ops", "__scans")
 
 
+def _sections(data: bytes, where: str) -> list[tuple[int, bytes, int]]:
+    """The module's sections: id, payload, and the payload's offset in ``data``."""
+    if data[:4] != MAGIC or len(data) < 8:
+        raise ModuleError(f"{where}: not a WebAssembly module")
+    r = _Reader(data, where)
+    r.pos = 8
+    sections = []
+    while r.pos < len(data):
+        section_id = r.byte()
+        size = r.uleb()
+        sections.append((section_id, r.take(size), r.pos - size))
+    return sections
+
+
+def function_body_bytes(data: bytes, where: str = "<bytes>") -> list[int]:
+    """The size in bytes of each function body of the module's own, in the order of the
+    ``__ran_<n>`` flags of its counting copy."""
+    sizes = []
+    for section_id, payload, _ in _sections(data, where):
+        if section_id == _CODE:
+            r = _Reader(payload, where)
+            for _ in range(r.count(2)):
+                size = r.uleb()
+                r.take(size)
+                sizes.append(size)
+    return sizes
+
+
 def counting_module(data: bytes, where: str = "<bytes>") -> bytes:
     """``data`` with a counter per instruction class; :class:`ModuleError` if it cannot be made.
 
@@ -447,15 +475,7 @@ def counting_module(data: bytes, where: str = "<bytes>") -> bytes:
     the scans for block ends WAMR's classic interpreter would make, and the
     instructions they pass over.
     """
-    if data[:4] != MAGIC or len(data) < 8:
-        raise ModuleError(f"{where}: not a WebAssembly module")
-    r = _Reader(data, where)
-    r.pos = 8
-    sections: list[tuple[int, bytes, int]] = []  # id, payload, payload's offset in data
-    while r.pos < len(data):
-        section_id = r.byte()
-        size = r.uleb()
-        sections.append((section_id, r.take(size), r.pos - size))
+    sections = _sections(data, where)
     ids = [s for s, _, _ in sections]
     payload_of = {s: p for s, p, _ in sections}
     if _CODE not in ids:

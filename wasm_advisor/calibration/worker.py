@@ -27,7 +27,13 @@ from typing import Any, TextIO
 
 from ..errors import ModuleError
 from ..hollow_module import hollow_module
-from ..instruction_mix import CLASSES, EXPORT_PREFIX, MARK_PREFIX, counting_module
+from ..instruction_mix import (
+    CLASSES,
+    EXPORT_PREFIX,
+    MARK_PREFIX,
+    counting_module,
+    function_body_bytes,
+)
 from ..runtimes import adapter_for
 from ..runtimes.base import Mode, RunRequest, RunResult, RuntimeAdapter
 from ..runtimes.resident_growth import LIVE_INSTANCES
@@ -246,10 +252,13 @@ def _mix(adapter: RuntimeAdapter, mode: Mode, module: bytes,
         return {"mix_error": "its counting copy did not run: " + (
             _failed(result) or f"exit status {result.exit_code}")}
     read = result.globals
-    flags = [v for k, v in read.items() if k.startswith(MARK_PREFIX)]
+    sizes = function_body_bytes(module)
+    ran = [read.get(f"{MARK_PREFIX}{i}", 0) for i in range(len(sizes))]
     return {"mix": {c: read[EXPORT_PREFIX + c] for c in CLASSES},
             "block_scan_ops": read["__scan_ops"], "block_scans": read["__scans"],
-            "functions_ran": sum(1 for v in flags if v), "functions": len(flags)}
+            "functions_ran": sum(1 for v in ran if v), "functions": len(ran),
+            # code a JIT that compiles functions as they are first called compiles
+            "ran_code_bytes": sum(size for size, v in zip(sizes, ran, strict=True) if v)}
 
 
 COMPILE_REPEATS = 3  # cold compiles of the hollow copy beside the real cold run
