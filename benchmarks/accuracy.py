@@ -46,7 +46,14 @@ from typing import Any
 
 from wasm_advisor import Advisor, Workload, calibrate, preset_names
 from wasm_advisor.advisor import constraints_for
-from wasm_advisor.model.costs import Component, Prediction, WorkloadFeatures, predict_costs
+from wasm_advisor.model.costs import (
+    FIRST_INSTANCE,
+    RUN_COMPILE,
+    Component,
+    Prediction,
+    WorkloadFeatures,
+    predict_costs,
+)
 from wasm_advisor.model.scoring import rank
 from wasm_advisor.verify import (
     PHASES,
@@ -74,7 +81,7 @@ def measured_prediction(predicted: Prediction, v: ModeVerification) -> Predictio
     """The prediction with its components replaced by what was measured."""
     def swap(components: list[Component], name: str, value: float | None) -> list[Component]:
         return [Component(c.name, value, 0.0, c.engine) if value is not None and
-                c.name.startswith(name) else c for c in components]
+                c.name.startswith(name) and c.name != RUN_COMPILE else c for c in components]
 
     per_request = list(predicted.per_request)
     per_instance = list(predicted.per_instance)
@@ -85,11 +92,18 @@ def measured_prediction(predicted: Prediction, v: ModeVerification) -> Predictio
             Component(c.name, 0.0) for c in per_request[1:]]
     per_instance = swap(per_instance, "instantiate", m.get("instantiate"))
     per_load = swap(per_load, "compile", m.get("compile"))
-    if "execute" not in m and "total" in m:  # only the whole run: scale the run's parts
-        parts = sum(c.value for c in per_request + per_instance)
-        scale = m["total"] / parts if parts else 1.0
+    if "execute" not in m and "total" in m:
+        # only the whole run (a lazy JIT through iwasm): less its compile, measured apart, it
+        # is shared among the run's other parts as the prediction shares them
+        once = {FIRST_INSTANCE, RUN_COMPILE}
+        compiled = m.get("compile", 0.0) if v.binding == "iwasm CLI" else 0.0
+        parts = sum(c.value for c in per_request + per_instance
+                    + [c for c in per_load if c.name in once])
+        scale = max(0.0, m["total"] - compiled) / parts if parts else 1.0
         per_request = [replace(c, value=c.value * scale) for c in per_request]
         per_instance = [replace(c, value=c.value * scale) for c in per_instance]
+        per_load = [replace(c, value=c.value * scale) if c.name in once else c
+                    for c in per_load]
     return replace(predicted, per_request=per_request, per_instance=per_instance,
                    per_module_load=per_load)
 
@@ -102,7 +116,8 @@ def replayed(advisor: Advisor, workload: Workload, run: dict[str, Any]) -> Verif
         features = features.with_value("compute_instructions_per_request",
                                        float(instructions))
     counted: dict[str, Any] = {"block_scan_ops": run.get("block_scan_ops"),
-                               "mix": run.get("mix")}
+                               "mix": run.get("mix"),
+                               "ran_code_bytes": run.get("ran_code_bytes")}
     features = with_counted(features, counted)
     evidence = {e.coefficients.key: e for e in advisor.evidence}
     modes = []
@@ -173,7 +188,9 @@ def main() -> int:
                 wamrc=args.wamrc)
         runs[program["name"]] = {"instructions": report.instructions,
                                  "block_scan_ops": report.block_scan_ops,
-                                 "mix": report.counted.get("mix"), "modes": [
+                                 "mix": report.counted.get("mix"),
+                                 "ran_code_bytes": report.counted.get("ran_code_bytes"),
+                                 "modes": [
             {"key": v.key, "binding": v.binding, "exit_code": v.exit_code,
              "failure": v.failure, "measured_ns": v.measured_ns} for v in report.modes]}
         ok = [v for v in report.modes if v.failure is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from wasm_advisor.calibration.analysis import analyse_mode
 from wasm_advisor.calibration.budgets import BUDGETS, Budget, tasks_for
 from wasm_advisor.calibration.kernels import GUEST_KERNELS
@@ -68,3 +70,32 @@ def test_a_kernel_needing_a_feature_the_mode_lacks_is_not_a_failure() -> None:
     supported = {"ok": True, "status": "supported", "detail": ""}
     _, _, failed = analyse_mode(MODE, {"probe:simd": supported}, dict(load_error))
     assert [f.task for f in failed] == ["guest:simd"]
+
+
+def test_a_lazy_jit_gets_a_code_family_whose_every_function_runs() -> None:
+    from wasm_advisor.calibration.analysis import _code_bytes, _run_code_bytes
+
+    budget = BUDGETS["quick"]
+    tasks = tasks_for(budget, precompiled=False, ahead_of_time=False, slow_compile=True,
+                      working_set_bytes=64 << 20, lazy_compile=True)
+    run = [t["size"] for t in tasks if t.get("family") == "code-run"]
+    assert run == [t["size"] for t in tasks if t.get("family") == "code"]
+    assert not [t for t in tasks_for(budget, precompiled=False, ahead_of_time=False,
+                                     slow_compile=True, working_set_bytes=64 << 20)
+                if t.get("family") == "code-run"]
+    # the whole run through iwasm: 100 ns per byte when loaded, 400 when it all runs
+    jit = Mode("wamr", "llvm-jit", "iwasm CLI", "WAMR · LLVM JIT", jit=True,
+               slow_compile=True, lazy_compile=True)
+
+    def family(name: str, per_byte: float, size_of: object) -> dict[str, object]:
+        return {f"host:{name}:{s}": {"ok": True, "runs": [
+            {"wall_ns": 5e6 + per_byte * size_of(s), "phases_ns": {}, "ttfi_ns": 1e6}  # type: ignore[operator]
+            for _ in range(3)]} for s in run}
+
+    results = {**family("code", 100.0, _code_bytes), **family("code-run", 400.0, _run_code_bytes)}
+    figures, _, failed = analyse_mode(jit, results, {})
+    assert failed == []
+    slopes = {f.metric: f for f in figures}
+    assert slopes["compile_ns_per_code_byte"].value == pytest.approx(100.0)
+    assert slopes["run_compile_ns_per_code_byte"].value == pytest.approx(400.0)
+    assert slopes["run_compile_ns_per_code_byte"].params["source"] == "wall"

@@ -392,3 +392,38 @@ def test_simd_code_is_costed_by_the_simd_kernel_in_proportion_to_its_share() -> 
     cost = compute_ns_per_instruction(bare, replace(features,
                                                     simd_instructions_per_request=0.25e6))
     assert cost is not None and cost.value == pytest.approx(1.0)
+
+
+def test_a_lazy_jit_pays_for_compiling_the_code_that_runs(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from wasm_advisor.model.costs import RUN_COMPILE, predict_costs
+    from wasm_advisor.verify import predicted_phases, with_counted
+
+    # loading costs 100 ns per code byte; a module whose every function runs, 300
+    a = advisor(tmp_path, {"wamr:llvm-jit": {"run_compile_ns_per_code_byte": 300.0},
+                           "wamr:fast-interp": {}})
+    w = workload()
+    jit = a.recommend(w).candidate("wamr:llvm-jit")
+    assert jit is not None
+    loads = {c.name: c.value for c in jit.prediction.per_module_load}
+    # nothing counted: all 50,000 bytes are taken to run, at the 200 ns difference
+    assert loads[RUN_COMPILE] == pytest.approx(200.0 * 50_000)
+    amortised = {c.name: c.value for c in jit.prediction.amortised()}
+    assert amortised[RUN_COMPILE] == pytest.approx(loads[RUN_COMPILE] / 1000)
+    # counted by verify: only the functions that ran
+    evidence = next(e for e in a.evidence if e.coefficients.key == "wamr:llvm-jit")
+    counted = with_counted(WorkloadFeatures.from_workload(w), {"ran_code_bytes": 5_000})
+    assert counted.ran_code_bytes == 5_000
+    ran = {c.name: c.value for c in predict_costs(evidence.coefficients, counted).per_module_load}
+    assert ran[RUN_COMPILE] == pytest.approx(200.0 * 5_000)
+    # verify's compile phase is what is compiled before the first instruction; the whole
+    # run includes the rest
+    phases = predicted_phases(evidence, counted)
+    assert phases["compile"] == pytest.approx(ran["compile"])
+    bare = predicted_phases(evidence, replace(counted, ran_code_bytes=0.0))
+    assert phases["total"] - bare["total"] == pytest.approx(200.0 * 5_000)
+    # an engine without the figure (it compiles or loads everything up front) has none
+    interp = a.recommend(w).candidate("wamr:fast-interp")
+    assert interp is not None
+    assert RUN_COMPILE not in {c.name for c in interp.prediction.per_module_load}

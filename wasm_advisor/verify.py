@@ -52,7 +52,13 @@ from typing import TYPE_CHECKING, Any
 
 from .calibration.runner import WorkerLimits, run_worker
 from .errors import AdvisorError
-from .model.costs import FIRST_INSTANCE, WorkloadFeatures, block_scan_ns_per_op, predict_costs
+from .model.costs import (
+    FIRST_INSTANCE,
+    RUN_COMPILE,
+    WorkloadFeatures,
+    block_scan_ns_per_op,
+    predict_costs,
+)
 from .model.explain import human_ns
 from .model.scoring import ModeEvidence
 
@@ -173,11 +179,13 @@ def _ms(ns: float | None) -> float | None:
 
 def with_counted(features: WorkloadFeatures, counted: dict[str, Any]) -> WorkloadFeatures:
     """``features`` with what a module's counting copy counted (see
-    :attr:`VerifyReport.counted`): its block-end scans, its SIMD instructions, and the
-    compute kind its instruction mix shows."""
+    :attr:`VerifyReport.counted`): its block-end scans, the code of the functions that
+    ran, its SIMD instructions, and the compute kind its instruction mix shows."""
     if counted.get("block_scan_ops") is not None:
         features = features.with_value("block_scan_ops_per_request",
                                        float(counted["block_scan_ops"]))
+    if counted.get("ran_code_bytes") is not None:
+        features = replace(features, ran_code_bytes=float(counted["ran_code_bytes"]))
     mix = counted.get("mix")
     if mix is not None:
         features = features.with_value("simd_instructions_per_request",
@@ -406,9 +414,12 @@ def predicted_phases(e: ModeEvidence, features: WorkloadFeatures) -> dict[str, f
     """What the model predicts for each phase ``verify`` measures, for one runtime/mode."""
     prediction = predict_costs(e.coefficients, features)
     loads = prediction.per_module_load
-    compile_part = sum(c.value for c in loads if c.name not in ("load artifact", FIRST_INSTANCE))
+    compile_part = sum(c.value for c in loads
+                       if c.name not in ("load artifact", FIRST_INSTANCE, RUN_COMPILE))
     load_part = sum(c.value for c in loads if c.name == "load artifact")
-    first_instance = sum(c.value for c in loads if c.name == FIRST_INSTANCE)
+    # what a run pays once per module beyond its compile or load: the engine's set-up of
+    # the module at its first instance, and a lazy JIT's compiling of the code that runs
+    first_instance = sum(c.value for c in loads if c.name in (FIRST_INSTANCE, RUN_COMPILE))
     execute = sum(c.value for c in prediction.per_request)
     start = sum(c.value for c in prediction.per_instance)
     binding = e.coefficients.binding

@@ -10,6 +10,9 @@ Figures and their sources (``params["source"]`` says which was used):
   (iwasm) or of the time to first instruction (wasmer-sdk), and the intercept then
   holds the binding's fixed cost.
 - ``load_ns_per_code_byte``: the same for loading a precompiled artifact.
+- ``run_compile_ns_per_code_byte``: for a mode that compiles a function when it is
+  first called (WAMR's LLVM JIT), the same slope over a code family whose ``_start``
+  calls every function once: what the code that runs costs, compiling included.
 - ``instantiate_ns_per_page`` and ``instantiate_ns_per_data_byte``: slopes over
   the instantiation families; where the binding times repeat instances
   (``instantiate_again``), of the steady-state instantiation.
@@ -52,6 +55,10 @@ FIRST_INSTANCE_EXTRA = "first instance extra"  # instantiate - instantiate_again
 @cache
 def _code_bytes(size: int) -> int:
     return read_module_bytes(kernels.code_size_module(size)).code_bytes
+
+
+def _run_code_bytes(size: int) -> int:
+    return read_module_bytes(kernels.code_size_module(size, run_all=True)).code_bytes
 
 
 def _note(mode: Mode, extra: str = "") -> str:
@@ -189,6 +196,10 @@ def analyse_mode(
         if has_phase("code-precompiled", "load"):
             slope("load_ns_per_code_byte", "code-precompiled", "load", "ns/code byte",
                   _code_bytes, "code")
+        # a mode that compiles functions when first called: the whole run of a module whose
+        # every function runs once (as against the code family, where one small part runs)
+        slope("run_compile_ns_per_code_byte", "code-run", compile_phase, "ns/code byte",
+              _run_code_bytes, "code-run")
     # instantiation: where the binding times repeat instances, the per-instance figures are
     # the steady state, and a module's first instance pays a one-off extra (the engine's
     # lazy set-up of that module: memory image, type registration) counted per module load

@@ -80,7 +80,7 @@ BUDGETS: dict[str, Budget] = {
 
 def tasks_for(
     budget: Budget, *, precompiled: bool, ahead_of_time: bool, slow_compile: bool,
-    working_set_bytes: int, fast_load: bool = False,
+    working_set_bytes: int, fast_load: bool = False, lazy_compile: bool = False,
 ) -> list[dict[str, Any]]:
     """The worker tasks measuring one mode under ``budget``.
 
@@ -90,6 +90,8 @@ def tasks_for(
     family compiles, once per size, and every other task reuses the artifact.
     ``slow_compile``: an LLVM compiler; the code family uses smaller modules.
     ``fast_load``: an interpreter behind a process start; the code family uses larger ones.
+    ``lazy_compile``: compiles a function when it is first called; a second code family,
+    whose ``_start`` calls every function, gives the cost of compiling code that runs.
     """
     plan = asdict(budget.plan) | {"working_set_bytes": working_set_bytes}
     timeout = budget.task_timeout_s
@@ -114,6 +116,9 @@ def tasks_for(
                   for s in code_sizes]
     else:
         tasks += [{"id": f"host:code:{s}", "family": "code", "size": s, **host}
+                  for s in code_sizes]
+    if lazy_compile:
+        tasks += [{"id": f"host:code-run:{s}", "family": "code-run", "size": s, **host}
                   for s in code_sizes]
     if precompiled:
         tasks += [{"id": f"host:code-precompiled:{s}", "family": "code", "size": s,

@@ -143,7 +143,8 @@ def _measure(kind: str, wanted: list[str], modes: Sequence[str] | None,
                 continue
             tasks = tasks_for(budget, precompiled=mode.runtime == "wasmtime",
                               ahead_of_time=mode.precompiled, slow_compile=mode.slow_compile,
-                              working_set_bytes=working_set, fast_load=mode.fast_load)
+                              working_set_bytes=working_set, fast_load=mode.fast_load,
+                              lazy_compile=mode.lazy_compile)
             done = 0
 
             def on_result(task_id: str, result: dict[str, Any], mode: Mode = mode,

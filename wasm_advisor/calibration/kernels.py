@@ -529,25 +529,32 @@ def empty_module() -> bytes:
     return _host_timed_module(functions=0, pages=1, data_bytes=0)
 
 
-def code_size_module(code_bytes: int) -> bytes:
+def code_size_module(code_bytes: int, run_all: bool = False) -> bytes:
     """A WASI command with about ``code_bytes`` in its code section, in ordinary functions.
 
     Like every compiled C or Rust program, it also has a small data segment
     (``CODE_FAMILY_DATA`` bytes): engines set up data at a module's first
     instance, and the code family's first-instance figure includes that.
+
+    ``run_all``: ``_start`` calls every function once (each runs its body, and its
+    calls return at once), for an engine that compiles a function when it is first
+    called (WAMR's LLVM JIT): there the code that runs costs more than the code
+    that is only loaded.
     """
     from ..wasm_module import read_module_bytes
 
     base, per_function = _code_section_growth()
     functions = max(1, round((code_bytes - base) / per_function))
     for _ in range(4):  # functions differ in size: correct the count on the real total
-        module = _host_timed_module(functions=functions, pages=1, data_bytes=CODE_FAMILY_DATA)
+        module = _host_timed_module(functions=functions, pages=1, data_bytes=CODE_FAMILY_DATA,
+                                    run_all=run_all)
         error = code_bytes - read_module_bytes(module).code_bytes
         step = round(error / per_function)
         if step == 0 or functions + step < 1:
             break
         functions += step
-    return _host_timed_module(functions=functions, pages=1, data_bytes=CODE_FAMILY_DATA)
+    return _host_timed_module(functions=functions, pages=1, data_bytes=CODE_FAMILY_DATA,
+                              run_all=run_all)
 
 
 @cache
@@ -578,7 +585,8 @@ def resident_module(pages: int, data_bytes: int, dwell_ns: int = 20_000_000) -> 
 
 
 @cache
-def _host_timed_module(functions: int, pages: int, data_bytes: int, dwell_ns: int = 0) -> bytes:
+def _host_timed_module(functions: int, pages: int, data_bytes: int, dwell_ns: int = 0,
+                       run_all: bool = False) -> bytes:
     filler = typical_functions(functions)
     # A data segment of non-zero bytes: runtimes must copy it at instantiation.
     data = ""
@@ -587,8 +595,11 @@ def _host_timed_module(functions: int, pages: int, data_bytes: int, dwell_ns: in
         repeats = data_bytes // 64
         data = f'  (data (i32.const {PAGE}) "{chunk * repeats}")'
         pages = max(pages, 1 + (PAGE + data_bytes) // PAGE)
-    # run a bounded part of the code once, so nothing in it is dead
-    calls = "(drop (call $t0 (i32.const 2) (i32.const 1) (i32.const 2)))" if functions else ""
+    # run a bounded part of the code once, so nothing in it is dead; or every function once
+    # (a budget of 1: its body runs, and the calls in it return at once)
+    calls = "".join(f"(drop (call $t{k} (i32.const 1) (i32.const 1) (i32.const 2)))"
+                    for k in range(functions)) if run_all else \
+        "(drop (call $t0 (i32.const 2) (i32.const 1) (i32.const 2)))" if functions else ""
     dwell = f"""
     (drop (call $clock (i32.const 1) (i64.const 1) (i32.const 8)))
     (local.set $until (i64.add (i64.load (i32.const 8)) (i64.const {dwell_ns})))

@@ -12,6 +12,11 @@ uncertainty from the spread of the measurements behind its coefficient:
   of the initial memory and per-byte cost of the data segments;
 - ``first instance``: what a module's first instantiation costs beyond that
   (the engine's lazy set-up of the module), once per module load;
+- ``compile as it runs``: for an engine that compiles a function when it is
+  first called (WAMR's LLVM JIT), the code that runs × what running code costs
+  beyond loading it (the slope of a code family whose every function runs, less
+  the ordinary code family's), once per module load; the code that runs is what
+  ``verify`` counted, else all of the module's;
 - ``binding``: the fixed cost of starting an instance through the binding
   (``wasmtime-py`` store and WASI setup, the ``wasmer-sdk`` sandbox, an ``iwasm``
   process), shown apart from the engine; where the binding cannot separate
@@ -43,11 +48,12 @@ from typing import Any
 
 from .coefficients import Coefficient, ModeCoefficients
 
-__all__ = ["Component", "Prediction", "WorkloadFeatures", "block_scan_ns_per_op",
-           "missing_coefficients", "predict_costs"]
+__all__ = ["FIRST_INSTANCE", "RUN_COMPILE", "Component", "Prediction", "WorkloadFeatures",
+           "block_scan_ns_per_op", "missing_coefficients", "predict_costs"]
 
 PAGE = 65536
 FIRST_INSTANCE = "first instance"  # per-module-load component: a module's first instantiation
+RUN_COMPILE = "compile as it runs"  # per-module-load component: a lazy JIT's compile of run code
 EMPTY_MODULE_CODE_BYTES = 200  # code in the calibration's empty module
 # Real code is between the 'mixed' kernel (a hot loop of loads, branches and
 # arithmetic) and the 'typical' one (generated functions with frames, calls and
@@ -87,6 +93,8 @@ class WorkloadFeatures:
     block_scan_ops_per_request: float = 0.0
     # SIMD (v128) instructions among the compute instructions: counted by verify
     simd_instructions_per_request: float = 0.0
+    # code bytes of the functions that run: counted by verify; None: all of the code
+    ran_code_bytes: float | None = None
 
     @classmethod
     def from_workload(cls, workload: object) -> WorkloadFeatures:
@@ -376,6 +384,10 @@ def predict_costs(m: ModeCoefficients, f: WorkloadFeatures) -> Prediction:
             else 0.0
         c = _c(name, compile_c, f.code_bytes)
         per_module_load.append(Component(c.name, c.value + fixed, c.sigma))
+    run_compile = _run_compile_ns_per_code_byte(m)
+    if run_compile is not None and not (f.precompiled and load_c is not None):
+        ran = f.code_bytes if f.ran_code_bytes is None else min(f.ran_code_bytes, f.code_bytes)
+        per_module_load.append(_c(RUN_COMPILE, run_compile, ran))
     first_code = m.get("first_instance_ns_per_code_byte")
     if first_code is not None:  # the engine's one-off set-up of a module at its first instance
         by_code = _c("", first_code, f.code_bytes)
@@ -399,6 +411,17 @@ def predict_costs(m: ModeCoefficients, f: WorkloadFeatures) -> Prediction:
         runtime_memory_first_bytes=(rss_first.value if rss_first else 0.0),
         artifact_bytes=artifact_bytes, notes=notes,
     )
+
+
+def _run_compile_ns_per_code_byte(m: ModeCoefficients) -> Coefficient | None:
+    """What a byte of code that runs costs beyond a byte that is only loaded, for an engine
+    that compiles a function when it is first called (None for every other)."""
+    ran, loaded = m.get("run_compile_ns_per_code_byte"), m.get("compile_ns_per_code_byte")
+    if ran is None or loaded is None or m.precompiled_mode:
+        return None
+    value = max(0.0, ran.value - loaded.value)
+    spread = math.hypot(ran.value * ran.rel_sigma, loaded.value * loaded.rel_sigma)
+    return Coefficient(value, 0.0, spread / value if value else 0.0, ran.source)
 
 
 def _sum_pair(a: Component, b: Component) -> tuple[float, float]:

@@ -35,6 +35,10 @@ class Mode:
     # its own process): its code family needs larger modules for the per-byte slope to
     # stand out of the start-up's run-to-run noise
     fast_load: bool = False
+    # compiles a function when it is first called (WAMR's LLVM JIT): a run pays for compiling
+    # the code that runs, which a module that is only loaded does not show; measured by a
+    # second code family whose _start calls every function
+    lazy_compile: bool = False
 
     @property
     def key(self) -> str:

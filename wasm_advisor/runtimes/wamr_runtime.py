@@ -192,7 +192,7 @@ class WamrAdapter(RuntimeAdapter):
                 label, jit, pre = labels[name]
                 out.append(Mode("wamr", name, BINDING, label, notes=f"{found[name].path}",
                                 jit=jit, precompiled=pre, slow_compile=jit or pre,
-                                fast_load=not (jit or pre)))
+                                fast_load=not (jit or pre), lazy_compile=jit))
         return out
 
     # ----- running -----------------------------------------------------------------
