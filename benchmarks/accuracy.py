@@ -18,7 +18,9 @@ predicted more than 10 % apart the other way; the count with every such pair in
 the measured order is printed beside it; execution where ``verify`` separates it, the
 whole run where it does not, as for WAMR's LLVM JIT); and how often the advisor's top
 choice for each preset's priorities matches the top choice made from the measurements
-(where no mode meets a preset's limits, predicted and measured alike, they agree).
+(where no mode meets a preset's limits, predicted and measured alike, they agree;
+a mode measured only as a whole run counts as execution what is left of it once its
+measured compile and its predicted start are taken out).
 Each program's counted instruction mix sets the compute kind, as ``verify`` does.
 Exits 1 when a target is missed.
 
@@ -93,16 +95,19 @@ def measured_prediction(predicted: Prediction, v: ModeVerification) -> Predictio
     per_instance = swap(per_instance, "instantiate", m.get("instantiate"))
     per_load = swap(per_load, "compile", m.get("compile"))
     if "execute" not in m and "total" in m:
-        # only the whole run (a lazy JIT through iwasm): less its compile, measured apart, it
-        # is shared among the run's other parts as the prediction shares them
-        once = {FIRST_INSTANCE, RUN_COMPILE}
+        # only the whole run (WAMR's LLVM JIT, which compiles as it runs): its execution is
+        # what is left of the run once its measured compile (the hollow copy's run, in
+        # which the JIT's threads compile much of the module too) and its start
+        # (instantiation, binding, first instance, at their predicted values) are taken
+        # out; what it compiled as the program ran is in that rest, so the prediction's
+        # 'compile as it runs' is not counted again. Sharing the run out in the predicted
+        # proportions instead would make the JIT's execution the prediction's
         compiled = m.get("compile", 0.0) if v.binding == "iwasm CLI" else 0.0
-        parts = sum(c.value for c in per_request + per_instance
-                    + [c for c in per_load if c.name in once])
-        scale = max(0.0, m["total"] - compiled) / parts if parts else 1.0
-        per_request = [replace(c, value=c.value * scale) for c in per_request]
-        per_instance = [replace(c, value=c.value * scale) for c in per_instance]
-        per_load = [replace(c, value=c.value * scale) if c.name in once else c
+        started = sum(c.value for c in per_instance + [c for c in per_load
+                                                       if c.name == FIRST_INSTANCE])
+        per_request = [Component("compute", max(0.0, m["total"] - compiled - started))] + [
+            Component(c.name, 0.0) for c in per_request[1:]]
+        per_load = [Component(c.name, 0.0, 0.0, c.engine) if c.name == RUN_COMPILE else c
                     for c in per_load]
     return replace(predicted, per_request=per_request, per_instance=per_instance,
                    per_module_load=per_load)

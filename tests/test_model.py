@@ -427,3 +427,25 @@ def test_a_lazy_jit_pays_for_compiling_the_code_that_runs(tmp_path: Path) -> Non
     interp = a.recommend(w).candidate("wamr:fast-interp")
     assert interp is not None
     assert RUN_COMPILE not in {c.name for c in interp.prediction.per_module_load}
+
+
+def test_modes_that_run_the_same_code_share_their_compute_kernels(tmp_path: Path) -> None:
+    from wasm_advisor.model.traits import load_traits
+
+    # the pooling allocator runs Cranelift's code: their compute kernels are fitted as one
+    assert load_traits()["wasmtime:cranelift-pooling"].same_code_as == "wasmtime:cranelift"
+    modes = {"wasmtime:cranelift": {"int_ns_per_iter": 10.0, "mem_rand_ns_per_iter": 5.0},
+             "wasmtime:cranelift-pooling": {"int_ns_per_iter": 14.0,
+                                            "mem_rand_ns_per_iter": 9.0},
+             "wasmtime:winch": {"int_ns_per_iter": 30.0}}
+    coefficients = {e.coefficients.key: e.coefficients for e in advisor(tmp_path, modes).evidence}
+    plain, pooled = coefficients["wasmtime:cranelift"], coefficients["wasmtime:cranelift-pooling"]
+    shared = plain.get("int_ns_per_iter")
+    assert shared is not None and shared == pooled.get("int_ns_per_iter")
+    assert 10.0 <= shared.value <= 14.0 and shared.runs == 18  # both modes' samples
+    # where the memory lies is the allocator's: memory kernels stay apart
+    assert plain.get("mem_rand_ns").value == pytest.approx(5.0)  # type: ignore[union-attr]
+    assert pooled.get("mem_rand_ns").value == pytest.approx(9.0)  # type: ignore[union-attr]
+    # a mode of other code keeps its own
+    assert coefficients["wasmtime:winch"].get("int_ns_per_iter").value == \
+        pytest.approx(30.0)  # type: ignore[union-attr]

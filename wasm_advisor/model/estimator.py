@@ -56,6 +56,35 @@ def samples_frame(profile: Profile) -> pd.DataFrame:
                                        "instructions_per_iter"])
 
 
+# guest kernels that time the code a mode generates (not where its memory lies, nor the
+# host's side of a call)
+SAME_CODE_METRICS = frozenset(f"{k}_ns_per_iter" for k in (
+    "int", "float", "call", "mixed", "typical", "simd", "block_exit_short", "block_exit_long"))
+
+
+def pooled_same_code(samples: pd.DataFrame) -> pd.DataFrame:
+    """``samples`` with the compute-kernel samples of modes that run the same generated code
+    (``same_code_as`` in the traits table) given to each of them, so the two are fitted on
+    the union: one cost per instruction from twice the measurements, where two
+    calibrations of one code moved 10-20% apart on a machine whose pace drifts."""
+    import pandas as pd
+
+    from .traits import load_traits
+
+    keys = samples["runtime"] + ":" + samples["mode"]
+    present = set(keys)
+    extra = []
+    for key, traits in load_traits().items():
+        other = traits.same_code_as
+        if other is None or key not in present or other not in present:
+            continue
+        for source, target in ((key, other), (other, key)):
+            rows = samples[(keys == source) & samples["metric"].isin(SAME_CODE_METRICS)].copy()
+            rows["runtime"], rows["mode"] = target.split(":")
+            extra.append(rows)
+    return pd.concat([samples, *extra], ignore_index=True) if extra else samples
+
+
 def _relative_sigma(residuals: list[float], scale: float) -> float:
     if len(residuals) < 2 or scale == 0:
         return 0.0
@@ -157,7 +186,7 @@ def fit_profile(profile: Profile) -> list[ModeCoefficients]:
     A figure stored without raw samples keeps its stored value, with its stored
     spread as the uncertainty.
     """
-    model = CostModel().fit(samples_frame(profile))
+    model = CostModel().fit(pooled_same_code(samples_frame(profile)))
     out = []
     for runtime, mode in profile.modes():
         metrics = dict(model.coefficients_.get((runtime, mode), {}))

@@ -31,6 +31,9 @@ class ModeTraits:
     where_reason: str
     where_source: str
     variant_of: str | None = None  # the mode this one is a configuration of
+    # the mode whose generated code this one runs unchanged (an allocator setting): their
+    # compute kernels measure the same code, and are fitted as one
+    same_code_as: str | None = None
 
     @property
     def maturity(self) -> float:
@@ -80,6 +83,7 @@ def load_traits() -> dict[str, ModeTraits]:
             where_reason=str(entry.get("reason", "")),
             where_source=str(entry.get("source", "")),
             variant_of=str(entry["variant_of"]) if "variant_of" in entry else None,
+            same_code_as=str(entry["same_code_as"]) if "same_code_as" in entry else None,
         )
     return out
 
