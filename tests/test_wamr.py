@@ -70,6 +70,16 @@ def test_an_iwasm_that_says_its_version_but_runs_nothing_has_no_modes(tmp_path: 
     assert not availability.available
 
 
+def test_a_mode_whose_first_start_fails_is_tried_again(tmp_path: Path) -> None:
+    once = tmp_path / "failed-once"
+    flaky = fake_binary(tmp_path, "iwasm", f'case "$1" in --version) echo "iwasm 9.9.9";; '
+                        f'--llvm-jit) if [ -e {once} ]; then exit 0; fi; touch {once}; exit 134;; '
+                        '*) exit 1;; esac')
+    adapter = WamrAdapter(iwasm=[flaky])
+    assert [m.name for m in adapter.modes()] == ["llvm-jit"]
+    assert adapter.modes()[0].lazy_compile
+
+
 @needs_iwasm
 def test_modes_are_found_by_running_them() -> None:
     adapter = WamrAdapter(iwasm=IWASM, wamrc=WAMRC)

@@ -115,8 +115,13 @@ class WamrAdapter(RuntimeAdapter):
         return match.group(1).decode() if match else None
 
     def _runs(self, cmd: list[str], module: Path) -> bool:
-        done = _run_quietly([*cmd, str(module)])
-        return done is not None and done.returncode == 0
+        # tried twice: an LLVM JIT build's start failed once in a full calibration here,
+        # and the worker then lost the mode (and the figures of the task it was running)
+        for _ in range(2):
+            done = _run_quietly([*cmd, str(module)])
+            if done is not None and done.returncode == 0:
+                return True
+        return False
 
     def _empty(self, suffix: str = ".wasm") -> Path:
         path = self._workdir / f"empty{suffix}"
