@@ -20,7 +20,8 @@ whole run where it does not, as for WAMR's LLVM JIT); and how often the advisor'
 choice for each preset's priorities matches the top choice made from the measurements
 (where no mode meets a preset's limits, predicted and measured alike, they agree;
 a mode measured only as a whole run counts as execution what is left of it once its
-measured compile and its predicted start are taken out).
+measured compile and its predicted start are taken out, and where nothing is left it
+is left out of that module's choices, predicted and measured alike).
 Each program's counted instruction mix sets the compute kind, as ``verify`` does.
 Exits 1 when a target is missed.
 
@@ -79,8 +80,9 @@ def error_factor(ratio: float) -> float:
     return max(ratio, 1 / ratio)
 
 
-def measured_prediction(predicted: Prediction, v: ModeVerification) -> Prediction:
-    """The prediction with its components replaced by what was measured."""
+def measured_prediction(predicted: Prediction, v: ModeVerification) -> Prediction | None:
+    """The prediction with its components replaced by what was measured; None where a
+    whole run leaves no execution once its compile and start are taken out."""
     def swap(components: list[Component], name: str, value: float | None) -> list[Component]:
         return [Component(c.name, value, 0.0, c.engine) if value is not None and
                 c.name.startswith(name) and c.name != RUN_COMPILE else c for c in components]
@@ -105,7 +107,10 @@ def measured_prediction(predicted: Prediction, v: ModeVerification) -> Predictio
         compiled = m.get("compile", 0.0) if v.binding == "iwasm CLI" else 0.0
         started = sum(c.value for c in per_instance + [c for c in per_load
                                                        if c.name == FIRST_INSTANCE])
-        per_request = [Component("compute", max(0.0, m["total"] - compiled - started))] + [
+        rest = m["total"] - compiled - started
+        if rest <= 0:
+            return None
+        per_request = [Component("compute", rest)] + [
             Component(c.name, 0.0) for c in per_request[1:]]
         per_load = [Component(c.name, 0.0, 0.0, c.engine) if c.name == RUN_COMPILE else c
                     for c in per_load]
@@ -251,11 +256,15 @@ def main() -> int:
                                      compute_instructions_per_request=report.instructions)
             features = with_counted(WorkloadFeatures.from_workload(w), report.counted)
             k = constraints_for(w)
-            predicted = rank(evidence, features, k)
-            measured = rank(evidence, features, k, predictions={
-                v.key: measured_prediction(predict_costs(
-                    next(e for e in evidence if e.coefficients.key == v.key).coefficients,
-                    features), v) for v in ok})
+            made = {v.key: measured_prediction(predict_costs(
+                next(e for e in evidence if e.coefficients.key == v.key).coefficients,
+                features), v) for v in ok}
+            # a whole run no longer than its measured compile and predicted start leaves no
+            # execution to measure: that mode is left out of both choices
+            judged = [e for e in evidence if made[e.coefficients.key] is not None]
+            predicted = rank(judged, features, k)
+            measured = rank(judged, features, k, predictions={
+                key: p for key, p in made.items() if p is not None})
             p_win = predicted[0].key if predicted and not predicted[0].excluded else None
             m_win = measured[0].key if measured and not measured[0].excluded else None
             # the measurements cannot tell apart modes whose measured scores are within
