@@ -115,8 +115,9 @@ class WamrAdapter(RuntimeAdapter):
         return match.group(1).decode() if match else None
 
     def _runs(self, cmd: list[str], module: Path) -> bool:
-        # tried twice: an LLVM JIT build's start failed once in a full calibration here,
-        # and the worker then lost the mode (and the figures of the task it was running)
+        # tried twice: a start that fails once (here, an iwasm rebuilt and replaced while a
+        # calibration ran) would otherwise lose the mode, and the figures of the task that
+        # was running, for the whole calibration
         for _ in range(2):
             done = _run_quietly([*cmd, str(module)])
             if done is not None and done.returncode == 0:
