@@ -1,6 +1,7 @@
 """Prediction accuracy on real programs: predict, then measure, on every runtime/mode here.
 
-    python benchmarks/accuracy.py CORPUS_DIR [--repeats 1] [--timeout 120] [--iwasm PATH ...]
+    python benchmarks/accuracy.py CORPUS_DIR [--repeats 1] [--rounds 2] [--timeout 120]
+                                            [--iwasm PATH ...]
                                             [--wamrc PATH] [--profile ID|FILE | --calibrate KIND]
                                             [--runtime R[:M]] [--save RUN.json | --replay RUN.json]
 
@@ -150,6 +151,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("corpus", type=Path)
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="verify's rounds of warm runs, taken in turn across the modes")
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--iwasm", action="append", default=[])
     parser.add_argument("--wamrc")
@@ -194,7 +197,7 @@ def main() -> int:
         else:
             report = advisor.verify(
                 base, argv=program.get("argv", []), workdir=workdir, repeats=args.repeats,
-                timeout_s=args.timeout, modes=args.runtime, iwasm=args.iwasm,
+                rounds=args.rounds, timeout_s=args.timeout, modes=args.runtime, iwasm=args.iwasm,
                 wamrc=args.wamrc)
         runs[program["name"]] = {"instructions": report.instructions,
                                  "block_scan_ops": report.block_scan_ops,

@@ -174,7 +174,8 @@ class Advisor:
     def verify(self, workload: Workload, **options: Any) -> VerifyReport:
         """Run the workload's real module on every runtime/mode measured here, under limits,
         next to what this advisor predicts. Options: ``argv``, ``workdir``, ``env``,
-        ``repeats``, ``warm_budget_s``, ``timeout_s``, ``memory_limit_bytes``, ``modes``,
+        ``repeats``, ``warm_budget_s``, ``rounds``, ``timeout_s``, ``memory_limit_bytes``,
+        ``modes``,
         ``iwasm``, ``wamrc``, ``progress`` (see :func:`wasm_advisor.verify.run_verification`)."""
         from .verify import run_verification
 

@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .calibration.runner import WorkerLimits, run_worker
+from .calibration.worker import MAX_WARM_RUNS
 from .errors import AdvisorError
 from .model.costs import (
     FIRST_INSTANCE,
@@ -88,6 +89,7 @@ class ModeVerification:
     predicted_ns: dict[str, float] = field(default_factory=dict)
     wall_cold_ns: float | None = None
     wall_warm_ns: float | None = None
+    warm_runs: int = 0  # over every round
     peak_rss_bytes: float | None = None
     output_tail: str = ""
     diagnosis: list[str] = field(default_factory=list)
@@ -127,6 +129,7 @@ class VerifyReport:
                 row[f"{phase}_predicted_ms"] = _ms(m.predicted_ns.get(phase))
                 row[f"{phase}_ratio"] = m.ratio(phase)
             row["wall_warm_ms"] = _ms(m.wall_warm_ns)
+            row["warm_runs"] = m.warm_runs
             row["peak_rss_bytes"] = m.peak_rss_bytes
             row["diagnosis"] = "; ".join(m.diagnosis)
             row["notes"] = "; ".join(m.notes)
@@ -320,6 +323,7 @@ def run_verification(
     env: Sequence[tuple[str, str]] = (),
     repeats: int = 3,
     warm_budget_s: float = 2.0,
+    rounds: int = 2,
     timeout_s: float = 60.0,
     memory_limit_bytes: int = 2 << 30,
     modes: Sequence[str] | None = None,
@@ -327,7 +331,13 @@ def run_verification(
     wamrc: str | None = None,
     progress: Callable[[str, str], None] | None = None,
 ) -> VerifyReport:
-    """Run ``workload``'s module on each measured runtime/mode and compare with predictions."""
+    """Run ``workload``'s module on each measured runtime/mode and compare with predictions.
+
+    ``repeats`` warm runs at least, and ``warm_budget_s`` per mode for more, are shared
+    out over ``rounds`` rounds taken in turn across the modes (one worker process each),
+    in reversed order every other round: a mode measured minutes after another is not
+    then read at another pace of the machine.
+    """
     path = workload.module.path
     if path is None:
         raise AdvisorError("module.path: verify runs a real module; build the workload with "
@@ -359,6 +369,7 @@ def run_verification(
         report.counted = {k: v for k, v in counted.items() if k not in ("ok", "fuel")}
         if "mix_error" in counted:
             report.skipped["instruction mix"] = counted["mix_error"]
+    todo = []
     for e in evidence:
         key = e.coefficients.key
         if modes and key not in modes and e.coefficients.runtime not in modes:
@@ -366,17 +377,26 @@ def run_verification(
         if not e.measured_here:
             report.skipped[key] = "measured elsewhere: it cannot be run here"
             continue
+        todo.append(e)
+    # warm runs in rounds across the modes, the order reversed each round, so that a slow
+    # spell of the machine falls on every mode alike, not on whichever ran then
+    rounds = max(1, rounds) if len(todo) > 1 else 1
+    each_repeats, each_budget_s = math.ceil(repeats / rounds), warm_budget_s / rounds
+    task = {"id": "verify", "kind": "verify", "module_path": str(module_path),
+            "argv": argv_l, "workdir": workdir_s, "env": env_l, "repeats": each_repeats,
+            "budget_s": each_budget_s, "max_runs": math.ceil(MAX_WARM_RUNS / rounds),
+            "timeout_s": timeout_s, "memory_limit_bytes": memory_limit_bytes}
+    limits = WorkerLimits(
+        task_timeout_s=timeout_s * (2 * each_repeats + 3) + 2 * each_budget_s + 30,
+        memory_bytes=_worker_memory(memory_limit_bytes))
+    records: dict[str, dict[str, Any]] = {}
+    failures: dict[str, str] = {}
+    for e in todo:
+        key = e.coefficients.key
         if progress:
-            progress(key, "running")
-        task = {"id": "verify", "kind": "verify", "module_path": str(module_path),
-                "argv": argv_l, "workdir": workdir_s, "env": env_l, "repeats": repeats,
-                "budget_s": warm_budget_s, "timeout_s": timeout_s,
-                "memory_limit_bytes": memory_limit_bytes}
-        outcome = run_worker(
-            {"runtime": e.coefficients.runtime, "mode": e.coefficients.mode,
-             "options": options, "tasks": [task]},
-            WorkerLimits(task_timeout_s=timeout_s * (2 * repeats + 3) + 2 * warm_budget_s + 30,
-                         memory_bytes=_worker_memory(memory_limit_bytes)))
+            progress(key, "running" if rounds == 1 else f"running (round 1 of {rounds})")
+        outcome = run_worker({"runtime": e.coefficients.runtime, "mode": e.coefficients.mode,
+                              "options": options, "tasks": [task]}, limits)
         hello = outcome.hello or {}
         available = (hello.get("availability") or {}).get("available")
         if hello and (not available or e.coefficients.mode not in
@@ -387,16 +407,38 @@ def run_verification(
             if progress:
                 progress(key, "skipped")
             continue
-        v = ModeVerification(key=key, binding=e.coefficients.binding)
         record = outcome.results.get("verify")
         if record is None or not record.get("ok"):
-            reason = outcome.failures.get("verify") or (record or {}).get("reason", "failed")
+            failures[key] = outcome.failures.get("verify") or \
+                (record or {}).get("reason", "failed")
+        else:
+            records[key] = record
+    for later in range(1, rounds):
+        ordered = todo[::-1] if later % 2 else todo
+        for e in (e for e in ordered if _warm_ran(records.get(e.coefficients.key))):
+            key = e.coefficients.key
+            if progress:
+                progress(key, f"running (round {later + 1} of {rounds})")
+            outcome = run_worker({"runtime": e.coefficients.runtime, "mode": e.coefficients.mode,
+                                  "options": options,
+                                  "tasks": [{**task, "kind": "verify-warm"}]}, limits)
+            _add_round(records[key], outcome.results.get("verify")
+                       or {"ok": False, "reason": outcome.failures.get("verify", "failed")})
+    for e in todo:
+        key = e.coefficients.key
+        if key not in records and key not in failures:
+            continue  # not available here
+        v = ModeVerification(key=key, binding=e.coefficients.binding)
+        if key in failures:
+            reason = failures[key]
             v.failure = f"could not run: {reason}"
             v.limit_hit = "memory" if "memory limit" in str(reason) else (
                 "time" if "timed out" in str(reason) else None)
         else:
+            record = records[key]
             _fill(v, record, compiles_as_it_runs=e.coefficients.jit and
                   e.coefficients.binding == "iwasm CLI")
+            v.notes += record.get("round_notes", [])
             v.predicted_ns = predicted_phases(e, features)
             if "load" not in v.measured_ns:
                 v.predicted_ns.pop("load", None)
@@ -408,6 +450,35 @@ def run_verification(
         if progress:
             progress(key, v.failure or "done")
     return report
+
+
+def _warm_ran(record: dict[str, Any] | None) -> bool:
+    """Whether a mode's first round ran the module to its end, warm runs and all."""
+    if record is None or not record.get("warm"):
+        return False
+    cold = record["cold"]
+    return not (cold.get("limit_hit") or cold.get("trap") or cold.get("exit_code"))
+
+
+def _add_round(record: dict[str, Any], extra: dict[str, Any]) -> None:
+    """A later round's warm runs (and their hollow copy's) added to a mode's record; a
+    round in which a run failed, or its hollow copy did not run, is left out and noted."""
+    runs = extra.get("warm") or []
+    problem = extra.get("reason") if not extra.get("ok") else next(
+        (r.get("trap") or r.get("limit_hit") or f"exited with status {r['exit_code']}"
+         for r in runs if r.get("trap") or r.get("limit_hit") or r.get("exit_code")), None)
+    if problem is None and not runs:
+        problem = "no warm run"
+    if problem is None and isinstance(record.get("hollow"), list) and \
+            not isinstance(extra.get("hollow"), list):
+        problem = f"its hollow copy: {extra.get('hollow') or 'did not run'}"
+    if problem is not None:
+        record.setdefault("round_notes", []).append(
+            f"a later round of warm runs was left out: {problem}")
+        return
+    record["warm"] = record["warm"] + runs
+    if isinstance(record.get("hollow"), list):
+        record["hollow"] = record["hollow"] + extra["hollow"]
 
 
 def predicted_phases(e: ModeEvidence, features: WorkloadFeatures) -> dict[str, float]:
@@ -465,6 +536,7 @@ def _fill(v: ModeVerification, record: dict[str, Any], compiles_as_it_runs: bool
     empty = _median(walls)
     v.wall_cold_ns = cold["wall_ns"]
     v.wall_warm_ns = _median([r["wall_ns"] for r in warm])
+    v.warm_runs = len(warm)
     v.peak_rss_bytes = max((r.get("peak_rss_bytes") or 0 for r in [cold, *warm]), default=0) \
         or None
     phases = cold.get("phases_ns", {})

@@ -158,7 +158,7 @@ def run_task(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any]) -> dict[
             return {"ok": True, **measure(mode, module, int(task.get("pairs", 5)))}
         return {"ok": True, **_in_fresh_process(mode, module,
                                                 int(task.get("instances", LIVE_INSTANCES)))}
-    if kind in ("verify", "count"):
+    if kind in ("verify", "verify-warm", "count"):
         return _verify_task(adapter, mode, task)
     return {"ok": False, "reason": f"unknown task kind {kind!r}"}
 
@@ -188,7 +188,9 @@ def _run_record(result: RunResult) -> dict[str, Any]:
 
 
 def _verify_task(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any]) -> dict[str, Any]:
-    """Run a user's module under limits: cold once, warm ``repeats`` times (or count fuel)."""
+    """Run a user's module under limits: cold once, warm ``repeats`` times (or count fuel);
+    ``verify-warm``: a later round of warm runs alone, which ``verify`` takes in turn
+    across the modes."""
     module = Path(task["module_path"]).read_bytes()
     workdir = Path(task["workdir"]) if task.get("workdir") else None
 
@@ -207,37 +209,52 @@ def _verify_task(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any]) -> d
             return {"ok": False, "reason": _failed(result) or "no fuel count"}
         return {"ok": True, "fuel": result.fuel_consumed, **_mix(adapter, mode, module,
                                                                   request)}
+    # the same module with _start emptied: the same code to compile and load, no program
+    try:
+        hollow: bytes | str = hollow_module(module)
+    except ModuleError as e:
+        hollow = str(e)
+    if task["kind"] == "verify-warm":
+        return {"ok": True, **_warm_round(adapter, mode, task, request, hollow)[0]}
     cold = adapter.run(mode, request(False))
     tail = (cold.stdout[-400:] + cold.stderr[-400:]).strip()
     record: dict[str, Any] = {"ok": True, "cold": _run_record(cold), "output_tail": tail}
     if cold.exit_code == 0 and not cold.trap:
-        # the same module with _start emptied: the same code to compile and load, no program
-        try:
-            hollow: bytes | str = hollow_module(module)
-        except ModuleError as e:
-            hollow = str(e)
-        warm_up = adapter.run(mode, request(True))  # fills the compile cache / artifact
-        # the binding cannot time execution on its own: each warm run gets a warm run of
-        # the hollow copy beside it, which the execution is read against
-        untimed = "run" not in warm_up.phases_ns
-        warm, hollow_runs = _warm_runs(
-            adapter, mode, request(True), request(True, copy=hollow)
-            if untimed and isinstance(hollow, bytes) else None, int(task.get("repeats", 3)),
-            float(task.get("budget_s", WARM_BUDGET_S)))
-        record["warm"] = [_run_record(r) for r in warm]
+        runs, warm = _warm_round(adapter, mode, task, request, hollow)
+        record.update(runs)
         if isinstance(hollow, bytes):
             record["cold_hollow"] = _compile_repeats(adapter, mode, request(False, copy=hollow),
                                                      cold, warm)
-        if untimed:
-            failed = next(filter(None, map(_failed, hollow_runs)), None)
-            record["hollow"] = hollow if isinstance(hollow, str) else failed or [
-                {"wall_ns": r.wall_ns} for r in hollow_runs]
+        if "hollow" in runs:
             # the binding's whole run of the empty module, beside them: hollow minus empty
             # is what the module's code costs before its first instruction
             empty = request(True, copy=kernels.empty_module())
             record["empty"] = _start_pairs(adapter, mode, empty, request(True, copy=hollow)
                                            if isinstance(hollow, bytes) else None)
     return record
+
+
+def _warm_round(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any],
+                request: Callable[..., RunRequest], hollow: bytes | str
+                ) -> tuple[dict[str, Any], list[RunResult]]:
+    """A warm-up, then one round of warm runs (:func:`_warm_runs`): the records
+    (``warm``, and ``hollow`` where the binding cannot time execution on its own) and
+    the warm runs themselves."""
+    warm_up = adapter.run(mode, request(True))  # fills the compile cache / artifact
+    # the binding cannot time execution on its own: each warm run gets a warm run of
+    # the hollow copy beside it, which the execution is read against
+    untimed = "run" not in warm_up.phases_ns
+    warm, hollow_runs = _warm_runs(
+        adapter, mode, request(True), request(True, copy=hollow)
+        if untimed and isinstance(hollow, bytes) else None, int(task.get("repeats", 3)),
+        float(task.get("budget_s", WARM_BUDGET_S)),
+        int(task.get("max_runs", MAX_WARM_RUNS)))
+    records: dict[str, Any] = {"warm": [_run_record(r) for r in warm]}
+    if untimed:
+        failed = next(filter(None, map(_failed, hollow_runs)), None)
+        records["hollow"] = hollow if isinstance(hollow, str) else failed or [
+            {"wall_ns": r.wall_ns} for r in hollow_runs]
+    return records, warm
 
 
 def _mix(adapter: RuntimeAdapter, mode: Mode, module: bytes,
@@ -325,9 +342,9 @@ MAX_WARM_RUNS = 25
 
 
 def _warm_runs(adapter: RuntimeAdapter, mode: Mode, warm: RunRequest,
-               hollow: RunRequest | None, repeats: int, budget_s: float
-               ) -> tuple[list[RunResult], list[RunResult]]:
-    """At least ``repeats`` warm runs, and more, up to :data:`MAX_WARM_RUNS`, while they
+               hollow: RunRequest | None, repeats: int, budget_s: float,
+               max_runs: int = MAX_WARM_RUNS) -> tuple[list[RunResult], list[RunResult]]:
+    """At least ``repeats`` warm runs, and more, up to ``max_runs``, while they
     fit in ``budget_s``; with ``hollow``, each is paired with a warm run of the hollow
     copy, taken in turn, so that a change in the machine's pace falls on both alike.
 
@@ -339,7 +356,7 @@ def _warm_runs(adapter: RuntimeAdapter, mode: Mode, warm: RunRequest,
     runs: list[RunResult] = []
     hollow_runs: list[RunResult] = []
     started = time.monotonic()
-    while len(runs) < MAX_WARM_RUNS:
+    while len(runs) < max(repeats, max_runs):
         if len(runs) >= repeats:
             spent = time.monotonic() - started
             if spent / len(runs) * (len(runs) + 1) > budget_s:

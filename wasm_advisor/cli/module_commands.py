@@ -51,6 +51,10 @@ def register(commands: Any) -> None:
     verify.add_argument("--warm-budget", type=float, default=2.0, metavar="S",
                         help="seconds per mode that warm runs past --repeats may take "
                         "(default 2; 0 for exactly --repeats)")
+    verify.add_argument("--rounds", type=int, default=2, metavar="N",
+                        help="take the warm runs in N rounds across the modes, in turn, so "
+                        "that a change in the machine's pace falls on every mode alike "
+                        "(default 2)")
     verify.add_argument("--timeout", type=float, default=60.0, metavar="S",
                         help="wall-time limit per run in seconds (default 60)")
     verify.add_argument("--max-memory", default="2 GiB", metavar="BYTES",
@@ -119,6 +123,8 @@ def _verify(args: argparse.Namespace) -> int:
         raise AdvisorError(f"--max-memory: {e}") from None
     if args.repeats < 1:
         raise AdvisorError("--repeats: give 1 or more")
+    if args.rounds < 1:
+        raise AdvisorError("--rounds: give 1 or more")
     if not args.warm_budget >= 0:
         raise AdvisorError("--warm-budget: give 0 or more seconds")
     workload = Workload.from_module(args.file, preset=args.preset)
@@ -130,8 +136,9 @@ def _verify(args: argparse.Namespace) -> int:
 
     report = advisor.verify(
         workload, argv=module_args, workdir=args.dir, env=env, repeats=args.repeats,
-        warm_budget_s=args.warm_budget, timeout_s=args.timeout, memory_limit_bytes=memory,
-        modes=args.runtime, iwasm=args.iwasm, wamrc=args.wamrc, progress=progress)
+        warm_budget_s=args.warm_budget, rounds=args.rounds, timeout_s=args.timeout,
+        memory_limit_bytes=memory, modes=args.runtime, iwasm=args.iwasm, wamrc=args.wamrc,
+        progress=progress)
     if args.json:
         print(json.dumps({"instructions": report.instructions, "counted": report.counted,
                           "profiles": report.provenance, "modes": report.rows(),
