@@ -13,7 +13,7 @@ from ..runtimes.resident_growth import LIVE_INSTANCES
 from .kernels import GUEST_KERNELS, KernelPlan
 from .probes import PROBES
 
-__all__ = ["BUDGETS", "Budget", "tasks_for"]
+__all__ = ["BUDGETS", "Budget", "merge_guest", "split_passes", "tasks_for"]
 
 KiB = 1024
 
@@ -43,6 +43,9 @@ class Budget:
     # live instances in one process for the memory figure of an in-process binding: the first
     # half uses up the allocators' slack, the second half's growth is the figure
     memory_instances: int = LIVE_INSTANCES
+    # the guest-timed kernels are measured in this many passes over every mode, the order
+    # reversed each pass, their samples shared out between them (calibrate.py)
+    passes: int = 1
     kernels: tuple[str, ...] = field(default_factory=lambda: tuple(GUEST_KERNELS))
     probes: tuple[str, ...] = field(default_factory=lambda: tuple(PROBES))
 
@@ -74,6 +77,7 @@ BUDGETS: dict[str, Budget] = {
         slow_code_sizes=(8 * KiB, 32 * KiB, 64 * KiB, 128 * KiB),
         large_code_sizes=(64 * KiB, 256 * KiB, 1024 * KiB, 2048 * KiB),
         empty_repeats=31,
+        passes=2,
     ),
 }
 
@@ -133,3 +137,29 @@ def tasks_for(
                   "instances": budget.memory_instances, "pairs": budget.memory_pairs,
                   "timeout_s": timeout, **reuse})
     return tasks
+
+
+def split_passes(tasks: list[dict[str, Any]], passes: int) -> list[list[dict[str, Any]]]:
+    """A mode's tasks for each pass: every task in the first, and the guest-timed kernels
+    again in each later one, their plan's samples per size shared out between the passes
+    (the first takes what does not divide evenly)."""
+    guest = [t for t in tasks if t["kind"] == "guest"]
+    passes = max(1, min(passes, *(t["plan"]["repeats"] for t in guest))) if guest else 1
+
+    def share(task: dict[str, Any], number: int) -> dict[str, Any]:
+        repeats = task["plan"]["repeats"]
+        mine = repeats // passes + (repeats % passes if number == 0 else 0)
+        return {**task, "plan": {**task["plan"], "repeats": mine}}
+
+    first = [share(t, 0) if t["kind"] == "guest" else t for t in tasks]
+    return [first] + [[share(t, n) for t in guest] for n in range(1, passes)]
+
+
+def merge_guest(first: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
+    """A guest-timed kernel's result with a later pass's samples added: one run of all the
+    samples, or, for a kernel run in several instances (each in its own linear memory),
+    the later pass's instances beside the first's."""
+    if len(first.get("instances") or []) > 1:
+        return {**first, "instances": first["instances"] + later["instances"]}
+    samples = first["samples"] + later["samples"]
+    return {**first, "samples": samples, "instances": [samples]}

@@ -34,7 +34,7 @@ from ..profile import (
 from ..runtimes import RUNTIMES
 from ..runtimes.base import Mode
 from .analysis import analyse_mode
-from .budgets import BUDGETS, tasks_for
+from .budgets import BUDGETS, merge_guest, split_passes, tasks_for
 from .kernels import instructions_per_iteration, scan_ops_per_iteration, simd_ops_per_iteration
 from .runner import WorkerLimits, run_worker
 
@@ -135,36 +135,63 @@ def _measure(kind: str, wanted: list[str], modes: Sequence[str] | None,
     failures: list[MeasurementFailure] = []
     working_set = _working_set_bytes()
 
+    plans: list[tuple[Mode, list[dict[str, Any]]]] = []
     for name in wanted:
         record, found = _discover(name, options)
         records.append(record)
-        for mode in found:
-            if modes and mode.name not in modes and mode.key not in modes:
-                continue
-            tasks = tasks_for(budget, precompiled=mode.runtime == "wasmtime",
-                              ahead_of_time=mode.precompiled, slow_compile=mode.slow_compile,
-                              working_set_bytes=working_set, fast_load=mode.fast_load,
-                              lazy_compile=mode.lazy_compile)
-            done = 0
+        plans += [(mode, tasks_for(budget, precompiled=mode.runtime == "wasmtime",
+                                   ahead_of_time=mode.precompiled,
+                                   slow_compile=mode.slow_compile,
+                                   working_set_bytes=working_set, fast_load=mode.fast_load,
+                                   lazy_compile=mode.lazy_compile))
+                  for mode in found
+                  if not modes or mode.name in modes or mode.key in modes]
+    # every mode's tasks in a first pass; then its guest-timed kernels again in further
+    # passes, the order of the modes reversed each pass, so that a drift in the machine's
+    # pace falls on every mode's kernels alike, not on whichever mode ran then
+    passes = {mode.key: split_passes(tasks, budget.passes) for mode, tasks in plans}
+    results: dict[str, dict[str, dict[str, Any]]] = {mode.key: {} for mode, _ in plans}
+    failed: dict[str, dict[str, str]] = {mode.key: {} for mode, _ in plans}
+    done = dict.fromkeys(results, 0)
+    for number in range(budget.passes):
+        for mode, _ in plans if number % 2 == 0 else plans[::-1]:
+            tasks = passes[mode.key][number]
+            if number:  # again only what the first pass measured
+                tasks = [t for t in tasks if results[mode.key].get(t["id"], {}).get("ok")]
+            total = done[mode.key] + len(tasks) + sum(
+                len(later) for later in passes[mode.key][number + 1:])
 
             def on_result(task_id: str, result: dict[str, Any], mode: Mode = mode,
-                          total: int = len(tasks)) -> None:
-                nonlocal done
-                done += 1
+                          total: int = total, number: int = number) -> None:
+                done[mode.key] += 1
                 if progress:
-                    progress(CalibrationProgress(mode.runtime, mode.name, task_id, done, total,
-                                                 bool(result.get("ok"))))
+                    progress(CalibrationProgress(
+                        mode.runtime, mode.name,
+                        task_id + (f" (pass {number + 1})" if number else ""),
+                        done[mode.key], total, bool(result.get("ok"))))
 
             outcome = run_worker(
-                {"runtime": name, "mode": mode.name, "options": options, "tasks": tasks},
+                {"runtime": mode.runtime, "mode": mode.name, "options": options,
+                 "tasks": tasks},
                 WorkerLimits(task_timeout_s=budget.task_timeout_s), on_result,
             )
-            f, feats, fails = analyse_mode(mode, outcome.results, outcome.failures,
-                                           instructions_per_iteration, scan_ops_per_iteration,
-                                           simd_ops_per_iteration)
-            figures += f
-            features += feats
-            failures += fails
+            for task_id, result in outcome.results.items():
+                if number == 0:
+                    results[mode.key][task_id] = result
+                elif result.get("ok"):
+                    results[mode.key][task_id] = merge_guest(results[mode.key][task_id], result)
+                else:
+                    failed[mode.key][f"{task_id} (pass {number + 1})"] = str(
+                        result.get("reason", "failed"))
+            for task_id, reason in outcome.failures.items():
+                failed[mode.key][task_id + (f" (pass {number + 1})" if number else "")] = reason
+    for mode, _ in plans:
+        f, feats, fails = analyse_mode(mode, results[mode.key], failed[mode.key],
+                                       instructions_per_iteration, scan_ops_per_iteration,
+                                       simd_ops_per_iteration)
+        figures += f
+        features += feats
+        failures += fails
 
     if not figures:
         raise MeasurementError(_nothing_measured(records, failures))

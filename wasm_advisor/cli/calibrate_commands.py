@@ -125,7 +125,7 @@ def calibration_progress() -> Iterator[Callable[[CalibrationProgress], None]]:
             key = f"{event.runtime}:{event.mode}"
             if key not in rows:
                 rows[key] = bar.add_task(key, total=event.total, current="")
-            bar.update(rows[key], completed=event.done,
+            bar.update(rows[key], total=event.total, completed=event.done,
                        current=event.task if event.ok else f"{event.task} (failed)")
 
         yield on_progress

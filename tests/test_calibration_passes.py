@@ -1,0 +1,69 @@
+"""The full calibration's guest-timed kernels in passes across the modes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from wasm_advisor import CalibrationProgress, calibrate
+from wasm_advisor.calibration import budgets
+from wasm_advisor.calibration.budgets import BUDGETS, merge_guest, split_passes, tasks_for
+
+
+def _tasks(passes: int = 2) -> list[dict[str, object]]:
+    budget = replace(BUDGETS["full"], passes=passes)
+    return tasks_for(budget, precompiled=True, ahead_of_time=False, slow_compile=False,
+                     working_set_bytes=64 << 20)
+
+
+def test_later_passes_hold_the_guest_kernels_with_the_samples_shared_out() -> None:
+    tasks = _tasks()
+    first, second = split_passes(tasks, 2)
+    assert [t["id"] for t in first] == [t["id"] for t in tasks]  # everything once
+    guest = [t for t in tasks if t["kind"] == "guest"]
+    assert [t["id"] for t in second] == [t["id"] for t in guest]
+    by_id = {t["id"]: t for t in first}
+    for t in second:  # 7 samples per size: 4 in the first pass, 3 in the second
+        assert (by_id[t["id"]]["plan"]["repeats"], t["plan"]["repeats"]) == (4, 3)  # type: ignore[index]
+    assert split_passes(tasks, 1) == [tasks]
+    # never more passes than a kernel has samples per size
+    assert len(split_passes(tasks, 50)) == 7
+
+
+def test_a_later_pass_adds_samples_or_instances() -> None:
+    one = {"ok": True, "samples": [[1, 10], [2, 20]], "instances": [[[1, 10], [2, 20]]],
+           "ttfi_ns": 5}
+    merged = merge_guest(one, {"ok": True, "samples": [[1, 12]], "instances": [[[1, 12]]],
+                               "ttfi_ns": 9})
+    assert merged["instances"] == [[[1, 10], [2, 20], [1, 12]]]
+    assert merged["samples"] == merged["instances"][0] and merged["ttfi_ns"] == 5
+    # a memory kernel keeps its instances apart: where its pages land moves its slope
+    three = {"ok": True, "samples": [[1, 1]], "instances": [[[1, 1]], [[1, 2]], [[1, 3]]]}
+    merged = merge_guest(three, {"ok": True, "samples": [[1, 4]],
+                                 "instances": [[[1, 4]], [[1, 5]], [[1, 6]]]})
+    assert len(merged["instances"]) == 6
+
+
+@pytest.mark.slow
+def test_passes_run_across_the_modes_in_reversed_order(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    quick = BUDGETS["quick"]
+    monkeypatch.setitem(budgets.BUDGETS, "quick", replace(
+        quick, passes=2, kernels=("int", "mem_seq"), probes=(), data_sizes=quick.data_sizes[:2],
+        pages=quick.pages[:2]))
+    events: list[CalibrationProgress] = []
+    profile = calibrate("quick", runtimes=["wasmtime"], modes=["cranelift", "pulley"],
+                        progress=events.append, save=False)
+    order = [(e.mode, e.task.endswith("(pass 2)")) for e in events]
+    runs = [order[0]] + [b for a, b in zip(order, order[1:], strict=False) if a != b]
+    assert runs == [("cranelift", False), ("pulley", False), ("pulley", True),
+                    ("cranelift", True)]
+    last = {e.mode: e for e in events}
+    assert all(e.done == e.total for e in last.values())
+    assert profile.failures == []
+    for mode in ("cranelift", "pulley"):
+        figure = profile.figure("wasmtime", mode, "int_ns_per_iter")
+        # 3 sizes x (2 + 1) samples: both passes' samples in one fit
+        assert figure is not None and figure.runs == 9
