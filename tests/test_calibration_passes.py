@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -57,7 +58,7 @@ def test_passes_run_across_the_modes_in_reversed_order(
     profile = calibrate("quick", runtimes=["wasmtime"], modes=["cranelift", "pulley"],
                         progress=events.append, save=False)
     order = [(e.mode, e.task.endswith("(pass 2)")) for e in events]
-    runs = [order[0]] + [b for a, b in zip(order, order[1:], strict=False) if a != b]
+    runs = [order[0]] + [b for a, b in pairwise(order) if a != b]
     assert runs == [("cranelift", False), ("pulley", False), ("pulley", True),
                     ("cranelift", True)]
     last = {e.mode: e for e in events}

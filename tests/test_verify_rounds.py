@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from wasm_advisor import Advisor, ProfileStore, Workload
 from wasm_advisor.calibration import kernels
 from wasm_advisor.calibration.worker import run_task
+from wasm_advisor.cli import main
 from wasm_advisor.runtimes.wasmtime_runtime import WasmtimeAdapter
 from wasm_advisor.verify import ModeVerification, _add_round, _fill
 
@@ -91,3 +94,8 @@ def test_rounds_merge_into_the_medians_and_a_failed_round_is_left_out() -> None:
     assert len(notes) == 3
     assert "left out: time" in notes[0] and "no _start export" in notes[1]
     assert "the worker timed out" in notes[2]
+
+
+def test_the_cli_refuses_no_rounds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["verify", str(_kernel(tmp_path)), "--rounds", "0"]) == 2
+    assert capsys.readouterr().err == "error: --rounds: give 1 or more\n"
