@@ -32,7 +32,8 @@ is judged against are then taken in one sitting, so a change in the machine's pa
 between a reference profile's day and the benchmark's is not counted as the model's
 error. ``--save`` writes what was measured (not the predictions) to a JSON file;
 ``--replay`` scores a saved run again, against the profile given now, without
-running anything: the same measurements judged by another profile or model.
+running anything: the same measurements judged by another profile or model. With
+``--calibrate``, ``--save`` also writes the profile made, as ``RUN.profile.json``.
 """
 
 from __future__ import annotations
@@ -171,6 +172,8 @@ def main() -> int:
         t0 = time.monotonic()
         fresh = calibrate(args.calibrate, iwasm=args.iwasm, wamrc=args.wamrc, save=False)
         print(f"calibrated ({args.calibrate}) in {time.monotonic() - t0:.0f} s")
+        if args.save:  # beside the measurements, to replay them against it later
+            print(f"profile saved to {fresh.save(args.save.with_suffix('.profile.json'))}")
         advisor = Advisor(fresh)
     else:
         advisor = Advisor(args.profile)
