@@ -175,8 +175,8 @@ class Advisor:
         """Run the workload's real module on every runtime/mode measured here, under limits,
         next to what this advisor predicts. Options: ``argv``, ``workdir``, ``env``,
         ``repeats``, ``warm_budget_s``, ``rounds``, ``timeout_s``, ``memory_limit_bytes``,
-        ``modes``,
-        ``iwasm``, ``wamrc``, ``progress`` (see :func:`wasm_advisor.verify.run_verification`)."""
+        ``modes``, ``iwasm``, ``wamrc``, ``progress`` (see
+        :func:`wasm_advisor.verify.run_verification`)."""
         from .verify import run_verification
 
         return run_verification(workload, self.evidence, [p.provenance for p in self.profiles],

@@ -7,7 +7,11 @@ For each runtime/mode measured on this machine, a worker process runs:
    a serialized module for Wasmtime, the SDK's compile cache for Wasmer, the
    ``.aot`` artifact for WAMR AOT): at least ``repeats`` times, and more, up to
    25, while they fit in ``warm_budget_s`` (2 s), so that a short program's
-   median is steady against the noise of starting a process or a sandbox;
+   median is steady against the noise of starting a process or a sandbox; these are
+   shared out over ``rounds`` (2) rounds, each in a worker of its own, taken in turn
+   across the modes and in reversed order every other round, so that a drift in the
+   machine's pace over the minutes a module's verification takes falls on every mode
+   alike;
 3. where the binding cannot time execution on its own, each warm run is paired
    with a warm run of the same module with ``_start`` emptied, taken in turn
    (a change in the machine's pace falls on both alike); then five runs of the
