@@ -19,7 +19,10 @@ For each runtime/mode measured on this machine, a worker process runs:
    another run of the emptied module, started the same way.
 
 Untrusted modules run under limits: a wall-time limit (Wasmtime: epoch
-interruption; Wasmer: the SDK's timeout; iwasm: the process is killed), a
+interruption for the cold run; the warm runs, once it has ended within the limit,
+are timed without the epoch checks, which slowed fib2's execution by half, as the
+calibration times its kernels, and the worker's own limit stays; Wasmer: the SDK's
+timeout; iwasm: the process is killed), a
 memory cap (Wasmtime: on linear memory; iwasm: the process is killed once its
 resident memory passes the limit plus 32 MiB for iwasm itself), and the
 worker's memory limit (its process tree is killed; the only cap for Wasmer,

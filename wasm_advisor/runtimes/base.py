@@ -67,6 +67,11 @@ class RunRequest:
     fuel: int | None = None  # instruction budget, where the runtime offers one
     precompiled: bool = False  # load a precompiled artifact instead of compiling
     enforce_limits: bool = False  # untrusted code: interrupt at timeout_s, cap memory
+    # with enforce_limits: the engine itself stops the guest at timeout_s where it can
+    # (Wasmtime: epoch interruption, whose checks at every call and loop slow the code it
+    # generates, fib2 by half); False leaves the time limit to the caller's own (the
+    # worker's), as verify's warm runs do once the cold run has ended within the limit
+    engine_interrupts: bool = True
     memory_limit_bytes: int | None = None  # largest linear memory, where the runtime can cap it
     # right after the first instance, instantiate the module this many more times, each in
     # a fresh store, and report the median as phase 'instantiate_again' (a steady-state

@@ -98,6 +98,11 @@ def engine_for(mode: str, fuel: bool = False, epochs: bool = False) -> wasmtime.
     return wasmtime.Engine(config)
 
 
+def _epochs(request: RunRequest) -> bool:
+    """Whether the engine stops this run at its time limit (epoch interruption)."""
+    return request.enforce_limits and request.engine_interrupts
+
+
 def _instantiate_again(engine: wasmtime.Engine, linker: wasmtime.Linker,
                        module: wasmtime.Module, request: RunRequest) -> int | None:
     """Median time of ``request.instantiate_again`` more instances, each in a fresh store.
@@ -107,7 +112,7 @@ def _instantiate_again(engine: wasmtime.Engine, linker: wasmtime.Linker,
     times = []
     for _ in range(request.instantiate_again):
         store = wasmtime.Store(engine)
-        if request.enforce_limits:
+        if _epochs(request):
             store.set_epoch_deadline(1)
         if request.fuel is not None:
             store.set_fuel(request.fuel)
@@ -148,7 +153,7 @@ class WasmtimeAdapter(RuntimeAdapter):
         if request.compile_only:
             return _compile_only(engine_for(mode.name), request.module)
         engine = engine_for(mode.name, fuel=request.fuel is not None,
-                            epochs=request.enforce_limits)
+                            epochs=_epochs(request))
         artifact = None
         if request.precompiled:
             artifact = wasmtime.Module(engine, request.module).serialize()
@@ -158,13 +163,12 @@ class WasmtimeAdapter(RuntimeAdapter):
             if request.fuel is not None:
                 store.set_fuel(request.fuel)
             timer = None
-            if request.enforce_limits:
-                # untrusted code: stop it at the time limit, and cap its linear memory
+            if _epochs(request):  # untrusted code: stop it at the time limit
                 store.set_epoch_deadline(1)
                 timer = threading.Timer(request.timeout_s, engine.increment_epoch)
                 timer.daemon = True
-                if request.memory_limit_bytes is not None:
-                    store.set_limits(memory_size=request.memory_limit_bytes)
+            if request.enforce_limits and request.memory_limit_bytes is not None:
+                store.set_limits(memory_size=request.memory_limit_bytes)  # cap linear memory
             wasi = wasmtime.WasiConfig()
             wasi.argv = ["module", *request.argv]
             wasi.env = [list(kv) for kv in request.env]
