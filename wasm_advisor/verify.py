@@ -463,8 +463,12 @@ def _warm_ran(record: dict[str, Any] | None) -> bool:
     """Whether a mode's first round ran the module to its end, warm runs and all."""
     if record is None or not record.get("warm"):
         return False
-    cold = record["cold"]
-    return not (cold.get("limit_hit") or cold.get("trap") or cold.get("exit_code"))
+    return not _failed_run(record["cold"])
+
+
+def _failed_run(run: dict[str, Any]) -> bool:
+    """Whether a run record hit a limit, trapped or exited with a status other than 0."""
+    return bool(run.get("limit_hit") or run.get("trap") or run.get("exit_code"))
 
 
 def _add_round(record: dict[str, Any], extra: dict[str, Any]) -> None:
@@ -473,7 +477,7 @@ def _add_round(record: dict[str, Any], extra: dict[str, Any]) -> None:
     runs = extra.get("warm") or []
     problem = extra.get("reason") if not extra.get("ok") else next(
         (r.get("trap") or r.get("limit_hit") or f"exited with status {r['exit_code']}"
-         for r in runs if r.get("trap") or r.get("limit_hit") or r.get("exit_code")), None)
+         for r in runs if _failed_run(r)), None)
     if problem is None and not runs:
         problem = "no warm run"
     if problem is None and isinstance(record.get("hollow"), list) and \
@@ -532,7 +536,7 @@ def _fill(v: ModeVerification, record: dict[str, Any], compiles_as_it_runs: bool
     cold = record["cold"]
     v.exit_code = cold.get("exit_code")
     v.output_tail = record.get("output_tail", "")
-    if cold.get("limit_hit") or cold.get("trap") or cold.get("exit_code"):
+    if _failed_run(cold):
         v.limit_hit = cold.get("limit_hit")
         v.failure = cold.get("trap") or f"exited with status {cold.get('exit_code')}"
         return
