@@ -124,6 +124,11 @@ def _nothing_measured(records: list[RuntimeRecord], failures: list[MeasurementFa
             + (" (" + "; ".join(reasons) + ")" if reasons else ""))
 
 
+def _in_pass(task_id: str, number: int) -> str:
+    """A task's name in progress and failures: a later pass's says which pass it is."""
+    return task_id + (f" (pass {number + 1})" if number else "")
+
+
 def _measure(kind: str, wanted: list[str], modes: Sequence[str] | None,
              options: dict[str, Any], progress: Callable[[CalibrationProgress], None] | None
              ) -> Profile:
@@ -167,7 +172,7 @@ def _measure(kind: str, wanted: list[str], modes: Sequence[str] | None,
                 if progress:
                     progress(CalibrationProgress(
                         mode.runtime, mode.name,
-                        task_id + (f" (pass {number + 1})" if number else ""),
+                        _in_pass(task_id, number),
                         done[mode.key], total, bool(result.get("ok"))))
 
             outcome = run_worker(
@@ -181,10 +186,10 @@ def _measure(kind: str, wanted: list[str], modes: Sequence[str] | None,
                 elif result.get("ok"):
                     results[mode.key][task_id] = merge_guest(results[mode.key][task_id], result)
                 else:
-                    failed[mode.key][f"{task_id} (pass {number + 1})"] = str(
+                    failed[mode.key][_in_pass(task_id, number)] = str(
                         result.get("reason", "failed"))
             for task_id, reason in outcome.failures.items():
-                failed[mode.key][task_id + (f" (pass {number + 1})" if number else "")] = reason
+                failed[mode.key][_in_pass(task_id, number)] = reason
     for mode, _ in plans:
         f, feats, fails = analyse_mode(mode, results[mode.key], failed[mode.key],
                                        instructions_per_iteration, scan_ops_per_iteration,
