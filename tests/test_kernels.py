@@ -43,7 +43,7 @@ def test_kernels_self_calibrate_to_the_runtime_speed() -> None:
 
 def test_instruction_counts_come_from_fuel() -> None:
     counts = {name: kernels.instructions_per_iteration(name) for name in kernels.GUEST_KERNELS}
-    assert all(5 <= c <= 40 for k, c in counts.items()
+    assert all(5 <= c <= 50 for k, c in counts.items()
                if k not in ("typical", "simd") and not k.startswith("block_exit")), counts
     # 'simd': two quarter-rounds, 21 SIMD instructions each and the locals around them
     assert 100 <= counts["simd"] <= 160
@@ -54,6 +54,17 @@ def test_instruction_counts_come_from_fuel() -> None:
     # 'typical' calls into generated functions, which call others and loop
     assert 300 <= counts["typical"] <= 20_000, counts
     assert counts["mem_rand"] > counts["mem_seq"]  # the random index costs instructions
+
+
+@pytest.mark.parametrize("name", ["mixed", "typical"])
+def test_instruction_counts_hold_at_the_sizes_the_kernels_are_timed_at(
+        name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the kernels are timed at thousands to millions of iterations; 'mixed' fills its
+    # buffer over its first thousand, so a count taken at 100 iterations was 13 % low
+    counted = kernels.instructions_per_iteration.__wrapped__(name)
+    monkeypatch.setattr(kernels, "COUNT_SIZES", (65536, 131072))
+    later = kernels.instructions_per_iteration.__wrapped__(name)
+    assert abs(counted - later) <= 0.02 * later, (counted, later)
 
 
 def test_code_size_family_hits_its_targets() -> None:
