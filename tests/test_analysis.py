@@ -99,3 +99,34 @@ def test_a_lazy_jit_gets_a_code_family_whose_every_function_runs() -> None:
     assert slopes["compile_ns_per_code_byte"].value == pytest.approx(100.0)
     assert slopes["run_compile_ns_per_code_byte"].value == pytest.approx(400.0)
     assert slopes["run_compile_ns_per_code_byte"].params["source"] == "wall"
+
+
+def test_each_function_a_table_reaches_is_told_apart_from_the_code() -> None:
+    from wasm_advisor.calibration.analysis import _code_bytes, _escaping_functions
+
+    budget = BUDGETS["quick"]
+    tasks = tasks_for(budget, precompiled=False, ahead_of_time=False, slow_compile=False,
+                      working_set_bytes=64 << 20)
+    sizes = [t["size"] for t in tasks if t.get("family") == "code"]
+    assert [t["size"] for t in tasks if t.get("family") == "code-local"] == sizes
+    assert not [t for t in tasks_for(budget, precompiled=False, ahead_of_time=True,
+                                     slow_compile=False, working_set_bytes=64 << 20)
+                if t.get("family") == "code-local"]
+    cranelift = Mode("wasmtime", "winch", "wasmtime-py", "Wasmtime · Winch", jit=True)
+
+    # 40 ns a byte of code, and 60 us for each function a table or an export reaches
+    def family(name: str, tabled: bool) -> dict[str, object]:
+        return {f"host:{name}:{s}": {"ok": True, "runs": [
+            {"phases_ns": {"compile": 5e5 + 40.0 * _code_bytes(s)
+                           + 6e4 * _escaping_functions(s, tabled)}, "ttfi_ns": 1e6}
+            for _ in range(3)]} for s in sizes}
+
+    figures, _, failed = analyse_mode(cranelift, {**family("code", True),
+                                                  **family("code-local", False)}, {})
+    assert failed == []
+    slopes = {f.metric: f for f in figures}
+    assert slopes["compile_local_ns_per_code_byte"].value == pytest.approx(40.0)
+    assert slopes["compile_ns_per_escaping_function"].value == pytest.approx(6e4)
+    assert slopes["compile_ns_per_escaping_function"].params["source"] == "compile"
+    # the tabled family's per-byte slope holds both, at that family's density
+    assert slopes["compile_ns_per_code_byte"].value > 100.0

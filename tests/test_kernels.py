@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import wasmtime
 
 from wasm_advisor.calibration import kernels
 from wasm_advisor.calibration.fitting import fit_slope
@@ -74,6 +75,25 @@ def test_code_size_family_hits_its_targets() -> None:
     for target in (4096, 65536, 262144):
         code = read_module_bytes(kernels.code_size_module(target)).code_bytes
         assert abs(code - target) <= per_function
+
+
+def test_the_untabled_code_family_is_the_same_code_reachable_only_through_one_function(
+        ) -> None:
+    for target in (16384, 262144):
+        tabled = kernels.code_size_module(target)
+        local = kernels.code_size_module(target, tabled=False)
+        a, b = read_module_bytes(tabled), read_module_bytes(local)
+        assert a.code_bytes == b.code_bytes and a.function_count == b.function_count
+        assert b.escaping_functions == 2  # _start, and $t0 in every slot of the table
+        assert a.escaping_functions is not None and a.escaping_functions > a.function_count / 2
+        # and it runs: its calls through the table reach $t0
+        engine = wasmtime.Engine()
+        linker = wasmtime.Linker(engine)
+        linker.define_wasi()
+        store = wasmtime.Store(engine)
+        store.set_wasi(wasmtime.WasiConfig())
+        instance = linker.instantiate(store, wasmtime.Module(engine, local))
+        instance.exports(store)["_start"](store)  # type: ignore[operator]
 
 
 def test_typical_code_is_deterministic_and_shaped_like_compiled_code() -> None:

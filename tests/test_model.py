@@ -449,3 +449,36 @@ def test_modes_that_run_the_same_code_share_their_compute_kernels(tmp_path: Path
     # a mode of other code keeps its own
     assert coefficients["wasmtime:winch"].get("int_ns_per_iter").value == \
         pytest.approx(30.0)  # type: ignore[union-attr]
+
+
+def test_functions_a_table_reaches_are_costed_apart_where_the_module_tells_them(
+        tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from wasm_advisor.model.costs import predict_costs
+
+    # the tabled code family: 100 ns a byte; the same code with no function reachable: 40;
+    # each function a table or an export reaches: 60 us
+    a = advisor(tmp_path, {"wasmtime:winch": {"compile_local_ns_per_code_byte": 40.0,
+                                              "compile_ns_per_escaping_function": 60_000.0},
+                           "wasmtime:cranelift": {}})
+    w = workload()
+    assert w.module.escaping_functions is None
+    evidence = {e.coefficients.key: e.coefficients for e in a.evidence}
+
+    def compile_ns(key: str, features: WorkloadFeatures) -> float:
+        loads = {c.name: c.value for c in predict_costs(evidence[key], features).per_module_load}
+        return loads["compile"]
+
+    declared = WorkloadFeatures.from_workload(w)
+    # a declared size, no module to count in: the family's rate, as before
+    assert compile_ns("wasmtime:winch", declared) == pytest.approx(100.0 * 50_000, rel=1e-3)
+    counted = replace(declared, escaping_functions=10.0)
+    assert compile_ns("wasmtime:winch", counted) == pytest.approx(40.0 * 50_000 + 10 * 60_000,
+                                                                  rel=1e-3)
+    # more of them cost more; a profile without the figures keeps the family's rate
+    assert compile_ns("wasmtime:winch", replace(counted, escaping_functions=100.0)) > \
+        compile_ns("wasmtime:winch", counted)
+    assert compile_ns("wasmtime:cranelift", counted) == pytest.approx(100.0 * 50_000, rel=1e-3)
+    # and the field, declared, is read like any other
+    assert workload(module={"escaping_functions": 12}).module.escaping_functions == 12

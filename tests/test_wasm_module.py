@@ -117,3 +117,44 @@ def test_every_corpus_program_is_read_quickly(corpus: Path) -> None:
         assert {i.module for i in info.imports} == {"wasi_snapshot_preview1"}
     blake3 = read_module(corpus / "sg-blake3-simd" / "sg-blake3-simd.wasm")
     assert WasmFeature.SIMD in blake3.features
+
+
+def test_functions_reachable_from_outside_are_counted_once_each() -> None:
+    wat = """(module
+      (import "env" "log" (func $log (param i32)))
+      (table 8 funcref)
+      (func $a (export "a"))
+      (func $b)
+      (func $c)
+      (func $d)
+      (func $e)
+      (func $unreached)
+      (export "a_again" (func $a))
+      (export "log" (func $log))
+      (elem (i32.const 0) func $a $b $b)
+      (elem func $c)
+      (elem (i32.const 4) funcref (ref.func $d) (ref.null func))
+      (elem declare func $e))"""
+    info = read_module_bytes(wasmtime.wat2wasm(wat))
+    # a, b, c, d, e: not the imported log, nor the unreached function, nor a twice
+    assert info.escaping_functions == 5
+    assert read_module_bytes(wasmtime.wat2wasm("(module (func))")).escaping_functions == 0
+    assert info.to_dict()["escaping_functions"] == 5
+
+
+def test_a_truncated_element_section_is_a_module_error() -> None:
+    data = wasmtime.wat2wasm("(module (table 2 funcref) (func $f) (elem (i32.const 0) $f $f))")
+    pos = 8
+    while data[pos] != 9:  # to the element section: every section here is under 128 bytes
+        pos += 2 + data[pos + 1]
+    size = data[pos + 1]
+    body = data[pos + 2 : pos + 2 + size]
+    # the section says it holds one more segment than it has
+    forged = data[:pos] + bytes([9, size]) + bytes([body[0] + 1]) + body[1:] \
+        + data[pos + 2 + size :]
+    with pytest.raises(ModuleError, match=r"element|remain|end of file"):
+        read_module_bytes(forged)
+    # or ends inside its segment
+    cut = data[:pos] + bytes([9, size - 2]) + body[: size - 2] + data[pos + 2 + size :]
+    with pytest.raises(ModuleError):
+        read_module_bytes(cut)

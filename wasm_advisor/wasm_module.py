@@ -66,6 +66,10 @@ class ModuleInfo:
     section_bytes: dict[str, int] = field(default_factory=dict)
     features: frozenset[WasmFeature] = frozenset()
     data_segments: int = 0
+    # functions of the module's own the host or a table can call (exported, or listed in
+    # an element segment): each needs an entry trampoline in Wasmtime; None: not known
+    # (an element expression this reader does not know)
+    escaping_functions: int | None = None
 
     @property
     def imported_functions(self) -> tuple[Import, ...]:
@@ -94,6 +98,7 @@ class ModuleInfo:
             "maximum_memory_bytes": self.maximum_memory_bytes,
             "data_bytes": self.data_bytes,
             "data_segments": self.data_segments,
+            "escaping_functions": self.escaping_functions,
             "section_bytes": self.section_bytes,
             "features": sorted(f.value for f in self.features),
             "is_wasi_command": self.is_wasi_command,
@@ -182,6 +187,63 @@ def _skip_global_type(r: _Reader) -> None:
     r.byte()  # mutability
 
 
+_CONST_NO_IMMEDIATE = frozenset((0x6A, 0x6B, 0x6C, 0x7C, 0x7D, 0x7E))  # extended-const
+
+
+def _const_expr_functions(r: _Reader) -> list[int] | None:
+    """The functions a constant expression refers to (``ref.func``); None for an
+    instruction this reader does not know (GC's constant instructions)."""
+    functions: list[int] = []
+    while True:
+        op = r.byte()
+        if op == 0x0B:
+            return functions
+        if op == 0xD2:
+            functions.append(r.uleb())
+        elif op in (0x41, 0x23):
+            r.uleb()
+        elif op == 0x42:
+            r.uleb(64)
+        elif op == 0xD0:
+            r.uleb(33)
+        elif op not in _CONST_NO_IMMEDIATE:
+            return None
+
+
+def _skip_reftype(r: _Reader) -> None:
+    if r.byte() in (0x63, 0x64):
+        r.uleb(33)
+
+
+def _element_functions(r: _Reader) -> set[int] | None:
+    """Every function an element section lists (active, passive or declared); None where
+    an expression in it is one this reader does not know."""
+    functions: set[int] = set()
+    for _ in range(r.count(2)):
+        flags = r.uleb()
+        if flags > 7:
+            raise r.fail(f"unknown element segment flags {flags}")
+        if flags & 0x02 and not flags & 0x01:
+            r.uleb()  # table index
+        if not flags & 0x01 and _const_expr_functions(r) is None:  # the offset
+            return None
+        uses_expressions = bool(flags & 0x04)
+        if flags & 0x03:
+            if uses_expressions:
+                _skip_reftype(r)
+            else:
+                r.byte()  # element kind: funcref
+        for _ in range(r.count()):
+            if uses_expressions:
+                listed = _const_expr_functions(r)
+                if listed is None:
+                    return None
+                functions.update(listed)
+            else:
+                functions.add(r.uleb())
+    return functions
+
+
 def read_imports(r: _Reader) -> list[tuple[Import, Memory | None]]:
     """The entries of an import section, each with its memory's limits when it is one."""
     out: list[tuple[Import, Memory | None]] = []
@@ -227,6 +289,8 @@ def read_module_bytes(data: bytes, where: str = "<bytes>") -> ModuleInfo:
     exports: list[tuple[str, str]] = []
     memories: list[Memory] = []
     functions = data_bytes = code_bytes = data_segments = 0
+    # functions reachable from outside: exported or in an element segment (None: unknown)
+    escaping: set[int] | None = set()
     while r.pos < len(data):
         section_id = r.byte()
         size = r.uleb()
@@ -250,8 +314,13 @@ def read_module_bytes(data: bytes, where: str = "<bytes>") -> ModuleInfo:
         elif section_id == 7:
             for _ in range(body.count(3)):
                 export_name, kind = body.name(), body.byte()
-                body.uleb()
+                index = body.uleb()
                 exports.append((export_name, _KINDS.get(kind, f"kind{kind}")))
+                if kind == 0 and escaping is not None:
+                    escaping.add(index)
+        elif section_id == 9:
+            listed = _element_functions(body)
+            escaping = None if listed is None or escaping is None else escaping | listed
         elif section_id == 10:
             code_bytes += size
         elif section_id == 11:
@@ -260,6 +329,7 @@ def read_module_bytes(data: bytes, where: str = "<bytes>") -> ModuleInfo:
     reason = validate_module(data)
     if reason is not None:
         raise ModuleError(f"{where}: not a valid WebAssembly module: {reason}")
+    imported = sum(i.kind == "func" for i in imports)  # own functions' indices follow these
     return ModuleInfo(
         path=None,
         total_bytes=len(data),
@@ -272,6 +342,7 @@ def read_module_bytes(data: bytes, where: str = "<bytes>") -> ModuleInfo:
         section_bytes=section_bytes,
         features=features_used(data),
         data_segments=data_segments,
+        escaping_functions=None if escaping is None else sum(i >= imported for i in escaping),
     )
 
 

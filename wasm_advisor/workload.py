@@ -135,6 +135,15 @@ class ModuleSpec(_Group):
         description="Bytes of data segments copied into linear memory at instantiation. Read "
         "from path when given; otherwise 0.",
     )
+    escaping_functions: int | None = Field(
+        default=None,
+        ge=0,
+        le=10**8,
+        description="Functions of the module's own that the host or a table can call "
+        "(exported, or listed in an element segment): Wasmtime compiles an entry point "
+        "for each. Read from path when given; otherwise assumed as dense as in the "
+        "calibration's code.",
+    )
     required_features: frozenset[WasmFeature] = Field(
         default=frozenset(),
         description="WebAssembly proposals the module needs (simd, threads, memory64, "
@@ -444,6 +453,16 @@ def _fill_from_module(module: dict[str, Any], info: ModuleInfo) -> dict[str, Any
                     )
                 ]
             )
+    given = filled.get("escaping_functions")
+    if given is None:
+        if info.escaping_functions is not None:
+            filled["escaping_functions"] = info.escaping_functions
+    elif isinstance(given, int) and info.escaping_functions is not None \
+            and given != info.escaping_functions:
+        raise WorkloadError([Problem(
+            "module.escaping_functions",
+            f"says {given} but {module['path']} has {info.escaping_functions}; "
+            "remove the field or correct it")])
     declared_features = filled.get("required_features") or []
     if isinstance(declared_features, list | set | frozenset | tuple):
         filled["required_features"] = sorted(

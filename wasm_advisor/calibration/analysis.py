@@ -9,6 +9,12 @@ Figures and their sources (``params["source"]`` says which was used):
   bytes; where the binding has no compile phase, of the whole run's wall time
   (iwasm) or of the time to first instruction (wasmer-sdk), and the intercept then
   holds the binding's fixed cost.
+- ``compile_local_ns_per_code_byte``: the same over the same code with no function
+  but the first reachable from outside it (its table's every slot holds that one).
+- ``compile_ns_per_escaping_function``: what each function a table or an export
+  reaches adds to compiling (Wasmtime compiles an entry point for each): the slope
+  of the two families' difference, size by size, against the number of such
+  functions the tabled code has beyond the other.
 - ``load_ns_per_code_byte``: the same for loading a precompiled artifact.
 - ``run_compile_ns_per_code_byte``: for a mode that compiles a function when it is
   first called (WAMR's LLVM JIT), the same slope over a code family whose ``_start``
@@ -55,6 +61,13 @@ FIRST_INSTANCE_EXTRA = "first instance extra"  # instantiate - instantiate_again
 @cache
 def _code_bytes(size: int) -> int:
     return read_module_bytes(kernels.code_size_module(size)).code_bytes
+
+
+@cache
+def _escaping_functions(size: int, tabled: bool) -> int:
+    """Functions of the code family's module a table or an export makes reachable."""
+    info = read_module_bytes(kernels.code_size_module(size, tabled=tabled))
+    return info.escaping_functions or 0
 
 
 def _run_code_bytes(size: int) -> int:
@@ -176,6 +189,27 @@ def analyse_mode(
                params={"source": phase or "ttfi",
                        "sizes": ",".join(str(int(s)) for s in fit.sizes)}, samples=points)
 
+    def entry_points(phase: str | None) -> None:
+        # each size's runs of the two families in turn: the difference against the number
+        # of functions reachable from outside that the tabled code has beyond the other
+        local: dict[int, list[float]] = {size: [] for size, _ in family("code-local")}
+        for size, run in family("code-local"):
+            if (v := value_of(run, phase)) is not None:
+                local[size].append(v)
+        points: list[tuple[float, float]] = []
+        for size in local:
+            tabled = [v for s, run in family("code") if s == size
+                      and (v := value_of(run, phase)) is not None]
+            extra = _escaping_functions(size, True) - _escaping_functions(size, False)
+            points += [(float(extra), t - u) for t, u in zip(tabled, local[size], strict=False)]
+        if len({x for x, _ in points}) < 2:
+            return
+        fit = fit_slope(points)
+        figure("compile_ns_per_escaping_function", "code-local", "ns/function", fit.slope,
+               fit.spread, fit.runs, fit.intercept,
+               params={"source": phase or "ttfi",
+                       "sizes": ",".join(str(int(s)) for s in sorted(local))}, samples=points)
+
     def has_phase(fam: str, phase: str) -> bool:
         runs = family(fam)
         return bool(runs) and all(phase in run["phases_ns"] for _, run in runs)
@@ -193,6 +227,11 @@ def analyse_mode(
     else:
         slope("compile_ns_per_code_byte", "code", compile_phase, "ns/code byte", _code_bytes,
               "code")
+        # the same code with one function reachable from outside, and what each function a
+        # table or an export reaches adds (an engine may compile an entry point for each)
+        slope("compile_local_ns_per_code_byte", "code-local", compile_phase, "ns/code byte",
+              _code_bytes, "code-local")
+        entry_points(compile_phase)
         if has_phase("code-precompiled", "load"):
             slope("load_ns_per_code_byte", "code-precompiled", "load", "ns/code byte",
                   _code_bytes, "code")

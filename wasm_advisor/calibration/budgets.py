@@ -121,6 +121,10 @@ def tasks_for(
     else:
         tasks += [{"id": f"host:code:{s}", "family": "code", "size": s, **host}
                   for s in code_sizes]
+        # the same code with one function reachable from outside: what the entry points
+        # an engine compiles for the functions a table or an export reaches cost
+        tasks += [{"id": f"host:code-local:{s}", "family": "code-local", "size": s, **host}
+                  for s in code_sizes]
     if lazy_compile:
         tasks += [{"id": f"host:code-run:{s}", "family": "code-run", "size": s, **host}
                   for s in code_sizes]

@@ -534,7 +534,7 @@ def empty_module() -> bytes:
     return _host_timed_module(functions=0, pages=1, data_bytes=0)
 
 
-def code_size_module(code_bytes: int, run_all: bool = False) -> bytes:
+def code_size_module(code_bytes: int, run_all: bool = False, tabled: bool = True) -> bytes:
     """A WASI command with about ``code_bytes`` in its code section, in ordinary functions.
 
     Like every compiled C or Rust program, it also has a small data segment
@@ -545,6 +545,10 @@ def code_size_module(code_bytes: int, run_all: bool = False) -> bytes:
     calls return at once), for an engine that compiles a function when it is first
     called (WAMR's LLVM JIT): there the code that runs costs more than the code
     that is only loaded.
+
+    ``tabled=False``: the same code with its table's every slot holding the first
+    function, so that no other function is reachable from outside it (see
+    :func:`~wasm_advisor.calibration.typical_code.typical_functions`).
     """
     from ..wasm_module import read_module_bytes
 
@@ -552,14 +556,14 @@ def code_size_module(code_bytes: int, run_all: bool = False) -> bytes:
     functions = max(1, round((code_bytes - base) / per_function))
     for _ in range(4):  # functions differ in size: correct the count on the real total
         module = _host_timed_module(functions=functions, pages=1, data_bytes=CODE_FAMILY_DATA,
-                                    run_all=run_all)
+                                    run_all=run_all, tabled=tabled)
         error = code_bytes - read_module_bytes(module).code_bytes
         step = round(error / per_function)
         if step == 0 or functions + step < 1:
             break
         functions += step
     return _host_timed_module(functions=functions, pages=1, data_bytes=CODE_FAMILY_DATA,
-                              run_all=run_all)
+                              run_all=run_all, tabled=tabled)
 
 
 @cache
@@ -591,8 +595,8 @@ def resident_module(pages: int, data_bytes: int, dwell_ns: int = 20_000_000) -> 
 
 @cache
 def _host_timed_module(functions: int, pages: int, data_bytes: int, dwell_ns: int = 0,
-                       run_all: bool = False) -> bytes:
-    filler = typical_functions(functions)
+                       run_all: bool = False, tabled: bool = True) -> bytes:
+    filler = typical_functions(functions, tabled)
     # A data segment of non-zero bytes: runtimes must copy it at instantiation.
     data = ""
     if data_bytes:

@@ -195,16 +195,22 @@ def typical_function(index: int) -> str:
     return _Function(random.Random(index), index).render()
 
 
-def typical_functions(functions: int) -> str:
+def typical_functions(functions: int, tabled: bool = True) -> str:
     """WAT for ``functions`` typical functions, their type, table and stack pointer.
 
     Defines ``(type $typical)``, ``(global $sp)`` and a table of the functions;
     ``(call $t0 (i32.const 2) ...)`` runs a bounded amount of the code.
+
+    ``tabled=False``: every slot of the table holds ``$t0``, so that no other function
+    can be called from outside the module's own direct calls. An engine may compile
+    an entry point for each function a table or an export makes reachable (Wasmtime
+    compiles one per such function); the same code with and without them tells that
+    cost apart from the cost of the code.
     """
     if functions < 1:
         return ""
     table = _power_of_two_at_most(functions)
-    listed = " ".join(f"$t{k}" for k in range(table))
+    listed = " ".join(f"$t{k if tabled else 0}" for k in range(table))
     return "\n".join([
         f"  (type $typical (func {FUNCTION_TYPE}))",
         "  (global $sp (mut i32) (i32.const 0xf000))",

@@ -379,6 +379,8 @@ def _host_module(family: str, size: int) -> bytes:
         return kernels.empty_module()
     if family == "code":
         return kernels.code_size_module(size)
+    if family == "code-local":
+        return kernels.code_size_module(size, tabled=False)
     if family == "code-run":
         return kernels.code_size_module(size, run_all=True)
     if family == "pages":

@@ -87,6 +87,9 @@ def _inspect(args: argparse.Namespace) -> int:
         ("imported functions", ", ".join(f"{m}: {n}" for m, n in sorted(by_module.items()))
          or "none"),
         ("exports", ", ".join(f"{n} ({k})" for n, k in info.exports) or "none"),
+        ("reachable from outside", "not known" if info.escaping_functions is None else
+         f"{info.escaping_functions} of the {info.function_count} functions "
+         "(exported or in a table)"),
         ("WASI command", "yes (_start)" if info.is_wasi_command else "no"),
         ("memory", f"initial {human_bytes(info.initial_memory_bytes)}, maximum "
                    f"{human_bytes(maximum) if maximum is not None else 'none'}"

@@ -30,6 +30,8 @@ COEFFICIENT_METRICS = {
     "mem_rand_ns": "mem_rand_ns_per_iter",
     "mem_grow_ns_per_page": "mem_grow_ns_per_iter",
     "compile_ns_per_code_byte": "compile_ns_per_code_byte",
+    "compile_local_ns_per_code_byte": "compile_local_ns_per_code_byte",
+    "compile_ns_per_escaping_function": "compile_ns_per_escaping_function",
     "load_ns_per_code_byte": "load_ns_per_code_byte",
     "run_compile_ns_per_code_byte": "run_compile_ns_per_code_byte",
     "instantiate_ns_per_page": "instantiate_ns_per_page",

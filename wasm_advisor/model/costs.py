@@ -95,6 +95,9 @@ class WorkloadFeatures:
     simd_instructions_per_request: float = 0.0
     # code bytes of the functions that run: counted by verify; None: all of the code
     ran_code_bytes: float | None = None
+    # functions a table or an export reaches (read from the module); None: not known,
+    # taken as dense as in the calibration's code
+    escaping_functions: float | None = None
 
     @classmethod
     def from_workload(cls, workload: object) -> WorkloadFeatures:
@@ -115,6 +118,8 @@ class WorkloadFeatures:
             linear_memory_bytes=float(w.memory.linear_memory_bytes),  # type: ignore[attr-defined]
             touched_bytes_per_request=float(w.memory.touched_bytes_per_request),  # type: ignore[attr-defined]
             access_pattern=str(w.memory.access_pattern),  # type: ignore[attr-defined]
+            escaping_functions=None if w.module.escaping_functions is None  # type: ignore[attr-defined]
+            else float(w.module.escaping_functions),  # type: ignore[attr-defined]
         )
 
     def with_value(self, field_name: str, value: float) -> WorkloadFeatures:
@@ -380,10 +385,7 @@ def predict_costs(m: ModeCoefficients, f: WorkloadFeatures) -> Prediction:
         name = "compile" if m.jit or m.binding == "wasmtime-py" else "load and prepare"
         if f.precompiled and name == "compile":
             notes.append(f"{m.key}: no precompiled-load figure; compiling assumed")
-        fixed = max(0.0, compile_c.intercept) if compile_c and compile_c.source == "compile" \
-            else 0.0
-        c = _c(name, compile_c, f.code_bytes)
-        per_module_load.append(Component(c.name, c.value + fixed, c.sigma))
+        per_module_load.append(_compile(name, m, f))
     run_compile = _run_compile_ns_per_code_byte(m)
     if run_compile is not None and not (f.precompiled and load_c is not None):
         ran = f.code_bytes if f.ran_code_bytes is None else min(f.ran_code_bytes, f.code_bytes)
@@ -411,6 +413,33 @@ def predict_costs(m: ModeCoefficients, f: WorkloadFeatures) -> Prediction:
         runtime_memory_first_bytes=(rss_first.value if rss_first else 0.0),
         artifact_bytes=artifact_bytes, notes=notes,
     )
+
+
+def _compile(name: str, m: ModeCoefficients, f: WorkloadFeatures) -> Component:
+    """Compiling the module when it is loaded.
+
+    Where the profile has both code families and the module's count of functions a
+    table or an export reaches is known: the code at the rate of the code with none
+    reachable, plus each such function's entry point. Otherwise the code at the rate of
+    the code family, whose density of such functions it then assumes. (Programs differ
+    here by far more than their code does: Rust's trait objects put a third of the
+    functions in a table, a C program a few; Wasmtime's Winch compiles one of those in
+    a third of the time of its body, its own part being a few microseconds.)
+    """
+    compile_c = m.get("compile_ns_per_code_byte")
+    local = m.get("compile_local_ns_per_code_byte")
+    entry = m.get("compile_ns_per_escaping_function")
+    if f.escaping_functions is not None and local is not None and entry is not None \
+            and compile_c is not None and local.source == compile_c.source:
+        compile_c = local
+        entries = _c("", entry, f.escaping_functions)
+    else:
+        entries = Component("", 0.0)
+    fixed = max(0.0, compile_c.intercept) if compile_c and compile_c.source == "compile" \
+        else 0.0
+    c = _c(name, compile_c, f.code_bytes)
+    value, sigma = _sum_pair(c, entries)
+    return Component(name, value + fixed, sigma)
 
 
 def _run_compile_ns_per_code_byte(m: ModeCoefficients) -> Coefficient | None:
