@@ -130,3 +130,25 @@ def test_each_function_a_table_reaches_is_told_apart_from_the_code() -> None:
     assert slopes["compile_ns_per_escaping_function"].params["source"] == "compile"
     # the tabled family's per-byte slope holds both, at that family's density
     assert slopes["compile_ns_per_code_byte"].value > 100.0
+
+
+def test_the_code_familys_steady_instances_are_a_figure_of_their_own() -> None:
+    from wasm_advisor.calibration.analysis import _code_bytes
+
+    sizes = list(BUDGETS["quick"].code_sizes)
+    mode = Mode("wasmtime", "cranelift", "wasmtime-py", "Wasmtime · Cranelift", jit=True)
+
+    def runs(steady: float) -> list[dict[str, object]]:
+        return [{"phases_ns": {"compile": 1e6, "instantiate": steady + 5e4,
+                               "instantiate_again": steady}, "ttfi_ns": 2e6}] * 3
+
+    results: dict[str, object] = {f"host:code:{s}": {"ok": True, "runs": runs(
+        11_000.0 + 0.0 * _code_bytes(s))} for s in sizes}
+    results |= {f"host:pages:{p}": {"ok": True, "runs": runs(7_000.0)} for p in (1, 16)}
+    results["host:empty:0"] = {"ok": True, "runs": runs(7_000.0)}
+    figures, _, failed = analyse_mode(mode, results, {})  # type: ignore[arg-type]
+    assert failed == []
+    by_metric = {f.metric: f for f in figures}
+    assert by_metric["instantiate_ns"].value == pytest.approx(7_000.0)
+    assert by_metric["instantiate_code_ns"].value == pytest.approx(11_000.0)
+    assert by_metric["instantiate_code_ns"].runs == 3 * len(sizes)

@@ -482,3 +482,20 @@ def test_functions_a_table_reaches_are_costed_apart_where_the_module_tells_them(
     assert compile_ns("wasmtime:cranelift", counted) == pytest.approx(100.0 * 50_000, rel=1e-3)
     # and the field, declared, is read like any other
     assert workload(module={"escaping_functions": 12}).module.escaping_functions == 12
+
+
+def test_a_module_with_code_of_its_own_starts_from_the_code_familys_instances(
+        tmp_path: Path) -> None:
+    # the empty module's instances: 10 us; the code family's (functions, a table, a global):
+    # 13 us at every size
+    a = advisor(tmp_path, {"wasmtime:a": {"instantiate_code_ns": 13_000.0}, "wasmtime:b": {}})
+    w = workload()
+    starts = {c.key: {x.name: x.value for x in c.prediction.per_instance}["instantiate"]
+              for c in a.recommend(w).candidates}
+    assert starts["wasmtime:a"] == pytest.approx(13_000)
+    assert starts["wasmtime:b"] == pytest.approx(10_000)  # no such figure: the empty module's
+    # a module with next to no code is costed as the empty module
+    tiny = workload(module={"module_bytes": 300, "code_bytes": 100})
+    start = next(c for c in a.recommend(tiny).candidates if c.key == "wasmtime:a")
+    assert {x.name: x.value for x in start.prediction.per_instance}["instantiate"] == \
+        pytest.approx(10_000)

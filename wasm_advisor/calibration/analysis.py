@@ -22,6 +22,9 @@ Figures and their sources (``params["source"]`` says which was used):
 - ``instantiate_ns_per_page`` and ``instantiate_ns_per_data_byte``: slopes over
   the instantiation families; where the binding times repeat instances
   (``instantiate_again``), of the steady-state instantiation.
+- ``instantiate_code_ns``: the median steady-state instantiation over the code
+  family, whose modules have functions, a table and a mutable global like every
+  compiled program (the empty module has none of them); flat with the code's size.
 - ``first_instance_ns_per_code_byte`` (with its intercept) and
   ``first_instance_ns_per_data_byte``: what a module's first instance costs
   beyond the steady state (the engine's lazy per-module set-up), over the code
@@ -248,6 +251,14 @@ def analyse_mode(
     slope("instantiate_ns_per_page", "pages", inst_phase, "ns/page", float, "pages")
     slope("instantiate_ns_per_data_byte", "data", inst_phase, "ns/byte", float, "data")
     if steady and has_phase("code", "instantiate_again"):
+        # a module with code of its own: functions, a table, a mutable global, as every
+        # compiled program has; its instances cost a few microseconds more than the empty
+        # module's, whatever its size
+        steady_code = [float(v) for _, run in family("code")
+                       if (v := run["phases_ns"].get("instantiate_again")) is not None]
+        median, spread = median_spread(steady_code)
+        figure("instantiate_code_ns", "code", "ns", median, spread, len(steady_code),
+               samples=[(0.0, v) for v in steady_code])
         slope("first_instance_ns_per_code_byte", "code", FIRST_INSTANCE_EXTRA, "ns/code byte",
               _code_bytes, "code")
     if steady and has_phase("data", "instantiate_again"):

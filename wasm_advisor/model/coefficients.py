@@ -37,6 +37,7 @@ COEFFICIENT_METRICS = {
     "instantiate_ns_per_page": "instantiate_ns_per_page",
     "instantiate_ns_per_data_byte": "instantiate_ns_per_data_byte",
     "instantiate_ns": "instantiate_ns",
+    "instantiate_code_ns": "instantiate_code_ns",
     "first_instance_ns_per_code_byte": "first_instance_ns_per_code_byte",
     "first_instance_ns_per_data_byte": "first_instance_ns_per_data_byte",
     "ttfi_ns": "ttfi_ns",

@@ -353,6 +353,11 @@ def predict_costs(m: ModeCoefficients, f: WorkloadFeatures) -> Prediction:
     if f.data_bytes > 0 and instantiate is not None and data_c is not None and \
             data_c.source in ("instantiate", "instantiate_again") and data_c.intercept > base:
         base = data_c.intercept  # a module with data segments: the data family's fixed part
+    code_c = m.get("instantiate_code_ns")
+    if f.code_bytes > EMPTY_MODULE_CODE_BYTES and instantiate is not None and code_c is not None:
+        # a module with code of its own (functions, a table, globals): the code family's
+        # instances, which cost more than the empty module's at every size
+        base = max(base, code_c.value)
     engine_start = base + per_page.value + per_data.value
     binding = m.get("binding_ns")
     if binding is not None and instantiate is not None:
