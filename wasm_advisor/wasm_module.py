@@ -173,17 +173,18 @@ class _Reader:
         return initial, maximum, bool(flags & 0x02), memory64
 
 
-def _skip_table_type(r: _Reader) -> None:
-    reftype = r.byte()
-    if reftype in (0x63, 0x64):  # (ref null? heaptype)
+def _skip_value_type(r: _Reader) -> None:
+    if r.byte() in (0x63, 0x64):  # (ref null? heaptype)
         r.uleb(33)
+
+
+def _skip_table_type(r: _Reader) -> None:
+    _skip_value_type(r)
     r.limits()
 
 
 def _skip_global_type(r: _Reader) -> None:
-    valtype = r.byte()
-    if valtype in (0x63, 0x64):
-        r.uleb(33)
+    _skip_value_type(r)
     r.byte()  # mutability
 
 
@@ -210,11 +211,6 @@ def _const_expr_functions(r: _Reader) -> list[int] | None:
             return None
 
 
-def _skip_reftype(r: _Reader) -> None:
-    if r.byte() in (0x63, 0x64):
-        r.uleb(33)
-
-
 def _element_functions(r: _Reader) -> set[int] | None:
     """Every function an element section lists (active, passive or declared); None where
     an expression in it is one this reader does not know."""
@@ -230,7 +226,7 @@ def _element_functions(r: _Reader) -> set[int] | None:
         uses_expressions = bool(flags & 0x04)
         if flags & 0x03:
             if uses_expressions:
-                _skip_reftype(r)
+                _skip_value_type(r)
             else:
                 r.byte()  # element kind: funcref
         for _ in range(r.count()):

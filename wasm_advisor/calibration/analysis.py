@@ -195,16 +195,19 @@ def analyse_mode(
     def entry_points(phase: str | None) -> None:
         # each size's runs of the two families in turn: the difference against the number
         # of functions reachable from outside that the tabled code has beyond the other
-        local: dict[int, list[float]] = {size: [] for size, _ in family("code-local")}
-        for size, run in family("code-local"):
-            if (v := value_of(run, phase)) is not None:
-                local[size].append(v)
+        def by_size(fam: str) -> dict[int, list[float]]:
+            values: dict[int, list[float]] = {}
+            for size, run in family(fam):
+                if (v := value_of(run, phase)) is not None:
+                    values.setdefault(size, []).append(v)
+            return values
+
+        tabled, local = by_size("code"), by_size("code-local")
         points: list[tuple[float, float]] = []
         for size in local:
-            tabled = [v for s, run in family("code") if s == size
-                      and (v := value_of(run, phase)) is not None]
             extra = _escaping_functions(size, True) - _escaping_functions(size, False)
-            points += [(float(extra), t - u) for t, u in zip(tabled, local[size], strict=False)]
+            points += [(float(extra), t - u)
+                       for t, u in zip(tabled.get(size, []), local[size], strict=False)]
         if len({x for x, _ in points}) < 2:
             return
         fit = fit_slope(points)
