@@ -68,6 +68,30 @@ def test_instruction_counts_hold_at_the_sizes_the_kernels_are_timed_at(
     assert abs(counted - later) <= 0.02 * later, (counted, later)
 
 
+def test_the_typical_kernel_calls_each_function_in_turn_several_times_running() -> None:
+    from wasm_advisor.instruction_mix import MARK_PREFIX, counting_module
+
+    copy = counting_module(kernels.guest_kernel("typical", PLAN))
+    engine = wasmtime.Engine()
+    module = wasmtime.Module(engine, copy)
+    linker = wasmtime.Linker(engine)
+    linker.define_wasi()
+
+    def functions_run(iterations: int) -> int:
+        store = wasmtime.Store(engine)
+        store.set_wasi(wasmtime.WasiConfig())
+        exports = linker.instantiate(store, module).exports(store)
+        exports["kernel"](store, iterations)  # type: ignore[operator]
+        return sum(int(g.value(store)) for name, g in exports.items()  # type: ignore[union-attr]
+                   if name.startswith(MARK_PREFIX))
+
+    # $t0 calls only itself; $t1 calls $t0 or itself; so each new function is one more
+    first = functions_run(1)
+    assert functions_run(kernels.TYPICAL_REPEATS) == first
+    assert functions_run(kernels.TYPICAL_REPEATS + 1) == first + 1
+    assert functions_run(2 * kernels.TYPICAL_REPEATS + 1) == first + 2
+
+
 def test_code_size_family_hits_its_targets() -> None:
     # whole functions of about 700 bytes each: within one function of the target
     _, per_function = kernels._code_section_growth()
