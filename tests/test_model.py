@@ -249,6 +249,34 @@ def test_compute_kinds_lean_on_the_mixed_kernel(tmp_path: Path) -> None:
     assert per_request["integer"] == pytest.approx(1_000_000 * (0.2 + 1.0) / 2)
 
 
+def test_real_code_is_costed_by_the_int_and_typical_kernels_not_the_hot_loop() -> None:
+    from dataclasses import replace
+
+    from wasm_advisor.model.coefficients import Coefficient, ModeCoefficients
+    from wasm_advisor.model.costs import compute_ns_per_instruction
+
+    def mode(mixed_ns: float) -> ModeCoefficients:
+        # per instruction: int 1 ns, typical 3 ns, float 5 ns, call 7 ns, mixed as given
+        per_iter = {"int": 10.0, "typical": 1000.0, "float": 10.0, "call": 10.0, "mixed": 40.0}
+        values = {"int_ns_per_iter": 10.0, "typical_ns_per_iter": 3000.0,
+                  "float_ns_per_iter": 50.0, "call_ns_per_iter": 70.0,
+                  "mixed_ns_per_iter": 40.0 * mixed_ns}
+        return ModeCoefficients(
+            runtime="wasmtime", mode="x", binding="", label="x", precompiled_mode=False,
+            jit=True, instructions_per_iter=per_iter,
+            coefficients={k: Coefficient(v, source="guest") for k, v in values.items()})
+
+    features = replace(WorkloadFeatures.from_workload(Workload.preset("compute-long-running")),
+                       compute_instructions_per_request=1e6)
+    expected = {"mixed": (1 + 3) / 2, "integer": 1.0, "float": (5 + 3) / 2,
+                "call-heavy": (7 + 3) / 2}
+    for kind, ns in expected.items():
+        for mixed_ns in (0.01, 100.0):  # the hot-loop kernel's figure changes nothing
+            cost = compute_ns_per_instruction(mode(mixed_ns), replace(features,
+                                                                      compute_kind=kind))
+            assert cost is not None and cost.value == pytest.approx(ns), kind
+
+
 def test_explanation_compares_component_families(tmp_path: Path) -> None:
     # an interpreter ('load and prepare', no instantiate phase) against a compiler
     modes = {"wasmtime:a": {"compile_ns_per_code_byte": 1000.0},
@@ -323,11 +351,11 @@ def test_a_configuration_outranks_its_plain_mode_only_beyond_the_tie_band(
 def _scan_mode(short_ns: float, long_ns: float) -> object:
     from wasm_advisor.model.coefficients import Coefficient, ModeCoefficients
 
-    per_iter = {"mixed": 40.0, "typical": 2000.0, "block_exit_short": 264.0,
+    per_iter = {"int": 40.0, "typical": 2000.0, "block_exit_short": 264.0,
                 "block_exit_long": 264.0}
-    scanned = {"mixed": 0.0, "typical": 500.0, "block_exit_short": 4096.0,
+    scanned = {"int": 0.0, "typical": 500.0, "block_exit_short": 4096.0,
                "block_exit_long": 43520.0}
-    values = {"mixed_ns_per_iter": 40.0, "typical_ns_per_iter": 2000.0 + 500 * 2.0,
+    values = {"int_ns_per_iter": 40.0, "typical_ns_per_iter": 2000.0 + 500 * 2.0,
               "block_exit_short_ns_per_iter": short_ns, "block_exit_long_ns_per_iter": long_ns}
     return ModeCoefficients(
         runtime="wamr", mode="x", binding="iwasm CLI", label="x", precompiled_mode=False,
@@ -366,11 +394,11 @@ def test_simd_code_is_costed_by_the_simd_kernel_in_proportion_to_its_share() -> 
 
     # ordinary code: 1 ns per instruction in both kernels; the simd kernel: 100
     # instructions per iteration, 25 of them SIMD, 400 ns (4 ns per instruction)
-    values = {"mixed_ns_per_iter": 40.0, "typical_ns_per_iter": 2000.0,
+    values = {"int_ns_per_iter": 40.0, "typical_ns_per_iter": 2000.0,
               "simd_ns_per_iter": 400.0}
     mode = ModeCoefficients(
         runtime="wamr", mode="x", binding="iwasm CLI", label="x", precompiled_mode=False,
-        jit=False, instructions_per_iter={"mixed": 40.0, "typical": 2000.0, "simd": 100.0},
+        jit=False, instructions_per_iter={"int": 40.0, "typical": 2000.0, "simd": 100.0},
         simd_ops_per_iter={"simd": 25.0},
         coefficients={k: Coefficient(v, source="guest") for k, v in values.items()})
     features = replace(WorkloadFeatures.from_workload(Workload.preset("compute-long-running")),
