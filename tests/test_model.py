@@ -277,6 +277,52 @@ def test_real_code_is_costed_by_the_int_and_typical_kernels_not_the_hot_loop() -
             assert cost is not None and cost.value == pytest.approx(ns), kind
 
 
+def test_an_interpreter_profiled_with_the_single_call_typical_kernel_is_costed_by_int(
+        ) -> None:
+    from dataclasses import replace
+
+    from wasm_advisor.calibration import kernels
+    from wasm_advisor.model.coefficients import Coefficient, ModeCoefficients
+    from wasm_advisor.model.costs import compute_ns_per_instruction, predict_costs
+    from wasm_advisor.model.estimator import calls_running
+
+    # what a figure records of the kernel tells which kernel made it
+    assert calls_running(kernels.GUEST_KERNELS["typical"].unit) == kernels.TYPICAL_REPEATS > 1
+    assert calls_running("call into one of 64 generated functions shaped like compiled "
+                         "C/Rust (see typical_code), with the calls and loops it makes") == 1
+    values = {"int_ns_per_iter": 10.0, "typical_ns_per_iter": 3000.0}
+    current = ModeCoefficients(
+        runtime="wamr", mode="x", binding="iwasm CLI", label="x", precompiled_mode=False,
+        jit=False, instructions_per_iter={"int": 10.0, "typical": 1000.0},
+        coefficients={k: Coefficient(v, source="guest") for k, v in values.items()})
+    older = replace(current, single_call_typical=True)
+    compiled = replace(older, jit=True)  # compiled code barely noticed: it keeps the kernel
+    features = replace(WorkloadFeatures.from_workload(Workload.preset("compute-long-running")),
+                       compute_instructions_per_request=1e6, compute_kind="mixed")
+    now, then, jit = (compute_ns_per_instruction(m, features) for m in (current, older, compiled))
+    assert now is not None and now.value == pytest.approx((1 + 3) / 2)
+    assert then is not None and then.value == pytest.approx(1.0)
+    assert jit is not None and jit.value == pytest.approx((1 + 3) / 2)
+    # and the prediction says so
+    assert not any("older one" in n for n in predict_costs(current, features).notes)
+    assert not any("older one" in n for n in predict_costs(compiled, features).notes)
+    assert any("'int' kernel alone" in n for n in predict_costs(older, features).notes)
+
+
+def test_fitting_reads_which_typical_kernel_a_profile_was_made_with() -> None:
+    from wasm_advisor.calibration import kernels
+    from wasm_advisor.model.estimator import fit_profile
+
+    profile = synthetic_profile({"wasmtime:a": {"typical_ns_per_iter": 3000.0}})
+    (fitted,) = fit_profile(profile)
+    assert fitted.single_call_typical  # its figure says nothing of repeated calls
+    unit = kernels.GUEST_KERNELS["typical"].unit
+    figures = [f.model_copy(update={"params": {**f.params, "iteration": unit}})
+               if f.kernel == "typical" else f for f in profile.figures]
+    (fitted,) = fit_profile(profile.model_copy(update={"figures": figures}))
+    assert not fitted.single_call_typical
+
+
 def test_explanation_compares_component_families(tmp_path: Path) -> None:
     # an interpreter ('load and prepare', no instantiate phase) against a compiler
     modes = {"wasmtime:a": {"compile_ns_per_code_byte": 1000.0},

@@ -75,6 +75,9 @@ class ModeCoefficients:
     scan_ops_per_iter: dict[str, float] = field(default_factory=dict)
     simd_ops_per_iter: dict[str, float] = field(default_factory=dict)  # per kernel: v128 ones
     notes: str = ""
+    # the profile's 'typical' kernel called a new function on every iteration, as it did
+    # before it called each one several times running (its figure's description says)
+    single_call_typical: bool = False
 
     @property
     def key(self) -> str:

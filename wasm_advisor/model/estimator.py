@@ -21,6 +21,7 @@ learned state ends in ``_``, and ``predict`` checks the model was fitted.
 
 from __future__ import annotations
 
+import re
 import statistics
 from typing import TYPE_CHECKING
 
@@ -153,6 +154,7 @@ def _mode_coefficients(runtime: str, mode: str, metrics: dict[str, Coefficient],
     instructions = dict(instructions or {})
     scanned: dict[str, float] = {}
     simd: dict[str, float] = {}
+    single_call_typical = False
     if profile is not None:
         record = next((m for r in profile.runtimes if r.name == runtime for m in r.modes
                        if m.name == mode), None)
@@ -165,6 +167,8 @@ def _mode_coefficients(runtime: str, mode: str, metrics: dict[str, Coefficient],
                 scanned[f.kernel] = float(f.params["scan_ops_per_iter"])
             if "simd_ops_per_iter" in f.params:
                 simd[f.kernel] = float(f.params["simd_ops_per_iter"])
+            if f.kernel == "typical":
+                single_call_typical = calls_running(str(f.params.get("iteration", ""))) == 1
     by_name = {name: metrics[metric] for name, metric in COEFFICIENT_METRICS.items()
                if metric in metrics}
     return ModeCoefficients(
@@ -178,7 +182,16 @@ def _mode_coefficients(runtime: str, mode: str, metrics: dict[str, Coefficient],
         simd_ops_per_iter=simd,
         coefficients=by_name,
         notes=record.notes if record else "",
+        single_call_typical=single_call_typical,
     )
+
+
+def calls_running(iteration: str) -> int:
+    """How many times running the 'typical' kernel called each function, from the
+    description of an iteration its figure records ("... each is called 16 times in a
+    row"); 1 where it says nothing of it, as before the kernel repeated its calls."""
+    found = re.search(r"called (\d+) times in a row", iteration)
+    return int(found.group(1)) if found else 1
 
 
 def fit_profile(profile: Profile) -> list[ModeCoefficients]:
