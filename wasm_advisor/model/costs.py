@@ -279,11 +279,18 @@ def _single_call_interpreter(m: ModeCoefficients) -> bool:
         and m.get("typical_ns_per_iter") is not None
 
 
+def _kernels_by_kind(m: ModeCoefficients) -> dict[str, tuple[str, ...]]:
+    """Which kernels cost each compute kind, by the kernels ``m``'s profile has."""
+    if _single_call_interpreter(m):
+        return SINGLE_CALL_TYPICAL_KERNELS
+    if m.get("typical_ns_per_iter"):
+        return KERNELS_BY_KIND
+    return MIXED_PROFILE_KERNELS if m.get("mixed_ns_per_iter") else OLD_PROFILE_KERNELS
+
+
 def _ns_per_instruction(m: ModeCoefficients, kind: str) -> Coefficient | None:
     per_kernel = []
-    table = (SINGLE_CALL_TYPICAL_KERNELS if _single_call_interpreter(m) else KERNELS_BY_KIND) \
-        if m.get("typical_ns_per_iter") else \
-        MIXED_PROFILE_KERNELS if m.get("mixed_ns_per_iter") else OLD_PROFILE_KERNELS
+    table = _kernels_by_kind(m)
     scan = block_scan_ns_per_op(m)
     for kernel in table.get(kind, table["mixed"]):
         c = m.get(f"{kernel}_ns_per_iter")
