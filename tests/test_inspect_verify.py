@@ -75,6 +75,20 @@ def test_from_module_fills_the_workload(tmp_path: Path) -> None:
         Workload.from_module(tmp_path / "missing.wasm")
 
 
+def test_from_module_reads_the_largest_function_and_refuses_a_contradiction(
+        tmp_path: Path) -> None:
+    path = module(tmp_path, '(module (func (export "_start") (drop (i32.const 5))) (func))')
+    info = read_module(path)
+    assert Workload.from_module(path).module.largest_function_bytes == \
+        info.largest_function_bytes > 0
+    with pytest.raises(WorkloadError, match=r"module\.largest_function_bytes: says 999"):
+        Workload.from_module(path, largest_function_bytes=999)
+    with pytest.raises(WorkloadError, match=r"module\.largest_function_bytes: 60000 bytes is "
+                                            r"more than all the module's code"):
+        Workload.preset("plugin-host", module_bytes=100_000, code_bytes=50_000,
+                        largest_function_bytes=60_000)
+
+
 @pytest.fixture
 def advisor(tmp_path: Path) -> Advisor:
     profile = synthetic_profile({"wasmtime:cranelift": {"mixed_ns_per_iter": 1.0}})

@@ -182,9 +182,66 @@ def test_recommendations_are_deterministic(tmp_path: Path) -> None:
 
 
 def test_features_sweep_helper_scales_code_with_module() -> None:
-    f = WorkloadFeatures.from_workload(workload())
+    f = WorkloadFeatures.from_workload(workload(module={"largest_function_bytes": 10_000}))
     g = f.with_value("module_bytes", 200_000)
     assert g.code_bytes == pytest.approx(100_000)
+    assert g.largest_function_bytes == pytest.approx(20_000)  # the module's shape is kept
+
+
+def test_an_engine_that_compiles_on_every_core_waits_for_the_largest_function(
+        tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from wasm_advisor.model.costs import predict_costs
+
+    a = advisor(tmp_path, {"wasmtime:cranelift": {}, "wamr:aot": {}})
+    evidence = {e.coefficients.key: e.coefficients for e in a.evidence}
+    cores = a.profile.machine.cores
+    # the traits table: Wasmtime compiles functions on every core; wamrc one at a time
+    assert evidence["wasmtime:cranelift"].compile_threads == cores
+    assert evidence["wamr:aot"].compile_threads == 1
+    two = replace(evidence["wasmtime:cranelift"], compile_threads=2)
+
+    def compile_ns(m: object, **fields: float | None) -> float:
+        features = replace(WorkloadFeatures.from_workload(workload()), **fields)
+        loads = {c.name: c.value for c in predict_costs(m, features).per_module_load}  # type: ignore[arg-type]
+        return loads["compile"]
+
+    fixed = 50.0  # the synthetic fit's intercept
+    even = compile_ns(two, largest_function_bytes=5_000.0)  # a tenth of the 50 KB of code
+    assert even == pytest.approx(100.0 * 50_000 + fixed)
+    assert compile_ns(two, largest_function_bytes=None) == pytest.approx(even)
+    # one function of 40 KB: it compiles on one thread while the other has 10 KB to do
+    assert compile_ns(two, largest_function_bytes=40_000.0) == \
+        pytest.approx(100.0 * 80_000 + fixed)
+    # an engine that compiles in turn costs the code alike whatever its largest function
+    one = replace(two, compile_threads=1)
+    assert compile_ns(one, largest_function_bytes=40_000.0) == pytest.approx(even)
+
+
+def test_the_fixed_compile_of_a_binding_timed_to_first_instruction_is_beyond_the_empty_module(
+        tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from wasm_advisor.model.coefficients import Coefficient
+    from wasm_advisor.model.costs import predict_costs
+
+    a = advisor(tmp_path, {"wasmer:cranelift": {"ttfi_ns": 4e6}})
+    m = a.evidence[0].coefficients
+    features = WorkloadFeatures.from_workload(workload())
+
+    def compile_ns(intercept: float, source: str) -> float:
+        coefficients = dict(m.coefficients)
+        coefficients["compile_ns_per_code_byte"] = Coefficient(100.0, intercept, 0.0, source)
+        loads = predict_costs(replace(m, coefficients=coefficients, compile_threads=1),
+                              features).per_module_load
+        return next(c.value for c in loads if c.name == "compile")
+
+    # the code family's start at no code, 10 ms, less the empty module's 4 ms
+    assert compile_ns(10e6, "ttfi") == pytest.approx(100.0 * 50_000 + 6e6)
+    assert compile_ns(3e6, "ttfi") == pytest.approx(100.0 * 50_000)  # never below the code
+    assert compile_ns(10e6, "compile") == pytest.approx(100.0 * 50_000 + 10e6)
+    assert compile_ns(10e6, "wall") == pytest.approx(100.0 * 50_000)  # iwasm: the binding's
 
 
 def test_memory_per_instance_separates_modes(tmp_path: Path) -> None:

@@ -142,6 +142,22 @@ def test_functions_reachable_from_outside_are_counted_once_each() -> None:
     assert info.to_dict()["escaping_functions"] == 5
 
 
+def test_the_largest_function_body_is_measured() -> None:
+    wat = """(module
+      (func $small)
+      (func $large (result i32)
+        (i32.add (i32.add (i32.const 1000000) (i32.const 2000000)) (i32.const 3000000)))
+      (func $middle (result i32) (i32.const 7)))"""
+    data = wasmtime.wat2wasm(wat)
+    info = read_module_bytes(data)
+    # a body: its count of locals, its code and 'end'; the large one's constants take an
+    # opcode and 3, 4 and 4 bytes of signed LEB128, its two adds a byte each
+    assert info.largest_function_bytes == 1 + (1 + 3) + (1 + 4) + (1 + 4) + 2 + 1
+    assert info.largest_function_bytes < info.code_bytes
+    assert info.to_dict()["largest_function_bytes"] == info.largest_function_bytes
+    assert read_module_bytes(wasmtime.wat2wasm("(module)")).largest_function_bytes == 0
+
+
 def test_a_truncated_element_section_is_a_module_error() -> None:
     data = wasmtime.wat2wasm("(module (table 2 funcref) (func $f) (elem (i32.const 0) $f $f))")
     pos = 8

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MODEL_VERSION", "Advisor"]
 
-MODEL_VERSION = 8  # bump when the fitted coefficients change meaning
+MODEL_VERSION = 9  # bump when the fitted coefficients change meaning
 
 
 def _fitted(profile: Profile, store: ProfileStore) -> list[ModeCoefficients]:

@@ -70,6 +70,9 @@ class ModuleInfo:
     # an element segment): each needs an entry trampoline in Wasmtime; None: not known
     # (an element expression this reader does not know)
     escaping_functions: int | None = None
+    # bytes of the largest function body: an engine that compiles functions on every core
+    # at once takes no less than this one function's compile (0 without code)
+    largest_function_bytes: int = 0
 
     @property
     def imported_functions(self) -> tuple[Import, ...]:
@@ -99,6 +102,7 @@ class ModuleInfo:
             "data_bytes": self.data_bytes,
             "data_segments": self.data_segments,
             "escaping_functions": self.escaping_functions,
+            "largest_function_bytes": self.largest_function_bytes,
             "section_bytes": self.section_bytes,
             "features": sorted(f.value for f in self.features),
             "is_wasi_command": self.is_wasi_command,
@@ -284,7 +288,8 @@ def read_module_bytes(data: bytes, where: str = "<bytes>") -> ModuleInfo:
     imports: list[Import] = []
     exports: list[tuple[str, str]] = []
     memories: list[Memory] = []
-    functions = data_bytes = code_bytes = data_segments = 0
+    functions = data_bytes = code_bytes = data_segments = largest_function = 0
+    code = _Reader(b"\x00", where)  # the code section: no bodies until one is read
     # functions reachable from outside: exported or in an element segment (None: unknown)
     escaping: set[int] | None = set()
     while r.pos < len(data):
@@ -319,12 +324,17 @@ def read_module_bytes(data: bytes, where: str = "<bytes>") -> ModuleInfo:
             escaping = None if listed is None or escaping is None else escaping | listed
         elif section_id == 10:
             code_bytes += size
+            code = body
         elif section_id == 11:
             data_bytes += size
             data_segments += body.count()
     reason = validate_module(data)
     if reason is not None:
         raise ModuleError(f"{where}: not a valid WebAssembly module: {reason}")
+    for _ in range(code.count(2)):  # read once valid: every body the section declares is there
+        body_size = code.uleb()
+        code.take(body_size)
+        largest_function = max(largest_function, body_size)
     imported = sum(i.kind == "func" for i in imports)  # own functions' indices follow these
     return ModuleInfo(
         path=None,
@@ -339,6 +349,7 @@ def read_module_bytes(data: bytes, where: str = "<bytes>") -> ModuleInfo:
         features=features_used(data),
         data_segments=data_segments,
         escaping_functions=None if escaping is None else sum(i >= imported for i in escaping),
+        largest_function_bytes=largest_function,
     )
 
 

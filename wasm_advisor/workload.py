@@ -144,6 +144,15 @@ class ModuleSpec(_Group):
         "for each. Read from path when given; otherwise assumed as dense as in the "
         "calibration's code.",
     )
+    largest_function_bytes: int | None = Field(
+        default=None,
+        ge=0,
+        le=GiB,
+        description="Bytes of the module's largest function body: Wasmtime and Wasmer "
+        "compile functions on every core at once, so a module whose one function is most of "
+        "its code compiles as if on one core. Read from path when given; otherwise its "
+        "code is assumed to spread evenly over the cores.",
+    )
     required_features: frozenset[WasmFeature] = Field(
         default=frozenset(),
         description="WebAssembly proposals the module needs (simd, threads, memory64, "
@@ -453,16 +462,17 @@ def _fill_from_module(module: dict[str, Any], info: ModuleInfo) -> dict[str, Any
                     )
                 ]
             )
-    given = filled.get("escaping_functions")
-    if given is None:
-        if info.escaping_functions is not None:
-            filled["escaping_functions"] = info.escaping_functions
-    elif isinstance(given, int) and info.escaping_functions is not None \
-            and given != info.escaping_functions:
-        raise WorkloadError([Problem(
-            "module.escaping_functions",
-            f"says {given} but {module['path']} has {info.escaping_functions}; "
-            "remove the field or correct it")])
+    for key, counted in (("escaping_functions", info.escaping_functions),
+                         ("largest_function_bytes", info.largest_function_bytes)):
+        given = filled.get(key)
+        if given is None:
+            if counted is not None:
+                filled[key] = counted
+        elif isinstance(given, int) and counted is not None and given != counted:
+            raise WorkloadError([Problem(
+                f"module.{key}",
+                f"says {given} but {module['path']} has {counted}; "
+                "remove the field or correct it")])
     declared_features = filled.get("required_features") or []
     if isinstance(declared_features, list | set | frozenset | tuple):
         filled["required_features"] = sorted(
@@ -484,6 +494,13 @@ def _contradictions(w: Workload) -> list[Problem]:
                 f"({w.module.module_bytes} bytes)",
             )
         )
+    largest, code = w.module.largest_function_bytes, w.module.code_bytes
+    if largest is not None and largest > (code if code is not None else
+                                          w.module.module_bytes or 0):
+        out.append(Problem(
+            "module.largest_function_bytes",
+            f"{largest} bytes is more than all the module's code "
+            f"({code if code is not None else w.module.module_bytes} bytes)"))
     if inst.lifetime is InstanceLifetime.PER_REQUEST and inst.requests_per_instance != 1:
         out.append(
             Problem(

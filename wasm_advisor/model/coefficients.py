@@ -78,6 +78,10 @@ class ModeCoefficients:
     # the profile's 'typical' kernel called a new function on every iteration, as it did
     # before it called each one several times running (its figure's description says)
     single_call_typical: bool = False
+    # threads it compiles a module's functions on at once: the calibration machine's cores
+    # for an engine that compiles them all at once (``parallel_compile`` in the traits
+    # table), 1 for one that compiles them in turn
+    compile_threads: int = 1
 
     @property
     def key(self) -> str:

@@ -183,7 +183,19 @@ def _mode_coefficients(runtime: str, mode: str, metrics: dict[str, Coefficient],
         coefficients=by_name,
         notes=record.notes if record else "",
         single_call_typical=single_call_typical,
+        compile_threads=_compile_threads(f"{runtime}:{mode}", profile),
     )
+
+
+def _compile_threads(key: str, profile: Profile | None) -> int:
+    """Threads ``key``'s engine compiles on: one per core of the machine the profile was
+    measured on, for an engine that compiles a module's functions all at once."""
+    from .traits import traits_for
+
+    traits = traits_for(key)
+    if profile is None or traits is None or not traits.parallel_compile:
+        return 1
+    return max(1, profile.machine.cores)
 
 
 def calls_running(iteration: str) -> int:

@@ -34,6 +34,8 @@ class ModeTraits:
     # the mode whose generated code this one runs unchanged (an allocator setting): their
     # compute kernels measure the same code, and are fitted as one
     same_code_as: str | None = None
+    # compiles a module's functions on a pool of one thread per core at once
+    parallel_compile: bool = False
 
     @property
     def maturity(self) -> float:
@@ -67,6 +69,7 @@ def load_traits() -> dict[str, ModeTraits]:
             reasons={t: str(entry[t]["reason"]) for t in TRAITS if t in entry},
             sources={t: str(entry[t]["source"]) for t in TRAITS if t in entry},
             architectures=None, device_classes=None, where_reason="", where_source="",
+            parallel_compile=bool(entry.get("parallel_compile", False)),
         )
     for key, entry in data.get("mode", {}).items():
         base = out.get(key.split(":")[0])
@@ -84,6 +87,8 @@ def load_traits() -> dict[str, ModeTraits]:
             where_source=str(entry.get("source", "")),
             variant_of=str(entry["variant_of"]) if "variant_of" in entry else None,
             same_code_as=str(entry["same_code_as"]) if "same_code_as" in entry else None,
+            parallel_compile=bool(entry.get("parallel_compile",
+                                            base.parallel_compile if base else False)),
         )
     return out
 
