@@ -32,7 +32,7 @@ from .wasm_encoding import section as _section
 from .wasm_encoding import sleb as _sleb
 from .wasm_encoding import uleb as _uleb
 from .wasm_encoding import validated
-from .wasm_module import MAGIC, _Reader, read_imports
+from .wasm_module import MAGIC, _Reader, code_body_sizes, read_imports
 
 __all__ = ["CLASSES", "COUNTERS", "EXPORT_PREFIX", "MARK_PREFIX", "classify_body",
            "counting_module", "function_body_bytes"]
@@ -455,15 +455,8 @@ def _sections(data: bytes, where: str) -> list[tuple[int, bytes, int]]:
 def function_body_bytes(data: bytes, where: str = "<bytes>") -> list[int]:
     """The size in bytes of each function body of the module's own, in the order of the
     ``__ran_<n>`` flags of its counting copy."""
-    sizes = []
-    for section_id, payload, _ in _sections(data, where):
-        if section_id == _CODE:
-            r = _Reader(payload, where)
-            for _ in range(r.count(2)):
-                size = r.uleb()
-                r.take(size)
-                sizes.append(size)
-    return sizes
+    return [size for section_id, payload, _ in _sections(data, where) if section_id == _CODE
+            for size in code_body_sizes(_Reader(payload, where))]
 
 
 def counting_module(data: bytes, where: str = "<bytes>") -> bytes:

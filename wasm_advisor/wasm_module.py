@@ -244,6 +244,16 @@ def _element_functions(r: _Reader) -> set[int] | None:
     return functions
 
 
+def code_body_sizes(code: _Reader) -> list[int]:
+    """The size in bytes of each function body in a code section's payload, in order."""
+    sizes = []
+    for _ in range(code.count(2)):
+        size = code.uleb()
+        code.take(size)
+        sizes.append(size)
+    return sizes
+
+
 def read_imports(r: _Reader) -> list[tuple[Import, Memory | None]]:
     """The entries of an import section, each with its memory's limits when it is one."""
     out: list[tuple[Import, Memory | None]] = []
@@ -288,8 +298,8 @@ def read_module_bytes(data: bytes, where: str = "<bytes>") -> ModuleInfo:
     imports: list[Import] = []
     exports: list[tuple[str, str]] = []
     memories: list[Memory] = []
-    functions = data_bytes = code_bytes = data_segments = largest_function = 0
-    code = _Reader(b"\x00", where)  # the code section: no bodies until one is read
+    functions = data_bytes = code_bytes = data_segments = 0
+    code: _Reader | None = None  # the code section's payload
     # functions reachable from outside: exported or in an element segment (None: unknown)
     escaping: set[int] | None = set()
     while r.pos < len(data):
@@ -331,10 +341,8 @@ def read_module_bytes(data: bytes, where: str = "<bytes>") -> ModuleInfo:
     reason = validate_module(data)
     if reason is not None:
         raise ModuleError(f"{where}: not a valid WebAssembly module: {reason}")
-    for _ in range(code.count(2)):  # read once valid: every body the section declares is there
-        body_size = code.uleb()
-        code.take(body_size)
-        largest_function = max(largest_function, body_size)
+    # read once valid: every body the section declares is there
+    largest_function = max(code_body_sizes(code), default=0) if code is not None else 0
     imported = sum(i.kind == "func" for i in imports)  # own functions' indices follow these
     return ModuleInfo(
         path=None,

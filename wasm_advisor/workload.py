@@ -494,13 +494,12 @@ def _contradictions(w: Workload) -> list[Problem]:
                 f"({w.module.module_bytes} bytes)",
             )
         )
-    largest, code = w.module.largest_function_bytes, w.module.code_bytes
-    if largest is not None and largest > (code if code is not None else
-                                          w.module.module_bytes or 0):
+    largest = w.module.largest_function_bytes
+    code = w.module.code_bytes if w.module.code_bytes is not None else w.module.module_bytes
+    if largest is not None and largest > (code or 0):
         out.append(Problem(
             "module.largest_function_bytes",
-            f"{largest} bytes is more than all the module's code "
-            f"({code if code is not None else w.module.module_bytes} bytes)"))
+            f"{largest} bytes is more than all the module's code ({code} bytes)"))
     if inst.lifetime is InstanceLifetime.PER_REQUEST and inst.requests_per_instance != 1:
         out.append(
             Problem(
