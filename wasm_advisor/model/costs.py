@@ -55,7 +55,7 @@ PAGE = 65536
 FIRST_INSTANCE = "first instance"  # per-module-load component: a module's first instantiation
 RUN_COMPILE = "compile as it runs"  # per-module-load component: a lazy JIT's compile of run code
 EMPTY_MODULE_CODE_BYTES = 200  # code in the calibration's empty module
-# Real code is costed as the mean of the 'int' kernel (a chain of dependent integer
+# Real code is costed as the mean of the 'int' kernel (a chain of dependent i32
 # operations) and the 'typical' one (generated functions with frames, calls and short
 # loops); 'integer' code is the chain alone, and 'float' and 'call-heavy' code their own
 # kernel with 'typical'. The 'mixed' kernel (a hot loop of independent loads, branches and
