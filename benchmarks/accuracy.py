@@ -302,14 +302,14 @@ def main() -> int:
     choice = choice_right / choice_total if choice_total else 0.0
     results = {"startup": startup, "ranking": ranking, "top_choice": choice}
     print(f"\ncompile and instantiate within {CLOSE}x: {startup_close}/{startup_pairs} "
-          f"module x mode pairs = {startup:.0%} (target {TARGETS['startup']:.0%})")
+          f"module x mode pairs = {startup:.1%} (target {TARGETS['startup']:.0%})")
     print(f"execution ranking right (no pair the measurements separate by more than "
           f"{RANK_NOISE:.0%} predicted more than {RANK_NOISE:.0%} apart the other way): "
-          f"{ranking_right}/{ranking_total} modules = {ranking:.0%} (target "
+          f"{ranking_right}/{ranking_total} modules = {ranking:.1%} (target "
           f"{TARGETS['ranking']:.0%}); with every separated pair in order: {ranking_exact}/"
           f"{ranking_total}")
     print(f"top choice matches the measured one, or scores within {RANK_NOISE:.0%} of it when "
-          f"measured: {choice_right}/{choice_total} module x preset cases = {choice:.0%} "
+          f"measured: {choice_right}/{choice_total} module x preset cases = {choice:.1%} "
           f"(target {TARGETS['top_choice']:.0%}); exactly the same mode: {choice_exact}/"
           f"{choice_total}")
     if args.save:
