@@ -59,41 +59,39 @@ def test_instruction_counts_come_from_fuel() -> None:
     assert counts["mem_rand"] > counts["mem_seq"]  # the random index costs instructions
 
 
-def test_the_int_kernel_computes_in_i32_and_counts_every_iteration() -> None:
-    # wasm32 code computes in i32 (96% of the corpus's integer operators): an i64 chain
-    # cost WAMR's classic interpreter 1.6x as much per instruction (two stack cells each)
-    assert re.findall(r"i64\.\w+", kernels.GUEST_KERNELS["int"].body) == ["i64.extend_i32_u"]
-    module = kernels.guest_kernel("int", PLAN)
-    engine = wasmtime.Engine()
+def _kernel_export(engine: wasmtime.Engine, module: bytes) -> tuple[wasmtime.Store, wasmtime.Func]:
     store = wasmtime.Store(engine)
     store.set_wasi(wasmtime.WasiConfig())
     linker = wasmtime.Linker(engine)
     linker.define_wasi()
     kernel = linker.instantiate(store, wasmtime.Module(engine, module)).exports(store)["kernel"]
     assert isinstance(kernel, wasmtime.Func)
+    return store, kernel
+
+
+def test_the_int_kernel_computes_in_i32_and_counts_every_iteration() -> None:
+    # wasm32 code computes in i32 (96% of the corpus's integer operators): an i64 chain
+    # cost WAMR's classic interpreter 1.6x as much per instruction (two stack cells each)
+    assert re.findall(r"i64\.\w+", kernels.GUEST_KERNELS["int"].body) == ["i64.extend_i32_u"]
+    module = kernels.guest_kernel("int", PLAN)
+    store, kernel = _kernel_export(wasmtime.Engine(), module)
     # a 32-bit result of a chain run n times; its i32 counter holds the largest sample
     # the plan can ask for (n x the largest size), and every iteration costs the same
     largest = PLAN.max_n * max(PLAN.sizes)
     assert largest < 1 << 31
     assert kernel(store, 1000) == kernel(store, 1000) < 1 << 32
     assert kernel(store, 1000) != kernel(store, 1001)
-    fast = wasmtime.Config()
-    fast.consume_fuel = True
-    engine = wasmtime.Engine(fast)
-    counts = []
+    metered = wasmtime.Config()
+    metered.consume_fuel = True
+    engine = wasmtime.Engine(metered)
+    used = {}
     for n in (1 << 12, largest >> 6):
-        store = wasmtime.Store(engine)
-        store.set_wasi(wasmtime.WasiConfig())
+        store, kernel = _kernel_export(engine, module)
         store.set_fuel(1 << 40)
-        linker = wasmtime.Linker(engine)
-        linker.define_wasi()
-        run = linker.instantiate(store, wasmtime.Module(engine, module)).exports(store)["kernel"]
-        assert isinstance(run, wasmtime.Func)
-        run(store, n)
-        counts.append(((1 << 40) - store.get_fuel(), n))
-    (small, n_small), (large, n_large) = counts
-    per_iteration = kernels.instructions_per_iteration("int")
-    assert (large - small) == per_iteration * (n_large - n_small)
+        kernel(store, n)
+        used[n] = (1 << 40) - store.get_fuel()
+    (n_small, small), (n_large, large) = used.items()
+    assert large - small == kernels.instructions_per_iteration("int") * (n_large - n_small)
 
 
 @pytest.mark.parametrize("name", ["mixed", "typical"])
