@@ -283,7 +283,12 @@ def main() -> int:
             choice_total += 1
             choice_exact += p_win == m_win
             choice_right += close
-            if p_win != m_win:
+            if p_win is not None and m_win is None:
+                # measured, every mode breaks a limit: say which limit the advisor's choice broke
+                broken = next((c.excluded for c in measured if c.key == p_win), [])
+                print(f"  {preset}: advisor chose {p_win}; measured, no mode meets the preset's "
+                      f"limits ({p_win}: {'; '.join(broken) or 'excluded'})")
+            elif p_win != m_win:
                 print(f"  {preset}: advisor chose {p_win}, the measurements {m_win}"
                       + (f" (measured scores {m_score.get(p_win, 0):.0f} and "
                          f"{m_score[m_win]:.0f}: within the noise)" if close else
