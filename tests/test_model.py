@@ -630,3 +630,45 @@ def test_a_module_with_code_of_its_own_starts_from_the_code_familys_instances(
     start = next(c for c in a.recommend(tiny).candidates if c.key == "wasmtime:a")
     assert {x.name: x.value for x in start.prediction.per_instance}["instantiate"] == \
         pytest.approx(10_000)
+
+
+def test_code_in_large_functions_is_charged_the_large_function_rate(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from wasm_advisor.model.costs import predict_costs
+
+    # 700-byte functions: 40 ns a byte (with none reachable); 10 KiB functions: 90 ns (an
+    # optimising compiler) or 25 ns (a baseline one); an AOT compiler: 100 ns and 250 ns
+    a = advisor(tmp_path, {
+        "wasmtime:cranelift": {"compile_local_ns_per_code_byte": 40.0,
+                               "compile_large_ns_per_code_byte": 90.0},
+        "wasmtime:winch": {"compile_local_ns_per_code_byte": 40.0,
+                           "compile_large_ns_per_code_byte": 25.0},
+        "wamr:aot": {"compile_ns_per_code_byte": 100.0,
+                     "compile_large_ns_per_code_byte": 250.0},
+        "wasmtime:pulley": {}})
+    evidence = {e.coefficients.key: e.coefficients for e in a.evidence}
+    evidence["wamr:aot"] = replace(evidence["wamr:aot"], precompiled_mode=True, jit=False)
+
+    def compile_ns(key: str, **fields: float | None) -> float:
+        features = replace(WorkloadFeatures.from_workload(workload()), **fields)
+        loads = {c.name: c.value for c in predict_costs(evidence[key], features).per_module_load}
+        return loads.get("compile", loads.get("compile (ahead of time)", 0.0))
+
+    small = compile_ns("wasmtime:cranelift")
+    assert small == compile_ns("wasmtime:cranelift", large_function_bytes=0.0)
+    assert compile_ns("wasmtime:cranelift", large_function_bytes=20_000.0) == \
+        pytest.approx(small + 50.0 * 20_000)
+    winch = compile_ns("wasmtime:winch")
+    assert compile_ns("wasmtime:winch", large_function_bytes=20_000.0) == \
+        pytest.approx(winch - 15.0 * 20_000)
+    # the AOT compiler has the tabled family only: the difference is taken against it
+    aot = compile_ns("wamr:aot")
+    assert aot == pytest.approx(100.0 * 50_000)
+    assert compile_ns("wamr:aot", large_function_bytes=50_000.0) == pytest.approx(250.0 * 50_000)
+    # a profile without the figure keeps the family's rate
+    pulley = compile_ns("wasmtime:pulley")
+    assert compile_ns("wasmtime:pulley", large_function_bytes=50_000.0) == pulley
+    # scaling the module scales its code in large functions with it
+    f = replace(WorkloadFeatures.from_workload(workload()), large_function_bytes=10_000.0)
+    assert f.with_value("module_bytes", 200_000).large_function_bytes == pytest.approx(20_000)
