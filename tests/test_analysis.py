@@ -152,24 +152,3 @@ def test_the_code_familys_steady_instances_are_a_figure_of_their_own() -> None:
     assert by_metric["instantiate_ns"].value == pytest.approx(7_000.0)
     assert by_metric["instantiate_code_ns"].value == pytest.approx(11_000.0)
     assert by_metric["instantiate_code_ns"].runs == 3 * len(sizes)
-
-
-def test_the_large_function_family_gives_its_own_rate() -> None:
-    from wasm_advisor.calibration.analysis import _large_code_bytes
-
-    budget = BUDGETS["quick"]
-    for aot in (False, True):
-        tasks = tasks_for(budget, precompiled=False, ahead_of_time=aot, slow_compile=aot,
-                          working_set_bytes=64 << 20)
-        assert [t["size"] for t in tasks if t.get("family") == "code-large"] == \
-            [t["size"] for t in tasks if t.get("family") == "code"]
-    sizes = [t["size"] for t in tasks if t.get("family") == "code-large"]
-    mode = Mode("wamr", "aot", "iwasm CLI", "WAMR · AOT", precompiled=True)
-    results = {f"host:code-large:{s}": {"ok": True, "runs": [
-        {"phases_ns": {"compile": 3e7 + 40_000.0 * _large_code_bytes(s)}, "wall_ns": 8e6}]}
-        for s in sizes}
-    figures, _, failed = analyse_mode(mode, results, {})
-    assert not [f for f in failed if "large" in str(f)]
-    slopes = {f.metric: f for f in figures}
-    assert slopes["compile_large_ns_per_code_byte"].value == pytest.approx(40_000.0)
-    assert slopes["compile_large_ns_per_code_byte"].params["source"] == "compile"

@@ -12,8 +12,6 @@ import wasmtime
 from wasm_advisor import Advisor, ProfileStore, Workload, WorkloadError, read_module
 from wasm_advisor.calibration import kernels
 from wasm_advisor.cli import main
-from wasm_advisor.instruction_mix import function_body_bytes
-from wasm_advisor.model.costs import WorkloadFeatures
 
 from .helpers.synthetic import synthetic_profile
 
@@ -89,53 +87,6 @@ def test_from_module_reads_the_largest_function_and_refuses_a_contradiction(
                                             r"more than all the module's code"):
         Workload.preset("plugin-host", module_bytes=100_000, code_bytes=50_000,
                         largest_function_bytes=60_000)
-
-
-def _function_of(body_bytes: int) -> str:
-    # each (drop (i32.const 1)) is 3 bytes of code; the body's own framing adds 3
-    return "(func " + "(drop (i32.const 1)) " * ((body_bytes - 3) // 3) + ")"
-
-
-def test_from_module_weighs_the_code_in_large_functions(tmp_path: Path) -> None:
-    from wasm_advisor.function_sizes import (
-        LARGE_FUNCTION_BYTES,
-        SMALL_FUNCTION_BYTES,
-        large_weight,
-    )
-
-    small, middle, large = 600, 2_700, 12_000
-    path = module(tmp_path, '(module (func (export "_start")) '
-                  + " ".join(_function_of(n) for n in (small, middle, large)) + ")")
-    info = read_module(path)
-    sizes = sorted(function_body_bytes(path.read_bytes()))[1:]  # _start's empty body first
-    assert all(abs(a - b) <= 3 for a, b in zip(sizes, (small, middle, large), strict=True))
-    # none of the small function, all of the large one, the middle one by its size
-    assert large_weight(SMALL_FUNCTION_BYTES) == 0.0 and large_weight(LARGE_FUNCTION_BYTES) == 1.0
-    assert 0.19 < large_weight(sizes[1]) < 0.23  # 2.7 KB: a fifth of the way from 700 B to 10 KiB
-    assert info.large_function_bytes == round(sizes[2] + sizes[1] * large_weight(sizes[1]))
-    w = Workload.from_module(path)
-    assert w.module.large_function_bytes == info.large_function_bytes
-    assert WorkloadFeatures.from_workload(w).large_function_bytes == info.large_function_bytes
-    with pytest.raises(WorkloadError, match=r"module\.large_function_bytes: says 5"):
-        Workload.from_module(path, large_function_bytes=5)
-    with pytest.raises(WorkloadError, match=r"module\.large_function_bytes: 60000 bytes is "
-                                            r"more than all the module's code"):
-        Workload.preset("plugin-host", module_bytes=100_000, code_bytes=50_000,
-                        large_function_bytes=60_000)
-
-
-def test_the_calibration_families_have_the_function_sizes_the_weighting_assumes() -> None:
-    from wasm_advisor.calibration.kernels import code_size_module
-    from wasm_advisor.function_sizes import LARGE_FUNCTION_BYTES, SMALL_FUNCTION_BYTES
-
-    def median_function(module_bytes: bytes) -> int:
-        sizes = sorted(function_body_bytes(module_bytes))
-        return sizes[len(sizes) // 2]
-
-    assert median_function(code_size_module(256 << 10)) == \
-        pytest.approx(SMALL_FUNCTION_BYTES, rel=0.15)
-    assert median_function(code_size_module(256 << 10, tabled=False, large_functions=True)) == \
-        pytest.approx(LARGE_FUNCTION_BYTES, rel=0.15)
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ModuleError
-from .function_sizes import large_function_bytes
 from .wasm_features import WasmFeature, features_used, validate_module
 
 __all__ = ["Import", "Memory", "ModuleInfo", "read_module", "read_module_bytes"]
@@ -74,9 +73,6 @@ class ModuleInfo:
     # bytes of the largest function body: an engine that compiles functions on every core
     # at once takes no less than this one function's compile (0 without code)
     largest_function_bytes: int = 0
-    # code bytes in large functions, each body weighted by where its size lies between
-    # the calibration's two function sizes (wasm_advisor.function_sizes)
-    large_function_bytes: int = 0
 
     @property
     def imported_functions(self) -> tuple[Import, ...]:
@@ -107,7 +103,6 @@ class ModuleInfo:
             "data_segments": self.data_segments,
             "escaping_functions": self.escaping_functions,
             "largest_function_bytes": self.largest_function_bytes,
-            "large_function_bytes": self.large_function_bytes,
             "section_bytes": self.section_bytes,
             "features": sorted(f.value for f in self.features),
             "is_wasi_command": self.is_wasi_command,
@@ -347,8 +342,7 @@ def read_module_bytes(data: bytes, where: str = "<bytes>") -> ModuleInfo:
     if reason is not None:
         raise ModuleError(f"{where}: not a valid WebAssembly module: {reason}")
     # read once valid: every body the section declares is there
-    bodies = code_body_sizes(code) if code is not None else []
-    largest_function = max(bodies, default=0)
+    largest_function = max(code_body_sizes(code), default=0) if code is not None else 0
     imported = sum(i.kind == "func" for i in imports)  # own functions' indices follow these
     return ModuleInfo(
         path=None,
@@ -364,7 +358,6 @@ def read_module_bytes(data: bytes, where: str = "<bytes>") -> ModuleInfo:
         data_segments=data_segments,
         escaping_functions=None if escaping is None else sum(i >= imported for i in escaping),
         largest_function_bytes=largest_function,
-        large_function_bytes=large_function_bytes(bodies),
     )
 
 

@@ -153,16 +153,6 @@ class ModuleSpec(_Group):
         "its code compiles as if on one core. Read from path when given; otherwise its "
         "code is assumed to spread evenly over the cores.",
     )
-    large_function_bytes: int | None = Field(
-        default=None,
-        ge=0,
-        le=GiB,
-        description="Code bytes in large functions: each function body counts its bytes "
-        "times where its size lies between 700 bytes (none) and 10 KiB (all) on a log scale. "
-        "An optimising compiler takes longer per byte in a large function (LLVM: twice as "
-        "long at 10 KiB), a baseline one less. Read from path when given; otherwise the "
-        "code is assumed to be in small functions, as in the calibration's code.",
-    )
     required_features: frozenset[WasmFeature] = Field(
         default=frozenset(),
         description="WebAssembly proposals the module needs (simd, threads, memory64, "
@@ -473,8 +463,7 @@ def _fill_from_module(module: dict[str, Any], info: ModuleInfo) -> dict[str, Any
                 ]
             )
     for key, counted in (("escaping_functions", info.escaping_functions),
-                         ("largest_function_bytes", info.largest_function_bytes),
-                         ("large_function_bytes", info.large_function_bytes)):
+                         ("largest_function_bytes", info.largest_function_bytes)):
         given = filled.get(key)
         if given is None:
             if counted is not None:
@@ -511,11 +500,6 @@ def _contradictions(w: Workload) -> list[Problem]:
         out.append(Problem(
             "module.largest_function_bytes",
             f"{largest} bytes is more than all the module's code ({code} bytes)"))
-    large = w.module.large_function_bytes
-    if large is not None and large > (code or 0):
-        out.append(Problem(
-            "module.large_function_bytes",
-            f"{large} bytes is more than all the module's code ({code} bytes)"))
     if inst.lifetime is InstanceLifetime.PER_REQUEST and inst.requests_per_instance != 1:
         out.append(
             Problem(

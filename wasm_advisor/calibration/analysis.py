@@ -11,9 +11,6 @@ Figures and their sources (``params["source"]`` says which was used):
   holds the binding's fixed cost.
 - ``compile_local_ns_per_code_byte``: the same over the same code with no function
   but the first reachable from outside it (its table's every slot holds that one).
-- ``compile_large_ns_per_code_byte``: the same over the same kind of code in
-  functions of 10 KiB rather than 700 bytes, none reachable from outside but the
-  first (:mod:`wasm_advisor.function_sizes`); for an AOT mode, of its compile.
 - ``compile_ns_per_escaping_function``: what each function a table or an export
   reaches adds to compiling (Wasmtime compiles an entry point for each): the slope
   of the two families' difference, size by size, against the number of such
@@ -74,12 +71,6 @@ def _escaping_functions(size: int, tabled: bool) -> int:
     """Functions of the code family's module a table or an export makes reachable."""
     info = read_module_bytes(kernels.code_size_module(size, tabled=tabled))
     return info.escaping_functions or 0
-
-
-@cache
-def _large_code_bytes(size: int) -> int:
-    return read_module_bytes(kernels.code_size_module(size, tabled=False,
-                                                      large_functions=True)).code_bytes
 
 
 def _run_code_bytes(size: int) -> int:
@@ -238,8 +229,6 @@ def analyse_mode(
     if mode.precompiled:
         # an AOT mode: 'compile' is the ahead-of-time compiler, the run loads the artifact
         slope("compile_ns_per_code_byte", "code", "compile", "ns/code byte", _code_bytes, "code")
-        slope("compile_large_ns_per_code_byte", "code-large", "compile", "ns/code byte",
-              _large_code_bytes, "code-large")
         slope("load_ns_per_code_byte", "code", None, "ns/code byte", _code_bytes, "code")
     else:
         slope("compile_ns_per_code_byte", "code", compile_phase, "ns/code byte", _code_bytes,
@@ -249,9 +238,6 @@ def analyse_mode(
         slope("compile_local_ns_per_code_byte", "code-local", compile_phase, "ns/code byte",
               _code_bytes, "code-local")
         entry_points(compile_phase)
-        # the same code, none of it reachable from outside, in functions of 10 KiB
-        slope("compile_large_ns_per_code_byte", "code-large", compile_phase, "ns/code byte",
-              _large_code_bytes, "code-large")
         if has_phase("code-precompiled", "load"):
             slope("load_ns_per_code_byte", "code-precompiled", "load", "ns/code byte",
                   _code_bytes, "code")

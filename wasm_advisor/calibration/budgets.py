@@ -115,19 +115,15 @@ def tasks_for(
     code_sizes = (budget.slow_code_sizes if slow_compile else
                   budget.large_code_sizes if fast_load else budget.code_sizes)
     if ahead_of_time:
-        tasks += [{"id": f"host:{fam}:{s}", "family": fam, "size": s, "kind": "host",
+        tasks += [{"id": f"host:code:{s}", "family": "code", "size": s, "kind": "host",
                    "repeats": 1, "warmup": False, "timeout_s": timeout}
-                  for fam in ("code", "code-large") for s in code_sizes]
+                  for s in code_sizes]
     else:
         tasks += [{"id": f"host:code:{s}", "family": "code", "size": s, **host}
                   for s in code_sizes]
         # the same code with one function reachable from outside: what the entry points
         # an engine compiles for the functions a table or an export reaches cost
         tasks += [{"id": f"host:code-local:{s}", "family": "code-local", "size": s, **host}
-                  for s in code_sizes]
-        # the same again in functions of 10 KiB: an optimising compiler's time per byte
-        # grows with the function's size, a baseline compiler's may fall
-        tasks += [{"id": f"host:code-large:{s}", "family": "code-large", "size": s, **host}
                   for s in code_sizes]
     if lazy_compile:
         tasks += [{"id": f"host:code-run:{s}", "family": "code-run", "size": s, **host}

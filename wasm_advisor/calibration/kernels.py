@@ -28,7 +28,7 @@ from functools import cache
 
 import wasmtime
 
-from .typical_code import LARGE_STATEMENTS, typical_functions
+from .typical_code import typical_functions
 
 __all__ = [
     "GUEST_KERNELS",
@@ -551,8 +551,7 @@ def empty_module() -> bytes:
     return _host_timed_module(functions=0, pages=1, data_bytes=0)
 
 
-def code_size_module(code_bytes: int, run_all: bool = False, tabled: bool = True,
-                     large_functions: bool = False) -> bytes:
+def code_size_module(code_bytes: int, run_all: bool = False, tabled: bool = True) -> bytes:
     """A WASI command with about ``code_bytes`` in its code section, in ordinary functions.
 
     Like every compiled C or Rust program, it also has a small data segment
@@ -567,42 +566,31 @@ def code_size_module(code_bytes: int, run_all: bool = False, tabled: bool = True
     ``tabled=False``: the same code with its table's every slot holding the first
     function, so that no other function is reachable from outside it (see
     :func:`~wasm_advisor.calibration.typical_code.typical_functions`).
-
-    ``large_functions``: the same kind of code in functions of about 10 KiB
-    (:data:`~wasm_advisor.calibration.typical_code.LARGE_STATEMENTS`) rather than 700
-    bytes: an optimising compiler's time per byte depends on the size of the function
-    (:mod:`wasm_advisor.function_sizes`).
     """
     from ..wasm_module import read_module_bytes
 
-    statements = LARGE_STATEMENTS if large_functions else 0
-    base, per_function = _code_section_growth(statements)
+    base, per_function = _code_section_growth()
     functions = max(1, round((code_bytes - base) / per_function))
     for _ in range(4):  # functions differ in size: correct the count on the real total
         module = _host_timed_module(functions=functions, pages=1, data_bytes=CODE_FAMILY_DATA,
-                                    run_all=run_all, tabled=tabled, statements=statements)
+                                    run_all=run_all, tabled=tabled)
         error = code_bytes - read_module_bytes(module).code_bytes
         step = round(error / per_function)
         if step == 0 or functions + step < 1:
             break
         functions += step
     return _host_timed_module(functions=functions, pages=1, data_bytes=CODE_FAMILY_DATA,
-                              run_all=run_all, tabled=tabled, statements=statements)
+                              run_all=run_all, tabled=tabled)
 
 
 @cache
-def _code_section_growth(statements: int = 0) -> tuple[int, float]:
-    """Code-section bytes of the module with no filler, and per filler function
-    (``statements``: as :func:`_host_timed_module`'s)."""
+def _code_section_growth() -> tuple[int, float]:
+    """Code-section bytes of the module with no filler, and per filler function."""
     from ..wasm_module import read_module_bytes
 
-    def code(functions: int) -> int:
-        return read_module_bytes(_host_timed_module(functions=functions, pages=1, data_bytes=0,
-                                                    statements=statements)).code_bytes
-
-    count = 65 if not statements else 9
-    small, large = code(1), code(count)
-    per_function = (large - small) / (count - 1)
+    small = read_module_bytes(_host_timed_module(functions=1, pages=1, data_bytes=0)).code_bytes
+    large = read_module_bytes(_host_timed_module(functions=65, pages=1, data_bytes=0)).code_bytes
+    per_function = (large - small) / 64
     return round(small - per_function), per_function
 
 
@@ -624,10 +612,8 @@ def resident_module(pages: int, data_bytes: int, dwell_ns: int = 20_000_000) -> 
 
 @cache
 def _host_timed_module(functions: int, pages: int, data_bytes: int, dwell_ns: int = 0,
-                       run_all: bool = False, tabled: bool = True, statements: int = 0) -> bytes:
-    """``statements``: per filler function (0: the typical code's own number)."""
-    filler = typical_functions(functions, tabled, statements) if statements else \
-        typical_functions(functions, tabled)
+                       run_all: bool = False, tabled: bool = True) -> bytes:
+    filler = typical_functions(functions, tabled)
     # A data segment of non-zero bytes: runtimes must copy it at instantiation.
     data = ""
     if data_bytes:

@@ -30,13 +30,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-__all__ = ["FUNCTION_TYPE", "LARGE_STATEMENTS", "typical_function", "typical_functions"]
+__all__ = ["FUNCTION_TYPE", "typical_function", "typical_functions"]
 
 FUNCTION_TYPE = "(param i32 i32 i32) (result i32)"
 _STATEMENTS = 16  # top-level statements per function: about 700 bytes (the corpus median is 650)
-# the large-function family's: about 10 KiB a function, where the corpus keeps half its code
-# (bytes-weighted median function: 0.7-280 KiB by program; see wasm_advisor.function_sizes)
-LARGE_STATEMENTS = 270
 _MAX_DEPTH = 2  # nesting of if, block and loop
 _LOCALS = (3, 8)  # i32 locals besides the parameters
 _BINOPS_32 = ("i32.add", "i32.sub", "i32.and", "i32.or", "i32.xor", "i32.shl", "i32.shr_u",
@@ -54,7 +51,6 @@ class _Function:
     pointers: list[str] = field(default_factory=list)
     counters: list[str] = field(default_factory=list)
     labels: int = 0
-    statements: int = _STATEMENTS
 
     def small(self) -> str:
         return str(self.rng.choice((0, 1, 1, 2, 4, 8, 8, 12, 16, 24, 32, 48, 255, -1)))
@@ -163,7 +159,7 @@ class _Function:
         self.longs = [f"$q{k}" for k in range(self.rng.randint(1, 4))]
         self.pointers = ["$p0", "$p1", "$p2"]
         frame = self.rng.choice((16, 32, 48, 64))
-        body = self.block(0, self.statements)
+        body = self.block(0, _STATEMENTS)
         locals_ = " ".join(f"(local {name} i32)" for name in
                            [*self.ints[2:], *self.pointers, "$fp", *self.counters])
         locals_ += " " + " ".join(f"(local {name} i64)" for name in self.longs)
@@ -194,16 +190,12 @@ def _power_of_two_at_most(n: int) -> int:
     return size
 
 
-def typical_function(index: int, statements: int = _STATEMENTS) -> str:
-    """The WAT of function ``$t{index}``; it calls only ``$t0`` .. ``$t{index}``.
-
-    ``statements``: its top-level statements (:data:`LARGE_STATEMENTS` for the
-    large-function family)."""
-    return _Function(random.Random(index), index, statements=statements).render()
+def typical_function(index: int) -> str:
+    """The WAT of function ``$t{index}``; it calls only ``$t0`` .. ``$t{index}``."""
+    return _Function(random.Random(index), index).render()
 
 
-def typical_functions(functions: int, tabled: bool = True,
-                      statements: int = _STATEMENTS) -> str:
+def typical_functions(functions: int, tabled: bool = True) -> str:
     """WAT for ``functions`` typical functions, their type, table and stack pointer.
 
     Defines ``(type $typical)``, ``(global $sp)`` and a table of the functions;
@@ -214,9 +206,6 @@ def typical_functions(functions: int, tabled: bool = True,
     an entry point for each function a table or an export makes reachable (Wasmtime
     compiles one per such function); the same code with and without them tells that
     cost apart from the cost of the code.
-
-    ``statements``: top-level statements per function; :data:`LARGE_STATEMENTS` gives
-    functions of about 10 KiB, for the large-function family.
     """
     if functions < 1:
         return ""
@@ -227,5 +216,5 @@ def typical_functions(functions: int, tabled: bool = True,
         "  (global $sp (mut i32) (i32.const 0xf000))",
         f"  (table {table} funcref)",
         f"  (elem (i32.const 0) func {listed})",
-        *(typical_function(k, statements) for k in range(functions)),
+        *(typical_function(k) for k in range(functions)),
     ])

@@ -384,8 +384,6 @@ def _host_module(family: str, size: int) -> bytes:
         return kernels.code_size_module(size)
     if family == "code-local":
         return kernels.code_size_module(size, tabled=False)
-    if family == "code-large":
-        return kernels.code_size_module(size, tabled=False, large_functions=True)
     if family == "code-run":
         return kernels.code_size_module(size, run_all=True)
     if family == "pages":

@@ -93,9 +93,6 @@ def _inspect(args: argparse.Namespace) -> int:
         ("largest function", f"{info.largest_function_bytes:,} bytes"
          + (f" ({info.largest_function_bytes / info.code_bytes:.0%} of the code)"
             if info.code_bytes else "")),
-        ("in large functions", f"{info.large_function_bytes:,} bytes, weighted by size"
-         + (f" ({info.large_function_bytes / info.code_bytes:.0%} of the code)"
-            if info.code_bytes else "")),
         ("WASI command", "yes (_start)" if info.is_wasi_command else "no"),
         ("memory", f"initial {human_bytes(info.initial_memory_bytes)}, maximum "
                    f"{human_bytes(maximum) if maximum is not None else 'none'}"

@@ -31,7 +31,6 @@ COEFFICIENT_METRICS = {
     "mem_grow_ns_per_page": "mem_grow_ns_per_iter",
     "compile_ns_per_code_byte": "compile_ns_per_code_byte",
     "compile_local_ns_per_code_byte": "compile_local_ns_per_code_byte",
-    "compile_large_ns_per_code_byte": "compile_large_ns_per_code_byte",
     "compile_ns_per_escaping_function": "compile_ns_per_escaping_function",
     "load_ns_per_code_byte": "load_ns_per_code_byte",
     "run_compile_ns_per_code_byte": "run_compile_ns_per_code_byte",

@@ -111,9 +111,6 @@ class WorkloadFeatures:
     # bytes of the largest function body (read from the module); None: not known, the code
     # taken to spread over an engine's compile threads as evenly as the calibration's does
     largest_function_bytes: float | None = None
-    # code bytes in large functions, weighted by size (read from the module; see
-    # wasm_advisor.function_sizes); None: all of it in small functions, as calibrated
-    large_function_bytes: float | None = None
 
     @classmethod
     def from_workload(cls, workload: object) -> WorkloadFeatures:
@@ -138,8 +135,6 @@ class WorkloadFeatures:
             else float(w.module.escaping_functions),  # type: ignore[attr-defined]
             largest_function_bytes=None if w.module.largest_function_bytes is None  # type: ignore[attr-defined]
             else float(w.module.largest_function_bytes),  # type: ignore[attr-defined]
-            large_function_bytes=None if w.module.large_function_bytes is None  # type: ignore[attr-defined]
-            else float(w.module.large_function_bytes),  # type: ignore[attr-defined]
         )
 
     def with_value(self, field_name: str, value: float) -> WorkloadFeatures:
@@ -148,11 +143,10 @@ class WorkloadFeatures:
 
         if field_name == "module_bytes":
             ratio = self.code_bytes / self.module_bytes if self.module_bytes else 1.0
-            largest, large = self.largest_function_bytes, self.large_function_bytes
+            largest = self.largest_function_bytes
             scale = value / self.module_bytes if self.module_bytes else 1.0
             return replace(self, module_bytes=value, code_bytes=value * ratio,
-                           largest_function_bytes=None if largest is None else largest * scale,
-                           large_function_bytes=None if large is None else large * scale)
+                           largest_function_bytes=None if largest is None else largest * scale)
         changes: dict[str, Any] = {field_name: value}
         return replace(self, **changes)
 
@@ -422,10 +416,7 @@ def predict_costs(m: ModeCoefficients, f: WorkloadFeatures) -> Prediction:
     per_module_load: list[Component] = []
     if m.precompiled_mode:
         if not f.precompiled:
-            aot = _c("compile (ahead of time)", compile_c, f.code_bytes)
-            extra = _large_function_extra(m, f)
-            per_module_load.append(Component(aot.name, max(0.0, aot.value + extra.value),
-                                             math.hypot(aot.sigma, extra.sigma)))
+            per_module_load.append(_c("compile (ahead of time)", compile_c, f.code_bytes))
         per_module_load.append(_c("load artifact", load_c, f.code_bytes))
     elif f.precompiled and load_c is not None:
         fixed = max(0.0, load_c.intercept) if load_c.source == "load" else 0.0
@@ -477,9 +468,7 @@ def _compile(name: str, m: ModeCoefficients, f: WorkloadFeatures) -> Component:
     Wasmtime's Winch 60-80 us, as much as 1.5 KB of its code.)
 
     The code is charged at no less than its largest function on every compile thread:
-    see :func:`compiled_code_bytes`. Its bytes in large functions are charged the
-    difference between the rate in functions of 10 KiB and the rate in the typical
-    code's (:func:`_large_function_extra`).
+    see :func:`compiled_code_bytes`.
     """
     compile_c = m.get("compile_ns_per_code_byte")
     local = m.get("compile_local_ns_per_code_byte")
@@ -493,32 +482,7 @@ def _compile(name: str, m: ModeCoefficients, f: WorkloadFeatures) -> Component:
     c = _c(name, compile_c, compiled_code_bytes(m, f))
     fixed = _fixed_compile_ns(m, compile_c)
     value, sigma = _sum_pair(c, entries)
-    extra = _large_function_extra(m, f)
-    return Component(name, max(0.0, value + fixed + extra.value), math.hypot(sigma, extra.sigma))
-
-
-def _large_function_extra(m: ModeCoefficients, f: WorkloadFeatures) -> Component:
-    """What the module's code in large functions adds to compiling it (less, where negative).
-
-    The large-function family is the typical code in functions of 10 KiB, none reachable
-    from outside but the first: against the family of the same code in 700-byte functions
-    shaped alike (``code-local``; for an AOT compiler, which has that family only with its
-    table, ``code``), the difference of the two rates per byte, charged on the module's
-    code bytes in large functions (``large_function_bytes``, each function weighted by
-    its size: :mod:`wasm_advisor.function_sizes`). LLVM took twice as long a byte in the
-    large functions (WAMR AOT 20 -> 40 us, its JIT 5.8 -> 19.7 us on this machine's
-    calibration code); Cranelift a third less, its fixed work per function spread thinner.
-    """
-    large = m.get("compile_large_ns_per_code_byte")
-    small = m.get("compile_local_ns_per_code_byte")
-    if small is None or small.source != (large.source if large else None):
-        small = m.get("compile_ns_per_code_byte")
-    if large is None or small is None or large.source != small.source or \
-            not f.large_function_bytes:
-        return Component("", 0.0)
-    delta = large.value - small.value
-    spread = math.hypot(large.value * large.rel_sigma, small.value * small.rel_sigma)
-    return Component("", delta * f.large_function_bytes, spread * f.large_function_bytes)
+    return Component(name, value + fixed, sigma)
 
 
 def _fixed_compile_ns(m: ModeCoefficients, compile_c: Coefficient | None) -> float:
