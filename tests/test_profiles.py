@@ -247,3 +247,32 @@ def test_a_damaged_fit_cache_is_never_used(tmp_path: Path, damage: str) -> None:
     else:
         cache.write_text(damage)
     assert Advisor(profile, store=store).recommend(workload).to_json() == expected
+
+
+def test_a_fit_cached_by_other_fitting_code_is_not_reused(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import wasm_advisor.advisor as advisor_module
+    from wasm_advisor import Advisor
+
+    from .helpers.synthetic import synthetic_profile
+
+    profile = synthetic_profile({"wasmtime:cranelift": {}})
+    store = ProfileStore(tmp_path)
+    Advisor(profile, store=store)
+    (cache,) = (tmp_path / "fits").iterdir()
+    # the cached fit says something the fitting code does not: only that code reads it
+    document = json.loads(cache.read_text())
+    document["fits"][0]["coefficients"]["int_ns_per_iter"]["value"] = 1e-6
+    document["checksum"] = advisor_module._fits_checksum(document["fits"])
+    cache.write_text(json.dumps(document))
+
+    def int_cost(a: Advisor) -> float:
+        (m,) = [e.coefficients for e in a.evidence]
+        return m.get("int_ns_per_iter").value
+
+    assert int_cost(Advisor(profile, store=store)) == pytest.approx(1e-6)
+    assert advisor_module._fit_fingerprint() in cache.name  # read from the fitting sources
+    assert advisor_module._fit_fingerprint() != "0"
+    monkeypatch.setattr(advisor_module, "_fit_fingerprint", lambda: "changed-code")
+    assert int_cost(Advisor(profile, store=store)) == pytest.approx(10.0)
+    assert len(list((tmp_path / "fits").iterdir())) == 2

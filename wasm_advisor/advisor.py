@@ -20,6 +20,7 @@ the same profile loads them in milliseconds.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable
@@ -45,15 +46,38 @@ if TYPE_CHECKING:
 __all__ = ["MODEL_VERSION", "Advisor"]
 
 MODEL_VERSION = 9  # bump when the fitted coefficients change meaning
+# the sources a fit is computed by: a change to any of them makes every cached fit stale
+_FIT_SOURCES = ("model/estimator.py", "model/coefficients.py", "calibration/fitting.py")
+
+
+@functools.cache
+def _fit_fingerprint() -> str:
+    """A digest of the code that fits a profile, so a fit cached by other code is not reused.
+
+    Which figures the model reads, and how it fits them, live in these files; a cache
+    keyed on ``MODEL_VERSION`` alone handed a changed model the old model's fits until
+    someone remembered to bump it. Where a source cannot be read (a package without
+    its ``.py`` files), ``MODEL_VERSION`` alone keys the cache.
+    """
+    digest = hashlib.sha256()
+    for name in _FIT_SOURCES:
+        try:
+            digest.update((Path(__file__).parent / name).read_bytes())
+        except OSError:
+            return "0"
+    return digest.hexdigest()[:12]
 
 
 def _fitted(profile: Profile, store: ProfileStore) -> list[ModeCoefficients]:
     """The profile's fitted coefficients, from the fit cache when it holds a good copy.
 
     The cache file carries a checksum of its fits: a damaged or hand-edited
-    cache is never used, the profile is fitted again instead.
+    cache is never used, the profile is fitted again instead. Its name carries the
+    fitting code's fingerprint (:func:`_fit_fingerprint`): a fit made by other code is
+    not read.
     """
-    cache = store.root / "fits" / f"{profile.content_checksum()[:24]}-v{MODEL_VERSION}.json"
+    cache = store.root / "fits" / (f"{profile.content_checksum()[:24]}-v{MODEL_VERSION}"
+                                   f"-{_fit_fingerprint()}.json")
     try:
         document = json.loads(cache.read_text())
         fits = document["fits"]
