@@ -34,6 +34,13 @@ error. ``--save`` writes what was measured (not the predictions) to a JSON file;
 ``--replay`` scores a saved run again, against the profile given now, without
 running anything: the same measurements judged by another profile or model. With
 ``--calibrate``, ``--save`` also writes the profile made, as ``RUN.profile.json``.
+
+Where the profile has pace readings (a calibration made with this version), ``verify``
+reads the machine's pace beside each program's runs and scales its phase predictions
+by the ratio (``wasm_advisor.calibration.pace``): on a VM whose pace moves by 20-30 %
+over the half hour a run takes, the calibration's minutes are otherwise another
+machine. The readings are saved with the run; ``--no-pace`` leaves the predictions
+unscaled (live, and in a replay), to see what the readings change.
 """
 
 from __future__ import annotations
@@ -51,6 +58,7 @@ from typing import Any
 
 from wasm_advisor import Advisor, Workload, calibrate, preset_names
 from wasm_advisor.advisor import constraints_for
+from wasm_advisor.calibration.pace import PaceReading, pace_factors
 from wasm_advisor.model.costs import (
     FIRST_INSTANCE,
     RUN_COMPILE,
@@ -120,8 +128,10 @@ def measured_prediction(predicted: Prediction, v: ModeVerification) -> Predictio
                    per_module_load=per_load)
 
 
-def replayed(advisor: Advisor, workload: Workload, run: dict[str, Any]) -> VerifyReport:
-    """A saved run's measurements, with the predictions of ``advisor``'s profile now."""
+def replayed(advisor: Advisor, workload: Workload, run: dict[str, Any], paced: bool
+             ) -> VerifyReport:
+    """A saved run's measurements, with the predictions of ``advisor``'s profile now (scaled
+    by the run's pace readings against that profile's, where ``paced`` and both have them)."""
     instructions = run["instructions"]
     features = WorkloadFeatures.from_workload(workload)
     if instructions is not None:
@@ -132,18 +142,22 @@ def replayed(advisor: Advisor, workload: Workload, run: dict[str, Any]) -> Verif
                                "ran_code_bytes": run.get("ran_code_bytes")}
     features = with_counted(features, counted)
     evidence = {e.coefficients.key: e for e in advisor.evidence}
+    readings = [PaceReading.from_dict(r) for r in run.get("pace") or []]
+    factors = pace_factors(advisor.profile, readings) if paced else None
     modes = []
     for m in run["modes"]:
         v = ModeVerification(key=m["key"], binding=m["binding"], exit_code=m["exit_code"],
                              failure=m["failure"], measured_ns=m["measured_ns"])
         if m["key"] in evidence and v.failure is None:
             v.predicted_ns = {phase: value for phase, value in
-                              predicted_phases(evidence[m["key"]], features).items()
+                              predicted_phases(evidence[m["key"]], features,
+                                               factors).items()
                               if phase in v.measured_ns}
         elif v.failure is None:
             v.failure = "not in this profile"
         modes.append(v)
-    report = VerifyReport(workload, instructions, modes, [])
+    report = VerifyReport(workload, instructions, modes, [], pace=readings,
+                          pace_factors=factors)
     report.counted.update({k: v for k, v in counted.items() if v is not None})
     return report
 
@@ -163,6 +177,9 @@ def main() -> int:
     parser.add_argument("--runtime", action="append")
     parser.add_argument("--save", type=Path, help="write the measurements to this JSON file")
     parser.add_argument("--replay", type=Path, help="score a saved run instead of running")
+    parser.add_argument("--no-pace", action="store_true",
+                        help="do not scale the predictions by the machine's pace against "
+                        "the profile's")
     args = parser.parse_args()
 
     listing = json.loads((args.corpus / "corpus.json").read_text())
@@ -196,16 +213,17 @@ def main() -> int:
             if program["name"] not in saved:
                 print(f"\n{program['name']}: not in {args.replay}")
                 continue
-            report = replayed(advisor, base, saved[program["name"]])
+            report = replayed(advisor, base, saved[program["name"]], not args.no_pace)
         else:
             report = advisor.verify(
                 base, argv=program.get("argv", []), workdir=workdir, repeats=args.repeats,
                 rounds=args.rounds, timeout_s=args.timeout, modes=args.runtime, iwasm=args.iwasm,
-                wamrc=args.wamrc)
+                wamrc=args.wamrc, **({"pace_profile": None} if args.no_pace else {}))
         runs[program["name"]] = {"instructions": report.instructions,
                                  "block_scan_ops": report.block_scan_ops,
                                  "mix": report.counted.get("mix"),
                                  "ran_code_bytes": report.counted.get("ran_code_bytes"),
+                                 "pace": [r.to_dict() for r in report.pace],
                                  "modes": [
             {"key": v.key, "binding": v.binding, "exit_code": v.exit_code,
              "failure": v.failure, "measured_ns": v.measured_ns} for v in report.modes]}
@@ -215,7 +233,9 @@ def main() -> int:
         print(f"\n{program['name']}: {report.instructions or 0:,} instructions, "
               f"{len(ok)}/{len(report.modes)} modes ran correctly"
               + ("" if args.replay else f" in {time.monotonic() - t0:.0f} s")
-              + (f"; failed: {', '.join(failed)}" if failed else ""))
+              + (f"; failed: {', '.join(failed)}" if failed else "")
+              + (f"; pace against the profile's: compile {report.pace_factors['compile']:.2f}, "
+                 f"execute {report.pace_factors['execute']:.2f}" if report.pace_factors else ""))
         for v in ok:
             cells = []
             for phase in PHASES:

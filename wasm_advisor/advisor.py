@@ -199,10 +199,15 @@ class Advisor:
         """Run the workload's real module on every runtime/mode measured here, under limits,
         next to what this advisor predicts. Options: ``argv``, ``workdir``, ``env``,
         ``repeats``, ``warm_budget_s``, ``rounds``, ``timeout_s``, ``memory_limit_bytes``,
-        ``modes``, ``iwasm``, ``wamrc``, ``progress`` (see
+        ``modes``, ``iwasm``, ``wamrc``, ``progress``, ``pace_profile`` (None: no pace
+        readings; default: this advisor's profile measured here; see
         :func:`wasm_advisor.verify.run_verification`)."""
+        from .calibration.pace import profile_pace
         from .verify import run_verification
 
+        # the machine's pace is read beside the runs and compared with this profile's
+        options.setdefault("pace_profile", next(
+            (p for p in self.profiles if p.measured_here and profile_pace(p)), None))
         return run_verification(workload, self.evidence, [p.provenance for p in self.profiles],
                                 **options)
 

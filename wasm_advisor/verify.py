@@ -52,11 +52,13 @@ from __future__ import annotations
 
 import math
 import statistics
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .calibration.pace import PaceReading, pace_factors, read_pace
 from .calibration.runner import WorkerLimits, run_worker
 from .calibration.worker import MAX_WARM_RUNS
 from .errors import AdvisorError
@@ -73,6 +75,7 @@ from .model.scoring import ModeEvidence
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .profile import Profile
     from .workload import Workload
 
 __all__ = ["PHASES", "ModeVerification", "VerifyReport", "predicted_phases",
@@ -120,6 +123,11 @@ class VerifyReport:
     # from the counting copy: "mix" (instructions by class), "block_scan_ops" and
     # "block_scans" (WAMR's classic interpreter), "functions_ran" of "functions"
     counted: dict[str, Any] = field(default_factory=dict)
+    # the machine's pace, read before each round of runs and after the last (pace.py), and
+    # its ratio to the pace of the profile the predictions come from: the predictions of
+    # the modes measured here are scaled by it (None: not read, or nothing to compare with)
+    pace: list[PaceReading] = field(default_factory=list)
+    pace_factors: dict[str, float] | None = None
 
     @property
     def block_scan_ops(self) -> int | None:
@@ -164,6 +172,8 @@ class VerifyReport:
                          f"{self.counted['block_scans']:,} scans over "
                          f"{self.counted['block_scan_ops']:,} instructions")
         lines.append("; ".join(self.provenance))
+        if self.pace_factors:
+            lines.append(_pace_line(self.pace_factors, len(self.pace)))
         for m in self.modes:
             if m.failure:
                 lines.append(f"  {m.key}: {m.failure}")
@@ -181,6 +191,16 @@ class VerifyReport:
         for key, why in self.skipped.items():
             lines.append(f"  {key}: not run ({why})")
         return "\n".join(lines)
+
+
+def _pace_line(factors: dict[str, float], readings: int) -> str:
+    def said(factor: float) -> str:
+        return (f"{factor:.2f}x slower" if factor >= 1.005 else
+                f"{1 / factor:.2f}x faster" if factor <= 1 / 1.005 else "as fast")
+    return (f"  the machine ran {said(factors['compile'])} at compiling and "
+            f"{said(factors['execute'])} at executing than while the profile was made "
+            f"({readings} pace readings); the predictions of the modes measured here are "
+            "scaled by it")
 
 
 def _ms(ns: float | None) -> float | None:
@@ -337,13 +357,18 @@ def run_verification(
     iwasm: Sequence[str] = (),
     wamrc: str | None = None,
     progress: Callable[[str, str], None] | None = None,
+    pace_profile: Profile | None = None,
 ) -> VerifyReport:
     """Run ``workload``'s module on each measured runtime/mode and compare with predictions.
 
     ``repeats`` warm runs at least, and ``warm_budget_s`` per mode for more, are shared
     out over ``rounds`` rounds taken in turn across the modes (one worker process each),
     in reversed order every other round: a mode measured minutes after another is not
-    then read at another pace of the machine.
+    then read at another pace of the machine. ``pace_profile``: a profile measured here
+    with pace readings (:mod:`.calibration.pace`); the machine's pace is read before each
+    round and after the last, and the predictions of the modes measured here are scaled
+    by its ratio to the profile's, so that a change in the machine's pace since the
+    calibration is not counted as the model's error.
     """
     path = workload.module.path
     if path is None:
@@ -398,6 +423,20 @@ def run_verification(
         memory_bytes=_worker_memory(memory_limit_bytes))
     records: dict[str, dict[str, Any]] = {}
     failures: dict[str, str] = {}
+    paced = pace_profile is not None and any(e.measured_here for e in todo)
+    started = time.monotonic()
+
+    def read_the_pace() -> None:
+        if progress:
+            progress("pace", "reading the machine's pace")
+        reading, why = read_pace(options, time.monotonic() - started)
+        if reading is None:
+            report.skipped["pace"] = f"a pace reading failed: {why}"
+        else:
+            report.pace.append(reading)
+
+    if paced:
+        read_the_pace()
     for e in todo:
         key = e.coefficients.key
         if progress:
@@ -421,6 +460,8 @@ def run_verification(
         else:
             records[key] = record
     for later in range(1, rounds):
+        if paced:
+            read_the_pace()
         ordered = todo[::-1] if later % 2 else todo
         for e in (e for e in ordered if _warm_ran(records.get(e.coefficients.key))):
             key = e.coefficients.key
@@ -431,6 +472,10 @@ def run_verification(
                                   "tasks": [{**task, "kind": "verify-warm"}]}, limits)
             _add_round(records[key], outcome.results.get("verify")
                        or {"ok": False, "reason": outcome.failures.get("verify", "failed")})
+    if paced and records:
+        read_the_pace()
+        assert pace_profile is not None
+        report.pace_factors = pace_factors(pace_profile, report.pace)
     for e in todo:
         key = e.coefficients.key
         if key not in records and key not in failures:
@@ -446,7 +491,8 @@ def run_verification(
             _fill(v, record, compiles_as_it_runs=e.coefficients.jit and
                   e.coefficients.binding == "iwasm CLI")
             v.notes += record.get("round_notes", [])
-            v.predicted_ns = predicted_phases(e, features)
+            v.predicted_ns = predicted_phases(
+                e, features, report.pace_factors if e.measured_here else None)
             if "load" not in v.measured_ns:
                 v.predicted_ns.pop("load", None)
             if v.failure is None:
@@ -492,8 +538,12 @@ def _add_round(record: dict[str, Any], extra: dict[str, Any]) -> None:
         record["hollow"] = record["hollow"] + extra["hollow"]
 
 
-def predicted_phases(e: ModeEvidence, features: WorkloadFeatures) -> dict[str, float]:
-    """What the model predicts for each phase ``verify`` measures, for one runtime/mode."""
+def predicted_phases(e: ModeEvidence, features: WorkloadFeatures,
+                     pace: dict[str, float] | None = None) -> dict[str, float]:
+    """What the model predicts for each phase ``verify`` measures, for one runtime/mode;
+    ``pace``: the machine's pace against the profile's (:func:`.calibration.pace.pace_factors`),
+    by which the start-up phases (``compile``) and execution (``execute``) are scaled."""
+    starting, executing = (pace["compile"], pace["execute"]) if pace else (1.0, 1.0)
     prediction = predict_costs(e.coefficients, features)
     loads = prediction.per_module_load
     compile_part = sum(c.value for c in loads
@@ -510,12 +560,13 @@ def predicted_phases(e: ModeEvidence, features: WorkloadFeatures) -> dict[str, f
     keeps_artifact = binding == "wasmtime-py" or e.coefficients.precompiled_mode
     warm_load = _load_prediction(e, features)
     return {
-        "compile": compile_part,
-        "load": warm_load or load_part,
-        "instantiate": prediction.per_instance[0].value,
-        "execute": execute,
-        "total": start + execute + first_instance + (
-            warm_load if keeps_artifact else 0.0 if binding == "wasmer-sdk" else compile_part),
+        "compile": compile_part * starting,
+        "load": (warm_load or load_part) * starting,
+        "instantiate": prediction.per_instance[0].value * starting,
+        "execute": execute * executing,
+        "total": (start + first_instance + (
+            warm_load if keeps_artifact else 0.0 if binding == "wasmer-sdk" else compile_part)
+        ) * starting + execute * executing,
     }
 
 

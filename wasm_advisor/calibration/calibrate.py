@@ -36,6 +36,7 @@ from ..runtimes.base import Mode
 from .analysis import analyse_mode
 from .budgets import BUDGETS, merge_guest, split_passes, tasks_for
 from .kernels import instructions_per_iteration, scan_ops_per_iteration, simd_ops_per_iteration
+from .pace import PACE_MODE, PACE_RUNTIME, PaceReading, pace_figures, read_pace
 from .runner import WorkerLimits, run_worker
 
 __all__ = ["CalibrationProgress", "calibrate"]
@@ -155,10 +156,28 @@ def _measure(kind: str, wanted: list[str], modes: Sequence[str] | None,
     # passes, the order of the modes reversed each pass, so that a drift in the machine's
     # pace falls on every mode's kernels alike, not on whichever mode ran then
     passes = {mode.key: split_passes(tasks, budget.passes) for mode, tasks in plans}
+    # the machine's pace, read before the first mode, between passes and after the last
+    # mode (where Wasmtime's Cranelift is measured): how far it moved while the profile
+    # was made, and what verify compares its own readings with (pace.py)
+    paced = any((m.runtime, m.name) == (PACE_RUNTIME, PACE_MODE) for m, _ in plans)
+    readings: list[PaceReading] = []
+
+    def read(number: int) -> None:
+        reading, why = read_pace(options, time.monotonic() - started)
+        if reading is None:
+            failures.append(MeasurementFailure(runtime=PACE_RUNTIME, mode=PACE_MODE,
+                                               task=f"pace ({number + 1})", reason=why))
+        else:
+            readings.append(reading)
+        if progress:
+            progress(CalibrationProgress("machine", "pace", f"pace reading {number + 1}",
+                                         number + 1, budget.passes + 1, reading is not None))
     results: dict[str, dict[str, dict[str, Any]]] = {mode.key: {} for mode, _ in plans}
     failed: dict[str, dict[str, str]] = {mode.key: {} for mode, _ in plans}
     done = dict.fromkeys(results, 0)
     for number in range(budget.passes):
+        if paced:
+            read(number)
         for mode, _ in plans if number % 2 == 0 else plans[::-1]:
             tasks = passes[mode.key][number]
             if number:  # again only what the first pass measured
@@ -190,6 +209,8 @@ def _measure(kind: str, wanted: list[str], modes: Sequence[str] | None,
                         result.get("reason", "failed"))
             for task_id, reason in outcome.failures.items():
                 failed[mode.key][_in_pass(task_id, number)] = reason
+    if paced:
+        read(budget.passes)
     for mode, _ in plans:
         f, feats, fails = analyse_mode(mode, results[mode.key], failed[mode.key],
                                        instructions_per_iteration, scan_ops_per_iteration,
@@ -200,6 +221,7 @@ def _measure(kind: str, wanted: list[str], modes: Sequence[str] | None,
 
     if not figures:
         raise MeasurementError(_nothing_measured(records, failures))
+    figures += pace_figures(readings)
     return make_profile(
         kind=kind, duration_s=round(time.monotonic() - started, 3), runtimes=records,
         figures=figures, features=features, failures=failures,

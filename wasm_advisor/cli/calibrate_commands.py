@@ -15,6 +15,7 @@ from rich.table import Table
 
 from ..calibration.analysis import BINDING_NOTES
 from ..calibration.calibrate import CalibrationProgress, calibrate
+from ..calibration.pace import pace_summary
 from ..profile import Profile, ProfileStore
 from ..profile_summary import RUNNING_COLUMNS, STARTUP_COLUMNS, summary_rows
 from .console import wide_console
@@ -103,6 +104,9 @@ def print_summary(profile: Profile, console: Console) -> None:
     for row in rows:
         if row["notes"]:
             console.print(f"[dim]{row['runtime']}:{row['mode']}: {escape(row['notes'])}[/dim]")
+    pace = pace_summary(profile)
+    if pace:
+        console.print(escape(pace))
     for record in profile.runtimes:
         if not record.available:
             console.print(f"[bold]{record.name}[/bold] not measured: {escape(record.reason)}")
