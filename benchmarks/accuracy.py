@@ -227,6 +227,8 @@ def main() -> int:
                                  "modes": [
             {"key": v.key, "binding": v.binding, "exit_code": v.exit_code,
              "failure": v.failure, "measured_ns": v.measured_ns} for v in report.modes]}
+        if args.save:  # after every program: a run stopped part-way keeps what it measured
+            args.save.write_text(json.dumps(runs, indent=1))
         ok = [v for v in report.modes if v.failure is None
               and v.exit_code == program["expect"]["exit"]]
         failed = [f"{v.key} ({v.failure})" for v in report.modes if v not in ok]
