@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from wasm_advisor import CalibrationProgress, ProfileStore, calibrate
+from wasm_advisor.calibration.pace import EXECUTE_METRIC
 from wasm_advisor.cli import main
 from wasm_advisor.profile_summary import summarize
 
@@ -32,7 +33,9 @@ def test_profile_has_every_figure(profile_and_events) -> None:  # type: ignore[n
     # the per-instance figure is the steady state, timed on repeat instances
     assert profile.figure("wasmtime", "cranelift", "instantiate_ns_per_page").params["source"] \
         == "instantiate_again"
-    assert all(f.runs >= 3 for f in profile.figures if f.metric.endswith("_per_iter"))
+    # every kernel's slope from 3 samples at least (the pace is read twice: tested below)
+    assert all(f.runs >= 3 for f in profile.figures
+               if f.metric.endswith("_per_iter") and f.metric != EXECUTE_METRIC)
     assert profile.failures == []
     assert {r.feature for r in profile.features if r.mode == "cranelift"} >= {"simd", "threads"}
 
@@ -55,7 +58,20 @@ def test_progress_events_cover_every_task(profile_and_events) -> None:  # type: 
     _, events, _ = profile_and_events
     last = {(e.runtime, e.mode): e for e in events}
     assert all(e.done == e.total for e in last.values())
-    assert {e.mode for e in events} == {"cranelift", "pulley"}
+    assert {e.mode for e in events} == {"cranelift", "pulley", "pace"}
+    # the machine's pace, read before the first mode and after the last
+    assert [e.task for e in events if e.mode == "pace"] == ["pace reading 1", "pace reading 2"]
+
+
+def test_the_machines_pace_is_read_before_and_after(profile_and_events) -> None:  # type: ignore[no-untyped-def]
+    profile, _, _ = profile_and_events
+    compile_f = profile.figure("wasmtime", "cranelift", "pace_compile_ns")
+    execute_f = profile.figure("wasmtime", "cranelift", "pace_int_ns_per_iter")
+    assert compile_f is not None and execute_f is not None
+    assert compile_f.runs == execute_f.runs == 2
+    first, last = (x for x, _ in compile_f.samples)
+    assert first < last <= profile.duration_s  # seconds into the calibration
+    assert compile_f.value > 1e6 and execute_f.value > 0
 
 
 def test_saved_profile_loads_and_summarizes(profile_and_events) -> None:  # type: ignore[no-untyped-def]

@@ -148,7 +148,9 @@ def _verify(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"instructions": report.instructions, "counted": report.counted,
                           "profiles": report.provenance, "modes": report.rows(),
-                          "skipped": report.skipped}, indent=2,
+                          "skipped": report.skipped,
+                          "pace": [r.to_dict() for r in report.pace],
+                          "pace_factors": report.pace_factors}, indent=2,
                          default=str))
     else:
         Console(highlight=False).print(report.explain(), markup=False)
