@@ -451,7 +451,7 @@ def test_a_configuration_outranks_its_plain_mode_only_beyond_the_tie_band(
     assert [c.key for c in r.ranked] == [r.winner, *(k for k in modes if k != r.winner)]
 
 
-def _scan_mode(short_ns: float, long_ns: float) -> object:
+def _scan_mode(short_ns: float, long_ns: float, scans: bool = True) -> object:
     from wasm_advisor.model.coefficients import Coefficient, ModeCoefficients
 
     per_iter = {"int": 40.0, "typical": 2000.0, "block_exit_short": 264.0,
@@ -463,7 +463,8 @@ def _scan_mode(short_ns: float, long_ns: float) -> object:
     return ModeCoefficients(
         runtime="wamr", mode="x", binding="iwasm CLI", label="x", precompiled_mode=False,
         jit=False, instructions_per_iter=per_iter, scan_ops_per_iter=scanned,
-        coefficients={k: Coefficient(v, source="guest") for k, v in values.items()})
+        coefficients={k: Coefficient(v, source="guest") for k, v in values.items()},
+        scans_block_ends=scans)
 
 
 def test_block_end_scans_cost_what_the_block_exit_kernels_measure() -> None:
@@ -487,6 +488,31 @@ def test_block_end_scans_cost_what_the_block_exit_kernels_measure() -> None:
     assert block_scan_ns_per_op(knowing).value == 0.0  # type: ignore[arg-type,union-attr]
     compute = predict_costs(knowing, features).per_request[0]  # type: ignore[arg-type]
     assert compute.value == pytest.approx(1e6 * (1.0 + 1.5) / 2)
+
+
+def test_only_an_engine_that_scans_for_block_ends_is_charged_for_scans(
+        tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from wasm_advisor.model.costs import block_scan_ns_per_op, predict_costs
+
+    # the long kernel 10 % slower on an engine that does not scan (as WAMR's fast
+    # interpreter runs it): no scan cost, and the typical kernel is taken as measured
+    fast = _scan_mode(10_000.0, 11_000.0, scans=False)
+    assert block_scan_ns_per_op(fast) is None  # type: ignore[arg-type]
+    features = WorkloadFeatures.from_workload(Workload.preset("compute-long-running"))
+    features = replace(features, compute_instructions_per_request=1e6, compute_kind="mixed",
+                       block_scan_ops_per_request=3e8)
+    compute = predict_costs(fast, features).per_request[0]  # type: ignore[arg-type]
+    assert compute.value == pytest.approx(1e6 * (1.0 + 1.5) / 2)
+    # the same kernels on an engine that scans: 1,000 ns over 39,424 scanned instructions
+    scanning = predict_costs(_scan_mode(10_000.0, 11_000.0), features).per_request[0]  # type: ignore[arg-type]
+    assert scanning.value > compute.value + 3e8 * 0.02
+    # the traits table says which engine scans: WAMR's classic interpreter alone
+    a = advisor(tmp_path, {"wamr:classic-interp": {}, "wamr:fast-interp": {},
+                           "wasmtime:pulley": {}})
+    assert {e.coefficients.key: e.coefficients.scans_block_ends for e in a.evidence} == {
+        "wamr:classic-interp": True, "wamr:fast-interp": False, "wasmtime:pulley": False}
 
 
 def test_simd_code_is_costed_by_the_simd_kernel_in_proportion_to_its_share() -> None:

@@ -82,6 +82,10 @@ class ModeCoefficients:
     # for an engine that compiles them all at once (``parallel_compile`` in the traits
     # table), 1 for one that compiles them in turn
     compile_threads: int = 1
+    # scans for the ends of blocks it has not cached (``scans_block_ends`` in the traits
+    # table: WAMR's classic interpreter); only such an engine is costed for the scans
+    # ``verify`` counts
+    scans_block_ends: bool = False
 
     @property
     def key(self) -> str:

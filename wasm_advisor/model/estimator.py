@@ -184,6 +184,7 @@ def _mode_coefficients(runtime: str, mode: str, metrics: dict[str, Coefficient],
         notes=record.notes if record else "",
         single_call_typical=single_call_typical,
         compile_threads=_compile_threads(f"{runtime}:{mode}", profile),
+        scans_block_ends=_scans_block_ends(f"{runtime}:{mode}"),
     )
 
 
@@ -196,6 +197,14 @@ def _compile_threads(key: str, profile: Profile | None) -> int:
     if profile is None or traits is None or not traits.parallel_compile:
         return 1
     return max(1, profile.machine.cores)
+
+
+def _scans_block_ends(key: str) -> bool:
+    """Whether ``key``'s engine scans for block ends (the traits table says which)."""
+    from .traits import traits_for
+
+    traits = traits_for(key)
+    return traits is not None and traits.scans_block_ends
 
 
 def calls_running(iteration: str) -> int:

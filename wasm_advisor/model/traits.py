@@ -36,6 +36,9 @@ class ModeTraits:
     same_code_as: str | None = None
     # compiles a module's functions on a pool of one thread per core at once
     parallel_compile: bool = False
+    # scans the bytecode for a block's end when it branches out of a block whose end it
+    # has not cached (WAMR's classic interpreter): the only engines that pay for scans
+    scans_block_ends: bool = False
 
     @property
     def maturity(self) -> float:
@@ -89,6 +92,7 @@ def load_traits() -> dict[str, ModeTraits]:
             same_code_as=str(entry["same_code_as"]) if "same_code_as" in entry else None,
             parallel_compile=bool(entry.get("parallel_compile",
                                             base.parallel_compile if base else False)),
+            scans_block_ends=bool(entry.get("scans_block_ends", False)),
         )
     return out
 
