@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,12 @@ def test_verify_reads_the_pace_around_its_rounds_and_scales_by_it(tmp_path: Path
                              rounds=1, timeout_s=30, modes=["wasmtime:cranelift"],
                              pace_profile=None)
     assert unpaced.pace == [] and unpaced.pace_factors is None
+    # nor against a profile the predictions do not come from (another calibration here,
+    # made at another time): its pace says nothing of theirs
+    other = advisor.profile.model_copy(update={
+        "created": advisor.profile.created - timedelta(days=1)})
+    assert other.measured_here and other.provenance != advisor.profile.provenance
+    elsewhere = advisor.verify(Workload.from_module(module), repeats=1, warm_budget_s=0,
+                               rounds=1, timeout_s=30, modes=["wasmtime:cranelift"],
+                               pace_profile=other)
+    assert elsewhere.pace == [] and elsewhere.pace_factors is None

@@ -125,7 +125,8 @@ class VerifyReport:
     counted: dict[str, Any] = field(default_factory=dict)
     # the machine's pace, read before each round of runs and after the last (pace.py), and
     # its ratio to the pace of the profile the predictions come from: the predictions of
-    # the modes measured here are scaled by it (None: not read, or nothing to compare with)
+    # the modes from that profile are scaled by it (None: not read, or nothing to compare
+    # with)
     pace: list[PaceReading] = field(default_factory=list)
     pace_factors: dict[str, float] | None = None
 
@@ -199,7 +200,7 @@ def _pace_line(factors: dict[str, float], readings: int) -> str:
                 f"{1 / factor:.2f}x faster" if factor <= 1 / 1.005 else "as fast")
     return (f"  the machine ran {said(factors['compile'])} at compiling and "
             f"{said(factors['execute'])} at executing than while the profile was made "
-            f"({readings} pace readings); the predictions of the modes measured here are "
+            f"({readings} pace readings); the predictions of the modes it measured are "
             "scaled by it")
 
 
@@ -366,9 +367,10 @@ def run_verification(
     in reversed order every other round: a mode measured minutes after another is not
     then read at another pace of the machine. ``pace_profile``: a profile measured here
     with pace readings (:mod:`.calibration.pace`); the machine's pace is read before each
-    round and after the last, and the predictions of the modes measured here are scaled
-    by its ratio to the profile's, so that a change in the machine's pace since the
-    calibration is not counted as the model's error.
+    round and after the last, and the predictions of the modes that profile measured are
+    scaled by its ratio to the profile's, so that a change in the machine's pace since the
+    calibration is not counted as the model's error (a mode from another profile, made at
+    another time, is left unscaled).
     """
     path = workload.module.path
     if path is None:
@@ -423,7 +425,10 @@ def run_verification(
         memory_bytes=_worker_memory(memory_limit_bytes))
     records: dict[str, dict[str, Any]] = {}
     failures: dict[str, str] = {}
-    paced = pace_profile is not None and any(e.measured_here for e in todo)
+    # the modes whose predictions come from the profile the pace is compared with
+    paced_modes = {e.coefficients.key for e in todo
+                   if pace_profile is not None and e.provenance == pace_profile.provenance}
+    paced = bool(paced_modes)
     started = time.monotonic()
 
     def read_the_pace() -> None:
@@ -492,7 +497,7 @@ def run_verification(
                   e.coefficients.binding == "iwasm CLI")
             v.notes += record.get("round_notes", [])
             v.predicted_ns = predicted_phases(
-                e, features, report.pace_factors if e.measured_here else None)
+                e, features, report.pace_factors if key in paced_modes else None)
             if "load" not in v.measured_ns:
                 v.predicted_ns.pop("load", None)
             if v.failure is None:
