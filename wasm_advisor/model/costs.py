@@ -275,7 +275,7 @@ def block_scan_ns_per_op(m: ModeCoefficients) -> Coefficient | None:
     None for an engine that does not scan (``scans_block_ends`` in the traits table): the
     kernels differ in the code their branches jump over too, and an engine that knows its
     blocks' ends can run the long one a little slower for that (WAMR's fast interpreter,
-    by 10 %: 0.002 ns per instruction the other would scan). Charged for the scans of a
+    by 8-10 %: 0.002 ns per instruction the other would scan). Charged for the scans of a
     program that branches out of thousands of blocks, that was twice its whole run."""
     short, long_ = m.get("block_exit_short_ns_per_iter"), m.get("block_exit_long_ns_per_iter")
     near, far = (m.scan_ops_per_iter.get(f"block_exit_{k}") for k in ("short", "long"))
