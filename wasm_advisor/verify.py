@@ -428,7 +428,6 @@ def run_verification(
     # the modes whose predictions come from the profile the pace is compared with
     paced_modes = {e.coefficients.key for e in todo
                    if pace_profile is not None and e.provenance == pace_profile.provenance}
-    paced = bool(paced_modes)
     started = time.monotonic()
 
     def read_the_pace() -> None:
@@ -440,7 +439,7 @@ def run_verification(
         else:
             report.pace.append(reading)
 
-    if paced:
+    if paced_modes:
         read_the_pace()
     for e in todo:
         key = e.coefficients.key
@@ -465,7 +464,7 @@ def run_verification(
         else:
             records[key] = record
     for later in range(1, rounds):
-        if paced:
+        if paced_modes:
             read_the_pace()
         ordered = todo[::-1] if later % 2 else todo
         for e in (e for e in ordered if _warm_ran(records.get(e.coefficients.key))):
@@ -477,7 +476,7 @@ def run_verification(
                                   "tasks": [{**task, "kind": "verify-warm"}]}, limits)
             _add_round(records[key], outcome.results.get("verify")
                        or {"ok": False, "reason": outcome.failures.get("verify", "failed")})
-    if paced and records:
+    if paced_modes and records:
         read_the_pace()
         assert pace_profile is not None
         report.pace_factors = pace_factors(pace_profile, report.pace)

@@ -32,6 +32,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..calibration.fitting import fit_slope
 from ..profile import Profile
 from .coefficients import COEFFICIENT_METRICS, Coefficient, ModeCoefficients
+from .traits import ModeTraits, load_traits, traits_for
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -70,8 +71,6 @@ def pooled_same_code(samples: pd.DataFrame) -> pd.DataFrame:
     calibration here read the same code's ``mixed`` kernel 0.054 and 0.044 ns per
     instruction in the two modes, enough to order them against a third the wrong way."""
     import pandas as pd
-
-    from .traits import load_traits
 
     keys = samples["runtime"] + ":" + samples["mode"]
     present = set(keys)
@@ -171,6 +170,7 @@ def _mode_coefficients(runtime: str, mode: str, metrics: dict[str, Coefficient],
                 single_call_typical = calls_running(str(f.params.get("iteration", ""))) == 1
     by_name = {name: metrics[metric] for name, metric in COEFFICIENT_METRICS.items()
                if metric in metrics}
+    traits = traits_for(f"{runtime}:{mode}")
     return ModeCoefficients(
         runtime=runtime, mode=mode,
         binding=record.binding if record else "",
@@ -183,28 +183,18 @@ def _mode_coefficients(runtime: str, mode: str, metrics: dict[str, Coefficient],
         coefficients=by_name,
         notes=record.notes if record else "",
         single_call_typical=single_call_typical,
-        compile_threads=_compile_threads(f"{runtime}:{mode}", profile),
-        scans_block_ends=_scans_block_ends(f"{runtime}:{mode}"),
+        compile_threads=_compile_threads(traits, profile),
+        # the traits table says which engine scans for block ends
+        scans_block_ends=traits is not None and traits.scans_block_ends,
     )
 
 
-def _compile_threads(key: str, profile: Profile | None) -> int:
-    """Threads ``key``'s engine compiles on: one per core of the machine the profile was
+def _compile_threads(traits: ModeTraits | None, profile: Profile | None) -> int:
+    """Threads the engine compiles on: one per core of the machine the profile was
     measured on, for an engine that compiles a module's functions all at once."""
-    from .traits import traits_for
-
-    traits = traits_for(key)
     if profile is None or traits is None or not traits.parallel_compile:
         return 1
     return max(1, profile.machine.cores)
-
-
-def _scans_block_ends(key: str) -> bool:
-    """Whether ``key``'s engine scans for block ends (the traits table says which)."""
-    from .traits import traits_for
-
-    traits = traits_for(key)
-    return traits is not None and traits.scans_block_ends
 
 
 def calls_running(iteration: str) -> int:
