@@ -357,6 +357,7 @@ def run_verification(
     modes: Sequence[str] | None = None,
     iwasm: Sequence[str] = (),
     wamrc: str | None = None,
+    libiwasm: Sequence[str] = (),
     progress: Callable[[str, str], None] | None = None,
     pace_profile: Profile | None = None,
 ) -> VerifyReport:
@@ -385,7 +386,7 @@ def run_verification(
     workdir_s = str(Path(workdir).resolve()) if workdir is not None else None
     env_l = [list(kv) for kv in env]
     argv_l = list(argv)
-    options = {"iwasm": list(iwasm), "wamrc": wamrc}
+    options = {"iwasm": list(iwasm), "wamrc": wamrc, "libiwasm": list(libiwasm)}
 
     counted, count_error = _count_instructions(module_path, argv_l, workdir_s, env_l,
                                                timeout_s, memory_limit_bytes)

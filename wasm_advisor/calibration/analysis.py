@@ -54,6 +54,8 @@ __all__ = ["BINDING_NOTES", "analyse_mode"]
 BINDING_NOTES = {
     "wasmer-sdk": "through wasmer-sdk: includes the WASIX sandbox's per-run overhead",
     "iwasm CLI": "through the iwasm CLI: includes starting an iwasm process",
+    "libiwasm (in-process)": "through libiwasm in the worker's process (ctypes over "
+                             "wasm_export.h): no process start",
     "wasmtime-py": "",
 }
 

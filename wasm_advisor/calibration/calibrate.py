@@ -90,6 +90,7 @@ def calibrate(
     modes: Sequence[str] | None = None,
     iwasm: Sequence[str] = (),
     wamrc: str | None = None,
+    libiwasm: Sequence[str] = (),
     progress: Callable[[CalibrationProgress], None] | None = None,
     store: ProfileStore | None = None,
     save: bool = True,
@@ -99,7 +100,9 @@ def calibrate(
     ``kind`` is ``"quick"`` or ``"full"``; ``runtimes`` limits the runtimes
     (default: all), ``modes`` limits modes by name or ``runtime:mode``;
     ``iwasm``/``wamrc`` name WAMR executables (else ``$WASM_ADVISOR_IWASM``,
-    ``$WASM_ADVISOR_WAMRC`` and ``PATH`` are searched). ``progress`` is called
+    ``$WASM_ADVISOR_WAMRC`` and ``PATH`` are searched); ``libiwasm`` names WAMR
+    libraries to embed in-process (else ``$WASM_ADVISOR_LIBIWASM``, then beside
+    ``iwasm``). ``progress`` is called
     after every task.
     """
     if kind not in BUDGETS:
@@ -108,7 +111,8 @@ def calibrate(
     unknown = [r for r in wanted if r not in RUNTIMES]
     if unknown:
         raise AdvisorError(f"unknown runtime {unknown[0]!r}; choose from {', '.join(RUNTIMES)}")
-    options: dict[str, Any] = {"iwasm": list(iwasm), "wamrc": wamrc}
+    options: dict[str, Any] = {"iwasm": list(iwasm), "wamrc": wamrc,
+                               "libiwasm": list(libiwasm)}
     if not save:
         return _measure(kind, wanted, modes, options, progress)
     store = store or ProfileStore()

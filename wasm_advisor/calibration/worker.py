@@ -97,7 +97,17 @@ def _failed(result: RunResult) -> str | None:
     return None
 
 
-def run_task(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any]) -> dict[str, Any]:
+def _samples_peak_memory(adapter: RuntimeAdapter, mode: Mode) -> bool:
+    """Whether the mode's memory is read by sampling a process per instance (iwasm), not
+    as growth of an in-process binding's own process."""
+    samples = getattr(adapter, "samples_peak_memory", None)
+    return bool(samples(mode)) if callable(samples) else bool(samples)
+
+
+def run_task(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any],
+             options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One task's outcome; ``options`` are the job's (a fresh process builds its adapter
+    with them)."""
     kind = task["kind"]
     if kind == "guest":
         plan = kernels.KernelPlan(**{**task["plan"], "sizes": tuple(task["plan"]["sizes"])})
@@ -142,8 +152,8 @@ def run_task(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any]) -> dict[
                 f"{detail}"[:300]}
     if kind == "memory":
         # a runtime read by sampling its process needs a module that stays a moment
-        build = (kernels.resident_module if getattr(adapter, "samples_peak_memory", False)
-                 else kernels.instantiate_module)
+        by_process = _samples_peak_memory(adapter, mode)
+        build = kernels.resident_module if by_process else kernels.instantiate_module
         module = build(int(task["pages"]), int(task["data_bytes"]))
         measure = getattr(adapter, "instance_memory", None)
         if measure is None:
@@ -154,16 +164,18 @@ def run_task(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any]) -> dict[
             return {"ok": True, "first_instance_bytes": result.peak_rss_bytes,
                     "per_extra_instance_bytes": result.peak_rss_bytes,
                     "method": "peak RSS of one runtime process per instance"}
-        if getattr(adapter, "samples_peak_memory", False):  # an instance per process
+        if by_process:  # an instance per process
             return {"ok": True, **measure(mode, module, int(task.get("pairs", 5)))}
         return {"ok": True, **_in_fresh_process(mode, module,
-                                                int(task.get("instances", LIVE_INSTANCES)))}
+                                                int(task.get("instances", LIVE_INSTANCES)),
+                                                options or {})}
     if kind in ("verify", "verify-warm", "count"):
         return _verify_task(adapter, mode, task)
     return {"ok": False, "reason": f"unknown task kind {kind!r}"}
 
 
-def _in_fresh_process(mode: Mode, module: bytes, instances: int) -> dict[str, Any]:
+def _in_fresh_process(mode: Mode, module: bytes, instances: int,
+                      options: dict[str, Any]) -> dict[str, Any]:
     """An in-process binding's memory figure, measured in a new Python process.
 
     Growth of the resident set shows an instance's memory only once the memory
@@ -172,11 +184,12 @@ def _in_fresh_process(mode: Mode, module: bytes, instances: int) -> dict[str, An
     what its engine needs, and the worker's own figures are left as they were.
     """
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(_instance_memory, mode, module, instances).result()
+        return pool.submit(_instance_memory, mode, module, instances, options).result()
 
 
-def _instance_memory(mode: Mode, module: bytes, instances: int) -> dict[str, Any]:
-    adapter = adapter_for(mode.runtime)
+def _instance_memory(mode: Mode, module: bytes, instances: int,
+                     options: dict[str, Any]) -> dict[str, Any]:
+    adapter = adapter_for(mode.runtime, options)
     measured: dict[str, Any] = adapter.instance_memory(mode, module, instances)  # type: ignore[attr-defined]
     return measured
 
@@ -412,7 +425,7 @@ def main(stdin: TextIO = sys.stdin) -> int:
     mode = adapter.mode(job["mode"])
     for task in job["tasks"]:
         try:
-            outcome = run_task(adapter, mode, task)
+            outcome = run_task(adapter, mode, task, job.get("options") or {})
         except Exception as e:  # a measurement error, reported; the worker goes on
             outcome = {"ok": False, "reason": f"{type(e).__name__}: {e}"[:300]}
         results.write(json.dumps({"id": task["id"], **outcome}) + "\n")

@@ -47,6 +47,9 @@ def register(commands: Any) -> None:
                      "$WASM_ADVISOR_IWASM, then iwasm on PATH")
     cal.add_argument("--wamrc", metavar="PATH",
                      help="WAMR's AOT compiler; default: $WASM_ADVISOR_WAMRC, then wamrc on PATH")
+    cal.add_argument("--libiwasm", action="append", default=[], metavar="PATH",
+                     help="a WAMR libiwasm.so, run in-process (repeatable: one build per mode); "
+                     "default: $WASM_ADVISOR_LIBIWASM, then beside the iwasm given")
     cal.add_argument("--no-save", action="store_true", help="print the summary, save nothing")
     cal.set_defaults(run=_calibrate)
 
@@ -139,7 +142,8 @@ def _calibrate(args: argparse.Namespace) -> int:
     console = wide_console()
     with calibration_progress() as on_progress:
         profile = calibrate(args.kind, runtimes=args.runtime, modes=args.mode,
-                            iwasm=args.iwasm, wamrc=args.wamrc, progress=on_progress,
+                            iwasm=args.iwasm, wamrc=args.wamrc, libiwasm=args.libiwasm,
+                            progress=on_progress,
                             save=not args.no_save)
     print_summary(profile, console)
     console.print(f"calibration took {profile.duration_s:.1f} s")

@@ -64,6 +64,8 @@ def register(commands: Any) -> None:
     verify.add_argument("--profile", metavar="ID|FILE", help="profile to predict from")
     verify.add_argument("--iwasm", action="append", default=[], metavar="PATH")
     verify.add_argument("--wamrc", metavar="PATH")
+    verify.add_argument("--libiwasm", action="append", default=[], metavar="PATH",
+                        help="a WAMR libiwasm.so, run in-process (repeatable)")
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
     verify.set_defaults(run=_verify)
 
@@ -144,7 +146,7 @@ def _verify(args: argparse.Namespace) -> int:
         workload, argv=module_args, workdir=args.dir, env=env, repeats=args.repeats,
         warm_budget_s=args.warm_budget, rounds=args.rounds, timeout_s=args.timeout,
         memory_limit_bytes=memory, modes=args.runtime, iwasm=args.iwasm, wamrc=args.wamrc,
-        progress=progress)
+        libiwasm=args.libiwasm, progress=progress)
     if args.json:
         print(json.dumps({"instructions": report.instructions, "counted": report.counted,
                           "profiles": report.provenance, "modes": report.rows(),

@@ -39,7 +39,8 @@ def adapter_for(name: str, options: dict[str, Any] | None = None) -> RuntimeAdap
     if name == "wamr":
         from .wamr_runtime import WamrAdapter
 
-        return WamrAdapter(iwasm=options.get("iwasm"), wamrc=options.get("wamrc"))
+        return WamrAdapter(iwasm=options.get("iwasm"), wamrc=options.get("wamrc"),
+                           libiwasm=options.get("libiwasm"))
     raise RuntimeUnavailableError(
         f"unknown runtime {name!r}; choose one of {', '.join(RUNTIMES)}"
     )

@@ -14,7 +14,11 @@ Modes are found by trying each binary, never from its file name:
   since WAMR has no flag that reports it);
 - ``aot``: ``wamrc`` compiles a module and a binary runs the artifact.
 
-Every run is one ``iwasm`` process, so figures include starting it; its peak
+The same adapter offers WAMR embedded in-process through ``libiwasm.so``
+(modes ``*-embedded``, binding ``libiwasm (in-process)``): see
+:mod:`wasm_advisor.runtimes.wamr_embedded`, to which those modes are handed.
+
+Every run of a CLI mode is one ``iwasm`` process, so figures include starting it; its peak
 resident memory is sampled from ``/proc`` while it runs (a lower bound, within
 a fraction of a millisecond of the end). The interpreter's stack and the WASI
 heap are passed explicitly (``--stack-size``, ``--heap-size``): WAMR's 64 KiB
@@ -43,6 +47,7 @@ from pathlib import Path
 
 from ..errors import RuntimeUnavailableError
 from .base import Availability, Mode, RunRequest, RunResult, RuntimeAdapter
+from .wamr_embedded import EmbeddedWamr, libiwasm_candidates, linked_libiwasm
 
 __all__ = ["WamrAdapter"]
 
@@ -92,14 +97,16 @@ def _run_quietly(cmd: list[str], timeout: float | None = None,
 class WamrAdapter(RuntimeAdapter):
     name = "wamr"
 
-    # memory is read by sampling the iwasm process: see instance_memory
-    samples_peak_memory = True
-
-    def __init__(self, iwasm: list[str] | str | None = None, wamrc: str | None = None) -> None:
+    def __init__(self, iwasm: list[str] | str | None = None, wamrc: str | None = None,
+                 libiwasm: list[str] | str | None = None) -> None:
         self._iwasm = _candidates([iwasm] if isinstance(iwasm, str) else iwasm,
                                   "WASM_ADVISOR_IWASM", "iwasm")
         wamrc_list = _candidates([wamrc] if wamrc else None, "WASM_ADVISOR_WAMRC", "wamrc")
         self._wamrc = wamrc_list[0] if wamrc_list else None
+        self._embedded = EmbeddedWamr(
+            libiwasm_candidates([libiwasm] if isinstance(libiwasm, str) else libiwasm,
+                                self._iwasm),
+            self._compile_aot if self._wamrc else None)
         self._workdir = Path(tempfile.mkdtemp(prefix="wasm-advisor-wamr-"))
         # artifacts and run folders go with the adapter (or at exit)
         weakref.finalize(self, shutil.rmtree, self._workdir, ignore_errors=True)
@@ -160,23 +167,37 @@ class WamrAdapter(RuntimeAdapter):
 
     @staticmethod
     def _is_classic(path: str) -> bool:
-        try:
-            return b"wasm_interp_classic.c" in Path(path).read_bytes()
-        except OSError:
-            return False
+        """Whether the build has the classic interpreter: its marker is in the executable,
+        or, for an iwasm built with ``-DBUILD_SHARED_LIBS=ON``, in the libiwasm it links."""
+        for file in [path, *linked_libiwasm(path)]:
+            try:
+                if b"wasm_interp_classic.c" in Path(file).read_bytes():
+                    return True
+            except OSError:
+                pass
+        return False
+
+    def samples_peak_memory(self, mode: Mode) -> bool:
+        """Whether ``mode``'s memory is read by sampling a process (an iwasm per instance)
+        rather than as in-process growth (see :meth:`instance_memory`)."""
+        return not self._embedded.owns(mode)
 
     def availability(self) -> Availability:
-        if not self._iwasm:
+        embedded = self._embedded.modes()
+        if not self._iwasm and not embedded:
             return Availability(
                 False,
-                reason="no iwasm found: put WAMR's iwasm on PATH, set WASM_ADVISOR_IWASM, or "
-                "pass --iwasm PATH (see docs/runtimes.md)",
+                reason="no iwasm or libiwasm found: put WAMR's iwasm on PATH, set "
+                "WASM_ADVISOR_IWASM or WASM_ADVISOR_LIBIWASM, or pass --iwasm PATH or "
+                "--libiwasm PATH (see docs/runtimes.md)",
             )
-        modes, problems = self._found
-        if not modes:
-            return Availability(False, reason="; ".join(problems) or "iwasm ran no module")
-        versions = sorted({b.version for b in modes.values()})
-        details = {m: b.path for m, b in modes.items()}
+        modes, problems = self._found if self._iwasm else ({}, [])
+        details = {m: b.path for m, b in modes.items()} | self._embedded.availability_details()
+        if not modes and not embedded:
+            return Availability(False, reason="; ".join(
+                problems + [v for k, v in details.items() if k == "libiwasm problems"])
+                or "iwasm ran no module")
+        versions = sorted({b.version for b in modes.values()} | self._embedded.versions)
         if self._wamrc:
             details["wamrc"] = self._wamrc
         if problems:
@@ -184,7 +205,7 @@ class WamrAdapter(RuntimeAdapter):
         return Availability(True, version=", ".join(versions), details=details)
 
     def modes(self) -> list[Mode]:
-        found, _ = self._found
+        found, _ = self._found if self._iwasm else ({}, [])
         order = ["fast-interp", "classic-interp", "aot", "llvm-jit"]
         labels = {
             "fast-interp": ("WAMR · fast interpreter", False, False),
@@ -199,7 +220,7 @@ class WamrAdapter(RuntimeAdapter):
                 out.append(Mode("wamr", name, BINDING, label, notes=f"{found[name].path}",
                                 jit=jit, precompiled=pre, slow_compile=jit or pre,
                                 fast_load=not (jit or pre), lazy_compile=jit))
-        return out
+        return out + self._embedded.modes()
 
     # ----- running -----------------------------------------------------------------
 
@@ -229,7 +250,10 @@ class WamrAdapter(RuntimeAdapter):
         return artifact, elapsed
 
     def instance_memory(self, mode: Mode, module_bytes: bytes, count: int) -> dict[str, object]:
-        """Peak memory of an iwasm process running the module, and the instance's own share.
+        """Memory of the first instance and of each extra one.
+
+        In-process modes: the worker's own growth (``EmbeddedWamr.instance_memory``).
+        CLI modes: peak memory of an iwasm process running the module, and the instance's own share.
 
         Through the CLI every instance is a process. The first figure is that
         process (the runtime's fixed memory included); the per-extra-instance
@@ -243,6 +267,8 @@ class WamrAdapter(RuntimeAdapter):
         count)`` pairs, the increase being the median of the pairs' differences:
         a quiet moment or a busy one then counts on both sides alike.
         """
+        if self._embedded.owns(mode):
+            return self._embedded.instance_memory(mode, module_bytes, count)
         from ..calibration.kernels import resident_module
 
         empty = resident_module(1, 0)
@@ -271,6 +297,8 @@ class WamrAdapter(RuntimeAdapter):
         }
 
     def run(self, mode: Mode, request: RunRequest) -> RunResult:
+        if self._embedded.owns(mode):
+            return self._embedded.run(mode, request)
         found, _ = self._found
         if mode.name not in found:
             raise RuntimeUnavailableError(f"WAMR mode {mode.name!r} is not available here")
