@@ -39,6 +39,7 @@ def fake_binary(tmp_path: Path, name: str, script: str) -> str:
 
 def test_no_iwasm_is_unavailable_with_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WASM_ADVISOR_IWASM", raising=False)
+    monkeypatch.delenv("WASM_ADVISOR_LIBIWASM", raising=False)
     monkeypatch.setenv("PATH", "/nonexistent")
     availability = WamrAdapter().availability()
     assert not availability.available

@@ -133,7 +133,8 @@ class LibIwasm:
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = str(Path(path).resolve())
+        # a bare name is left to the dynamic loader's search, as dlopen does
+        self.path = str(Path(path).resolve()) if os.sep in str(path) else str(path)
         try:
             self._lib = ctypes.CDLL(self.path)
         except OSError as e:

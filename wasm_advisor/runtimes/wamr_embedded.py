@@ -132,6 +132,11 @@ class EmbeddedWamr:
                 engines.setdefault("aot", _Engine(lib, None))
         return engines, problems
 
+    @property
+    def libraries(self) -> list[str]:
+        """The libraries given or found (whether they work or not)."""
+        return list(self._paths)
+
     def availability_details(self) -> dict[str, str]:
         engines, problems = self._found
         details = {f"{name}{SUFFIX}": e.library.path for name, e in engines.items()}

@@ -184,10 +184,10 @@ class WamrAdapter(RuntimeAdapter):
 
     def availability(self) -> Availability:
         embedded = self._embedded.modes()
-        if not self._iwasm and not embedded:
+        if not self._iwasm and not self._embedded.libraries:
             return Availability(
                 False,
-                reason="no iwasm or libiwasm found: put WAMR's iwasm on PATH, set "
+                reason="no iwasm found, nor a libiwasm: put WAMR's iwasm on PATH, set "
                 "WASM_ADVISOR_IWASM or WASM_ADVISOR_LIBIWASM, or pass --iwasm PATH or "
                 "--libiwasm PATH (see docs/runtimes.md)",
             )
