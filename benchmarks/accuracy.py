@@ -2,7 +2,8 @@
 
     python benchmarks/accuracy.py CORPUS_DIR [--repeats 1] [--rounds 2] [--timeout 120]
                                             [--iwasm PATH ...]
-                                            [--wamrc PATH] [--profile ID|FILE | --calibrate KIND]
+                                            [--wamrc PATH] [--libiwasm PATH ...]
+                                            [--profile ID|FILE | --calibrate KIND]
                                             [--runtime R[:M]] [--save RUN.json | --replay RUN.json]
 
 CORPUS_DIR holds a ``corpus.json`` listing programs (module, workdir, argv, expect),
@@ -171,6 +172,8 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--iwasm", action="append", default=[])
     parser.add_argument("--wamrc")
+    parser.add_argument("--libiwasm", action="append", default=[],
+                        help="a WAMR libiwasm.so for the in-process modes (repeatable)")
     parser.add_argument("--profile")
     parser.add_argument("--calibrate", choices=("quick", "full"),
                         help="calibrate here first and predict from that profile")
@@ -187,7 +190,8 @@ def main() -> int:
         parser.error("--calibrate makes the profile: give neither --profile nor --replay")
     if args.calibrate:
         t0 = time.monotonic()
-        fresh = calibrate(args.calibrate, iwasm=args.iwasm, wamrc=args.wamrc, save=False)
+        fresh = calibrate(args.calibrate, iwasm=args.iwasm, wamrc=args.wamrc,
+                          libiwasm=args.libiwasm, save=False)
         print(f"calibrated ({args.calibrate}) in {time.monotonic() - t0:.0f} s")
         if args.save:  # beside the measurements, to replay them against it later
             print(f"profile saved to {fresh.save(args.save.with_suffix('.profile.json'))}")
@@ -218,7 +222,8 @@ def main() -> int:
             report = advisor.verify(
                 base, argv=program.get("argv", []), workdir=workdir, repeats=args.repeats,
                 rounds=args.rounds, timeout_s=args.timeout, modes=args.runtime, iwasm=args.iwasm,
-                wamrc=args.wamrc, **({"pace_profile": None} if args.no_pace else {}))
+                wamrc=args.wamrc, libiwasm=args.libiwasm,
+                **({"pace_profile": None} if args.no_pace else {}))
         runs[program["name"]] = {"instructions": report.instructions,
                                  "block_scan_ops": report.block_scan_ops,
                                  "mix": report.counted.get("mix"),
