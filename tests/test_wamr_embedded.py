@@ -251,3 +251,22 @@ def test_a_crash_in_generated_code_kills_the_worker_only(tmp_path: Path) -> None
     assert "crash" in outcome.failures, outcome.results
     assert "signal" in outcome.failures["crash"] or "SIG" in outcome.failures["crash"]
 
+
+
+@needs_libiwasm
+def test_limits_memory_as_a_page_cap_and_time_through_the_worker(tmp_path: Path) -> None:
+    grow = '''(module (memory (export "memory") 1) (func (export "_start")
+                (loop (if (i32.eq (memory.grow (i32.const 1)) (i32.const -1))
+                          (then unreachable)) (br 0))))'''
+    tasks = [_verify_task(tmp_path, "grow", grow, memory_limit_bytes=1 << 20)]
+    cold = _job(_first_interpreter(), tasks).results["grow"]["cold"]
+    assert cold["limit_hit"] == "memory" and "memory limit of 1 MiB" in cold["trap"]
+    # a build without WAMR's thread manager does not stop a running loop on
+    # wasm_runtime_terminate: the worker's own limit ends it, and the parent says so
+    loop = '(module (memory (export "memory") 1) (func (export "_start") (loop (br 0))))'
+    outcome = run_worker({"runtime": "wamr", "mode": _first_interpreter(),
+                          "options": _options(), "tasks": [
+                              _verify_task(tmp_path, "loop", loop, timeout_s=1)]},
+                         WorkerLimits(task_timeout_s=5))
+    loop_record = outcome.results.get("loop", {}).get("cold", {})
+    assert "timed out" in outcome.failures.get("loop", "") or loop_record.get("limit_hit") == "time"

@@ -115,6 +115,8 @@ _API: dict[str, tuple[object, list[object]]] = {
     "wasm_runtime_clear_exception": (None, [_p]),
     "wasm_runtime_get_wasi_exit_code": (_u32, [_p]),
     "wasm_runtime_terminate": (None, [_p]),
+    "wasm_runtime_get_default_memory": (_p, [_p]),
+    "wasm_memory_get_cur_page_count": (ctypes.c_uint64, [_p]),
 }
 
 _initialised: dict[str, LibIwasm] = {}  # the one library this process initialised
@@ -272,6 +274,11 @@ class LoadedModule:
         if ok or message is None or PROC_EXIT in message:
             return int(self.api.wasm_runtime_get_wasi_exit_code(instance)), None
         return 134, message.removeprefix("Exception: ")
+
+    def memory_pages(self, instance: int) -> int:
+        """The instance's default linear memory, in 64 KiB pages (0 without one)."""
+        memory = self.api.wasm_runtime_get_default_memory(instance)
+        return int(self.api.wasm_memory_get_cur_page_count(memory)) if memory else 0
 
     def deinstantiate(self, instance: int) -> None:
         self.api.wasm_runtime_deinstantiate(instance)

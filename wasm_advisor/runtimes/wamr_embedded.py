@@ -307,6 +307,11 @@ def _run_once(engine: _Engine, code: bytes, request: RunRequest, phases: dict[st
     wall = time.perf_counter_ns() - start
     if trap and TERMINATED in trap:
         limit_hit, trap = "time", f"time limit of {request.timeout_s:g} s hit"
+    elif trap and max_pages and module is not None and instance and \
+            module.memory_pages(instance) >= 0.9 * max_pages:
+        # memory.grow failed at the cap, and the program gave up (unreachable, or an abort)
+        limit_hit = "memory"
+        trap = f"memory limit of {max_pages * WASM_PAGE >> 20} MiB hit (then: {trap})"
     if module is not None:
         if exec_env:
             module.destroy_exec_env(exec_env)
