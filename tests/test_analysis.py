@@ -152,3 +152,30 @@ def test_the_code_familys_steady_instances_are_a_figure_of_their_own() -> None:
     assert by_metric["instantiate_ns"].value == pytest.approx(7_000.0)
     assert by_metric["instantiate_code_ns"].value == pytest.approx(11_000.0)
     assert by_metric["instantiate_code_ns"].runs == 3 * len(sizes)
+
+
+def test_an_aot_artifacts_load_is_its_load_phase_where_the_binding_times_it() -> None:
+    from wasm_advisor.calibration.analysis import _code_bytes
+
+    sizes = list(BUDGETS["quick"].slow_code_sizes)
+    embedded = Mode("wamr", "aot-embedded", "libiwasm (in-process)", "WAMR · AOT, embedded",
+                    precompiled=True)
+
+    def runs(size: int) -> list[dict[str, object]]:
+        # loading takes 2 ns per code byte; the time to first instruction adds 1 ms, flat
+        load = 2.0 * _code_bytes(size)
+        return [{"phases_ns": {"compile": 1e9, "load": load, "instantiate": 2e4},
+                 "ttfi_ns": load + 1e6 + 3.0 * _code_bytes(size)}]
+
+    results: dict[str, object] = {f"host:code:{s}": {"ok": True, "runs": runs(s)}
+                                  for s in sizes}
+    figures, _, _ = analyse_mode(embedded, results, {})  # type: ignore[arg-type]
+    load = next(f for f in figures if f.metric == "load_ns_per_code_byte")
+    assert load.value == pytest.approx(2.0) and load.params["source"] == "load"
+    # through iwasm, no load phase: the time to first instruction, as before
+    cli = {k: {"ok": True, "runs": [{**r, "phases_ns": {"compile": 1e9}}
+                                    for r in v["runs"]]}  # type: ignore[index]
+           for k, v in results.items()}
+    figures, _, _ = analyse_mode(MODE, cli, {})  # type: ignore[arg-type]
+    load = next(f for f in figures if f.metric == "load_ns_per_code_byte")
+    assert load.value == pytest.approx(5.0) and load.params["source"] == "ttfi"

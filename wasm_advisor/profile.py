@@ -63,7 +63,7 @@ class Figure(_Record):
     runtime: str = Field(description="wasmtime, wasmer or wamr.")
     mode: str = Field(description="The mode, e.g. cranelift, pulley, fast-interp, aot.")
     binding: str = Field(description="What the figure went through: wasmtime-py, wasmer-sdk, "
-                         "iwasm CLI.")
+                         "iwasm CLI, libiwasm (in-process).")
     metric: str = Field(description="What is measured, e.g. int_ns_per_iter, "
                         "compile_ns_per_code_byte (see docs/profiles.md).")
     kernel: str = Field(description="The kernel or module family measured.")

@@ -231,7 +231,10 @@ def analyse_mode(
     if mode.precompiled:
         # an AOT mode: 'compile' is the ahead-of-time compiler, the run loads the artifact
         slope("compile_ns_per_code_byte", "code", "compile", "ns/code byte", _code_bytes, "code")
-        slope("load_ns_per_code_byte", "code", None, "ns/code byte", _code_bytes, "code")
+        # the artifact's load, where the binding times it (in-process WAMR); else the time
+        # to first instruction (a process per run: iwasm)
+        slope("load_ns_per_code_byte", "code", "load" if has_phase("code", "load") else None,
+              "ns/code byte", _code_bytes, "code")
     else:
         slope("compile_ns_per_code_byte", "code", compile_phase, "ns/code byte", _code_bytes,
               "code")

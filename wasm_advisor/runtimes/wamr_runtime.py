@@ -261,7 +261,7 @@ class WamrAdapter(RuntimeAdapter):
         is what one more instance costs where one runtime hosts many.
 
         A process's peak is read by sampling it while it runs
-        (:attr:`samples_peak_memory`), so the module given should stay alive a
+        (:meth:`samples_peak_memory`), so the module given should stay alive a
         moment after instantiating, as :func:`resident_module` does; the empty
         module compared does too. The two are run in alternation, ``max(5,
         count)`` pairs, the increase being the median of the pairs' differences:
