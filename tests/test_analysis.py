@@ -179,3 +179,16 @@ def test_an_aot_artifacts_load_is_its_load_phase_where_the_binding_times_it() ->
     figures, _, _ = analyse_mode(MODE, cli, {})  # type: ignore[arg-type]
     load = next(f for f in figures if f.metric == "load_ns_per_code_byte")
     assert load.value == pytest.approx(5.0) and load.params["source"] == "ttfi"
+
+
+def test_the_runtimes_own_memory_is_a_figure_where_the_binding_reads_it_apart() -> None:
+    embedded = Mode("wamr", "fast-interp-embedded", "libiwasm (in-process)",
+                    "WAMR · fast interpreter, embedded")
+    memory = {"ok": True, "first_instance_bytes": 9_500_000, "per_extra_instance_bytes": 7_000,
+              "runtime_bytes": 9_200_000, "instances": 512, "method": "growth"}
+    figures, _, _ = analyse_mode(embedded, {"memory": memory}, {})
+    by_metric = {f.metric: f.value for f in figures}
+    assert by_metric["rss_runtime_bytes"] == 9_200_000
+    assert by_metric["rss_per_extra_instance_bytes"] == 7_000
+    figures, _, _ = analyse_mode(MODE, {"memory": {**memory, "runtime_bytes": None}}, {})
+    assert "rss_runtime_bytes" not in {f.metric for f in figures}

@@ -34,7 +34,8 @@ Figures and their sources (``params["source"]`` says which was used):
   handing over the bytes to the guest's first instruction; the whole run
   through the binding; the part of the time to first instruction outside the
   engine phases the binding reports, per run).
-- ``rss_first_instance_bytes``, ``rss_per_extra_instance_bytes``: memory.
+- ``rss_first_instance_bytes``, ``rss_per_extra_instance_bytes``: memory; and
+  ``rss_runtime_bytes``, the runtime's init alone, where the binding reads it apart.
 """
 
 from __future__ import annotations
@@ -298,7 +299,10 @@ def analyse_mode(
     memory = ok.get("memory")
     if memory:
         method = str(memory.get("method", ""))
-        for metric in ("rss_first_instance_bytes", "rss_per_extra_instance_bytes"):
+        # rss_runtime_bytes: what the runtime's own init added, where the binding reads it
+        # apart (in-process WAMR: wasm_runtime_full_init); part of the first instance's figure
+        for metric in ("rss_first_instance_bytes", "rss_per_extra_instance_bytes",
+                       "rss_runtime_bytes"):
             if memory.get(metric.removeprefix("rss_")) is not None:
                 value = float(memory[metric.removeprefix("rss_")])
                 figure(metric, "memory", "bytes", value, 0.0, int(memory.get("instances", 1)),
