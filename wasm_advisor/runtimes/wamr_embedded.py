@@ -57,6 +57,11 @@ _LABELS = {
     "llvm-jit": "WAMR · LLVM JIT, embedded",
 }
 _ORDER = ("fast-interp", "classic-interp", "aot", "llvm-jit")
+# WAMR 2.4.5's LLVM JIT build (libiwasm.so with LLVM linked in, 60 MB) runs a module
+# in-process when called directly, but its runs in a calibration worker did not end
+# (a task timed out at 60 s, 2026-12-07): not offered until that is understood, so
+# that a calibration does not spend a minute per task on it
+OFFER_LLVM_JIT = False
 
 # compiles a module with wamrc: (module, fresh, timeout) -> (artifact, wamrc ns or None)
 AotCompiler = Callable[[bytes, bool, float], tuple[Path, int | None]]
@@ -126,8 +131,11 @@ class EmbeddedWamr:
             if lib.interpreter:
                 engines.setdefault(f"{lib.interpreter}-interp",
                                    _Engine(lib, MODE_INTERP if several else None))
-            if lib.supports(MODE_LLVM_JIT):
+            if lib.supports(MODE_LLVM_JIT) and OFFER_LLVM_JIT:
                 engines.setdefault("llvm-jit", _Engine(lib, MODE_LLVM_JIT if several else None))
+            elif lib.supports(MODE_LLVM_JIT):
+                problems.append(f"{path}: llvm-jit-embedded is not offered yet (its runs did "
+                                "not end in a calibration worker; see docs/runtimes.md)")
             if lib.runs_aot and self._compile_aot is not None:
                 engines.setdefault("aot", _Engine(lib, None))
         return engines, problems
