@@ -9,7 +9,10 @@ CORPUS_DIR holds a ``corpus.json`` listing programs (module, workdir, argv, expe
 laid out as ../shared/corpus. Each program is built into a workload with
 ``Workload.from_module`` (its work counted with Wasmtime fuel, and WAMR's classic
 interpreter's block-end scans with the module's counting copy; host calls and memory
-traffic left at 0, since a program's are not known in advance) and run with ``verify``.
+traffic left at 0, since a program's are not known in advance) and run with ``verify``,
+which holds each run to the exit status the program's ``expect.exit`` gives: a program
+whose correct result is a non-zero status (a SAT solver's 20) is measured like any
+other, and one that ends with another status is reported as failed, with both statuses.
 
 Prints, per runtime/mode and phase, the median and 90th-percentile prediction error
 as a ratio predicted/measured; the share of module x mode pairs whose compile and
@@ -79,6 +82,16 @@ from wasm_advisor.verify import (
 CLOSE = 1.5
 TARGETS = {"startup": 0.80, "ranking": 0.85, "top_choice": 0.90}
 RANK_NOISE = 0.10  # measured times closer than this are not ordered
+
+
+def expected_exit(program: dict[str, Any]) -> int:
+    """The exit status a corpus program's correct result is: its ``expect.exit`` (0 when
+    it gives none)."""
+    status = (program.get("expect") or {}).get("exit", 0)
+    if isinstance(status, bool) or not isinstance(status, int) or not 0 <= status <= 255:
+        raise SystemExit(f"corpus.json: program {program.get('name')!r}: expect.exit "
+                         f"{status!r} is not an exit status (0 to 255)")
+    return status
 
 
 def quantile(values: list[float], q: float) -> float:
@@ -218,7 +231,8 @@ def main() -> int:
             report = advisor.verify(
                 base, argv=program.get("argv", []), workdir=workdir, repeats=args.repeats,
                 rounds=args.rounds, timeout_s=args.timeout, modes=args.runtime, iwasm=args.iwasm,
-                wamrc=args.wamrc, **({"pace_profile": None} if args.no_pace else {}))
+                wamrc=args.wamrc, expect_exit=expected_exit(program),
+                **({"pace_profile": None} if args.no_pace else {}))
         runs[program["name"]] = {"instructions": report.instructions,
                                  "block_scan_ops": report.block_scan_ops,
                                  "mix": report.counted.get("mix"),
@@ -229,9 +243,10 @@ def main() -> int:
              "failure": v.failure, "measured_ns": v.measured_ns} for v in report.modes]}
         if args.save:  # after every program: a run stopped part-way keeps what it measured
             args.save.write_text(json.dumps(runs, indent=1))
-        ok = [v for v in report.modes if v.failure is None
-              and v.exit_code == program["expect"]["exit"]]
-        failed = [f"{v.key} ({v.failure})" for v in report.modes if v not in ok]
+        expect = expected_exit(program)
+        ok = [v for v in report.modes if v.failure is None and v.exit_code == expect]
+        failed = [f"{v.key} ({v.failure or f'exited with status {v.exit_code}, expected {expect}'})"
+                  for v in report.modes if v not in ok]
         print(f"\n{program['name']}: {report.instructions or 0:,} instructions, "
               f"{len(ok)}/{len(report.modes)} modes ran correctly"
               + ("" if args.replay else f" in {time.monotonic() - t0:.0f} s")

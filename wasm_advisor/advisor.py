@@ -199,7 +199,8 @@ class Advisor:
         """Run the workload's real module on every runtime/mode measured here, under limits,
         next to what this advisor predicts. Options: ``argv``, ``workdir``, ``env``,
         ``repeats``, ``warm_budget_s``, ``rounds``, ``timeout_s``, ``memory_limit_bytes``,
-        ``modes``, ``iwasm``, ``wamrc``, ``progress``, ``pace_profile`` (None: no pace
+        ``modes``, ``iwasm``, ``wamrc``, ``progress``, ``expect_exit`` (the exit status the
+        program's correct result is; default 0), ``pace_profile`` (None: no pace
         readings; default: this advisor's profile measured here; see
         :func:`wasm_advisor.verify.run_verification`)."""
         from .calibration.pace import profile_pace

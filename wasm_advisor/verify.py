@@ -71,6 +71,7 @@ from .model.costs import (
 )
 from .model.explain import human_ns
 from .model.scoring import ModeEvidence
+from .runtimes.run_outcome import run_failure
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -129,6 +130,7 @@ class VerifyReport:
     # with)
     pace: list[PaceReading] = field(default_factory=list)
     pace_factors: dict[str, float] | None = None
+    expect_exit: int = 0  # the exit status the program's correct result is
 
     @property
     def block_scan_ops(self) -> int | None:
@@ -321,8 +323,8 @@ def _worker_memory(memory_limit_bytes: int) -> int:
 
 
 def _count_instructions(module_path: Path, argv: list[str], workdir: str | None,
-                        env: list[list[str]], timeout_s: float, memory_limit_bytes: int
-                        ) -> tuple[dict[str, Any] | None, str | None]:
+                        env: list[list[str]], timeout_s: float, memory_limit_bytes: int,
+                        expect_exit: int = 0) -> tuple[dict[str, Any] | None, str | None]:
     """The instructions a run executes (Wasmtime fuel), and from a run of the module's
     counting copy (:mod:`.instruction_mix`) their mix and WAMR's classic interpreter's
     block-end scans; or why they could not be counted."""
@@ -330,7 +332,7 @@ def _count_instructions(module_path: Path, argv: list[str], workdir: str | None,
         {"runtime": "wasmtime", "mode": "cranelift", "tasks": [
             {"id": "count", "kind": "count", "module_path": str(module_path), "argv": argv,
              "workdir": workdir, "env": env, "timeout_s": timeout_s,
-             "memory_limit_bytes": memory_limit_bytes}]},
+             "memory_limit_bytes": memory_limit_bytes, "expect_exit": expect_exit}]},
         WorkerLimits(task_timeout_s=2 * timeout_s + 30,
                      memory_bytes=_worker_memory(memory_limit_bytes)))
     record = outcome.results.get("count")
@@ -359,6 +361,7 @@ def run_verification(
     wamrc: str | None = None,
     progress: Callable[[str, str], None] | None = None,
     pace_profile: Profile | None = None,
+    expect_exit: int = 0,
 ) -> VerifyReport:
     """Run ``workload``'s module on each measured runtime/mode and compare with predictions.
 
@@ -370,13 +373,19 @@ def run_verification(
     round and after the last, and the predictions of the modes that profile measured are
     scaled by its ratio to the profile's, so that a change in the machine's pace since the
     calibration is not counted as the model's error (a mode from another profile, made at
-    another time, is left unscaled).
+    another time, is left unscaled). ``expect_exit``: the exit status the program's correct
+    result is (a SAT solver's 20): a run ending with it is measured like any other, and one
+    ending with another status is a failure that says which.
     """
     path = workload.module.path
     if path is None:
         raise AdvisorError("module.path: verify runs a real module; build the workload with "
                            "Workload.from_module(path) or give module.path")
     module_path = Path(path)
+    if isinstance(expect_exit, bool) or not isinstance(expect_exit, int) or \
+            not 0 <= expect_exit <= 255:
+        raise AdvisorError(f"expect_exit: {expect_exit!r} is not an exit status; give a whole "
+                           "number from 0 to 255")
     if not module_path.is_file():
         raise AdvisorError(f"{module_path}: no such module")
     if workdir is not None and not Path(workdir).is_dir():
@@ -388,7 +397,7 @@ def run_verification(
     options = {"iwasm": list(iwasm), "wamrc": wamrc}
 
     counted, count_error = _count_instructions(module_path, argv_l, workdir_s, env_l,
-                                               timeout_s, memory_limit_bytes)
+                                               timeout_s, memory_limit_bytes, expect_exit)
     instructions = int(counted["fuel"]) if counted else None
     features = WorkloadFeatures.from_workload(workload)
     if instructions is not None:
@@ -396,7 +405,7 @@ def run_verification(
     features = with_counted(features, counted or {})
     declared = {"touched": features.touched_bytes_per_request,
                 "host_calls": features.host_calls_per_request}
-    report = VerifyReport(workload, instructions, [], provenance)
+    report = VerifyReport(workload, instructions, [], provenance, expect_exit=expect_exit)
     if count_error:
         report.skipped["instruction count"] = count_error
     elif counted is not None:
@@ -419,7 +428,8 @@ def run_verification(
     task = {"id": "verify", "kind": "verify", "module_path": str(module_path),
             "argv": argv_l, "workdir": workdir_s, "env": env_l, "repeats": each_repeats,
             "budget_s": each_budget_s, "max_runs": math.ceil(MAX_WARM_RUNS / rounds),
-            "timeout_s": timeout_s, "memory_limit_bytes": memory_limit_bytes}
+            "timeout_s": timeout_s, "memory_limit_bytes": memory_limit_bytes,
+            "expect_exit": expect_exit}
     limits = WorkerLimits(
         task_timeout_s=timeout_s * (2 * each_repeats + 3) + 2 * each_budget_s + 30,
         memory_bytes=_worker_memory(memory_limit_bytes))
@@ -467,7 +477,8 @@ def run_verification(
         if paced_modes:
             read_the_pace()
         ordered = todo[::-1] if later % 2 else todo
-        for e in (e for e in ordered if _warm_ran(records.get(e.coefficients.key))):
+        for e in (e for e in ordered
+                  if _warm_ran(records.get(e.coefficients.key), expect_exit)):
             key = e.coefficients.key
             if progress:
                 progress(key, f"running (round {later + 1} of {rounds})")
@@ -475,7 +486,8 @@ def run_verification(
                                   "options": options,
                                   "tasks": [{**task, "kind": "verify-warm"}]}, limits)
             _add_round(records[key], outcome.results.get("verify")
-                       or {"ok": False, "reason": outcome.failures.get("verify", "failed")})
+                       or {"ok": False, "reason": outcome.failures.get("verify", "failed")},
+                       expect_exit)
     if paced_modes and records:
         read_the_pace()
         assert pace_profile is not None
@@ -493,7 +505,7 @@ def run_verification(
         else:
             record = records[key]
             _fill(v, record, compiles_as_it_runs=e.coefficients.jit and
-                  e.coefficients.binding == "iwasm CLI")
+                  e.coefficients.binding == "iwasm CLI", expect_exit=expect_exit)
             v.notes += record.get("round_notes", [])
             v.predicted_ns = predicted_phases(
                 e, features, report.pace_factors if key in paced_modes else None)
@@ -509,25 +521,26 @@ def run_verification(
     return report
 
 
-def _warm_ran(record: dict[str, Any] | None) -> bool:
+def _warm_ran(record: dict[str, Any] | None, expect_exit: int = 0) -> bool:
     """Whether a mode's first round ran the module to its end, warm runs and all."""
     if record is None or not record.get("warm"):
         return False
-    return not _failed_run(record["cold"])
+    return _run_failure(record["cold"], expect_exit) is None
 
 
-def _failed_run(run: dict[str, Any]) -> bool:
-    """Whether a run record hit a limit, trapped or exited with a status other than 0."""
-    return bool(run.get("limit_hit") or run.get("trap") or run.get("exit_code"))
+def _run_failure(run: dict[str, Any], expect_exit: int = 0) -> str | None:
+    """Why a run record did not end as the program should: a limit hit, a trap, or an exit
+    status other than ``expect_exit`` (:func:`.runtimes.run_outcome.run_failure`)."""
+    return run_failure(run.get("exit_code"), run.get("trap"), run.get("limit_hit"),
+                       expect_exit)
 
 
-def _add_round(record: dict[str, Any], extra: dict[str, Any]) -> None:
+def _add_round(record: dict[str, Any], extra: dict[str, Any], expect_exit: int = 0) -> None:
     """A later round's warm runs (and their hollow copy's) added to a mode's record; a
     round in which a run failed, or its hollow copy did not run, is left out and noted."""
     runs = extra.get("warm") or []
     problem = extra.get("reason") if not extra.get("ok") else next(
-        (r.get("trap") or r.get("limit_hit") or f"exited with status {r['exit_code']}"
-         for r in runs if _failed_run(r)), None)
+        filter(None, (_run_failure(r, expect_exit) for r in runs)), None)
     if problem is None and not runs:
         problem = "no warm run"
     if problem is None and isinstance(record.get("hollow"), list) and \
@@ -580,8 +593,8 @@ def _load_prediction(e: ModeEvidence, features: WorkloadFeatures) -> float:
     return sum(c.value for c in warm.per_module_load if c.name == "load artifact")
 
 
-def _fill(v: ModeVerification, record: dict[str, Any], compiles_as_it_runs: bool = False
-          ) -> None:
+def _fill(v: ModeVerification, record: dict[str, Any], compiles_as_it_runs: bool = False,
+          expect_exit: int = 0) -> None:
     """Measured phases from a verify record.
 
     ``compiles_as_it_runs``: WAMR's LLVM JIT compiles functions in background threads
@@ -591,9 +604,10 @@ def _fill(v: ModeVerification, record: dict[str, Any], compiles_as_it_runs: bool
     cold = record["cold"]
     v.exit_code = cold.get("exit_code")
     v.output_tail = record.get("output_tail", "")
-    if _failed_run(cold):
+    failure = _run_failure(cold, expect_exit)
+    if failure is not None:
         v.limit_hit = cold.get("limit_hit")
-        v.failure = cold.get("trap") or f"exited with status {cold.get('exit_code')}"
+        v.failure = failure
         return
     warm = record.get("warm", [])
     # the binding's whole run of the empty module: its start-up and its teardown (an iwasm

@@ -59,6 +59,10 @@ def register(commands: Any) -> None:
                         help="wall-time limit per run in seconds (default 60)")
     verify.add_argument("--max-memory", default="2 GiB", metavar="BYTES",
                         help="memory limit per run (default 2 GiB)")
+    verify.add_argument("--expect-exit", type=int, default=0, metavar="N",
+                        help="the exit status the program's correct result is (default 0; "
+                        "e.g. 20 for a SAT solver's 'unsatisfiable'): a run ending with "
+                        "another is a failure")
     verify.add_argument("--runtime", action="append", metavar="NAME[:MODE]",
                         help="verify only these runtimes/modes (repeatable)")
     verify.add_argument("--profile", metavar="ID|FILE", help="profile to predict from")
@@ -133,6 +137,9 @@ def _verify(args: argparse.Namespace) -> int:
         raise AdvisorError("--rounds: give 1 or more")
     if not args.warm_budget >= 0:
         raise AdvisorError("--warm-budget: give 0 or more seconds")
+    if not 0 <= args.expect_exit <= 255:
+        raise AdvisorError(f"--expect-exit: {args.expect_exit} is not an exit status; give "
+                           "0 to 255")
     workload = Workload.from_module(args.file, preset=args.preset)
     advisor = Advisor(args.profile, with_reference=False)
     console = Console(highlight=False, stderr=True)
@@ -144,9 +151,10 @@ def _verify(args: argparse.Namespace) -> int:
         workload, argv=module_args, workdir=args.dir, env=env, repeats=args.repeats,
         warm_budget_s=args.warm_budget, rounds=args.rounds, timeout_s=args.timeout,
         memory_limit_bytes=memory, modes=args.runtime, iwasm=args.iwasm, wamrc=args.wamrc,
-        progress=progress)
+        expect_exit=args.expect_exit, progress=progress)
     if args.json:
         print(json.dumps({"instructions": report.instructions, "counted": report.counted,
+                          "expect_exit": report.expect_exit,
                           "profiles": report.provenance, "modes": report.rows(),
                           "skipped": report.skipped,
                           "pace": [r.to_dict() for r in report.pace],
