@@ -36,6 +36,7 @@ from .model.scoring import Constraints, ModeEvidence, rank
 from .profile import Profile, ProfileStore, reference_profiles
 from .recommendation import Recommendation
 from .workload import Workload
+from .workload_files import workload_from
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -183,8 +184,13 @@ class Advisor:
         modes = ", ".join(e.coefficients.key for e in self.evidence)
         return f"<Advisor {self.profile.provenance}: {modes}>"
 
-    def recommend(self, workload: Workload) -> Recommendation:
-        """Rank every runtime/mode for ``workload``, with exclusions and the explanation."""
+    def recommend(self, workload: Workload | str | Path) -> Recommendation:
+        """Rank every runtime/mode for ``workload``, with exclusions and the explanation.
+
+        ``workload``: a :class:`Workload`, a bundled preset's name, or a workload file's
+        path, as on the command line (:func:`wasm_advisor.workload_files.workload_from`).
+        """
+        workload = workload_from(workload)
         constraints = constraints_for(workload)
         features = WorkloadFeatures.from_workload(workload)
         candidates = rank(self.evidence, features, constraints)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from rich.markup import escape
@@ -16,8 +15,7 @@ from ..model.explain import human_ns
 from ..plots import CHARTS, save_charts
 from ..presets import preset_names
 from ..units import parse_bytes
-from ..workload import Workload
-from ..workload_files import load_workload
+from ..workload_files import workload_from
 from .console import wide_console
 
 __all__ = ["advisor_for", "profile_options", "register", "workload_from"]
@@ -84,16 +82,6 @@ def register(commands: Any) -> None:
     )
     profile_options(claims)
     claims.set_defaults(run=_claims)
-
-
-def workload_from(arg: str) -> Workload:
-    """A workload from a file path, or a bundled preset by name."""
-    path = Path(arg)
-    if path.exists() or path.suffix:
-        return load_workload(path)
-    if arg in preset_names():
-        return Workload.preset(arg)
-    raise AdvisorError(f"{arg}: no such file, and not a preset ({', '.join(preset_names())})")
 
 
 def advisor_for(args: argparse.Namespace) -> Advisor:
