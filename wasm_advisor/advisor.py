@@ -215,6 +215,7 @@ class Advisor:
         # the machine's pace is read beside the runs and compared with this profile's
         options.setdefault("pace_profile", next(
             (p for p in self.profiles if p.measured_here and profile_pace(p)), None))
+        options.setdefault("unavailable", dict(self.unavailable))
         return run_verification(workload, self.evidence, [p.provenance for p in self.profiles],
                                 **options)
 

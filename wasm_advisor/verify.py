@@ -159,7 +159,24 @@ class VerifyReport:
 
         return pd.DataFrame(self.rows())
 
-    def explain(self) -> str:
+    def to_dict(self) -> dict[str, Any]:
+        """Everything the report says, for JSON: the rows (``{phase}_ratio`` is predicted
+        ÷ measured, kept for older readers), and the same as :meth:`explain` in a form
+        whose direction cannot be misread: ``phases`` (``measured_over_predicted`` and the
+        error in words), ``not_run`` (each mode that did not run, and why) and ``order``
+        (whether the predicted order of the modes held; None with fewer than two)."""
+        from .verify_summary import not_run, order_verdict, phase_checks
+
+        order = order_verdict(self)
+        return {"instructions": self.instructions, "counted": self.counted,
+                "expect_exit": self.expect_exit, "profiles": self.provenance,
+                "modes": self.rows(), "skipped": self.skipped,
+                "phases": [c.to_dict() for c in phase_checks(self)],
+                "not_run": not_run(self), "order": order.to_dict() if order else None,
+                "pace": [r.to_dict() for r in self.pace], "pace_factors": self.pace_factors}
+
+    def header_lines(self) -> list[str]:
+        """What was run and counted, the profiles predicted from, and the machine's pace."""
         lines = [f"Verified {self.workload.module.path}: "
                  + (f"{self.instructions:,} instructions per run (Wasmtime fuel)"
                     if self.instructions else "instructions not counted")]
@@ -177,22 +194,32 @@ class VerifyReport:
         lines.append("; ".join(self.provenance))
         if self.pace_factors:
             lines.append(_pace_line(self.pace_factors, len(self.pace)))
+        return lines
+
+    def explain(self) -> str:
+        from .verify_summary import not_run, order_verdict, phase_checks
+
+        lines = self.header_lines()
+        checks = phase_checks(self)
         for m in self.modes:
             if m.failure:
-                lines.append(f"  {m.key}: {m.failure}")
                 continue
-            cells = []
-            for phase in PHASES:
-                if phase in m.measured_ns:
-                    r = m.ratio(phase)
-                    cells.append(f"{phase} {human_ns(m.measured_ns[phase])}"
-                                 + (f" (predicted {human_ns(m.predicted_ns[phase])}, "
-                                    f"{r:.2f}×)" if r else ""))
-            lines.append(f"  {m.key}: " + "; ".join(cells))
+            lines.append(f"  {m.key} ({m.binding}):")
+            for c in (c for c in checks if c.mode == m.key):
+                assert c.measured_ns is not None
+                lines.append(f"    {c.phase} {human_ns(c.measured_ns)}"
+                             + (f", predicted {human_ns(c.predicted_ns)}: {c.said()}"
+                                if c.predicted_ns else ""))
             lines += [f"    note: {n}" for n in m.notes]
             lines += [f"    → {d}" for d in m.diagnosis]
-        for key, why in self.skipped.items():
-            lines.append(f"  {key}: not run ({why})")
+        for key, why in not_run(self).items():
+            lines.append(f"  {key}: did not run: {why}")
+        for key in ("instruction count", "instruction mix", "pace"):
+            if key in self.skipped:
+                lines.append(f"  {key}: {self.skipped[key]}")
+        order = order_verdict(self)
+        if order is not None:
+            lines.append(f"  {order.said()}")
         return "\n".join(lines)
 
 
@@ -362,6 +389,7 @@ def run_verification(
     progress: Callable[[str, str], None] | None = None,
     pace_profile: Profile | None = None,
     expect_exit: int = 0,
+    unavailable: dict[str, str] | None = None,
 ) -> VerifyReport:
     """Run ``workload``'s module on each measured runtime/mode and compare with predictions.
 
@@ -375,7 +403,9 @@ def run_verification(
     calibration is not counted as the model's error (a mode from another profile, made at
     another time, is left unscaled). ``expect_exit``: the exit status the program's correct
     result is (a SAT solver's 20): a run ending with it is measured like any other, and one
-    ending with another status is a failure that says which.
+    ending with another status is a failure that says which. ``unavailable``: the
+    runtimes the profile has no figures for, with why (``Advisor.unavailable``), listed
+    in the report as not run.
     """
     path = workload.module.path
     if path is None:
@@ -412,6 +442,14 @@ def run_verification(
         report.counted = {k: v for k, v in counted.items() if k not in ("ok", "fuel")}
         if "mix_error" in counted:
             report.skipped["instruction mix"] = counted["mix_error"]
+    for runtime, why in (unavailable or {}).items():
+        if not modes or any(m.split(":")[0] == runtime for m in modes):
+            report.skipped[runtime] = f"not in the profile: {why}"
+    known = {e.coefficients.key for e in evidence} | {e.coefficients.runtime for e in evidence}
+    for asked in modes or ():
+        if asked not in known and asked.split(":")[0] not in report.skipped:
+            report.skipped[asked] = ("not in the profile predicted from, whose modes are "
+                                     + ", ".join(sorted(e.coefficients.key for e in evidence)))
     todo = []
     for e in evidence:
         key = e.coefficients.key

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
+from rich.padding import Padding
 from rich.table import Table
+from rich.text import Text
 
 from ..units import human_bytes
 from ..wasm_module import read_module
+from .console import wide_console
+
+if TYPE_CHECKING:
+    from ..verify import VerifyReport
 
 __all__ = ["register"]
 
@@ -153,13 +159,55 @@ def _verify(args: argparse.Namespace) -> int:
         memory_limit_bytes=memory, modes=args.runtime, iwasm=args.iwasm, wamrc=args.wamrc,
         expect_exit=args.expect_exit, progress=progress)
     if args.json:
-        print(json.dumps({"instructions": report.instructions, "counted": report.counted,
-                          "expect_exit": report.expect_exit,
-                          "profiles": report.provenance, "modes": report.rows(),
-                          "skipped": report.skipped,
-                          "pace": [r.to_dict() for r in report.pace],
-                          "pace_factors": report.pace_factors}, indent=2,
-                         default=str))
+        print(json.dumps(report.to_dict(), indent=2, default=str))
     else:
-        Console(highlight=False).print(report.explain(), markup=False)
+        print_verify_report(report, wide_console(highlight=False, width=100))
     return 0
+
+
+def print_verify_report(report: VerifyReport, console: Console) -> None:
+    """``verify``'s answer: what was counted, a table per mode that ran (each phase
+    predicted and measured, and the error in words), a line per mode that did not run,
+    and whether the predicted order of the modes held."""
+    from ..verify import TOLERANCE
+    from ..verify_summary import human, not_run, order_verdict, phase_checks
+
+    for line in report.header_lines():
+        console.print(line, markup=False)
+    checks = phase_checks(report)
+    for m in report.modes:
+        if m.failure is not None:
+            continue
+        table = Table(title=escape(f"{m.key} ({m.binding}, {m.warm_runs} warm runs)"),
+                      title_justify="left")
+        table.add_column("phase")
+        table.add_column("predicted", justify="right")
+        table.add_column("measured", justify="right")
+        table.add_column("measured ÷ predicted")
+        for c in (c for c in checks if c.mode == m.key):
+            error = escape(c.said())
+            table.add_row(c.phase, human(c.predicted_ns), human(c.measured_ns),
+                          error if c.close in (True, None) else f"[bold]{error}[/]")
+        console.print(table)
+        for note in m.notes:
+            console.print(_indented(f"note: {note}"))
+        for diagnosis in m.diagnosis:
+            console.print(_indented(f"→ {diagnosis}"))
+    missing = not_run(report)
+    if missing:
+        console.print("Did not run:")
+        for key, why in missing.items():
+            console.print(_indented(f"{key}: {why}"))
+    for key in ("instruction count", "instruction mix", "pace"):
+        if key in report.skipped:
+            console.print(_indented(f"{key}: {report.skipped[key]}", 0))
+    order = order_verdict(report)
+    console.print(_indented("Order of the modes: " + (
+        order.said() if order else "fewer than two modes ran to compare"), 0))
+    console.print(f"(bold: more than {TOLERANCE}× off the prediction, either way)",
+                  markup=False)
+
+
+def _indented(text: str, by: int = 2) -> Padding:
+    """``text`` as written (no markup), every line of it, wrapped too, indented ``by``."""
+    return Padding(Text(text), (0, 0, 0, by), expand=False)
