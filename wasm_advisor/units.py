@@ -15,7 +15,8 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, ValidatorFunctionWrapHandler, WrapValidator
 
-__all__ = ["ByteCount", "WrittenBytes", "format_bytes", "human_bytes", "parse_bytes"]
+__all__ = ["ByteCount", "WrittenBytes", "format_bytes", "human_bytes", "human_bytes_apart",
+           "parse_bytes"]
 
 _UNITS: dict[str, int] = {
     "b": 1,
@@ -112,6 +113,24 @@ def human_bytes(count: float) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{value:.1f} TiB"  # pragma: no cover - unreachable
+
+
+def human_bytes_apart(a: float, b: float) -> tuple[str, str]:
+    """Two sizes to compare, in one unit and with as many decimals as they need to read
+    differently when they differ ("250.0 MiB" and "249.8 MiB", not "0.24 GiB" twice);
+    sizes that agree to six decimals are given in bytes."""
+    largest = max(abs(a), abs(b))
+    unit, scale = "B", 1
+    for name in ("KiB", "MiB", "GiB", "TiB"):
+        if largest < 1024 * scale:
+            break
+        unit, scale = name, scale * 1024
+    if unit != "B":
+        for decimals in range(1, 7):
+            first, second = f"{a / scale:.{decimals}f}", f"{b / scale:.{decimals}f}"
+            if first != second or a == b:
+                return f"{first} {unit}", f"{second} {unit}"
+    return f"{a:,.0f} bytes", f"{b:,.0f} bytes"
 
 
 ByteCount = Annotated[

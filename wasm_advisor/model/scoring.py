@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..calibration.probes import PROBES
+from ..units import human_bytes_apart
 from .coefficients import ModeCoefficients
 from .costs import Prediction, WorkloadFeatures, missing_coefficients, predict_costs
 from .traits import traits_for
@@ -130,9 +131,9 @@ def _exclusions(c: Candidate, k: Constraints) -> list[str]:
         reasons.append(f"cold start takes {p.ttfi_ns / 1e6:.3g} ms, "
                        f"limit {k.max_cold_start_ms:g} ms")
     if p.memory_total_bytes > k.target_memory_bytes:
-        reasons.append(f"{p.effective_concurrency:.0f} instances need "
-                       f"{p.memory_total_bytes / 2**30:.2f} GiB, more than the target's "
-                       f"{k.target_memory_bytes / 2**30:.2f} GiB")
+        need, have = human_bytes_apart(p.memory_total_bytes, k.target_memory_bytes)
+        reasons.append(f"{p.effective_concurrency:.0f} instances need {need}, more than "
+                       f"the target's {have}")
     return reasons
 
 
