@@ -80,24 +80,51 @@ def _fmt(value: float | None) -> str:
     return f"{value:.2f}"
 
 
+# the summary's columns, headed short enough for 100 columns; the units are in the legend
+_STARTING = {"compile_us_per_kb": "compile", "load_us_per_kb": "load",
+             "instantiate_us": "instan-\ntiate", "ttfi_ms": "1st\ninstr.",
+             "rss_first_kib": "RSS\n1st", "rss_extra_kib": "RSS\n+1"}
+_STARTING_LEGEND = ("compile, load: µs per KiB of code; instantiate: µs; 1st instr.: ms from "
+                    "the module's bytes to its first instruction; RSS 1st, +1: KiB resident "
+                    "for the first instance and for each further one; –: not measured "
+                    "through this binding")
+_RUNNING = {"mixed_ns_per_instr": "mixed", "typical_ns_per_instr": "typical",
+            "int_ns_per_instr": "int", "float_ns_per_instr": "float",
+            "call_ns_per_instr": "call", "hostcall_ns": "host\ncall",
+            "seq_ns": "seq.\nload", "rand_ns": "random\nload"}
+_RUNNING_LEGEND = ("mixed to call: ns per WebAssembly instruction of that kind; host call: "
+                   "ns per call to a cheap WASI import; seq./random load: ns per 8-byte "
+                   "load over a working set larger than the cache")
+
+
 def print_summary(profile: Profile, console: Console) -> None:
+    """A profile's headline figures in two tables that read at 100 columns: modes grouped
+    under their runtime and binding, short headings whose units a legend gives, and the
+    proposals each mode did not run listed below rather than squeezed into a column."""
+    assert STARTUP_COLUMNS.keys() == _STARTING.keys()
+    assert RUNNING_COLUMNS.keys() == _RUNNING.keys()
     rows = summary_rows(profile)
     console.print(f"[bold]Calibration[/bold]: {escape(profile.provenance)}")
-    for title, columns, extra in (
-        ("Starting an instance", STARTUP_COLUMNS, "binding"),
-        ("Running", RUNNING_COLUMNS, "features not run"),
-    ):
+    for title, columns, legend in (("Starting an instance", _STARTING, _STARTING_LEGEND),
+                                   ("Running", _RUNNING, _RUNNING_LEGEND)):
         table = Table(title=title, title_justify="left")
-        table.add_column("runtime:mode", no_wrap=True)
+        table.add_column("runtime (binding)\n  mode", no_wrap=True)
         for heading in columns.values():
             table.add_column(heading, justify="right")
-        table.add_column(extra)
+        runtime = None
         for row in rows:
-            last = row["binding"] if extra == "binding" else (
-                ", ".join(row["features_missing"]) or "none")
-            table.add_row(f"{row['runtime']}:{row['mode']}", *(_fmt(row[k]) for k in columns),
-                          escape(last))
+            if row["runtime"] != runtime:
+                runtime = row["runtime"]
+                table.add_row(f"[bold]{escape(runtime)}[/bold] ({escape(row['binding'])})")
+            table.add_row(f"  {escape(row['mode'])}", *(_fmt(row[k]) for k in columns))
         console.print(table)
+        console.print(f"[dim]{escape(legend)}[/dim]")
+    missing = [row for row in rows if row["features_missing"]]
+    if missing:
+        console.print("Proposals a mode did not run (features not run):")
+        for row in missing:
+            console.print(f"  {row['runtime']}:{row['mode']}: "
+                          + ", ".join(row["features_missing"]), markup=False)
     for binding, note in BINDING_NOTES.items():
         if note and any(r["binding"] == binding for r in rows):
             console.print(f"[dim]{binding}: {escape(note)}[/dim]")
