@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import textwrap
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.padding import Padding
 from rich.table import Table
-from rich.text import Text
 
 from ..units import human_bytes
 from ..wasm_module import read_module
@@ -173,7 +172,7 @@ def print_verify_report(report: VerifyReport, console: Console) -> None:
     from ..verify_summary import human, not_run, order_verdict, phase_checks
 
     for line in report.header_lines():
-        console.print(line, markup=False)
+        _print_wrapped(console, line)
     checks = phase_checks(report)
     for m in report.modes:
         if m.failure is not None:
@@ -190,24 +189,29 @@ def print_verify_report(report: VerifyReport, console: Console) -> None:
                           error if c.close in (True, None) else f"[bold]{error}[/]")
         console.print(table)
         for note in m.notes:
-            console.print(_indented(f"note: {note}"))
+            _print_wrapped(console, f"note: {note}", 2)
         for diagnosis in m.diagnosis:
-            console.print(_indented(f"→ {diagnosis}"))
+            _print_wrapped(console, f"→ {diagnosis}", 2)
     missing = not_run(report)
     if missing:
         console.print("Did not run:")
         for key, why in missing.items():
-            console.print(_indented(f"{key}: {why}"))
+            _print_wrapped(console, f"{key}: {why}", 2)
     for key in ("instruction count", "instruction mix", "pace"):
         if key in report.skipped:
-            console.print(_indented(f"{key}: {report.skipped[key]}", 0))
+            _print_wrapped(console, f"{key}: {report.skipped[key]}")
     order = order_verdict(report)
-    console.print(_indented("Order of the modes: " + (
-        order.said() if order else "fewer than two modes ran to compare"), 0))
+    _print_wrapped(console, "Order of the modes: " + (
+        order.said() if order else "fewer than two modes ran to compare"))
     console.print(f"(bold: more than {TOLERANCE}× off the prediction, either way)",
                   markup=False)
 
 
-def _indented(text: str, by: int = 2) -> Padding:
-    """``text`` as written (no markup), every line of it, wrapped too, indented ``by``."""
-    return Padding(Text(text), (0, 0, 0, by), expand=False)
+def _print_wrapped(console: Console, text: str, by: int = 0) -> None:
+    """``text`` as written (no markup), indented ``by`` (beyond its own leading spaces),
+    wrapped to the console's width with its later lines indented two more."""
+    indent = " " * (by + len(text) - len(text.lstrip()))
+    console.print(textwrap.fill(text.strip(), width=console.width, initial_indent=indent,
+                                subsequent_indent=indent + "  ", break_on_hyphens=False,
+                                break_long_words=False),
+                  markup=False, highlight=False, soft_wrap=True)
