@@ -153,3 +153,9 @@ def test_presets_still_save_as_shipped(name: str, tmp_path: Path) -> None:
         for field, value in shipped.get(group, {}).items():
             if field.endswith("_bytes"):
                 assert saved[group][field] == value, (group, field)
+
+
+def test_compare_takes_what_recommend_takes(advisor: Advisor, tmp_path: Path) -> None:
+    file = save_workload(Workload.preset("edge-iot", name="sensor"), tmp_path / "s.yaml")
+    frame = advisor.compare(["plugin-host", file, Workload.preset("request-response")])
+    assert list(frame["workload"]) == ["plugin-host", "sensor", "request-response"]

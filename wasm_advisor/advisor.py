@@ -219,8 +219,9 @@ class Advisor:
         return run_verification(workload, self.evidence, [p.provenance for p in self.profiles],
                                 **options)
 
-    def compare(self, workloads: Iterable[Workload]) -> pd.DataFrame:
-        """One row per workload: the winner, runner-up, scores and what decides."""
+    def compare(self, workloads: Iterable[Workload | str | Path]) -> pd.DataFrame:
+        """One row per workload (each as :meth:`recommend` takes it): the winner,
+        runner-up, scores and what decides."""
         import pandas as pd
 
         rows = []
@@ -228,7 +229,7 @@ class Advisor:
             r = self.recommend(workload)
             second = r.ranked[1] if len(r.ranked) > 1 else None
             rows.append({
-                "workload": workload.name,
+                "workload": r.workload.name,
                 "winner": r.winner,
                 "score": round(r.best.score, 1) if r.best else None,
                 "runner_up": second.key if second else None,
