@@ -88,6 +88,7 @@ def test_verify_fails_a_program_that_ends_with_another_status(
     assert "exit 20" in report.skipped["instruction count"]
     report = advisor.verify(Workload.from_module(solver), expect_exit=10, **QUICK)
     assert report.modes[0].failure == "exited with status 20, expected 10"
+    assert report.skipped["instruction count"].startswith("exit 20 (expected 10)")
     assert "expected 10" in report.explain()
 
 

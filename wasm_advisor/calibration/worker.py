@@ -97,7 +97,7 @@ def _failed(result: RunResult, expect_exit: int = 0) -> str | None:
     if run_failure(result.exit_code, result.trap, result.limit_hit, expect_exit) is None:
         return None
     detail = result.trap or (result.stderr.strip().splitlines() or [""])[-1]
-    expected = f" (expected {expect_exit})" if expect_exit != result.exit_code else ""
+    expected = f" (expected {expect_exit})" if expect_exit not in (0, result.exit_code) else ""
     return f"exit {result.exit_code}{expected}: {detail}"[:300]
 
 
