@@ -37,7 +37,8 @@ def test_recommend_each_preset_names_a_winner_and_what_decides(
         status, out, _ = run(capsys, "recommend", str(example), "--profile", str(profile_file))
         assert status == 0
         decided = " wins (" in out and " decides, " in out
-        assert decided or "is the only runtime/mode within the limits" in out, out
+        tied = " are tied (" in out and "What separates them: " in out
+        assert decided or tied or "is the only runtime/mode within the limits" in out, out
         assert "Where the ranking would flip:" in out
 
 
@@ -50,7 +51,11 @@ def test_recommend_json_and_plot(profile_file: Path, tmp_path: Path,
     data = json.loads(out)
     assert data["winner"] == data["candidates"][0]["runtime"] + ":" + data["candidates"][0]["mode"]
     assert data["deciding_objective"] in ("latency", "throughput", "memory", "cold_start",
-                                          "maturity")
+                                          "maturity", "tie")
+    confidence = data["confidence"]
+    assert confidence["tied"][0] == data["winner"] and confidence["resamples"] >= 100
+    assert (data["deciding_objective"] == "tie") == (len(confidence["tied"]) > 1)
+    assert sum(confidence["win_share"].values()) == pytest.approx(1.0, abs=1e-3)
     assert {"latency_ms", "latency_ms_sigma", "memory_per_instance_bytes",
             "components_ns"} <= set(data["candidates"][0])
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and chart.stat().st_size > 20_000

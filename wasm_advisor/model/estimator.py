@@ -58,18 +58,30 @@ def samples_frame(profile: Profile) -> pd.DataFrame:
                                        "instructions_per_iter"])
 
 
-# guest kernels that time the code a mode generates (not where its memory lies, nor the
-# host's side of a call)
-SAME_CODE_METRICS = frozenset(f"{k}_ns_per_iter" for k in (
-    "int", "float", "call", "mixed", "typical", "simd", "block_exit_short", "block_exit_long"))
+# figures of what a mode's generated code and its compiler do, which a configuration that
+# runs the same code (``same_code_as``: an allocator setting) cannot change: the compute
+# kernels, the host-call and memory-access kernels (the same machine code calling the same
+# host function and reading the same kind of anonymous mapping), compiling the module and
+# loading its compiled artifact. Instantiation, time to first instruction, the binding and
+# resident memory are where such a configuration differs, and stay apart.
+SAME_CODE_METRICS = frozenset({
+    *(f"{k}_ns_per_iter" for k in ("int", "float", "call", "mixed", "typical", "simd",
+                                   "block_exit_short", "block_exit_long", "hostcall",
+                                   "mem_seq", "mem_rand")),
+    "compile_ns_per_code_byte", "compile_local_ns_per_code_byte",
+    "compile_ns_per_escaping_function", "load_ns_per_code_byte",
+    "artifact_bytes_per_code_byte"})
 
 
 def pooled_same_code(samples: pd.DataFrame) -> pd.DataFrame:
-    """``samples`` with the compute-kernel samples of modes that run the same generated code
-    (``same_code_as`` in the traits table) given to each of them, so the two are fitted on
-    the union: one cost per instruction from twice the measurements, where one full
-    calibration here read the same code's ``mixed`` kernel 0.054 and 0.044 ns per
-    instruction in the two modes, enough to order them against a third the wrong way."""
+    """``samples`` with the :data:`SAME_CODE_METRICS` samples of modes that run the same
+    generated code (``same_code_as`` in the traits table) given to each of them, so the two
+    are fitted on the union: one figure from twice the measurements. Fitted apart, one
+    full calibration here read the same code's ``mixed`` kernel 0.054 and 0.044 ns per
+    instruction in the two modes, enough to order them against a third the wrong way, and a
+    quick one on a busy machine had the pooling allocator compile 2.2 times slower than the
+    same compiler without it; the explanation then named "memory traffic" as what set two
+    modes apart that run the same memory-access code."""
     import pandas as pd
 
     keys = samples["runtime"] + ":" + samples["mode"]
