@@ -84,7 +84,7 @@ def test_check_fails_far_from_the_best_and_says_why(profile_file: Path,
     status, out, _ = run(capsys, "check", "request-response", "--runtime", "wasmtime:pulley",
                          "--profile", str(profile_file), "--margin", "0.01")
     assert status == 1
-    assert "FAIL: wasmtime:pulley scores" in out and "below the best" in out
+    assert "FAIL: wasmtime:pulley scores" in out and "below it" in out
     assert "why:" in out
 
 
@@ -108,9 +108,13 @@ def test_check_fails_on_limits(profile_file: Path, capsys: pytest.CaptureFixture
 
 def test_check_unknown_runtime_and_bad_options(profile_file: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, _ = run(capsys, "check", "request-response", "--runtime", "v8",
+    status, _, err = run(capsys, "check", "request-response", "--runtime", "v8",
                          "--profile", str(profile_file))
-    assert status == 1 and "FAIL: v8 was not measured" in out
+    assert status == 2 and "--runtime: no runtime or mode 'v8'" in err
+    assert "known: wamr, wamr:fast-interp, wasmer, wasmer:cranelift" in err
+    status, _, err = run(capsys, "check", "request-response", "--runtime", "wasmtimee",
+                         "--profile", str(profile_file))
+    assert status == 2 and "did you mean 'wasmtime'?" in err
     status, _, err = run(capsys, "check", "request-response", "--runtime", "wasmtime",
                          "--profile", str(profile_file), "--max-memory", "lots")
     assert status == 2 and "--max-memory" in err
