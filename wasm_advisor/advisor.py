@@ -24,6 +24,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,7 @@ from .errors import ProfileError
 from .machine import this_machine
 from .model.coefficients import ModeCoefficients
 from .model.costs import WorkloadFeatures
+from .model.rescale import pace_ratio
 from .model.scoring import Constraints, ModeEvidence, rank
 from .profile import Profile, ProfileStore, reference_profiles
 from .recommendation import Recommendation
@@ -119,6 +121,25 @@ def _evidence(profile: Profile, store: ProfileStore, runtimes: set[str] | None =
     return out
 
 
+def _rescaled(added: list[ModeEvidence], here: list[ModeEvidence],
+              there: list[ModeCoefficients], unavailable: dict[str, str]) -> list[ModeEvidence]:
+    """``added`` (from another profile) at this profile's pace, each labelled with how it
+    was scaled and why its runtime was not measured here (:mod:`.model.rescale`)."""
+    ratio = pace_ratio([e.coefficients for e in here], there)
+    out = []
+    for e in added:
+        why = unavailable.get(e.coefficients.runtime, "not measured in this profile")
+        label = f"{e.provenance}; {e.coefficients.runtime} not measured here: {why}"
+        if ratio is None:
+            out.append(replace(e, provenance=label + "; not scaled to this machine's pace: "
+                               "no mode was measured in both profiles", measured_here=False))
+            continue
+        out.append(replace(e, coefficients=ratio.apply(e.coefficients),
+                           provenance=f"{label}; {ratio.describe()}", measured_here=False,
+                           scale_sigma=ratio.sigma))
+    return out
+
+
 def constraints_for(workload: Workload) -> Constraints:
     lim, tgt = workload.limits, workload.target
     return Constraints(
@@ -170,7 +191,8 @@ class Advisor:
         if with_reference and references and references[0] is not profile:
             # unavailable here, or not tried (e.g. calibrate(runtimes=["wasmtime"]))
             missing = {r.name for r in references[0].runtimes} - measured
-            added = _evidence(references[0], self.store, missing)
+            added = _rescaled(_evidence(references[0], self.store, missing), self.evidence,
+                              _fitted(references[0], self.store), self.unavailable)
             if added:
                 self.evidence += added
                 self.profiles.append(references[0])
