@@ -206,16 +206,19 @@ class Advisor:
         return f"<Advisor {self.profile.provenance}: {modes}>"
 
     def recommend(self, workload: Workload) -> Recommendation:
-        """Rank every runtime/mode for ``workload``, with exclusions and the explanation."""
+        """Rank every runtime/mode for ``workload``, with exclusions, how sure the ranking is
+        (its figures resampled within their measured spread) and the explanation."""
         constraints = constraints_for(workload)
         features = WorkloadFeatures.from_workload(workload)
         candidates = rank(self.evidence, features, constraints)
-        return Recommendation(
+        recommendation = Recommendation(
             workload=workload, candidates=candidates, constraints=constraints,
             features=features, evidence=self.evidence,
             provenance=[p.provenance for p in self.profiles],
             unavailable=dict(self.unavailable),
         )
+        _ = recommendation.confidence, recommendation.decision  # resampled here, not later
+        return recommendation
 
     def verify(self, workload: Workload, **options: Any) -> VerifyReport:
         """Run the workload's real module on every runtime/mode measured here, under limits,
