@@ -126,3 +126,21 @@ def test_wider_measurements_make_a_wider_tie() -> None:
     wide = resample(rank([_mode("a", a, 0.6), _mode("b", b, 0.6)], features, k), k.weights)
     assert narrow.confidence().clear  # type: ignore[union-attr]
     assert not wide.confidence().clear  # type: ignore[union-attr]
+
+
+def test_crossovers_sweep_only_values_the_workload_can_take() -> None:
+    from wasm_advisor.model.explain import find_crossovers
+
+    a = _mode("a", (1.0, 60, 1, 700, 30e3, 40e3, 5e8, 2e5))
+    b = _mode("b", (1.4, 60, 1, 150, 30e3, 40e3, 1e8, 2e5))
+    per_request = Workload.preset("request-response")
+    features, k = WorkloadFeatures.from_workload(per_request), constraints_for(per_request)
+    fields = {x.field: x for x in find_crossovers([a, b], features, k, "per-request")}
+    assert "requests_per_instance" not in fields  # a per-request instance serves one
+    assert "its code bytes and largest function grow in proportion" in \
+        fields["module_bytes"].sentence()
+    pooled = {x.field: x for x in find_crossovers([a, b], features, k, "pooled")}
+    assert pooled["requests_per_instance"].low == 2  # a pooled instance serves two or more
+    for x in pooled.values():
+        for found in (x.below, x.above):
+            assert found is None or x.low <= found[0] <= x.high
