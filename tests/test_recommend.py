@@ -192,5 +192,32 @@ def test_with_reference_fills_in_runtimes_a_limited_calibration_did_not_try(
     runtimes = {e.coefficients.runtime for e in advisor.evidence}
     assert {"wasmtime", "wasmer", "wamr"} <= runtimes
     assert advisor.unavailable == {}
-    assert all(e.provenance == advisor.profiles[1].provenance for e in advisor.evidence
+    assert all(e.provenance.startswith(advisor.profiles[1].provenance)
+               and e.profile_id == advisor.profiles[1].id for e in advisor.evidence
                if e.coefficients.runtime != "wasmtime")
+
+
+def test_checks_verdict_is_the_same_with_and_without_the_reference_profile(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Wasmtime measured here; --with-reference adds WAMR and Wasmer from the shipped
+    # profile, whose cold starts are far from these: the verdict on a mode of this profile
+    # rests on its own figures and its own profile's best, and does not move
+    here = synthetic_profile({"wasmtime:cranelift": {},
+                              "wasmtime:cranelift-pooling": {"instantiate_ns": 9_000.0},
+                              "wasmtime:winch": {"compile_ns_per_code_byte": 30.0,
+                                                 "int_ns_per_iter": 25.0}})
+    path = here.save(tmp_path / "here.json")
+    for margin in ("0.01", "0.5"):
+        verdicts = []
+        for extra in ([], ["--with-reference"]):
+            status, out, _ = run(capsys, "check", "request-response", "--runtime",
+                                 "wasmtime:cranelift-pooling", "--profile", str(path),
+                                 "--margin", margin, *extra)
+            verdict = next(line for line in out.splitlines()
+                           if line.startswith(("PASS", "FAIL")))
+            verdicts.append((status, verdict.split(". ")[0]))
+        assert verdicts[0] == verdicts[1], verdicts
+        # 80 % of Winch's score: a fail within 1 %, a pass within half the best's score
+        assert verdicts[0][0] == (1 if margin == "0.01" else 0)
+        if margin == "0.01":
+            assert "why: wasmtime winch wins" in out and "cold start decides" in out

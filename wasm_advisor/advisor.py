@@ -117,7 +117,7 @@ def _evidence(profile: Profile, store: ProfileStore, runtimes: set[str] | None =
         detail = {r.feature: r.detail for r in profile.features
                   if (r.runtime, r.mode) == (coefficients.runtime, coefficients.mode)}
         out.append(ModeEvidence(coefficients, status, detail, profile.provenance,
-                                profile.measured_here))
+                                profile.measured_here, profile_id=profile.id))
     return out
 
 

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from ..advisor import Advisor
 from ..errors import AdvisorError
-from ..model.explain import human_ns
+from ..model.explain import decide, human_ns
 from ..plots import CHARTS, save_charts
 from ..presets import preset_names
 from ..recommendation import Recommendation
@@ -196,11 +196,11 @@ def _check(args: argparse.Namespace) -> int:
     print(f"{chosen.key}: score {chosen.score:.1f}, latency {human_ns(p.latency_ns)}, "
           f"{p.memory_per_instance_bytes / 2**20:.2f} MiB per instance, cold start "
           f"{human_ns(p.ttfi_ns)}", file=out)
-    source = chosen.evidence.provenance
-    peers = [c for c in recommendation.ranked if c.evidence.provenance == source]
+    source = chosen.evidence.profile_id
+    peers = [c for c in recommendation.ranked if c.evidence.profile_id == source]
     best = peers[0]  # the chosen one is ranked, so its profile has a best
     for other in recommendation.ranked:
-        if other.evidence.provenance != source and other.merit > chosen.merit:
+        if other.evidence.profile_id != source and other.merit > chosen.merit:
             print(f"note: {other.key} scores {other.score:.1f} from figures measured "
                   f"elsewhere ({other.evidence.provenance}); it does not count here", file=out)
             break
@@ -208,8 +208,9 @@ def _check(args: argparse.Namespace) -> int:
     if ratio < 1 - args.margin:
         print(f"FAIL: {chosen.key} scores {ratio:.0%} of the best of its profile, "
               f"{best.key}: more than {args.margin:.0%} below it", file=out)
-        if recommendation.decision and recommendation.decision.sentence:
-            print(f"  why: {recommendation.decision.sentence}", file=out)
+        verdict = decide(best, chosen, recommendation.constraints.weights,
+                        recommendation.resampled)
+        print(f"  why: {verdict.sentence}", file=out)
         return EXIT_CHECK_FAILED
     print(f"PASS: {chosen.key} is within its limits and within {args.margin:.0%} of the best "
           f"of its profile ({best.key}; it scores {ratio:.0%} of it). "

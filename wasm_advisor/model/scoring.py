@@ -68,6 +68,7 @@ class ModeEvidence:
     # relative spread added to every figure of a mode whose figures were scaled from a
     # profile measured elsewhere (the spread of the pace ratios that scaled them)
     scale_sigma: float = 0.0
+    profile_id: str = ""  # the profile the figures came from
 
 
 @dataclass(frozen=True)
