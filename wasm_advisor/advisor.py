@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .atomic_files import write_atomically
+from .calibration.pace import COMPILE_METRIC, EXECUTE_METRIC, PACE_MODE, PACE_RUNTIME
 from .errors import ProfileError
 from .machine import this_machine
 from .model.coefficients import ModeCoefficients
@@ -106,9 +107,22 @@ def _fits_checksum(fits: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+PACE_FIGURES = {(PACE_RUNTIME, PACE_MODE, m) for m in (COMPILE_METRIC, EXECUTE_METRIC)}
+
+
+def _pace_sigma(profile: Profile) -> float:
+    """Half the range of the profile's pace readings over their median (the larger of
+    compile and execution): a range of three or four readings spans about two standard
+    deviations of what the machine's pace did while the profile was made."""
+    drifts = [f.spread for f in profile.figures
+              if (f.runtime, f.mode, f.metric) in PACE_FIGURES and f.runs > 1]
+    return max(drifts) / 2 if drifts else 0.0
+
+
 def _evidence(profile: Profile, store: ProfileStore, runtimes: set[str] | None = None
               ) -> list[ModeEvidence]:
     out = []
+    pace_sigma = _pace_sigma(profile)
     for coefficients in _fitted(profile, store):
         if runtimes is not None and coefficients.runtime not in runtimes:
             continue
@@ -117,7 +131,8 @@ def _evidence(profile: Profile, store: ProfileStore, runtimes: set[str] | None =
         detail = {r.feature: r.detail for r in profile.features
                   if (r.runtime, r.mode) == (coefficients.runtime, coefficients.mode)}
         out.append(ModeEvidence(coefficients, status, detail, profile.provenance,
-                                profile.measured_here, profile_id=profile.id))
+                                profile.measured_here, profile_id=profile.id,
+                                pace_sigma=pace_sigma))
     return out
 
 

@@ -19,11 +19,13 @@ differ only where their configuration does, and the difference between them
 is never noise dressed up as a cost.
 
 **The spread of a component** is ``hypot(σ_samples, σ_sitting)``: the spread
-of its samples within the calibration, and :data:`SITTING_SIGMA`, what a
-figure moves between two calibrations of the same machine that the samples of
-one cannot show (the pace of a shared machine drifts between sittings: the
-pace readings beside each calibration moved 2-7 % on quiet days on the
-development machine, docs/methodology.md). A figure scaled from a profile
+of its samples within the calibration, and what a figure moves between two
+calibrations of the same machine that the samples of one cannot show: at least
+:data:`SITTING_SIGMA` (the pace readings beside each calibration moved 2-7 % on
+quiet days on the development machine, docs/methodology.md), and more where
+the profile's own pace readings moved more while it was made
+(:attr:`~.scoring.ModeEvidence.pace_sigma`: a calibration disturbed by another
+process gives answers that say they are less sure). A figure scaled from a profile
 measured elsewhere adds the spread of that scaling
 (:attr:`~.scoring.ModeEvidence.scale_sigma`).
 
@@ -83,13 +85,13 @@ def _stream_owner(key: str, component: str) -> str:
     return key
 
 
-def _factors(key: str, components: list[Component], extra_sigma: float) -> np.ndarray:
+def _factors(key: str, components: list[Component], sitting: float, extra_sigma: float
+             ) -> np.ndarray:
     """One row of multiplicative draws per component."""
     rows = []
     for c in components:
         relative = c.sigma / c.value if c.value > 0 else 0.0
-        sigma = min(MAX_LOG_SIGMA, math.sqrt(relative ** 2 + SITTING_SIGMA ** 2
-                                             + extra_sigma ** 2))
+        sigma = min(MAX_LOG_SIGMA, math.sqrt(relative ** 2 + sitting ** 2 + extra_sigma ** 2))
         rows.append(np.exp(sigma * _normals(f"{_stream_owner(key, c.name)}/{c.name}")))
     return np.array(rows) if rows else np.ones((0, RESAMPLES))
 
@@ -111,16 +113,20 @@ def _draw(candidate: Candidate) -> _Draws:
     p: Prediction = candidate.prediction
     key = candidate.key
     extra = candidate.evidence.scale_sigma
+    sitting = max(SITTING_SIGMA, candidate.evidence.pace_sigma)
     latency = p.latency_components()
     ttfi = p.ttfi_components()
     amortised = p.amortised()
-    lat_values = np.array([c.value for c in latency])[:, None] * _factors(key, latency, extra)
-    ttfi_values = np.array([c.value for c in ttfi])[:, None] * _factors(key, ttfi, extra)
-    am_values = np.array([c.value for c in amortised])[:, None] * _factors(key, amortised, extra)
+    lat_values = np.array([c.value for c in latency])[:, None] * _factors(
+        key, latency, sitting, extra)
+    ttfi_values = np.array([c.value for c in ttfi])[:, None] * _factors(
+        key, ttfi, sitting, extra)
+    am_values = np.array([c.value for c in amortised])[:, None] * _factors(
+        key, amortised, sitting, extra)
     linear = p.features.linear_memory_bytes
     own = max(0.0, p.memory_per_instance_bytes - linear)
     relative = p.memory_per_instance_sigma / own if own > 0 else 0.0
-    sigma = min(MAX_LOG_SIGMA, math.hypot(relative, SITTING_SIGMA, extra))
+    sigma = min(MAX_LOG_SIGMA, math.hypot(relative, sitting, extra))
     memory = linear + own * np.exp(sigma * _normals(f"{key}/memory per instance"))
     return _Draws(tuple(c.name for c in amortised), lat_values, am_values, ttfi_values,
                   memory[None, :], tuple(c.name for c in latency), tuple(c.name for c in ttfi))

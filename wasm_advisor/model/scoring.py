@@ -69,6 +69,9 @@ class ModeEvidence:
     # profile measured elsewhere (the spread of the pace ratios that scaled them)
     scale_sigma: float = 0.0
     profile_id: str = ""  # the profile the figures came from
+    # relative spread of every figure from how far the machine's pace moved while the
+    # profile was made (half the range of its pace readings over their median); 0: unread
+    pace_sigma: float = 0.0
 
 
 @dataclass(frozen=True)
