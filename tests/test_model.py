@@ -668,3 +668,27 @@ def test_a_module_with_code_of_its_own_starts_from_the_code_familys_instances(
     start = next(c for c in a.recommend(tiny).candidates if c.key == "wasmtime:a")
     assert {x.name: x.value for x in start.prediction.per_instance}["instantiate"] == \
         pytest.approx(10_000)
+
+
+def test_the_estimator_and_the_advisor_predict_alike_on_the_shipped_profile(
+        tmp_path: Path) -> None:
+    from wasm_advisor.model.estimator import CostModel
+    from wasm_advisor.presets import preset_names
+    from wasm_advisor.profile import reference_profiles
+
+    (profile,) = reference_profiles()[:1]
+    workloads = [Workload.preset(name) for name in preset_names()]
+    frame = CostModel().fit(profile).predict(workloads)
+    advisor = Advisor(profile, store=ProfileStore(tmp_path))
+    assert len(frame) == len(workloads) * len(advisor.evidence)
+    rows = {(r.workload, f"{r.runtime}:{r.mode}"): r for r in frame.itertuples()}
+    for w in workloads:
+        for c in advisor.recommend(w).candidates:
+            row = rows[(w.name, c.key)]
+            totals = c.prediction.totals()
+            for figure in ("latency_ms", "mean_cost_ms", "ttfi_ms", "memory_total_bytes"):
+                assert getattr(row, figure) == pytest.approx(totals[figure], rel=1e-12), (
+                    w.name, c.key, figure)
+    # the case: WAMR AOT's latency for a request, binding included
+    aot = rows[("request-response", "wamr:aot")]
+    assert aot.latency_ms > 1.0
