@@ -24,14 +24,17 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .atomic_files import write_atomically
+from .calibration.pace import COMPILE_METRIC, EXECUTE_METRIC, PACE_MODE, PACE_RUNTIME
 from .errors import ProfileError
 from .machine import this_machine
 from .model.coefficients import ModeCoefficients
 from .model.costs import WorkloadFeatures
+from .model.rescale import pace_ratio
 from .model.scoring import Constraints, ModeEvidence, rank
 from .profile import Profile, ProfileStore, reference_profiles
 from .recommendation import Recommendation
@@ -105,9 +108,22 @@ def _fits_checksum(fits: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+PACE_FIGURES = {(PACE_RUNTIME, PACE_MODE, m) for m in (COMPILE_METRIC, EXECUTE_METRIC)}
+
+
+def _pace_sigma(profile: Profile) -> float:
+    """Half the range of the profile's pace readings over their median (the larger of
+    compile and execution): a range of three or four readings spans about two standard
+    deviations of what the machine's pace did while the profile was made."""
+    drifts = [f.spread for f in profile.figures
+              if (f.runtime, f.mode, f.metric) in PACE_FIGURES and f.runs > 1]
+    return max(drifts) / 2 if drifts else 0.0
+
+
 def _evidence(profile: Profile, store: ProfileStore, runtimes: set[str] | None = None
               ) -> list[ModeEvidence]:
     out = []
+    pace_sigma = _pace_sigma(profile)
     for coefficients in _fitted(profile, store):
         if runtimes is not None and coefficients.runtime not in runtimes:
             continue
@@ -116,7 +132,27 @@ def _evidence(profile: Profile, store: ProfileStore, runtimes: set[str] | None =
         detail = {r.feature: r.detail for r in profile.features
                   if (r.runtime, r.mode) == (coefficients.runtime, coefficients.mode)}
         out.append(ModeEvidence(coefficients, status, detail, profile.provenance,
-                                profile.measured_here))
+                                profile.measured_here, profile_id=profile.id,
+                                pace_sigma=pace_sigma))
+    return out
+
+
+def _rescaled(added: list[ModeEvidence], here: list[ModeEvidence],
+              there: list[ModeCoefficients], unavailable: dict[str, str]) -> list[ModeEvidence]:
+    """``added`` (from another profile) at this profile's pace, each labelled with how it
+    was scaled and why its runtime was not measured here (:mod:`.model.rescale`)."""
+    ratio = pace_ratio([e.coefficients for e in here], there)
+    out = []
+    for e in added:
+        why = unavailable.get(e.coefficients.runtime, "not measured in this profile")
+        label = f"{e.provenance}; {e.coefficients.runtime} not measured here: {why}"
+        if ratio is None:
+            out.append(replace(e, provenance=label + "; not scaled to this machine's pace: "
+                               "no mode was measured in both profiles", measured_here=False))
+            continue
+        out.append(replace(e, coefficients=ratio.apply(e.coefficients),
+                           provenance=f"{label}; {ratio.describe()}", measured_here=False,
+                           scale_sigma=ratio.sigma))
     return out
 
 
@@ -171,7 +207,8 @@ class Advisor:
         if with_reference and references and references[0] is not profile:
             # unavailable here, or not tried (e.g. calibrate(runtimes=["wasmtime"]))
             missing = {r.name for r in references[0].runtimes} - measured
-            added = _evidence(references[0], self.store, missing)
+            added = _rescaled(_evidence(references[0], self.store, missing), self.evidence,
+                              _fitted(references[0], self.store), self.unavailable)
             if added:
                 self.evidence += added
                 self.profiles.append(references[0])
@@ -185,7 +222,8 @@ class Advisor:
         return f"<Advisor {self.profile.provenance}: {modes}>"
 
     def recommend(self, workload: Workload | str | Path) -> Recommendation:
-        """Rank every runtime/mode for ``workload``, with exclusions and the explanation.
+        """Rank every runtime/mode for ``workload``, with exclusions, how sure the ranking is
+        (its figures resampled within their measured spread) and the explanation.
 
         ``workload``: a :class:`Workload`, a bundled preset's name, or a workload file's
         path, as on the command line (:func:`wasm_advisor.workload_files.workload_from`).
@@ -194,12 +232,14 @@ class Advisor:
         constraints = constraints_for(workload)
         features = WorkloadFeatures.from_workload(workload)
         candidates = rank(self.evidence, features, constraints)
-        return Recommendation(
+        recommendation = Recommendation(
             workload=workload, candidates=candidates, constraints=constraints,
             features=features, evidence=self.evidence,
             provenance=[p.provenance for p in self.profiles],
             unavailable=dict(self.unavailable),
         )
+        _ = recommendation.confidence, recommendation.decision  # resampled here, not later
+        return recommendation
 
     def verify(self, workload: Workload, **options: Any) -> VerifyReport:
         """Run the workload's real module on every runtime/mode measured here, under limits,
