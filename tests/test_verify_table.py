@@ -127,6 +127,10 @@ def test_verify_json_carries_the_same(corpus: Path, profile_file: Path,
     assert execute["measured_over_predicted"] == pytest.approx(
         execute["measured_ms"] / execute["predicted_ms"])
     assert execute["error"].startswith(f"measured {execute['measured_over_predicted']:.2f}×")
+    row = next(r for r in data["modes"] if r["mode"] == "wasmtime:winch")
+    assert row["execute_measured_over_predicted"] == pytest.approx(
+        execute["measured_over_predicted"])
+    assert row["execute_ratio"] == pytest.approx(1 / execute["measured_over_predicted"])
     assert data["not_run"] == {"wamr": "not in the profile predicted from, whose modes are "
                                        "wasmtime:cranelift, wasmtime:winch"}
     order = data["order"]

@@ -145,7 +145,9 @@ class VerifyReport:
             for phase in PHASES:
                 row[f"{phase}_measured_ms"] = _ms(m.measured_ns.get(phase))
                 row[f"{phase}_predicted_ms"] = _ms(m.predicted_ns.get(phase))
-                row[f"{phase}_ratio"] = m.ratio(phase)
+                row[f"{phase}_ratio"] = m.ratio(phase)  # predicted ÷ measured
+                ratio = m.ratio(phase)
+                row[f"{phase}_measured_over_predicted"] = 1 / ratio if ratio else None
             row["wall_warm_ms"] = _ms(m.wall_warm_ns)
             row["warm_runs"] = m.warm_runs
             row["peak_rss_bytes"] = m.peak_rss_bytes
