@@ -17,6 +17,7 @@ from ..model.explain import decide, human_ns
 from ..plots import CHARTS, save_charts
 from ..presets import preset_names
 from ..recommendation import Recommendation
+from ..spread_cell import spread_cell
 from ..units import parse_bytes
 from ..workload_files import workload_from
 from .console import wide_console
@@ -126,7 +127,7 @@ def _recommend(args: argparse.Namespace) -> int:
         wins = confidence.win_share.get(c.key, 0.0) if confidence else 0.0
         table.add_row("=" if c.key in tied else str(i), c.key, f"{c.score:.0f}",
                       f"{wins:.0%}", human_ns(p.latency_ns),
-                      f"{human_ns(p.mean_cost_ns)} ±{sigma:.0%}",
+                      f"{human_ns(p.mean_cost_ns)} {spread_cell(sigma, c.evidence.measured_here)}",
                       human_ns(p.ttfi_ns), f"{p.throughput_per_core:,.0f}",
                       f"{p.memory_per_instance_bytes / 2**20:.2f}",
                       f"{biggest.name.split(' (')[0]} {share:.0%}")
