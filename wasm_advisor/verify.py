@@ -98,6 +98,10 @@ class ModeVerification:
     limit_hit: str | None = None
     measured_ns: dict[str, float] = field(default_factory=dict)
     predicted_ns: dict[str, float] = field(default_factory=dict)
+    # twice the standard error of a measured phase's median (from the runs' median absolute
+    # deviation), where it was taken over several runs: how far apart two modes must be
+    # measured for the measurements, not their noise, to order them
+    measured_spread_ns: dict[str, float] = field(default_factory=dict)
     wall_cold_ns: float | None = None
     wall_warm_ns: float | None = None
     warm_runs: int = 0  # over every round
@@ -148,6 +152,7 @@ class VerifyReport:
                 row[f"{phase}_ratio"] = m.ratio(phase)  # predicted ÷ measured
                 ratio = m.ratio(phase)
                 row[f"{phase}_measured_over_predicted"] = 1 / ratio if ratio else None
+                row[f"{phase}_measured_spread_ms"] = _ms(m.measured_spread_ns.get(phase))
             row["wall_warm_ms"] = _ms(m.wall_warm_ns)
             row["warm_runs"] = m.warm_runs
             row["peak_rss_bytes"] = m.peak_rss_bytes
@@ -300,6 +305,17 @@ def _start_difference(empty_runs: list[dict[str, Any]], hollow_ns: float, empty_
 def _median(values: Sequence[float]) -> float | None:
     clean = [v for v in values if v is not None]
     return statistics.median(clean) if clean else None
+
+
+def _spread(values: Sequence[float | None]) -> float | None:
+    """Twice the standard error of the median of ``values``, from their median absolute
+    deviation (which one slow run does not sway); None for fewer than two values."""
+    clean = [v for v in values if v is not None]
+    if len(clean) < 2:
+        return None
+    middle = statistics.median(clean)
+    deviation = statistics.median(abs(v - middle) for v in clean)
+    return 2 * 1.4826 * deviation / math.sqrt(len(clean))
 
 
 def _diagnose(v: ModeVerification, kind: str, declared: dict[str, float],
@@ -633,6 +649,11 @@ def _load_prediction(e: ModeEvidence, features: WorkloadFeatures) -> float:
     return sum(c.value for c in warm.per_module_load if c.name == "load artifact")
 
 
+def _keep_spread(v: ModeVerification, phase: str, spread: float | None) -> None:
+    if spread is not None:
+        v.measured_spread_ns[phase] = spread
+
+
 def _fill(v: ModeVerification, record: dict[str, Any], compiles_as_it_runs: bool = False,
           expect_exit: int = 0) -> None:
     """Measured phases from a verify record.
@@ -663,6 +684,7 @@ def _fill(v: ModeVerification, record: dict[str, Any], compiles_as_it_runs: bool
     warm_phases = [r.get("phases_ns", {}) for r in warm]
     if v.wall_warm_ns is not None:
         v.measured_ns["total"] = v.wall_warm_ns
+        _keep_spread(v, "total", _spread([r["wall_ns"] for r in warm]))
     # compile: the cold run's, and those of cold runs of the hollow copy beside it
     again = record.get("cold_hollow", [])
     compiles = [phases.get("compile")] + [r.get("phases_ns", {}).get("compile") for r in again]
@@ -680,6 +702,7 @@ def _fill(v: ModeVerification, record: dict[str, Any], compiles_as_it_runs: bool
             [p.get("instantiate_again", p.get("instantiate")) for p in warm_phases]) \
             or phases.get("instantiate", 0.0)
         v.measured_ns["execute"] = _median([p.get("run") for p in warm_phases]) or phases["run"]
+        _keep_spread(v, "execute", _spread([p.get("run") for p in warm_phases]))
         return
     # execution: a warm run minus a warm run of the same module with _start emptied, which
     # loads, instantiates, sets up and tears down alike (iwasm interpreters: loading and
@@ -710,5 +733,9 @@ def _fill(v: ModeVerification, record: dict[str, Any], compiles_as_it_runs: bool
                        "program runs; the total is the whole run")
     elif v.wall_warm_ns is not None and hollow_ns is not None:
         v.measured_ns["execute"] = max(0.0, v.wall_warm_ns - hollow_ns)
+        spreads = [_spread([r["wall_ns"] for r in warm]),
+                   _spread([r["wall_ns"] for r in hollow]) if isinstance(hollow, list) else None]
+        if None not in spreads:
+            _keep_spread(v, "execute", math.hypot(*(x or 0.0 for x in spreads)))
     elif isinstance(hollow, str):
         v.notes.append(f"execution not separated: {hollow}")
