@@ -50,11 +50,11 @@ from functools import lru_cache
 import numpy as np
 
 from .costs import RUN_COMPILE, Component, Prediction
-from .scoring import FLOORS, OBJECTIVES, Candidate
+from .scoring import FLOORS, OBJECTIVES, Candidate, ModeEvidence
 from .traits import traits_for
 
 __all__ = ["CLEAR_WIN", "MATERIAL", "RESAMPLES", "SEED", "SITTING_SIGMA", "Confidence", "Resampled",
-           "resample"]
+           "resample", "stated_sigma"]
 
 RESAMPLES = 400
 SEED = 2027  # with the component's name and mode: every draw is the same in every run
@@ -83,6 +83,16 @@ def _stream_owner(key: str, component: str) -> str:
     if traits is not None and traits.same_code_as and component in SHARED_CODE_COMPONENTS:
         return traits.same_code_as
     return key
+
+
+def stated_sigma(evidence: ModeEvidence, components: list[Component]) -> float:
+    """The relative one-sigma spread the advisor states for the sum of ``components`` of a
+    mode: their samples' spread, what a figure moves between sittings (or the profile's
+    pace moved), and any scaling from another profile; as the draws use it."""
+    total = sum(c.value for c in components)
+    relative = math.sqrt(sum(c.sigma ** 2 for c in components)) / total if total > 0 else 0.0
+    sitting = max(SITTING_SIGMA, evidence.pace_sigma)
+    return min(MAX_LOG_SIGMA, math.sqrt(relative ** 2 + sitting ** 2 + evidence.scale_sigma ** 2))
 
 
 def _factors(key: str, components: list[Component], sitting: float, extra_sigma: float
