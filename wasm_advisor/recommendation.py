@@ -40,6 +40,8 @@ class Recommendation:
     evidence: list[ModeEvidence]
     provenance: list[str]  # the profiles used, with where they were measured
     unavailable: dict[str, str] = field(default_factory=dict)  # runtime -> why not ranked
+    # which profile is used and why, where it matters (an unsteady one): said first
+    notice: str | None = None
 
     # ----- the answer --------------------------------------------------------------
 
@@ -84,7 +86,9 @@ class Recommendation:
     # ----- text ----------------------------------------------------------------------
 
     def explain(self, crossovers: bool = True) -> str:
-        lines = [f"Workload {self.workload.name!r}; figures from: " + "; ".join(self.provenance)]
+        lines = [self.notice] if self.notice else []
+        lines.append(f"Workload {self.workload.name!r}; figures from: "
+                     + "; ".join(self.provenance))
         if self.best is None:
             lines.append("No runtime/mode can run this workload within its limits:")
         elif self.decision is None:
@@ -141,6 +145,7 @@ class Recommendation:
         return {
             "workload": self.workload.to_dict(),
             "profiles": self.provenance,
+            "notice": self.notice,
             "winner": self.winner,
             "explanation": self.decision.sentence if self.decision else None,
             "deciding_objective": self.decision.objective if self.decision else None,

@@ -135,6 +135,8 @@ def _verify(args: argparse.Namespace) -> int:
         raise AdvisorError("--warm-budget: give 0 or more seconds")
     workload = Workload.from_module(args.file, preset=args.preset)
     advisor = Advisor(args.profile, with_reference=False)
+    if advisor.notice and not args.json:  # said first, before the runs' progress
+        Console(highlight=False).print(advisor.notice, markup=False, soft_wrap=True)
     console = Console(highlight=False, stderr=True)
 
     def progress(key: str, state: str) -> None:
@@ -146,7 +148,8 @@ def _verify(args: argparse.Namespace) -> int:
         memory_limit_bytes=memory, modes=args.runtime, iwasm=args.iwasm, wamrc=args.wamrc,
         progress=progress)
     if args.json:
-        print(json.dumps({"instructions": report.instructions, "counted": report.counted,
+        print(json.dumps({"notice": advisor.notice, "instructions": report.instructions,
+                          "counted": report.counted,
                           "profiles": report.provenance, "modes": report.rows(),
                           "skipped": report.skipped,
                           "pace": [r.to_dict() for r in report.pace],
