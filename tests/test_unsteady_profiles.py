@@ -203,3 +203,20 @@ def test_the_notebook_says_first_that_its_profile_is_unsteady() -> None:
     # the measurement cell's first output line is the advisor's notice, when it has one
     assert 0 <= measuring.index("print(advisor.notice)") < measuring.index(
         "print(profile.provenance)")
+
+
+def test_installed_here_finds_the_packages_the_adapters_import(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import importlib.util
+
+    from wasm_advisor.runtimes.installed import installed_here
+
+    for runtime, package in (("wasmtime", "wasmtime"), ("wasmer", "wasmer_sdk")):
+        assert installed_here(runtime) == (importlib.util.find_spec(package) is not None)
+    fake = tmp_path / "iwasm"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("WASM_ADVISOR_IWASM", str(fake))
+    assert installed_here("wamr")
+    monkeypatch.setenv("WASM_ADVISOR_IWASM", str(tmp_path / "missing"))
+    assert not installed_here("wamr")

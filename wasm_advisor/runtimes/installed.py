@@ -15,7 +15,7 @@ import shutil
 
 __all__ = ["installed_here"]
 
-_PACKAGES = {"wasmtime": "wasmtime", "wasmer": "wasmer"}
+_PACKAGES = {"wasmtime": "wasmtime", "wasmer": "wasmer_sdk"}  # as the adapters import them
 
 
 def installed_here(runtime: str) -> bool:
