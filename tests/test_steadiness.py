@@ -8,6 +8,7 @@ import multiprocessing
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 
 from wasm_advisor import ProfileStore, calibrate
 from wasm_advisor.calibration.bounds import out_of_bounds, tasks_behind
+from wasm_advisor.calibration.budgets import BUDGETS
 from wasm_advisor.calibration.pace import PaceReading
 from wasm_advisor.calibration.runner import WorkerOutcome
 from wasm_advisor.calibration.steadiness import (
@@ -245,6 +247,13 @@ def test_one_busy_process_per_core_makes_a_quick_calibration_unsteady(
 
     monkeypatch.setenv("WASM_ADVISOR_CACHE", str(tmp_path))
     monkeypatch.setitem(calibrate_module.RETRY_BUDGET_S, "quick", 5.0)
+    # a smaller quick budget, to keep the test short: the kernels the model needs, no probes
+    quick = BUDGETS["quick"]
+    monkeypatch.setitem(BUDGETS, "quick", replace(
+        quick, kernels=("int", "float", "call", "hostcall", "mem_seq", "mem_rand"), probes=(),
+        pages=quick.pages[:2], data_sizes=quick.data_sizes[:2], memory_instances=64,
+        code_sizes=quick.code_sizes[:2], host_repeats=2, empty_repeats=5))
+    monkeypatch.setattr(calibrate_module, "RETRY_ROUNDS", 1)
     context = multiprocessing.get_context("spawn")
     busy = [context.Process(target=_spin, args=(time.monotonic() + 120,), daemon=True)
             for _ in range(os.cpu_count() or 1)]
