@@ -220,3 +220,13 @@ def test_installed_here_finds_the_packages_the_adapters_import(
     assert installed_here("wamr")
     monkeypatch.setenv("WASM_ADVISOR_IWASM", str(tmp_path / "missing"))
     assert not installed_here("wamr")
+
+
+def test_recommend_json_gives_the_notice_first(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("WASM_ADVISOR_CACHE", str(tmp_path))
+    ProfileStore(tmp_path).save(_profile(UNSTEADY))
+    assert main(["recommend", "request-response", "--json", "--no-crossovers"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert next(iter(data)) == "notice" and data["notice"].startswith("UNSTEADY PROFILE")

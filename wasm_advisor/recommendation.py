@@ -143,9 +143,9 @@ class Recommendation:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "notice": self.notice,  # first: an unsteady profile is said before anything
             "workload": self.workload.to_dict(),
             "profiles": self.provenance,
-            "notice": self.notice,
             "winner": self.winner,
             "explanation": self.decision.sentence if self.decision else None,
             "deciding_objective": self.decision.objective if self.decision else None,
