@@ -272,3 +272,27 @@ def test_one_busy_process_per_core_makes_a_quick_calibration_unsteady(
     assert profile is not None and profile.steady is False
     assert main(["recommend", "request-response", "--no-crossovers"]) == 0
     assert capsys.readouterr().out.splitlines()[0].startswith("UNSTEADY PROFILE")
+
+
+def test_an_older_profiles_negative_figure_is_shown_as_not_measured(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from wasm_advisor.cli import main
+    from wasm_advisor.profile_summary import summary_rows
+
+    from .helpers.synthetic import synthetic_profile
+
+    # saved before calibrations left such figures out
+    profile = synthetic_profile({"wamr:aot": {"load_ns_per_code_byte": -234.5,
+                                              "hostcall_ns_per_iter": 0.25}})
+    row = summary_rows(profile)[0]
+    assert row["load_us_per_kb"] is None and row["hostcall_ns"] is None
+    assert row["not_measured"]["load_us_per_kb"].startswith("not measured: came out -234")
+    assert "more than 1 ns" in row["not_measured"]["hostcall_ns"]
+    assert row["compile_us_per_kb"] is not None and "compile_us_per_kb" not in row["not_measured"]
+    path = profile.save(tmp_path / "old.json")
+    monkeypatch.setenv("WASM_ADVISOR_CACHE", str(tmp_path))
+    assert main(["profiles", "show", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "-234" not in out.replace("came out -234", "")  # never as a figure
+    assert "load µs/KiB: not measured: came out -234" in out

@@ -104,6 +104,11 @@ def print_summary(profile: Profile, console: Console) -> None:
     for row in rows:
         if row["notes"]:
             console.print(f"[dim]{row['runtime']}:{row['mode']}: {escape(row['notes'])}[/dim]")
+    for row in rows:
+        for column, why in row["not_measured"].items():
+            heading = (STARTUP_COLUMNS | RUNNING_COLUMNS).get(column, column)
+            console.print(f"{row['runtime']}:{row['mode']} {heading}: {why}", markup=False,
+                          soft_wrap=True)
     pace = pace_summary(profile)
     if pace:
         console.print(escape(pace))
