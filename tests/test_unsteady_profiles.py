@@ -148,6 +148,7 @@ def test_advisor_uses_an_unsteady_profile_when_it_is_the_only_one_and_says_so(
     ["recommend", "request-response", "--no-crossovers"],
     ["check", "request-response", "--runtime", "wasmtime:cranelift"],
     ["claims"],
+    ["compare", "request-response", "plugin-host"],
     ["report", "request-response", "--charts", "", "--no-claims", "-o", "{tmp}/r.html"],
 ])
 def test_every_answer_says_first_that_its_profile_is_unsteady(
