@@ -54,3 +54,28 @@ def test_the_code_family_comes_out_the_same_from_the_cache() -> None:
     assert kernels.code_size_module(16384, tabled=False) == fresh
     kernels.code_size_module.cache_clear()
     assert kernels.code_size_module(16384, tabled=False) == fresh  # read back from disk
+
+
+def test_precompiled_runs_compile_the_module_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import wasmtime
+
+    from wasm_advisor.calibration import kernels
+    from wasm_advisor.runtimes import wasmtime_runtime
+    from wasm_advisor.runtimes.base import RunRequest
+
+    adapter = wasmtime_runtime.WasmtimeAdapter()
+    mode = next(m for m in adapter.modes() if m.name == "cranelift")
+    compiled: list[int] = []
+    real = wasmtime.Module
+
+    class Counting(real):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            compiled.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(wasmtime_runtime.wasmtime, "Module", Counting)
+    monkeypatch.setattr(wasmtime_runtime, "_ARTIFACTS", {})
+    request = RunRequest(module=kernels.code_size_module(16384), precompiled=True)
+    results = [adapter.run(mode, request) for _ in range(3)]
+    assert len(compiled) == 1  # serialized once; every run still loads it, timed
+    assert all("load" in r.phases_ns and "compile" not in r.phases_ns for r in results)
