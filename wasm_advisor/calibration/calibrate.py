@@ -10,6 +10,12 @@ measured nothing at all (no runtime here, or every measurement failed) raises
 :class:`~wasm_advisor.errors.MeasurementError` and saves nothing. A calibration
 that saves holds its store's calibration lock from start to end, so a second
 one for the same cache fails at once (:mod:`wasm_advisor.store_locks`).
+
+While it measures, a thread samples the system (:mod:`.steadiness`); after the passes,
+the modes the machine disturbed, and the families behind any figure outside its
+physical bounds (:mod:`.bounds`), are measured again, within ``RETRY_BUDGET_S``, and
+the verdict (steady, or unsteady and why) is saved in the profile and sent as the last
+progress event. A figure still out of bounds is left out, recorded as "not measured".
 """
 
 from __future__ import annotations
@@ -144,7 +150,6 @@ class _Run:
     options: dict[str, Any]
     progress: Callable[[CalibrationProgress], None] | None
     sampler: SystemSampler
-    budget_passes: int
     results: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     failed: dict[str, dict[str, str]] = field(default_factory=dict)
     done: dict[str, int] = field(default_factory=dict)
@@ -202,7 +207,7 @@ def _measure(kind: str, wanted: list[str], modes: Sequence[str] | None,
                   for mode in found
                   if not modes or mode.name in modes or mode.key in modes]
     with SystemSampler(started=started) as sampler:
-        run = _Run(options, progress, sampler, budget.passes,
+        run = _Run(options, progress, sampler,
                    results={mode.key: {} for mode, _ in plans},
                    failed={mode.key: {} for mode, _ in plans},
                    done={mode.key: 0 for mode, _ in plans})
