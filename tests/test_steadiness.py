@@ -296,3 +296,21 @@ def test_an_older_profiles_negative_figure_is_shown_as_not_measured(
     out = capsys.readouterr().out
     assert "-234" not in out.replace("came out -234", "")  # never as a figure
     assert "load µs/KiB: not measured: came out -234" in out
+
+
+def test_the_calibrations_own_busy_child_is_counted_as_its_own() -> None:
+    import subprocess
+    import sys
+
+    from wasm_advisor.calibration.steadiness import read_system
+
+    child = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.5)
+        samples = [s for _ in range(10) if (s := read_system(0.0)) is not None]
+    finally:
+        child.kill()
+        child.wait()
+    assert samples
+    # the sampler and the spinning child, most of the time (the child may wait for a core)
+    assert max(s.own_running for s in samples) >= 2

@@ -29,6 +29,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
+
 from ..profile import Figure, SteadinessFigure
 from .pace import PaceReading, pace_drift
 
@@ -88,9 +90,24 @@ def parse_proc_stat(text: str) -> tuple[int, int, int] | None:
     return running, steal, total
 
 
+def _descendants(pid: int) -> list[int]:
+    """Child processes of ``pid``, from ``/proc/<pid>/task/<tid>/children`` (a few small
+    reads); where the kernel has no such file, from psutil (a walk of every process)."""
+    out: list[int] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            out += [int(c) for c in (task / "children").read_text().split()]
+    except FileNotFoundError:
+        with contextlib.suppress(Exception):
+            return [c.pid for c in psutil.Process(pid).children()]
+    except (OSError, ValueError):
+        pass
+    return out
+
+
 def _own_running() -> int:
-    """Runnable threads of this process and its descendants (the worker), found through
-    ``/proc/<pid>/task/<tid>/children``: a few small reads, not a walk of every process."""
+    """Runnable threads of this process and its descendants (the worker and anything it
+    started)."""
     count = 0
     pids, seen = [os.getpid()], set()
     while pids:
@@ -100,11 +117,11 @@ def _own_running() -> int:
         seen.add(pid)
         with contextlib.suppress(OSError):
             for task in Path(f"/proc/{pid}/task").iterdir():
-                with contextlib.suppress(OSError, IndexError, ValueError):
+                with contextlib.suppress(OSError, IndexError):
                     stat = (task / "stat").read_text()
                     if stat[stat.rindex(")") + 2] == "R":
                         count += 1
-                    pids += [int(c) for c in (task / "children").read_text().split()]
+        pids += _descendants(pid)
     return max(count, 1)  # the sampler itself runs while it reads
 
 
