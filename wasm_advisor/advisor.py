@@ -3,9 +3,18 @@
 Which measurements an advisor uses, in order:
 
 1. the profile you give (an object, a saved profile's id, or a file);
-2. this machine's latest saved profile;
+2. this machine's newest saved profile that its calibration did not mark unsteady
+   (a newer unsteady one is passed over, and ``notice`` says so); this machine's newest
+   unsteady one where there is no other;
 3. a quick calibration, when you ask for one (``calibrate=True``);
 4. the reference profile shipped with the package, shown as *measured elsewhere*.
+
+``Advisor.notice`` is one line (or None) saying which profile is used and why, when that
+matters: it is unsteady, or a newer unsteady one was passed over. Every recommendation
+carries it (``Recommendation.notice``), and the command line prints it first.
+
+A mode whose runtime is not installed here (WAMR's modes from the reference profile, with
+no ``iwasm`` found) is labelled so, whatever the profile's machine fingerprint says.
 
 With ``with_reference=True``, runtimes that this machine's profile could not
 measure (most often WAMR, when no ``iwasm`` is installed) or did not try (a
@@ -31,13 +40,13 @@ from typing import TYPE_CHECKING, Any
 from .atomic_files import write_atomically
 from .calibration.pace import COMPILE_METRIC, EXECUTE_METRIC, PACE_MODE, PACE_RUNTIME
 from .errors import ProfileError
-from .machine import this_machine
 from .model.coefficients import ModeCoefficients
 from .model.costs import WorkloadFeatures
 from .model.rescale import pace_ratio
 from .model.scoring import Constraints, ModeEvidence, rank
 from .profile import Profile, ProfileStore, reference_profiles
 from .recommendation import Recommendation
+from .runtimes.installed import installed_here
 from .workload import Workload
 from .workload_files import workload_from
 
@@ -131,8 +140,12 @@ def _evidence(profile: Profile, store: ProfileStore, runtimes: set[str] | None =
                   if (r.runtime, r.mode) == (coefficients.runtime, coefficients.mode)}
         detail = {r.feature: r.detail for r in profile.features
                   if (r.runtime, r.mode) == (coefficients.runtime, coefficients.mode)}
-        out.append(ModeEvidence(coefficients, status, detail, profile.provenance,
-                                profile.measured_here, profile_id=profile.id,
+        # a runtime not installed here is not "measured here", whatever the fingerprint says
+        installed = installed_here(coefficients.runtime)
+        provenance = profile.provenance + ("" if installed else
+                                           f"; {coefficients.runtime} is not installed here")
+        out.append(ModeEvidence(coefficients, status, detail, provenance,
+                                profile.measured_here and installed, profile_id=profile.id,
                                 pace_sigma=pace_sigma))
     return out
 
@@ -154,6 +167,18 @@ def _rescaled(added: list[ModeEvidence], here: list[ModeEvidence],
                            provenance=f"{label}; {ratio.describe()}", measured_here=False,
                            scale_sigma=ratio.sigma))
     return out
+
+
+def _notice(profile: Profile, passed_over: Profile | None, profiles: list[Profile]
+            ) -> str | None:
+    """One line on the profile in use, where it matters: unsteady, or chosen over a newer
+    unsteady one."""
+    if passed_over is not None and passed_over.steadiness is not None:
+        return (f"using {profile.id} ({profile.created:%Y-%m-%d %H:%M} UTC, "
+                f"{profile.verdict}), this machine's newest steady profile: the newer "
+                f"{passed_over.id} is {passed_over.verdict}")
+    notices = [n for p in profiles if (n := p.unsteady_notice)]
+    return " ".join(notices) or None
 
 
 def constraints_for(workload: Workload) -> Constraints:
@@ -185,10 +210,15 @@ class Advisor:
         progress: Callable[[CalibrationProgress], None] | None = None,
     ) -> None:
         self.store = store or ProfileStore()
+        self.notice: str | None = None
+        passed_over: Profile | None = None
         if isinstance(profile, str | Path):
             profile = self.store.find(str(profile))
         if profile is None:
-            profile = self.store.latest(this_machine().id)
+            newest = self.store.latest(here=True)
+            profile = self.store.latest(here=True, steady=True) or newest
+            if newest is not None and newest is not profile and newest != profile:
+                passed_over = newest
         if profile is None and calibrate:
             from .calibration.calibrate import calibrate as run_calibration
 
@@ -216,6 +246,7 @@ class Advisor:
                     self.unavailable.pop(e.coefficients.runtime, None)
         if not self.evidence:
             raise ProfileError(f"profile {profile.id} has no measured runtime/mode")
+        self.notice = _notice(profile, passed_over, self.profiles)
 
     def __repr__(self) -> str:
         modes = ", ".join(e.coefficients.key for e in self.evidence)
@@ -236,7 +267,7 @@ class Advisor:
             workload=workload, candidates=candidates, constraints=constraints,
             features=features, evidence=self.evidence,
             provenance=[p.provenance for p in self.profiles],
-            unavailable=dict(self.unavailable),
+            unavailable=dict(self.unavailable), notice=self.notice,
         )
         _ = recommendation.confidence, recommendation.decision  # resampled here, not later
         return recommendation

@@ -41,6 +41,8 @@ class Recommendation:
     evidence: list[ModeEvidence]
     provenance: list[str]  # the profiles used, with where they were measured
     unavailable: dict[str, str] = field(default_factory=dict)  # runtime -> why not ranked
+    # which profile is used and why, where it matters (an unsteady one): said first
+    notice: str | None = None
 
     # ----- the answer --------------------------------------------------------------
 
@@ -118,8 +120,9 @@ class Recommendation:
     # ----- text ----------------------------------------------------------------------
 
     def explain(self, crossovers: bool = True) -> str:
-        lines = [f"Workload {self.workload.name!r}; figures from: " + "; ".join(self.provenance),
-                 self.headline]
+        lines = [self.notice] if self.notice else []
+        lines += [f"Workload {self.workload.name!r}; figures from: " + "; ".join(self.provenance),
+                  self.headline]
         if self.decision is not None:
             lines.append(self.decision.sentence)
         weights = self.constraints.weights
@@ -179,6 +182,7 @@ class Recommendation:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "notice": self.notice,  # first: an unsteady profile is said before anything
             "workload": self.workload.to_dict(),
             "profiles": self.provenance,
             "winner": self.winner,

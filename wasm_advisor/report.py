@@ -215,7 +215,8 @@ def _claims(claims: Sequence[ClaimResult]) -> str:
 def _profile(profile: Profile) -> str:
     m = profile.machine
     where = ('<span class="badge here">measured here</span>' if profile.measured_here else
-             f'<span class="badge elsewhere">measured elsewhere</span> (host {_e(m.hostname)})')
+             f'<span class="badge elsewhere">measured elsewhere</span> (host {_e(m.hostname)})'
+             + (" · a machine of the same type" if profile.where == "same type" else ""))
     facts = [
         ("profile", f"{_e(profile.id)} ({_e(profile.kind)} calibration, "
                     f"{profile.duration_s:,.0f} s)"),
@@ -287,6 +288,7 @@ def render_report(recommendation: Recommendation, profiles: Sequence[Profile], *
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>wasm-advisor: {_e(name)}</title><style>{STYLE}</style></head><body><main>"
             f"<h1>Which WebAssembly runtime for {_e(name)}?</h1>"
+            + (f'<p class="notice"><b>{_e(rec.notice)}</b></p>' if rec.notice else "") +
             f'<p class="sub">wasm-advisor {_e(__version__)} report, generated '
             f"{now:%Y-%m-%d %H:%M} UTC, from: {_e('; '.join(rec.provenance))}</p>"
             f"{body}<footer>Figures are the cost model's predictions from the calibration "

@@ -20,7 +20,7 @@ from ..profile import Profile, ProfileStore
 from ..profile_summary import RUNNING_COLUMNS, STARTUP_COLUMNS, summary_rows
 from .console import wide_console
 
-__all__ = ["calibration_progress", "print_summary", "register"]
+__all__ = ["calibration_progress", "print_summary", "register", "steadiness_line"]
 
 
 def register(commands: Any) -> None:
@@ -131,9 +131,16 @@ def print_summary(profile: Profile, console: Console) -> None:
     for row in rows:
         if row["notes"]:
             console.print(f"[dim]{row['runtime']}:{row['mode']}: {escape(row['notes'])}[/dim]")
+    for row in rows:
+        for column, why in row["not_measured"].items():
+            heading = (STARTUP_COLUMNS | RUNNING_COLUMNS).get(column, column)
+            console.print(f"{row['runtime']}:{row['mode']} {heading}: {why}", markup=False,
+                          soft_wrap=True)
     pace = pace_summary(profile)
     if pace:
         console.print(escape(pace))
+    if profile.steadiness is not None:
+        console.print(steadiness_line(profile), markup=False, soft_wrap=True)
     for record in profile.runtimes:
         if not record.available:
             console.print(f"[bold]{record.name}[/bold] not measured: {escape(record.reason)}")
@@ -172,8 +179,28 @@ def _calibrate(args: argparse.Namespace) -> int:
     console.print(f"calibration took {profile.duration_s:.1f} s")
     if not args.no_save:
         path = ProfileStore().folder / f"profile-{profile.id}.json"
-        console.print(f"profile saved: {path}")
+        console.print(f"profile saved: {path}" + (" (marked unsteady)"
+                                                  if profile.steady is False else ""))
+    # the last line: the verdict
+    console.print(f"verdict: {profile.verdict}", markup=False, soft_wrap=True)
     return 0
+
+
+def steadiness_line(profile: Profile) -> str:
+    """The calibration's verdict with the readings behind it, one line."""
+    s = profile.steadiness
+    if s is None:
+        return "steadiness: not checked"
+    readings = []
+    if s.run_queue_per_core is not None:
+        readings.append(f"run queue {s.run_queue_per_core:.1f} others/core")
+    if s.steal_fraction is not None:
+        readings.append(f"steal {s.steal_fraction:.0%}")
+    if s.pace_drift is not None:
+        readings.append(f"pace moved {s.pace_drift:.0%}")
+    moved = [f"{m.what} {m.value:.3g} (limit {m.limit:.3g})" for m in s.moved[:6]]
+    line = f"steadiness: {s.summary}" + (f" [{', '.join(readings)}]" if readings else "")
+    return line + (f"; moved: {'; '.join(moved)}" if moved else "")
 
 
 def _profiles(args: argparse.Namespace) -> int:
@@ -195,10 +222,13 @@ def _profiles(args: argparse.Namespace) -> int:
     table = Table("id", "kind", "created (UTC)", "machine", "runtimes", "status")
     for path, entry in store.entries():
         if isinstance(entry, Profile):
-            here = "this machine" if entry.measured_here else f"elsewhere: {entry.machine.hostname}"
+            here = {"here": "this machine",
+                    "same type": f"same type: {entry.machine.hostname}"}.get(
+                entry.where, f"elsewhere: {entry.machine.hostname}")
             runtimes = ", ".join(r.name for r in entry.runtimes if r.available)
+            status = {True: "ok, steady", False: "ok, UNSTEADY", None: "ok"}[entry.steady]
             table.add_row(entry.id, entry.kind, f"{entry.created:%Y-%m-%d %H:%M}", here,
-                          runtimes, "ok")
+                          runtimes, status)
         else:
             table.add_row(path.stem.removeprefix("profile-"), "?", "?", "?", "?",
                           f"unusable: {str(entry).split(': ', 1)[-1]}")

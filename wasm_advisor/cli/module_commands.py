@@ -147,6 +147,8 @@ def _verify(args: argparse.Namespace) -> int:
                            "0 to 255")
     workload = Workload.from_module(args.file, preset=args.preset)
     advisor = Advisor(args.profile, with_reference=False)
+    if advisor.notice and not args.json:  # said first, before the runs' progress
+        Console(highlight=False).print(advisor.notice, markup=False, soft_wrap=True)
     console = Console(highlight=False, stderr=True)
 
     def progress(key: str, state: str) -> None:
@@ -158,7 +160,7 @@ def _verify(args: argparse.Namespace) -> int:
         memory_limit_bytes=memory, modes=args.runtime, iwasm=args.iwasm, wamrc=args.wamrc,
         expect_exit=args.expect_exit, progress=progress)
     if args.json:
-        print(json.dumps(report.to_dict(), indent=2, default=str))
+        print(json.dumps({"notice": advisor.notice, **report.to_dict()}, indent=2, default=str))
     else:
         print_verify_report(report, wide_console(highlight=False, width=100))
     return 0

@@ -108,6 +108,8 @@ def _recommend(args: argparse.Namespace) -> int:
         print(recommendation.to_json())
         return 0
     console = wide_console(highlight=False, width=140)
+    if recommendation.notice:  # an unsteady profile is said first
+        console.print(recommendation.notice, markup=False, soft_wrap=True)
     console.print(recommendation.headline, markup=False)
     console.print(f"{workload.name}: " + "; ".join(recommendation.provenance), markup=False)
     table = Table(show_lines=False, caption="wins: share of resamples in which the mode ranks "
@@ -171,6 +173,8 @@ def _check(args: argparse.Namespace) -> int:
                            f"{hint}known: {', '.join(known)}")
     chosen = recommendation.candidate(args.runtime)
     out = sys.stdout
+    if recommendation.notice:
+        print(recommendation.notice, file=out)
     print(f"check: workload {workload.name!r}, runtime {args.runtime}; "
           + "; ".join(recommendation.provenance), file=out)
     if chosen is None:
@@ -212,8 +216,10 @@ def _claims(args: argparse.Namespace) -> int:
 
     advisor = advisor_for(args)
     console = wide_console(highlight=False)
+    if advisor.notice:
+        console.print(advisor.notice, markup=False, soft_wrap=True)
     console.print("Claims checked against: " + "; ".join(p.provenance for p in advisor.profiles),
-                  markup=False)
+                  markup=False, soft_wrap=True)
     table = Table("", "claim", "verdict", "figures", show_lines=True)
     for result in check_claims(advisor.evidence):
         table.add_row(result.id, escape(result.claim), result.verdict, escape(result.figures))
