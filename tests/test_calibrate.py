@@ -107,3 +107,15 @@ def test_cli_calibrate_and_profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert "int_ns_per_iter" in capsys.readouterr().out
     assert main(["profiles", "show", "nonesuch"]) == 2
     assert "no saved profile matches" in capsys.readouterr().err
+
+
+def test_a_progress_event_says_how_far_and_about_how_long_is_left() -> None:
+    from wasm_advisor import CalibrationProgress
+
+    event = CalibrationProgress("wasmtime", "pulley", "code family", 3, 10, True,
+                                overall_done=25, overall_total=100, elapsed_s=10.0)
+    assert event.remaining_s == pytest.approx(30.0)
+    assert event.line() == ("wasmtime:pulley: code family · 25/100 steps · 10 s, "
+                            "about 30 s left")
+    first = CalibrationProgress("machine", "pace", "pace reading 1", 1, 3, False)
+    assert first.remaining_s is None and first.line() == "pace: pace reading 1 (failed) · 0 s"

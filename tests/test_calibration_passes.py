@@ -70,6 +70,12 @@ def test_passes_run_across_the_modes_in_reversed_order(
                     ("pulley", True), ("cranelift", True), ("pace", False)]
     last = {e.mode: e for e in events}
     assert all(e.done == e.total for e in last.values())
+    # the whole calibration: one step more each event, planned from the start, and an
+    # estimate of what is left that shrinks to nothing at the last step
+    assert [e.overall_done for e in events] == list(range(1, len(events) + 1))
+    assert {e.overall_total for e in events} == {len(events)}
+    assert all(a.elapsed_s <= b.elapsed_s for a, b in pairwise(events))
+    assert events[-1].remaining_s == 0.0 and "steps" in events[-2].line()
     assert profile.failures == []
     for mode in ("cranelift", "pulley"):
         figure = profile.figure("wasmtime", mode, "int_ns_per_iter")

@@ -55,7 +55,8 @@ DISCOVERY_TIMEOUT_S = 60.0
 
 @dataclass(frozen=True)
 class CalibrationProgress:
-    """One step of a calibration, for progress bars: what was just measured."""
+    """One step of a calibration, for progress bars: what was just measured, and how far
+    the whole calibration has come."""
 
     runtime: str
     mode: str
@@ -63,6 +64,29 @@ class CalibrationProgress:
     done: int  # tasks finished in this mode
     total: int  # tasks in this mode
     ok: bool
+    overall_done: int = 0  # steps finished in the whole calibration (tasks and pace readings)
+    overall_total: int = 0  # steps planned so far (re-measuring a disturbance adds some)
+    elapsed_s: float = 0.0  # since the calibration started
+
+    @property
+    def remaining_s(self) -> float | None:
+        """What is left, at the pace of the steps so far; None before there is a pace."""
+        if self.overall_done <= 0 or self.overall_total <= 0:
+            return None
+        left = max(0, self.overall_total - self.overall_done)
+        return self.elapsed_s * left / self.overall_done
+
+    def line(self) -> str:
+        """The event in one line, for a notebook or a log."""
+        where = f"{self.runtime}:{self.mode}" if self.runtime != "machine" else self.mode
+        text = f"{where}: {self.task}" + ("" if self.ok else " (failed)")
+        if self.overall_total:
+            text += f" · {self.overall_done}/{self.overall_total} steps"
+        text += f" · {self.elapsed_s:.0f} s"
+        remaining = self.remaining_s
+        if remaining is not None and self.overall_done < self.overall_total:
+            text += f", about {remaining:.0f} s left"
+        return text
 
 
 def _discover(name: str, options: dict[str, Any]) -> tuple[RuntimeRecord, list[Mode]]:
@@ -109,8 +133,16 @@ def calibrate(
     (default: all), ``modes`` limits modes by name or ``runtime:mode``;
     ``iwasm``/``wamrc`` name WAMR executables (else ``$WASM_ADVISOR_IWASM``,
     ``$WASM_ADVISOR_WAMRC`` and ``PATH`` are searched). ``progress`` is called
-    after every task.
+    after every task with a :class:`CalibrationProgress` (what was measured, how far the
+    whole calibration has come, and about how long is left); in a Jupyter notebook, with
+    no ``progress`` given, one line shows it, updated in place
+    (:mod:`wasm_advisor.notebook_progress`); elsewhere nothing is printed.
     """
+    if progress is None:
+        from ..notebook_progress import in_notebook, notebook_progress
+
+        if in_notebook():
+            progress = notebook_progress()
     if kind not in BUDGETS:
         raise AdvisorError(f"unknown calibration kind {kind!r}; use quick or full")
     wanted = list(runtimes) if runtimes else list(RUNTIMES)
@@ -156,6 +188,18 @@ class _Run:
     readings: list[PaceReading] = field(default_factory=list)
     pace_failures: list[MeasurementFailure] = field(default_factory=list)
     windows: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    planned: int = 0  # steps planned in the whole calibration
+    finished: int = 0  # steps finished
+
+    def event(self, runtime: str, mode: str, task: str, done: int, total: int,
+              ok: bool) -> None:
+        """Count a finished step and tell the caller's progress callback."""
+        self.finished += 1
+        self.planned = max(self.planned, self.finished)
+        if self.progress:
+            self.progress(CalibrationProgress(runtime, mode, task, done, total, ok,
+                                              self.finished, self.planned,
+                                              round(self.sampler.now(), 3)))
 
     def read_pace(self, number: int, total: int) -> None:
         reading, why = read_pace(self.options, self.sampler.now())
@@ -164,9 +208,8 @@ class _Run:
                 runtime=PACE_RUNTIME, mode=PACE_MODE, task=f"pace ({number + 1})", reason=why))
         else:
             self.readings.append(reading)
-        if self.progress:
-            self.progress(CalibrationProgress("machine", "pace", f"pace reading {number + 1}",
-                                              number + 1, total, reading is not None))
+        self.event("machine", "pace", f"pace reading {number + 1}", number + 1, total,
+                   reading is not None)
 
     def run_mode(self, mode: Mode, tasks: list[dict[str, Any]], label: str, total: int,
                  timeout_s: float) -> WorkerOutcome:
@@ -174,10 +217,8 @@ class _Run:
 
         def on_result(task_id: str, result: dict[str, Any]) -> None:
             self.done[key] += 1
-            if self.progress:
-                self.progress(CalibrationProgress(mode.runtime, mode.name, label.format(task_id),
-                                                  self.done[key], total,
-                                                  bool(result.get("ok"))))
+            self.event(mode.runtime, mode.name, label.format(task_id), self.done[key], total,
+                       bool(result.get("ok")))
 
         start = self.sampler.now()
         outcome = run_worker({"runtime": mode.runtime, "mode": mode.name,
@@ -247,9 +288,7 @@ def _measure(kind: str, wanted: list[str], modes: Sequence[str] | None,
         steal_fraction=_rounded(verdict.steal_fraction),
         pace_drift=_rounded(verdict.pace_drift), remeasured=remeasured,
         system_samples=len(sampler.samples))
-    if progress:
-        progress(CalibrationProgress("machine", "verdict", steadiness.summary, 1, 1,
-                                     steadiness.steady))
+    run.event("machine", "verdict", steadiness.summary, 1, 1, steadiness.steady)
     return make_profile(
         kind=kind, duration_s=round(time.monotonic() - started, 3), runtimes=records,
         figures=figures, features=features, failures=failures, steadiness=steadiness,
@@ -273,13 +312,17 @@ def _passes(run: _Run, budget: Budget, plans: list[tuple[Mode, list[dict[str, An
     # mode (where Wasmtime's Cranelift is measured): how far it moved while the profile
     # was made, and what verify compares its own readings with (pace.py)
     paced = any((m.runtime, m.name) == (PACE_RUNTIME, PACE_MODE) for m, _ in plans)
+    run.planned += sum(len(t) for each in passes.values() for t in each) + (
+        budget.passes + 1 if paced else 0)
     for number in range(budget.passes):
         if paced:
             run.read_pace(number, budget.passes + 1)
         for mode, _ in plans if number % 2 == 0 else plans[::-1]:
             tasks = passes[mode.key][number]
             if number:  # again only what the first pass measured
-                tasks = [t for t in tasks if run.results[mode.key].get(t["id"], {}).get("ok")]
+                kept = [t for t in tasks if run.results[mode.key].get(t["id"], {}).get("ok")]
+                run.planned -= len(tasks) - len(kept)
+                tasks = kept
             total = run.done[mode.key] + len(tasks) + sum(
                 len(later) for later in passes[mode.key][number + 1:])
             label = "{}" + (f" (pass {number + 1})" if number else "")
@@ -343,6 +386,7 @@ def _remeasure(run: _Run, budget: Budget, plans: list[tuple[Mode, list[dict[str,
     if not todo:
         return []
     number = len(run.readings) + len(run.pace_failures)
+    run.planned += sum(len(tasks) for _, tasks in todo) + (2 if paced else 0)
     if paced:
         run.read_pace(number, number + 2)
     again = []

@@ -158,6 +158,8 @@ def calibration_progress() -> Iterator[Callable[[CalibrationProgress], None]]:
                TextColumn("{task.fields[current]}"), TimeElapsedColumn())
     with Progress(*columns, console=wide_console(stderr=True), transient=False) as bar:
         rows: dict[str, Any] = {}
+        # the whole calibration first: steps done of those planned, and about how long is left
+        overall = bar.add_task("calibration", total=None, current="starting")
 
         def on_progress(event: CalibrationProgress) -> None:
             key = f"{event.runtime}:{event.mode}"
@@ -165,6 +167,10 @@ def calibration_progress() -> Iterator[Callable[[CalibrationProgress], None]]:
                 rows[key] = bar.add_task(key, total=event.total, current="")
             bar.update(rows[key], total=event.total, completed=event.done,
                        current=event.task if event.ok else f"{event.task} (failed)")
+            left = event.remaining_s
+            bar.update(overall, total=event.overall_total or None,
+                       completed=event.overall_done,
+                       current="" if left is None else f"about {left:.0f} s left")
 
         yield on_progress
 
