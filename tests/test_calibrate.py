@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,14 @@ from wasm_advisor.profile_summary import summarize
 def profile_and_events(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     store = ProfileStore(tmp_path_factory.mktemp("cache"))
     events: list[CalibrationProgress] = []
-    profile = calibrate("quick", runtimes=["wasmtime"], modes=["cranelift", "wasmtime:pulley"],
-                        progress=events.append, store=store)
+    with pytest.MonkeyPatch.context() as patch:
+        # what one pass measures, whatever else runs on the machine: no re-measurement
+        # (tests/test_steadiness.py covers that)
+        patch.setattr(importlib.import_module("wasm_advisor.calibration.calibrate"),
+                      "RETRY_ROUNDS", 0)
+        profile = calibrate("quick", runtimes=["wasmtime"],
+                            modes=["cranelift", "wasmtime:pulley"],
+                            progress=events.append, store=store)
     return profile, events, store
 
 
@@ -58,7 +65,10 @@ def test_progress_events_cover_every_task(profile_and_events) -> None:  # type: 
     _, events, _ = profile_and_events
     last = {(e.runtime, e.mode): e for e in events}
     assert all(e.done == e.total for e in last.values())
-    assert {e.mode for e in events} == {"cranelift", "pulley", "pace"}
+    assert {e.mode for e in events} == {"cranelift", "pulley", "pace", "verdict"}
+    # the calibration ends with its verdict, which the profile keeps
+    assert events[-1].mode == "verdict" and profile_and_events[0].steadiness is not None
+    assert events[-1].task == profile_and_events[0].steadiness.summary
     # the machine's pace, read before the first mode and after the last
     assert [e.task for e in events if e.mode == "pace"] == ["pace reading 1", "pace reading 2"]
 
@@ -97,3 +107,15 @@ def test_cli_calibrate_and_profiles(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert "int_ns_per_iter" in capsys.readouterr().out
     assert main(["profiles", "show", "nonesuch"]) == 2
     assert "no saved profile matches" in capsys.readouterr().err
+
+
+def test_a_progress_event_says_how_far_and_about_how_long_is_left() -> None:
+    from wasm_advisor import CalibrationProgress
+
+    event = CalibrationProgress("wasmtime", "pulley", "code family", 3, 10, True,
+                                overall_done=25, overall_total=100, elapsed_s=10.0)
+    assert event.remaining_s == pytest.approx(30.0)
+    assert event.line() == ("wasmtime:pulley: code family · 25/100 steps · 10 s, "
+                            "about 30 s left")
+    first = CalibrationProgress("machine", "pace", "pace reading 1", 1, 3, False)
+    assert first.remaining_s is None and first.line() == "pace: pace reading 1 (failed) · 0 s"

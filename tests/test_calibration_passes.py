@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
@@ -11,6 +12,8 @@ import pytest
 from wasm_advisor import CalibrationProgress, calibrate
 from wasm_advisor.calibration import budgets
 from wasm_advisor.calibration.budgets import BUDGETS, merge_guest, split_passes, tasks_for
+
+calibrate_module = importlib.import_module("wasm_advisor.calibration.calibrate")
 
 
 def _tasks(passes: int = 2) -> list[dict[str, object]]:
@@ -54,16 +57,25 @@ def test_passes_run_across_the_modes_in_reversed_order(
     monkeypatch.setitem(budgets.BUDGETS, "quick", replace(
         quick, passes=2, kernels=("int", "mem_seq"), probes=(), data_sizes=quick.data_sizes[:2],
         pages=quick.pages[:2]))
+    # the order of the passes alone: no re-measurement after them, whatever the machine
+    monkeypatch.setattr(calibrate_module, "RETRY_ROUNDS", 0)
     events: list[CalibrationProgress] = []
     profile = calibrate("quick", runtimes=["wasmtime"], modes=["cranelift", "pulley"],
                         progress=events.append, save=False)
-    order = [(e.mode, e.task.endswith("(pass 2)")) for e in events]
+    assert events[-1].mode == "verdict"  # the calibration ends with its verdict
+    order = [(e.mode, e.task.endswith("(pass 2)")) for e in events[:-1]]
     runs = [order[0]] + [b for a, b in pairwise(order) if a != b]
     # the machine's pace is read before the first pass, between the passes and after the last
     assert runs == [("pace", False), ("cranelift", False), ("pulley", False), ("pace", False),
                     ("pulley", True), ("cranelift", True), ("pace", False)]
     last = {e.mode: e for e in events}
     assert all(e.done == e.total for e in last.values())
+    # the whole calibration: one step more each event, planned from the start, and an
+    # estimate of what is left that shrinks to nothing at the last step
+    assert [e.overall_done for e in events] == list(range(1, len(events) + 1))
+    assert {e.overall_total for e in events} == {len(events)}
+    assert all(a.elapsed_s <= b.elapsed_s for a, b in pairwise(events))
+    assert events[-1].remaining_s == 0.0 and "steps" in events[-2].line()
     assert profile.failures == []
     for mode in ("cranelift", "pulley"):
         figure = profile.figure("wasmtime", mode, "int_ns_per_iter")

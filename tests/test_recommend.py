@@ -37,7 +37,8 @@ def test_recommend_each_preset_names_a_winner_and_what_decides(
         status, out, _ = run(capsys, "recommend", str(example), "--profile", str(profile_file))
         assert status == 0
         decided = " wins (" in out and " decides, " in out
-        assert decided or "is the only runtime/mode within the limits" in out, out
+        tied = " are tied (" in out and "What separates them: " in out
+        assert decided or tied or "is the only runtime/mode within the limits" in out, out
         assert "Where the ranking would flip:" in out
 
 
@@ -50,7 +51,11 @@ def test_recommend_json_and_plot(profile_file: Path, tmp_path: Path,
     data = json.loads(out)
     assert data["winner"] == data["candidates"][0]["runtime"] + ":" + data["candidates"][0]["mode"]
     assert data["deciding_objective"] in ("latency", "throughput", "memory", "cold_start",
-                                          "maturity")
+                                          "maturity", "tie")
+    confidence = data["confidence"]
+    assert confidence["tied"][0] == data["winner"] and confidence["resamples"] >= 100
+    assert (data["deciding_objective"] == "tie") == (len(confidence["tied"]) > 1)
+    assert sum(confidence["win_share"].values()) == pytest.approx(1.0, abs=1e-3)
     assert {"latency_ms", "latency_ms_sigma", "memory_per_instance_bytes",
             "components_ns"} <= set(data["candidates"][0])
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and chart.stat().st_size > 20_000
@@ -79,7 +84,7 @@ def test_check_fails_far_from_the_best_and_says_why(profile_file: Path,
     status, out, _ = run(capsys, "check", "request-response", "--runtime", "wasmtime:pulley",
                          "--profile", str(profile_file), "--margin", "0.01")
     assert status == 1
-    assert "FAIL: wasmtime:pulley scores" in out and "below the best" in out
+    assert "FAIL: wasmtime:pulley scores" in out and "below it" in out
     assert "why:" in out
 
 
@@ -103,9 +108,13 @@ def test_check_fails_on_limits(profile_file: Path, capsys: pytest.CaptureFixture
 
 def test_check_unknown_runtime_and_bad_options(profile_file: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, _ = run(capsys, "check", "request-response", "--runtime", "v8",
+    status, _, err = run(capsys, "check", "request-response", "--runtime", "v8",
                          "--profile", str(profile_file))
-    assert status == 1 and "FAIL: v8 was not measured" in out
+    assert status == 2 and "--runtime: no runtime or mode 'v8'" in err
+    assert "known: wamr, wamr:fast-interp, wasmer, wasmer:cranelift" in err
+    status, _, err = run(capsys, "check", "request-response", "--runtime", "wasmtimee",
+                         "--profile", str(profile_file))
+    assert status == 2 and "did you mean 'wasmtime'?" in err
     status, _, err = run(capsys, "check", "request-response", "--runtime", "wasmtime",
                          "--profile", str(profile_file), "--max-memory", "lots")
     assert status == 2 and "--max-memory" in err
@@ -183,5 +192,32 @@ def test_with_reference_fills_in_runtimes_a_limited_calibration_did_not_try(
     runtimes = {e.coefficients.runtime for e in advisor.evidence}
     assert {"wasmtime", "wasmer", "wamr"} <= runtimes
     assert advisor.unavailable == {}
-    assert all(e.provenance == advisor.profiles[1].provenance for e in advisor.evidence
+    assert all(e.provenance.startswith(advisor.profiles[1].provenance)
+               and e.profile_id == advisor.profiles[1].id for e in advisor.evidence
                if e.coefficients.runtime != "wasmtime")
+
+
+def test_checks_verdict_is_the_same_with_and_without_the_reference_profile(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Wasmtime measured here; --with-reference adds WAMR and Wasmer from the shipped
+    # profile, whose cold starts are far from these: the verdict on a mode of this profile
+    # rests on its own figures and its own profile's best, and does not move
+    here = synthetic_profile({"wasmtime:cranelift": {},
+                              "wasmtime:cranelift-pooling": {"instantiate_ns": 9_000.0},
+                              "wasmtime:winch": {"compile_ns_per_code_byte": 30.0,
+                                                 "int_ns_per_iter": 25.0}})
+    path = here.save(tmp_path / "here.json")
+    for margin in ("0.01", "0.5"):
+        verdicts = []
+        for extra in ([], ["--with-reference"]):
+            status, out, _ = run(capsys, "check", "request-response", "--runtime",
+                                 "wasmtime:cranelift-pooling", "--profile", str(path),
+                                 "--margin", margin, *extra)
+            verdict = next(line for line in out.splitlines()
+                           if line.startswith(("PASS", "FAIL")))
+            verdicts.append((status, verdict.split(". ")[0]))
+        assert verdicts[0] == verdicts[1], verdicts
+        # 80 % of Winch's score: a fail within 1 %, a pass within half the best's score
+        assert verdicts[0][0] == (1 if margin == "0.01" else 0)
+        if margin == "0.01":
+            assert "why: wasmtime winch wins" in out and "cold start decides" in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -39,6 +40,8 @@ def test_report_has_every_section(page: str, advisor: Advisor) -> None:
         assert f'<section id="{section}">' in page, section
     recommendation = advisor.recommend(Workload.preset("request-response"))
     assert f"Recommended: {recommendation.winner}" in page
+    assert html.escape(recommendation.headline) in page  # how sure: the win share or the tie
+    assert "<th>wins</th>" in page
     for chart in ("breakdown", "crossovers", "memory", "features"):
         assert f'<figure id="chart-{chart}"><img alt=' in page
     assert page.count('<span class="badge') >= 7  # a verdict per claim, at least

@@ -99,3 +99,24 @@ def test_rounds_merge_into_the_medians_and_a_failed_round_is_left_out() -> None:
 def test_the_cli_refuses_no_rounds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["verify", str(_kernel(tmp_path)), "--rounds", "0"]) == 2
     assert capsys.readouterr().err == "error: --rounds: give 1 or more\n"
+
+
+def test_a_measured_phase_carries_the_spread_of_its_runs() -> None:
+    import math
+
+    from wasm_advisor.verify import ModeVerification, _fill
+
+    runs = [100.0, 110.0, 90.0, 104.0]
+    record = {"cold": {"exit_code": 0, "wall_ns": 500.0,
+                       "phases_ns": {"compile": 50.0, "instantiate": 5.0, "run": 120.0}},
+              "warm": [{"wall_ns": r + 20, "phases_ns": {"run": r, "instantiate": 4.0}}
+                       for r in runs]}
+    v = ModeVerification("wasmtime:cranelift", "wasmtime-py")
+    _fill(v, record)
+    assert v.measured_ns["execute"] == 102.0
+    deviation = (2.0 + 8.0) / 2  # the median of |r - 102|: 2, 2, 8, 12
+    assert v.measured_spread_ns["execute"] == 2 * 1.4826 * deviation / math.sqrt(len(runs))
+    assert "total" in v.measured_spread_ns
+    one = ModeVerification("wasmtime:cranelift", "wasmtime-py")
+    _fill(one, {**record, "warm": record["warm"][:1]})
+    assert "execute" not in one.measured_spread_ns  # one run: no spread to speak of

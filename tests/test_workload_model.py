@@ -84,7 +84,9 @@ def test_each_field_rejects_bad_values_naming_the_field(
 def test_byte_fields_accept_units() -> None:
     w = Workload.from_dict(minimal(memory={"linear_memory_bytes": "1.5 MiB"}))
     assert w.memory.linear_memory_bytes == 1_572_864
-    assert w.to_dict()["memory"]["linear_memory_bytes"] == "1536 KiB"
+    assert w.to_dict()["memory"]["linear_memory_bytes"] == "1.5 MiB"  # as written
+    assert w.replace(linear_memory_bytes=1_572_864).to_dict()["memory"][
+        "linear_memory_bytes"] == "1536 KiB"  # a number: its shortest exact form
     w = w.replace(linear_memory_bytes=1_000_001)
     assert w.to_dict()["memory"]["linear_memory_bytes"] == 1_000_001  # no exact unit
     w = w.replace(linear_memory_bytes="64 MiB")

@@ -24,6 +24,7 @@ from .profile import Profile, ProfileStore
 from .profile_summary import summarize
 from .recommendation import Recommendation
 from .report import render_report, write_report
+from .sample_module import sample_module
 from .units import parse_bytes
 from .wasm_features import WasmFeature
 from .wasm_module import ModuleInfo, read_module
@@ -82,6 +83,7 @@ __all__ = [
     "preset_names",
     "read_module",
     "render_report",
+    "sample_module",
     "save_workload",
     "summarize",
     "write_report",

@@ -3,9 +3,18 @@
 Which measurements an advisor uses, in order:
 
 1. the profile you give (an object, a saved profile's id, or a file);
-2. this machine's latest saved profile;
+2. this machine's newest saved profile that its calibration did not mark unsteady
+   (a newer unsteady one is passed over, and ``notice`` says so); this machine's newest
+   unsteady one where there is no other;
 3. a quick calibration, when you ask for one (``calibrate=True``);
 4. the reference profile shipped with the package, shown as *measured elsewhere*.
+
+``Advisor.notice`` is one line (or None) saying which profile is used and why, when that
+matters: it is unsteady, or a newer unsteady one was passed over. Every recommendation
+carries it (``Recommendation.notice``), and the command line prints it first.
+
+A mode whose runtime is not installed here (WAMR's modes from the reference profile, with
+no ``iwasm`` found) is labelled so, whatever the profile's machine fingerprint says.
 
 With ``with_reference=True``, runtimes that this machine's profile could not
 measure (most often WAMR, when no ``iwasm`` is installed) or did not try (a
@@ -24,18 +33,22 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .atomic_files import write_atomically
+from .calibration.pace import COMPILE_METRIC, EXECUTE_METRIC, PACE_MODE, PACE_RUNTIME
 from .errors import ProfileError
-from .machine import this_machine
 from .model.coefficients import ModeCoefficients
 from .model.costs import WorkloadFeatures
+from .model.rescale import pace_ratio
 from .model.scoring import Constraints, ModeEvidence, rank
 from .profile import Profile, ProfileStore, reference_profiles
 from .recommendation import Recommendation
+from .runtimes.installed import installed_here
 from .workload import Workload
+from .workload_files import workload_from
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -104,9 +117,22 @@ def _fits_checksum(fits: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+PACE_FIGURES = {(PACE_RUNTIME, PACE_MODE, m) for m in (COMPILE_METRIC, EXECUTE_METRIC)}
+
+
+def _pace_sigma(profile: Profile) -> float:
+    """Half the range of the profile's pace readings over their median (the larger of
+    compile and execution): a range of three or four readings spans about two standard
+    deviations of what the machine's pace did while the profile was made."""
+    drifts = [f.spread for f in profile.figures
+              if (f.runtime, f.mode, f.metric) in PACE_FIGURES and f.runs > 1]
+    return max(drifts) / 2 if drifts else 0.0
+
+
 def _evidence(profile: Profile, store: ProfileStore, runtimes: set[str] | None = None
               ) -> list[ModeEvidence]:
     out = []
+    pace_sigma = _pace_sigma(profile)
     for coefficients in _fitted(profile, store):
         if runtimes is not None and coefficients.runtime not in runtimes:
             continue
@@ -114,9 +140,45 @@ def _evidence(profile: Profile, store: ProfileStore, runtimes: set[str] | None =
                   if (r.runtime, r.mode) == (coefficients.runtime, coefficients.mode)}
         detail = {r.feature: r.detail for r in profile.features
                   if (r.runtime, r.mode) == (coefficients.runtime, coefficients.mode)}
-        out.append(ModeEvidence(coefficients, status, detail, profile.provenance,
-                                profile.measured_here))
+        # a runtime not installed here is not "measured here", whatever the fingerprint says
+        installed = installed_here(coefficients.runtime)
+        provenance = profile.provenance + ("" if installed else
+                                           f"; {coefficients.runtime} is not installed here")
+        out.append(ModeEvidence(coefficients, status, detail, provenance,
+                                profile.measured_here and installed, profile_id=profile.id,
+                                pace_sigma=pace_sigma))
     return out
+
+
+def _rescaled(added: list[ModeEvidence], here: list[ModeEvidence],
+              there: list[ModeCoefficients], unavailable: dict[str, str]) -> list[ModeEvidence]:
+    """``added`` (from another profile) at this profile's pace, each labelled with how it
+    was scaled and why its runtime was not measured here (:mod:`.model.rescale`)."""
+    ratio = pace_ratio([e.coefficients for e in here], there)
+    out = []
+    for e in added:
+        why = unavailable.get(e.coefficients.runtime, "not measured in this profile")
+        label = f"{e.provenance}; {e.coefficients.runtime} not measured here: {why}"
+        if ratio is None:
+            out.append(replace(e, provenance=label + "; not scaled to this machine's pace: "
+                               "no mode was measured in both profiles", measured_here=False))
+            continue
+        out.append(replace(e, coefficients=ratio.apply(e.coefficients),
+                           provenance=f"{label}; {ratio.describe()}", measured_here=False,
+                           scale_sigma=ratio.sigma))
+    return out
+
+
+def _notice(profile: Profile, passed_over: Profile | None, profiles: list[Profile]
+            ) -> str | None:
+    """One line on the profile in use, where it matters: unsteady, or chosen over a newer
+    unsteady one."""
+    if passed_over is not None and passed_over.steadiness is not None:
+        return (f"using {profile.id} ({profile.created:%Y-%m-%d %H:%M} UTC, "
+                f"{profile.verdict}), this machine's newest steady profile: the newer "
+                f"{passed_over.id} is {passed_over.verdict}")
+    notices = [n for p in profiles if (n := p.unsteady_notice)]
+    return " ".join(notices) or None
 
 
 def constraints_for(workload: Workload) -> Constraints:
@@ -148,10 +210,15 @@ class Advisor:
         progress: Callable[[CalibrationProgress], None] | None = None,
     ) -> None:
         self.store = store or ProfileStore()
+        self.notice: str | None = None
+        passed_over: Profile | None = None
         if isinstance(profile, str | Path):
             profile = self.store.find(str(profile))
         if profile is None:
-            profile = self.store.latest(this_machine().id)
+            newest = self.store.latest(here=True)
+            profile = self.store.latest(here=True, steady=True) or newest
+            if newest is not None and newest is not profile and newest != profile:
+                passed_over = newest
         if profile is None and calibrate:
             from .calibration.calibrate import calibrate as run_calibration
 
@@ -170,7 +237,8 @@ class Advisor:
         if with_reference and references and references[0] is not profile:
             # unavailable here, or not tried (e.g. calibrate(runtimes=["wasmtime"]))
             missing = {r.name for r in references[0].runtimes} - measured
-            added = _evidence(references[0], self.store, missing)
+            added = _rescaled(_evidence(references[0], self.store, missing), self.evidence,
+                              _fitted(references[0], self.store), self.unavailable)
             if added:
                 self.evidence += added
                 self.profiles.append(references[0])
@@ -178,28 +246,38 @@ class Advisor:
                     self.unavailable.pop(e.coefficients.runtime, None)
         if not self.evidence:
             raise ProfileError(f"profile {profile.id} has no measured runtime/mode")
+        self.notice = _notice(profile, passed_over, self.profiles)
 
     def __repr__(self) -> str:
         modes = ", ".join(e.coefficients.key for e in self.evidence)
         return f"<Advisor {self.profile.provenance}: {modes}>"
 
-    def recommend(self, workload: Workload) -> Recommendation:
-        """Rank every runtime/mode for ``workload``, with exclusions and the explanation."""
+    def recommend(self, workload: Workload | str | Path) -> Recommendation:
+        """Rank every runtime/mode for ``workload``, with exclusions, how sure the ranking is
+        (its figures resampled within their measured spread) and the explanation.
+
+        ``workload``: a :class:`Workload`, a bundled preset's name, or a workload file's
+        path, as on the command line (:func:`wasm_advisor.workload_files.workload_from`).
+        """
+        workload = workload_from(workload)
         constraints = constraints_for(workload)
         features = WorkloadFeatures.from_workload(workload)
         candidates = rank(self.evidence, features, constraints)
-        return Recommendation(
+        recommendation = Recommendation(
             workload=workload, candidates=candidates, constraints=constraints,
             features=features, evidence=self.evidence,
             provenance=[p.provenance for p in self.profiles],
-            unavailable=dict(self.unavailable),
+            unavailable=dict(self.unavailable), notice=self.notice,
         )
+        _ = recommendation.confidence, recommendation.decision  # resampled here, not later
+        return recommendation
 
     def verify(self, workload: Workload, **options: Any) -> VerifyReport:
         """Run the workload's real module on every runtime/mode measured here, under limits,
         next to what this advisor predicts. Options: ``argv``, ``workdir``, ``env``,
         ``repeats``, ``warm_budget_s``, ``rounds``, ``timeout_s``, ``memory_limit_bytes``,
-        ``modes``, ``iwasm``, ``wamrc``, ``libiwasm``, ``progress``, ``pace_profile`` (None: no pace
+        ``modes``, ``iwasm``, ``wamrc``, ``libiwasm``, ``progress``, ``expect_exit`` (the
+        exit status the program's correct result is; default 0), ``pace_profile`` (None: no pace
         readings; default: this advisor's profile measured here; see
         :func:`wasm_advisor.verify.run_verification`)."""
         from .calibration.pace import profile_pace
@@ -208,11 +286,13 @@ class Advisor:
         # the machine's pace is read beside the runs and compared with this profile's
         options.setdefault("pace_profile", next(
             (p for p in self.profiles if p.measured_here and profile_pace(p)), None))
+        options.setdefault("unavailable", dict(self.unavailable))
         return run_verification(workload, self.evidence, [p.provenance for p in self.profiles],
                                 **options)
 
-    def compare(self, workloads: Iterable[Workload]) -> pd.DataFrame:
-        """One row per workload: the winner, runner-up, scores and what decides."""
+    def compare(self, workloads: Iterable[Workload | str | Path]) -> pd.DataFrame:
+        """One row per workload (each as :meth:`recommend` takes it): the winner,
+        runner-up, scores and what decides."""
         import pandas as pd
 
         rows = []
@@ -220,7 +300,7 @@ class Advisor:
             r = self.recommend(workload)
             second = r.ranked[1] if len(r.ranked) > 1 else None
             rows.append({
-                "workload": workload.name,
+                "workload": r.workload.name,
                 "winner": r.winner,
                 "score": round(r.best.score, 1) if r.best else None,
                 "runner_up": second.key if second else None,

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .atomic_files import write_atomically
 from .errors import ProfileError
-from .machine import Machine, this_machine
+from .machine import ADDED_IN_FORMAT_3, Machine, Relation, relation, this_machine
 from .store_locks import calibration_lock, save_lock
 
 if TYPE_CHECKING:
@@ -42,14 +42,20 @@ __all__ = [
     "Profile",
     "ProfileStore",
     "RuntimeRecord",
+    "Steadiness",
+    "SteadinessFigure",
     "default_cache_dir",
     "reference_profiles",
 ]
 
 # The format version changes with every change to the fields below (even an
 # added field with a default: the checksum covers every field). Version 2 added
-# the raw samples of each figure.
-FORMAT_VERSION = 2
+# the raw samples of each figure; version 3 the calibration's steadiness verdict
+# (``steadiness``) and the machine's type and host ids. A version-2 file still loads:
+# its checksum is checked over the fields version 2 had, and its steadiness is
+# "not checked" (``steadiness`` is None).
+FORMAT_VERSION = 3
+OLDEST_READABLE_VERSION = 2
 MAX_PROFILE_BYTES = 64 << 20  # a full calibration's profile is about 1 MiB
 
 
@@ -121,6 +127,49 @@ class RuntimeRecord(_Record):
     details: dict[str, str] = Field(default_factory=dict)
 
 
+class SteadinessFigure(_Record):
+    """One reading that moved beyond its limit while the profile was made."""
+
+    what: str = Field(description="What was read, e.g. 'machine pace: compile', "
+                      "'run queue', 'wasmtime:cranelift int_ns_per_iter spread'.")
+    value: float = Field(description="The reading: a fraction (drift, spread, steal) or "
+                         "other runnable processes per core (run queue).")
+    limit: float = Field(description="The limit it went beyond, in the same unit.")
+
+
+class Steadiness(_Record):
+    """Whether the machine stayed steady while a calibration measured, and why not.
+
+    ``steady`` is the verdict after any re-measurement; ``reasons`` say, one line each,
+    what was still unsteady; ``moved`` holds the readings that went beyond their limits.
+    """
+
+    steady: bool = Field(description="True when no reading went beyond its limit.")
+    reasons: list[str] = Field(default_factory=list, description="Why it is unsteady.")
+    moved: list[SteadinessFigure] = Field(default_factory=list,
+                                          description="The readings beyond their limits.")
+    run_queue_per_core: float | None = Field(
+        default=None, description="Median runnable processes per core besides the "
+        "calibration's own, sampled from /proc/stat while it measured.")
+    steal_fraction: float | None = Field(
+        default=None, description="Share of CPU time the hypervisor stole while it measured.")
+    pace_drift: float | None = Field(
+        default=None, description="How far the machine's pace moved: (largest - smallest) "
+        "/ median of the pace readings, the larger of compile and execution.")
+    remeasured: list[str] = Field(default_factory=list,
+                                  description="runtime:mode measured again after a disturbance.")
+    system_samples: int = Field(default=0, description="/proc samples taken.")
+
+    @property
+    def summary(self) -> str:
+        """One line: the verdict and, when unsteady, why."""
+        if self.steady:
+            again = (f" after measuring {', '.join(self.remeasured)} again"
+                     if self.remeasured else "")
+            return f"steady{again}"
+        return "unsteady: " + "; ".join(self.reasons)
+
+
 class Profile(_Record):
     """Everything one calibration measured on one machine."""
 
@@ -134,6 +183,9 @@ class Profile(_Record):
     features: list[FeatureResult] = Field(default_factory=list)
     failures: list[MeasurementFailure] = Field(default_factory=list)
     description: str = Field(default="", description="Free text, e.g. how WAMR was built.")
+    steadiness: Steadiness | None = Field(
+        default=None, description="Whether the machine stayed steady while this was "
+        "measured; None: not checked (profiles before format 3, reference profiles).")
 
     # ----- identity -----------------------------------------------------------
 
@@ -142,16 +194,47 @@ class Profile(_Record):
         return f"{self.created.strftime('%Y%m%dT%H%M%S')}-{self.machine.id[:8]}"
 
     @property
+    def where(self) -> Relation:
+        """``"here"``, ``"same type"`` (another machine of this one's type) or
+        ``"elsewhere"`` (see :func:`wasm_advisor.machine.relation`)."""
+        return relation(self.machine)
+
+    @property
     def measured_here(self) -> bool:
         """True when this profile was measured on the machine running this process."""
-        return self.machine.id == this_machine().id
+        return self.where == "here"
+
+    @property
+    def steady(self) -> bool | None:
+        """True or False: the calibration's verdict; None: not checked."""
+        return None if self.steadiness is None else self.steadiness.steady
+
+    @property
+    def verdict(self) -> str:
+        """``steady``, ``unsteady: <why>`` or ``steadiness not checked``."""
+        return ("steadiness not checked" if self.steadiness is None
+                else self.steadiness.summary)
+
+    @property
+    def unsteady_notice(self) -> str | None:
+        """One line for the top of any answer made from this profile, when it is unsteady."""
+        if self.steadiness is None or self.steadiness.steady:
+            return None
+        return (f"UNSTEADY PROFILE {self.id}: the machine was disturbed while it was "
+                f"calibrated ({'; '.join(self.steadiness.reasons)}); its figures are less "
+                "sure: calibrate again when the machine is quieter")
 
     @property
     def provenance(self) -> str:
-        where = "measured here" if self.measured_here else (
-            f"measured elsewhere ({self.machine.cpu_model}, {self.machine.cores} cores, "
-            f"host {self.machine.hostname})")
-        return f"{self.kind} profile {self.id}, {self.created:%Y-%m-%d %H:%M} UTC, {where}"
+        m = self.machine
+        where = {"here": "measured here",
+                 "same type": (f"measured elsewhere (a machine of the same type: "
+                               f"{m.cpu_model}, {m.cores} cores, host {m.hostname}, {m.os})"),
+                 "elsewhere": (f"measured elsewhere ({m.cpu_model}, {m.cores} cores, "
+                               f"host {m.hostname})")}[self.where]
+        unsteady = ", UNSTEADY" if self.steady is False else ""
+        return (f"{self.kind} profile {self.id}, {self.created:%Y-%m-%d %H:%M} UTC, "
+                f"{where}{unsteady}")
 
     # ----- queries --------------------------------------------------------------
 
@@ -183,13 +266,20 @@ class Profile(_Record):
 
     # ----- files ------------------------------------------------------------------
 
+    def _content(self) -> dict[str, Any]:
+        content = self.model_dump(mode="json")
+        if self.format_version < 3:  # the fields a format-2 file had, and no others
+            content.pop("steadiness", None)
+            for name in ADDED_IN_FORMAT_3:
+                content["machine"].pop(name, None)
+        return content
+
     def content_checksum(self) -> str:
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True,
-                               separators=(",", ":"))
+        canonical = json.dumps(self._content(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     def to_json(self) -> str:
-        document = {"checksum": self.content_checksum(), **self.model_dump(mode="json")}
+        document = {"checksum": self.content_checksum(), **self._content()}
         return json.dumps(document, indent=1) + "\n"
 
     @classmethod
@@ -213,11 +303,20 @@ class Profile(_Record):
                 f"{where}: profile format {version} is newer than this wasm-advisor reads "
                 f"({FORMAT_VERSION}); upgrade wasm-advisor"
             )
-        if version < FORMAT_VERSION:
+        if version < OLDEST_READABLE_VERSION:
             raise ProfileError(
                 f"{where}: profile format {version} is too old (this wasm-advisor reads "
-                f"{FORMAT_VERSION}); run 'wasm-advisor calibrate' again"
+                f"{OLDEST_READABLE_VERSION} to {FORMAT_VERSION}); run 'wasm-advisor "
+                "calibrate' again"
             )
+        if version < 3:
+            machine = document.get("machine")
+            added = ["steadiness"] if "steadiness" in document else []
+            if isinstance(machine, dict):
+                added += [f"machine.{n}" for n in ADDED_IN_FORMAT_3 if n in machine]
+            if added:
+                raise ProfileError(f"{where}: not a valid profile: {added[0]}: a format "
+                                   f"{version} profile has no such field")
         stored = document.pop("checksum", None)
         try:
             profile = cls.model_validate(document)
@@ -309,11 +408,19 @@ class ProfileStore:
                 out.append((path, e))
         return out
 
-    def latest(self, machine_id: str | None = None) -> Profile | None:
-        """The newest good profile (of ``machine_id`` when given); bad files are skipped."""
+    def latest(self, machine_id: str | None = None, *, here: bool = False,
+               steady: bool = False) -> Profile | None:
+        """The newest good profile; bad files are skipped. ``machine_id``: of that machine
+        id only; ``here``: of this machine only (:attr:`Profile.measured_here`, which
+        also knows this machine's profiles from before format 3); ``steady``: none the
+        calibration marked unsteady (one not checked is kept)."""
         good = [p for _, p in self.entries() if isinstance(p, Profile)]
         if machine_id is not None:
             good = [p for p in good if p.machine.id == machine_id]
+        if here:
+            good = [p for p in good if p.measured_here]
+        if steady:
+            good = [p for p in good if p.steady is not False]
         return max(good, key=lambda p: p.created) if good else None
 
     def find(self, ref: str) -> Profile:

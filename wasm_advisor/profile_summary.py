@@ -14,13 +14,17 @@ Columns (``None`` where the mode could not be measured for that cost):
 - ``rss_first_kib`` / ``rss_extra_kib``: resident memory of one instance / of each
   further live instance (KiB)
 - ``features``: proposals the mode ran correctly, and those it did not
+- ``not_measured``: column -> why it is ``None`` although the profile has a figure: a
+  figure outside its physical bounds (a negative load cost, a host call under 1 ns; see
+  :mod:`wasm_advisor.calibration.bounds`) is never shown as a figure. Calibrations leave
+  such figures out; older profiles may still hold them.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .profile import Profile
+from .profile import Figure, Profile
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,8 +52,30 @@ RUNNING_COLUMNS = {
 COLUMNS = STARTUP_COLUMNS | RUNNING_COLUMNS
 
 
-def _per_instruction(profile: Profile, runtime: str, mode: str, kernel: str) -> float | None:
-    f = profile.figure(runtime, mode, f"{kernel}_ns_per_iter")
+# the column a bounded figure is shown in
+_COLUMN_OF = {"compile_ns_per_code_byte": "compile_us_per_kb",
+              "load_ns_per_code_byte": "load_us_per_kb", "instantiate_ns": "instantiate_us",
+              "ttfi_ns": "ttfi_ms", "hostcall_ns_per_iter": "hostcall_ns",
+              "mem_seq_ns_per_iter": "seq_ns", "mem_rand_ns_per_iter": "rand_ns"}
+
+
+def _physical(profile: Profile, runtime: str, mode: str, metric: str,
+              not_measured: dict[str, str], column: str) -> Figure | None:
+    """The figure, or None (with the reason in ``not_measured``) outside physical bounds."""
+    from .calibration.bounds import out_of_bounds
+
+    f = profile.figure(runtime, mode, metric)
+    bad = out_of_bounds([f]) if f is not None else []
+    if bad:
+        not_measured[column] = f"not measured: {bad[0][1]}"
+        return None
+    return f
+
+
+def _per_instruction(profile: Profile, runtime: str, mode: str, kernel: str,
+                     not_measured: dict[str, str] | None = None) -> float | None:
+    f = _physical(profile, runtime, mode, f"{kernel}_ns_per_iter",
+                  {} if not_measured is None else not_measured, f"{kernel}_ns_per_instr")
     if f is None:
         return None
     per_iter = f.params.get("instructions_per_iter")
@@ -61,10 +87,11 @@ def summary_rows(profile: Profile) -> list[dict[str, Any]]:
     rows = []
     labels = {(r.name, m.name): m for r in profile.runtimes for m in r.modes}
     for runtime, mode in profile.modes():
+        not_measured: dict[str, str] = {}
 
-        def value(metric: str, scale: float = 1.0, rt: str = runtime, md: str = mode
-                  ) -> float | None:
-            f = profile.figure(rt, md, metric)
+        def value(metric: str, scale: float = 1.0, rt: str = runtime, md: str = mode,
+                  nm: dict[str, str] = not_measured) -> float | None:
+            f = _physical(profile, rt, md, metric, nm, _COLUMN_OF.get(metric, metric))
             return None if f is None else f.value * scale
 
         supported = sorted(r.feature for r in profile.features
@@ -85,15 +112,21 @@ def summary_rows(profile: Profile) -> list[dict[str, Any]]:
             "hostcall_ns": value("hostcall_ns_per_iter"),
             "seq_ns": value("mem_seq_ns_per_iter"),
             "rand_ns": value("mem_rand_ns_per_iter"),
-            "mixed_ns_per_instr": _per_instruction(profile, runtime, mode, "mixed"),
-            "typical_ns_per_instr": _per_instruction(profile, runtime, mode, "typical"),
-            "int_ns_per_instr": _per_instruction(profile, runtime, mode, "int"),
-            "float_ns_per_instr": _per_instruction(profile, runtime, mode, "float"),
-            "call_ns_per_instr": _per_instruction(profile, runtime, mode, "call"),
+            "mixed_ns_per_instr": _per_instruction(profile, runtime, mode, "mixed",
+                                                 not_measured),
+            "typical_ns_per_instr": _per_instruction(profile, runtime, mode, "typical",
+                                                 not_measured),
+            "int_ns_per_instr": _per_instruction(profile, runtime, mode, "int",
+                                                 not_measured),
+            "float_ns_per_instr": _per_instruction(profile, runtime, mode, "float",
+                                                 not_measured),
+            "call_ns_per_instr": _per_instruction(profile, runtime, mode, "call",
+                                                 not_measured),
             "rss_first_kib": value("rss_first_instance_bytes", 1 / 1024),
             "rss_extra_kib": value("rss_per_extra_instance_bytes", 1 / 1024),
             "features_supported": supported,
             "features_missing": missing,
+            "not_measured": not_measured,
         })
     return rows
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from .model.confidence import CLEAR_WIN, Confidence, Resampled, resample
 from .model.costs import WorkloadFeatures
 from .model.explain import Crossover, Decision, decide, find_crossovers, human_ns
 from .model.scoring import Candidate, Constraints, ModeEvidence
@@ -40,6 +41,8 @@ class Recommendation:
     evidence: list[ModeEvidence]
     provenance: list[str]  # the profiles used, with where they were measured
     unavailable: dict[str, str] = field(default_factory=dict)  # runtime -> why not ranked
+    # which profile is used and why, where it matters (an unsteady one): said first
+    notice: str | None = None
 
     # ----- the answer --------------------------------------------------------------
 
@@ -71,25 +74,56 @@ class Recommendation:
         return next((c for c in self.candidates if c.key.split(":")[0] == key), None)
 
     @cached_property
+    def resampled(self) -> Resampled:
+        """Every ranked mode's figures drawn within their measured spread (fixed seed)."""
+        return resample(self.ranked, self.constraints.weights)
+
+    @cached_property
+    def confidence(self) -> Confidence | None:
+        """How often each mode wins over the draws, and the modes tied with the winner."""
+        return self.resampled.confidence()
+
+    @property
+    def tied(self) -> list[str]:
+        """The winner and every mode the measurements cannot tell from it (the winner alone
+        when it wins clearly; empty when every mode is excluded)."""
+        return list(self.confidence.tied) if self.confidence else []
+
+    @property
+    def headline(self) -> str:
+        """One line: the winner and how sure, or the tied set."""
+        if self.best is None:
+            return "No runtime/mode can run this workload within its limits."
+        if len(self.ranked) == 1 or self.confidence is None:
+            return f"{self.best.key} is the only runtime/mode within the limits."
+        share = self.confidence.win_share[self.best.key]
+        if self.confidence.clear:
+            return (f"{self.best.key} wins in {share:.0%} of {self.confidence.resamples} "
+                    "resamples of the measurements.")
+        return (f"No clear winner: {', '.join(self.tied)} are tied ({self.best.key} ranks "
+                f"first in {share:.0%} of {self.confidence.resamples} resamples; a clear win "
+                f"needs {CLEAR_WIN:.0%} against each).")
+
+    @cached_property
     def decision(self) -> Decision | None:
         if len(self.ranked) < 2:
             return None
-        return decide(self.ranked[0], self.ranked[1], self.constraints.weights)
+        return decide(self.ranked[0], self.ranked[1], self.constraints.weights,
+                      self.resampled, self.confidence)
 
     @cached_property
     def crossovers(self) -> list[Crossover]:
-        """Where the ranking flips, per workload field (computed on first use)."""
-        return find_crossovers(self.evidence, self.features, self.constraints)
+        """Where the ranking flips, per workload field it can change (computed on first use)."""
+        return find_crossovers(self.evidence, self.features, self.constraints,
+                               self.workload.instances.lifetime.value)
 
     # ----- text ----------------------------------------------------------------------
 
     def explain(self, crossovers: bool = True) -> str:
-        lines = [f"Workload {self.workload.name!r}; figures from: " + "; ".join(self.provenance)]
-        if self.best is None:
-            lines.append("No runtime/mode can run this workload within its limits:")
-        elif self.decision is None:
-            lines.append(f"{self.best.label} is the only runtime/mode within the limits.")
-        else:
+        lines = [self.notice] if self.notice else []
+        lines += [f"Workload {self.workload.name!r}; figures from: " + "; ".join(self.provenance),
+                  self.headline]
+        if self.decision is not None:
             lines.append(self.decision.sentence)
         weights = self.constraints.weights
         for c in self.ranked[:3]:
@@ -106,7 +140,11 @@ class Recommendation:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        best = f"{self.best.key} ({self.best.score:.0f})" if self.best else "none"
+        best = "none"
+        if self.best is not None:
+            best = f"{self.best.key} ({self.best.score:.0f})"
+            if self.confidence is not None and not self.confidence.clear:
+                best += f", tied with {len(self.tied) - 1}"
         return (f"<Recommendation {self.workload.name!r}: best {best}, {len(self.ranked)} "
                 f"ranked, {len(self.excluded)} excluded>")
 
@@ -114,6 +152,8 @@ class Recommendation:
 
     def rows(self) -> list[dict[str, Any]]:
         out = []
+        confidence = self.confidence
+        tied = set(self.tied)
         for rank, c in enumerate(self.candidates, start=1):
             totals = c.prediction.totals()
             out.append({
@@ -123,6 +163,9 @@ class Recommendation:
                 "label": c.label,
                 "binding": c.evidence.coefficients.binding,
                 "score": round(c.score, 2) if not c.excluded else None,
+                "win_share": round(confidence.win_share.get(c.key, 0.0), 4)
+                if confidence and not c.excluded else None,
+                "tied_with_winner": c.key in tied,
                 **totals,
                 "components_ns": {x.name: x.value for x in c.prediction.amortised()},
                 "excluded": c.excluded,
@@ -139,9 +182,12 @@ class Recommendation:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "notice": self.notice,  # first: an unsteady profile is said before anything
             "workload": self.workload.to_dict(),
             "profiles": self.provenance,
             "winner": self.winner,
+            "headline": self.headline,
+            "confidence": self.confidence.to_dict() if self.confidence else None,
             "explanation": self.decision.sentence if self.decision else None,
             "deciding_objective": self.decision.objective if self.decision else None,
             "deciding_component": self.decision.component if self.decision else None,
@@ -170,7 +216,8 @@ class Recommendation:
                     human_ns(c.prediction.ttfi_ns),
                     f"{c.prediction.memory_per_instance_bytes / 2**20:.2f}", notes)) + "</tr>")
         sentence = html.escape(self.decision.sentence if self.decision else self.explain(False))
-        return (f"<div><p><b>{html.escape(self.workload.name)}</b>: {sentence}</p>"
+        return (f"<div><p><b>{html.escape(self.workload.name)}</b>: "
+                f"{html.escape(self.headline)} {sentence}</p>"
                 f"<table>{head}{''.join(body)}</table>"
                 f"<p><small>{html.escape('; '.join(self.provenance))}</small></p></div>")
 

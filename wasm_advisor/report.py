@@ -143,6 +143,8 @@ def _workload(rec: Recommendation) -> str:
 
 def _ranking(rec: Recommendation) -> str:
     rows, classes = [], []
+    tied = set(rec.tied[1:])
+    shares = rec.confidence.win_share if rec.confidence else {}
     for rank, c in enumerate(rec.candidates, start=1):
         p = c.prediction
         biggest = max(p.amortised(), key=lambda x: x.value)
@@ -151,17 +153,21 @@ def _ranking(rec: Recommendation) -> str:
                  else '<span class="badge elsewhere">elsewhere</span>')
         notes = "; ".join(c.excluded) if c.excluded else "; ".join(c.warnings)
         rows.append((
-            _e(rank if not c.excluded else "out"), f"<b>{_e(c.key)}</b>",
+            _e("out" if c.excluded else "= (tied with 1)" if c.key in tied else rank),
+            f"<b>{_e(c.key)}</b>",
             f'<span class="nowrap">{_e(c.evidence.coefficients.binding)}</span>',
-            _e(f"{c.score:.0f}" if not c.excluded else "–"), _e(human_ns(p.latency_ns)),
+            _e(f"{c.score:.0f}" if not c.excluded else "–"),
+            _e(f"{shares.get(c.key, 0.0):.0%}" if not c.excluded else "–"),
+            _e(human_ns(p.latency_ns)),
             _e(human_ns(p.mean_cost_ns)), _e(human_ns(p.ttfi_ns)),
             _e(f"{p.throughput_per_core:,.0f}"),
             _e(f"{p.memory_per_instance_bytes / 2**20:,.2f}"),
             _e(f"{biggest.name.split(' (')[0]} {share:.0%}"), where, _e(notes)))
         classes.append("out" if c.excluded else ("winner" if rank == 1 else ""))
-    table = _table(("#", "runtime:mode", "binding", "score", "latency", "mean cost / request",
-                    "cold start", "req/s per core", "MiB / instance", "largest cost",
-                    "measured", "exclusions and notes"), rows, {0, 3, 4, 5, 6, 7, 8}, classes)
+    table = _table(("#", "runtime:mode", "binding", "score", "wins", "latency",
+                    "mean cost / request", "cold start", "req/s per core", "MiB / instance",
+                    "largest cost", "measured", "exclusions and notes"), rows,
+                   {0, 3, 4, 5, 6, 7, 8, 9}, classes)
     missing = "".join(f"<li><b>{_e(r)}</b> not ranked: {_e(why)}</li>"
                       for r, why in rec.unavailable.items())
     return table + (f"<ul>{missing}</ul>" if missing else "")
@@ -173,9 +179,11 @@ def _explanation(rec: Recommendation) -> str:
     lines = [f"{c.key}: score {c.score_arithmetic(rec.constraints.weights)}"
              for c in rec.ranked[:3]]
     flips = "".join(f"<li>{_e(x.sentence())}</li>" for x in rec.crossovers)
-    return (f"<p>Priority weights (scaled to sum to 1): {_e(weights)}. Each objective is "
-            "normalised against the best mode; the score is 100 × Σ weight × normalised "
-            "value:</p>"
+    return (f"<p><b>{_e(rec.headline)}</b></p>"
+            f"<p>Priority weights (scaled to sum to 1): {_e(weights)}. Each objective is "
+            "taken as a ratio to the best mode; the score is their weighted geometric mean, "
+            "100 × Π ratio<sup>weight</sup>, so the order of two modes depends on their own "
+            "figures alone:</p>"
             f"<pre>{_e(chr(10).join(lines))}</pre>"
             f"<h3>Where the ranking would flip</h3><ul>{flips}</ul>")
 
@@ -207,7 +215,8 @@ def _claims(claims: Sequence[ClaimResult]) -> str:
 def _profile(profile: Profile) -> str:
     m = profile.machine
     where = ('<span class="badge here">measured here</span>' if profile.measured_here else
-             f'<span class="badge elsewhere">measured elsewhere</span> (host {_e(m.hostname)})')
+             f'<span class="badge elsewhere">measured elsewhere</span> (host {_e(m.hostname)})'
+             + (" · a machine of the same type" if profile.where == "same type" else ""))
     facts = [
         ("profile", f"{_e(profile.id)} ({_e(profile.kind)} calibration, "
                     f"{profile.duration_s:,.0f} s)"),
@@ -279,6 +288,7 @@ def render_report(recommendation: Recommendation, profiles: Sequence[Profile], *
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>wasm-advisor: {_e(name)}</title><style>{STYLE}</style></head><body><main>"
             f"<h1>Which WebAssembly runtime for {_e(name)}?</h1>"
+            + (f'<p class="notice"><b>{_e(rec.notice)}</b></p>' if rec.notice else "") +
             f'<p class="sub">wasm-advisor {_e(__version__)} report, generated '
             f"{now:%Y-%m-%d %H:%M} UTC, from: {_e('; '.join(rec.provenance))}</p>"
             f"{body}<footer>Figures are the cost model's predictions from the calibration "

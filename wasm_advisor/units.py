@@ -1,8 +1,10 @@
 """Byte sizes written the way people write them: ``65536``, ``"64 KiB"``, ``"1.5 MB"``.
 
 :data:`ByteCount` is the pydantic field type for every ``*_bytes`` field of a
-workload. It accepts an integer or a string with a unit, and saves back to the
-shortest exact human form (``"64 MiB"``), so files stay readable.
+workload. It accepts an integer or a string with a unit. A size written with a unit
+saves back as it was written (``"256 MB"`` stays ``"256 MB"``, not ``"250000 KiB"``),
+so a file loaded and saved again says the same; a plain number saves as its shortest
+exact human form (``"64 MiB"``), so files stay readable.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ import math
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import BeforeValidator, PlainSerializer, ValidatorFunctionWrapHandler, WrapValidator
 
-__all__ = ["ByteCount", "format_bytes", "human_bytes", "parse_bytes"]
+__all__ = ["ByteCount", "WrittenBytes", "format_bytes", "human_bytes", "human_bytes_apart",
+           "parse_bytes"]
 
 _UNITS: dict[str, int] = {
     "b": 1,
@@ -65,14 +68,40 @@ def parse_bytes(value: Any) -> int:
     )
 
 
+class WrittenBytes(int):
+    """A byte count that remembers how it was written (``"256 MB"``): it is the int it
+    means in every comparison and sum, and :func:`format_bytes` writes it back as written."""
+
+    written: str
+
+    def __new__(cls, count: int, written: str) -> WrittenBytes:
+        value = super().__new__(cls, count)
+        value.written = written
+        return value
+
+    def __getnewargs__(self) -> tuple[int, str]:  # type: ignore[override]
+        return int(self), self.written  # copy and pickle keep the written form
+
+
 def format_bytes(count: int) -> int | str:
-    """The shortest exact form of ``count``: ``"64 MiB"``, ``"2 MB"``, or the plain integer."""
+    """``count`` as written (a :class:`WrittenBytes`), else its shortest exact form:
+    ``"64 MiB"``, ``"256 MB"``, or the plain integer (binary units where as short)."""
+    if isinstance(count, WrittenBytes):
+        return count.written
     if count <= 0:
         return count
-    for unit in ("TiB", "GiB", "MiB", "KiB", "TB", "GB", "MB", "kB"):
-        factor = _UNITS[unit.lower()]
-        if count >= factor and count % factor == 0:
-            return f"{count // factor} {unit}"
+    forms = [f"{count // factor} {unit}"
+             for unit, factor in ((u, _UNITS[u.lower()]) for u in
+                                  ("TiB", "GiB", "MiB", "KiB", "TB", "GB", "MB", "kB"))
+             if count >= factor and count % factor == 0]
+    return min(forms, key=len) if forms else count
+
+
+def _keep_written(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """The validated count; a :class:`WrittenBytes` when ``value`` was written as text."""
+    count = handler(value)
+    if isinstance(value, str) and isinstance(count, int) and not isinstance(count, bool):
+        return WrittenBytes(count, " ".join(value.split()))
     return count
 
 
@@ -86,9 +115,29 @@ def human_bytes(count: float) -> str:
     return f"{value:.1f} TiB"  # pragma: no cover - unreachable
 
 
+def human_bytes_apart(a: float, b: float) -> tuple[str, str]:
+    """Two sizes to compare, in one unit and with as many decimals as they need to read
+    differently when they differ ("250.0 MiB" and "249.8 MiB", not "0.24 GiB" twice);
+    sizes that agree to six decimals are given in bytes."""
+    largest = max(abs(a), abs(b))
+    unit, scale = "B", 1
+    for name in ("KiB", "MiB", "GiB", "TiB"):
+        if largest < 1024 * scale:
+            break
+        unit, scale = name, scale * 1024
+    if unit != "B":
+        for decimals in range(1, 7):
+            first, second = f"{a / scale:.{decimals}f}", f"{b / scale:.{decimals}f}"
+            if first != second or a == b:
+                return f"{first} {unit}", f"{second} {unit}"
+    return f"{a:,.0f} bytes", f"{b:,.0f} bytes"
+
+
 ByteCount = Annotated[
     int,
     BeforeValidator(parse_bytes, json_schema_input_type=int | str),
+    WrapValidator(_keep_written),
     PlainSerializer(format_bytes, return_type=int | str, when_used="json"),
 ]
-"""A byte count field: integer in Python, ``int`` or ``"64 MiB"`` in files."""
+"""A byte count field: integer in Python, ``int`` or ``"64 MiB"`` in files, saved as
+written."""

@@ -71,6 +71,7 @@ from .model.costs import (
 )
 from .model.explain import human_ns
 from .model.scoring import ModeEvidence
+from .runtimes.run_outcome import run_failure
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -97,6 +98,10 @@ class ModeVerification:
     limit_hit: str | None = None
     measured_ns: dict[str, float] = field(default_factory=dict)
     predicted_ns: dict[str, float] = field(default_factory=dict)
+    # twice the standard error of a measured phase's median (from the runs' median absolute
+    # deviation), where it was taken over several runs: how far apart two modes must be
+    # measured for the measurements, not their noise, to order them
+    measured_spread_ns: dict[str, float] = field(default_factory=dict)
     wall_cold_ns: float | None = None
     wall_warm_ns: float | None = None
     warm_runs: int = 0  # over every round
@@ -129,6 +134,7 @@ class VerifyReport:
     # with)
     pace: list[PaceReading] = field(default_factory=list)
     pace_factors: dict[str, float] | None = None
+    expect_exit: int = 0  # the exit status the program's correct result is
 
     @property
     def block_scan_ops(self) -> int | None:
@@ -143,7 +149,10 @@ class VerifyReport:
             for phase in PHASES:
                 row[f"{phase}_measured_ms"] = _ms(m.measured_ns.get(phase))
                 row[f"{phase}_predicted_ms"] = _ms(m.predicted_ns.get(phase))
-                row[f"{phase}_ratio"] = m.ratio(phase)
+                row[f"{phase}_ratio"] = m.ratio(phase)  # predicted ÷ measured
+                ratio = m.ratio(phase)
+                row[f"{phase}_measured_over_predicted"] = 1 / ratio if ratio else None
+                row[f"{phase}_measured_spread_ms"] = _ms(m.measured_spread_ns.get(phase))
             row["wall_warm_ms"] = _ms(m.wall_warm_ns)
             row["warm_runs"] = m.warm_runs
             row["peak_rss_bytes"] = m.peak_rss_bytes
@@ -157,7 +166,24 @@ class VerifyReport:
 
         return pd.DataFrame(self.rows())
 
-    def explain(self) -> str:
+    def to_dict(self) -> dict[str, Any]:
+        """Everything the report says, for JSON: the rows (``{phase}_ratio`` is predicted
+        ÷ measured, kept for older readers), and the same as :meth:`explain` in a form
+        whose direction cannot be misread: ``phases`` (``measured_over_predicted`` and the
+        error in words), ``not_run`` (each mode that did not run, and why) and ``order``
+        (whether the predicted order of the modes held; None with fewer than two)."""
+        from .verify_summary import not_run, order_verdict, phase_checks
+
+        order = order_verdict(self)
+        return {"instructions": self.instructions, "counted": self.counted,
+                "expect_exit": self.expect_exit, "profiles": self.provenance,
+                "modes": self.rows(), "skipped": self.skipped,
+                "phases": [c.to_dict() for c in phase_checks(self)],
+                "not_run": not_run(self), "order": order.to_dict() if order else None,
+                "pace": [r.to_dict() for r in self.pace], "pace_factors": self.pace_factors}
+
+    def header_lines(self) -> list[str]:
+        """What was run and counted, the profiles predicted from, and the machine's pace."""
         lines = [f"Verified {self.workload.module.path}: "
                  + (f"{self.instructions:,} instructions per run (Wasmtime fuel)"
                     if self.instructions else "instructions not counted")]
@@ -175,22 +201,32 @@ class VerifyReport:
         lines.append("; ".join(self.provenance))
         if self.pace_factors:
             lines.append(_pace_line(self.pace_factors, len(self.pace)))
+        return lines
+
+    def explain(self) -> str:
+        from .verify_summary import not_run, order_verdict, phase_checks
+
+        lines = self.header_lines()
+        checks = phase_checks(self)
         for m in self.modes:
             if m.failure:
-                lines.append(f"  {m.key}: {m.failure}")
                 continue
-            cells = []
-            for phase in PHASES:
-                if phase in m.measured_ns:
-                    r = m.ratio(phase)
-                    cells.append(f"{phase} {human_ns(m.measured_ns[phase])}"
-                                 + (f" (predicted {human_ns(m.predicted_ns[phase])}, "
-                                    f"{r:.2f}×)" if r else ""))
-            lines.append(f"  {m.key}: " + "; ".join(cells))
+            lines.append(f"  {m.key} ({m.binding}):")
+            for c in (c for c in checks if c.mode == m.key):
+                assert c.measured_ns is not None
+                lines.append(f"    {c.phase} {human_ns(c.measured_ns)}"
+                             + (f", predicted {human_ns(c.predicted_ns)}: {c.said()}"
+                                if c.predicted_ns else ""))
             lines += [f"    note: {n}" for n in m.notes]
             lines += [f"    → {d}" for d in m.diagnosis]
-        for key, why in self.skipped.items():
-            lines.append(f"  {key}: not run ({why})")
+        for key, why in not_run(self).items():
+            lines.append(f"  {key}: did not run: {why}")
+        for key in ("instruction count", "instruction mix", "pace"):
+            if key in self.skipped:
+                lines.append(f"  {key}: {self.skipped[key]}")
+        order = order_verdict(self)
+        if order is not None:
+            lines.append(f"  {order.said()}")
         return "\n".join(lines)
 
 
@@ -271,6 +307,17 @@ def _median(values: Sequence[float]) -> float | None:
     return statistics.median(clean) if clean else None
 
 
+def _spread(values: Sequence[float | None]) -> float | None:
+    """Twice the standard error of the median of ``values``, from their median absolute
+    deviation (which one slow run does not sway); None for fewer than two values."""
+    clean = [v for v in values if v is not None]
+    if len(clean) < 2:
+        return None
+    middle = statistics.median(clean)
+    deviation = statistics.median(abs(v - middle) for v in clean)
+    return 2 * 1.4826 * deviation / math.sqrt(len(clean))
+
+
 def _diagnose(v: ModeVerification, kind: str, declared: dict[str, float],
               scan_ns: float = 0.0) -> list[str]:
     """What was mispredicted, for each phase more than :data:`TOLERANCE` off.
@@ -321,8 +368,8 @@ def _worker_memory(memory_limit_bytes: int) -> int:
 
 
 def _count_instructions(module_path: Path, argv: list[str], workdir: str | None,
-                        env: list[list[str]], timeout_s: float, memory_limit_bytes: int
-                        ) -> tuple[dict[str, Any] | None, str | None]:
+                        env: list[list[str]], timeout_s: float, memory_limit_bytes: int,
+                        expect_exit: int = 0) -> tuple[dict[str, Any] | None, str | None]:
     """The instructions a run executes (Wasmtime fuel), and from a run of the module's
     counting copy (:mod:`.instruction_mix`) their mix and WAMR's classic interpreter's
     block-end scans; or why they could not be counted."""
@@ -330,7 +377,7 @@ def _count_instructions(module_path: Path, argv: list[str], workdir: str | None,
         {"runtime": "wasmtime", "mode": "cranelift", "tasks": [
             {"id": "count", "kind": "count", "module_path": str(module_path), "argv": argv,
              "workdir": workdir, "env": env, "timeout_s": timeout_s,
-             "memory_limit_bytes": memory_limit_bytes}]},
+             "memory_limit_bytes": memory_limit_bytes, "expect_exit": expect_exit}]},
         WorkerLimits(task_timeout_s=2 * timeout_s + 30,
                      memory_bytes=_worker_memory(memory_limit_bytes)))
     record = outcome.results.get("count")
@@ -360,6 +407,8 @@ def run_verification(
     libiwasm: Sequence[str] = (),
     progress: Callable[[str, str], None] | None = None,
     pace_profile: Profile | None = None,
+    expect_exit: int = 0,
+    unavailable: dict[str, str] | None = None,
 ) -> VerifyReport:
     """Run ``workload``'s module on each measured runtime/mode and compare with predictions.
 
@@ -371,13 +420,21 @@ def run_verification(
     round and after the last, and the predictions of the modes that profile measured are
     scaled by its ratio to the profile's, so that a change in the machine's pace since the
     calibration is not counted as the model's error (a mode from another profile, made at
-    another time, is left unscaled).
+    another time, is left unscaled). ``expect_exit``: the exit status the program's correct
+    result is (a SAT solver's 20): a run ending with it is measured like any other, and one
+    ending with another status is a failure that says which. ``unavailable``: the
+    runtimes the profile has no figures for, with why (``Advisor.unavailable``), listed
+    in the report as not run.
     """
     path = workload.module.path
     if path is None:
         raise AdvisorError("module.path: verify runs a real module; build the workload with "
                            "Workload.from_module(path) or give module.path")
     module_path = Path(path)
+    if isinstance(expect_exit, bool) or not isinstance(expect_exit, int) or \
+            not 0 <= expect_exit <= 255:
+        raise AdvisorError(f"expect_exit: {expect_exit!r} is not an exit status; give a whole "
+                           "number from 0 to 255")
     if not module_path.is_file():
         raise AdvisorError(f"{module_path}: no such module")
     if workdir is not None and not Path(workdir).is_dir():
@@ -389,7 +446,7 @@ def run_verification(
     options = {"iwasm": list(iwasm), "wamrc": wamrc, "libiwasm": list(libiwasm)}
 
     counted, count_error = _count_instructions(module_path, argv_l, workdir_s, env_l,
-                                               timeout_s, memory_limit_bytes)
+                                               timeout_s, memory_limit_bytes, expect_exit)
     instructions = int(counted["fuel"]) if counted else None
     features = WorkloadFeatures.from_workload(workload)
     if instructions is not None:
@@ -397,13 +454,21 @@ def run_verification(
     features = with_counted(features, counted or {})
     declared = {"touched": features.touched_bytes_per_request,
                 "host_calls": features.host_calls_per_request}
-    report = VerifyReport(workload, instructions, [], provenance)
+    report = VerifyReport(workload, instructions, [], provenance, expect_exit=expect_exit)
     if count_error:
         report.skipped["instruction count"] = count_error
     elif counted is not None:
         report.counted = {k: v for k, v in counted.items() if k not in ("ok", "fuel")}
         if "mix_error" in counted:
             report.skipped["instruction mix"] = counted["mix_error"]
+    for runtime, why in (unavailable or {}).items():
+        if not modes or any(m.split(":")[0] == runtime for m in modes):
+            report.skipped[runtime] = f"not in the profile: {why}"
+    known = {e.coefficients.key for e in evidence} | {e.coefficients.runtime for e in evidence}
+    for asked in modes or ():
+        if asked not in known and asked.split(":")[0] not in report.skipped:
+            report.skipped[asked] = ("not in the profile predicted from, whose modes are "
+                                     + ", ".join(sorted(e.coefficients.key for e in evidence)))
     todo = []
     for e in evidence:
         key = e.coefficients.key
@@ -420,7 +485,8 @@ def run_verification(
     task = {"id": "verify", "kind": "verify", "module_path": str(module_path),
             "argv": argv_l, "workdir": workdir_s, "env": env_l, "repeats": each_repeats,
             "budget_s": each_budget_s, "max_runs": math.ceil(MAX_WARM_RUNS / rounds),
-            "timeout_s": timeout_s, "memory_limit_bytes": memory_limit_bytes}
+            "timeout_s": timeout_s, "memory_limit_bytes": memory_limit_bytes,
+            "expect_exit": expect_exit}
     limits = WorkerLimits(
         task_timeout_s=timeout_s * (2 * each_repeats + 3) + 2 * each_budget_s + 30,
         memory_bytes=_worker_memory(memory_limit_bytes))
@@ -468,7 +534,8 @@ def run_verification(
         if paced_modes:
             read_the_pace()
         ordered = todo[::-1] if later % 2 else todo
-        for e in (e for e in ordered if _warm_ran(records.get(e.coefficients.key))):
+        for e in (e for e in ordered
+                  if _warm_ran(records.get(e.coefficients.key), expect_exit)):
             key = e.coefficients.key
             if progress:
                 progress(key, f"running (round {later + 1} of {rounds})")
@@ -476,7 +543,8 @@ def run_verification(
                                   "options": options,
                                   "tasks": [{**task, "kind": "verify-warm"}]}, limits)
             _add_round(records[key], outcome.results.get("verify")
-                       or {"ok": False, "reason": outcome.failures.get("verify", "failed")})
+                       or {"ok": False, "reason": outcome.failures.get("verify", "failed")},
+                       expect_exit)
     if paced_modes and records:
         read_the_pace()
         assert pace_profile is not None
@@ -494,7 +562,7 @@ def run_verification(
         else:
             record = records[key]
             _fill(v, record, compiles_as_it_runs=e.coefficients.jit and
-                  e.coefficients.binding == "iwasm CLI")
+                  e.coefficients.binding == "iwasm CLI", expect_exit=expect_exit)
             v.notes += record.get("round_notes", [])
             v.predicted_ns = predicted_phases(
                 e, features, report.pace_factors if key in paced_modes else None)
@@ -510,25 +578,26 @@ def run_verification(
     return report
 
 
-def _warm_ran(record: dict[str, Any] | None) -> bool:
+def _warm_ran(record: dict[str, Any] | None, expect_exit: int = 0) -> bool:
     """Whether a mode's first round ran the module to its end, warm runs and all."""
     if record is None or not record.get("warm"):
         return False
-    return not _failed_run(record["cold"])
+    return _run_failure(record["cold"], expect_exit) is None
 
 
-def _failed_run(run: dict[str, Any]) -> bool:
-    """Whether a run record hit a limit, trapped or exited with a status other than 0."""
-    return bool(run.get("limit_hit") or run.get("trap") or run.get("exit_code"))
+def _run_failure(run: dict[str, Any], expect_exit: int = 0) -> str | None:
+    """Why a run record did not end as the program should: a limit hit, a trap, or an exit
+    status other than ``expect_exit`` (:func:`.runtimes.run_outcome.run_failure`)."""
+    return run_failure(run.get("exit_code"), run.get("trap"), run.get("limit_hit"),
+                       expect_exit)
 
 
-def _add_round(record: dict[str, Any], extra: dict[str, Any]) -> None:
+def _add_round(record: dict[str, Any], extra: dict[str, Any], expect_exit: int = 0) -> None:
     """A later round's warm runs (and their hollow copy's) added to a mode's record; a
     round in which a run failed, or its hollow copy did not run, is left out and noted."""
     runs = extra.get("warm") or []
     problem = extra.get("reason") if not extra.get("ok") else next(
-        (r.get("trap") or r.get("limit_hit") or f"exited with status {r['exit_code']}"
-         for r in runs if _failed_run(r)), None)
+        filter(None, (_run_failure(r, expect_exit) for r in runs)), None)
     if problem is None and not runs:
         problem = "no warm run"
     if problem is None and isinstance(record.get("hollow"), list) and \
@@ -581,8 +650,13 @@ def _load_prediction(e: ModeEvidence, features: WorkloadFeatures) -> float:
     return sum(c.value for c in warm.per_module_load if c.name == "load artifact")
 
 
-def _fill(v: ModeVerification, record: dict[str, Any], compiles_as_it_runs: bool = False
-          ) -> None:
+def _keep_spread(v: ModeVerification, phase: str, spread: float | None) -> None:
+    if spread is not None:
+        v.measured_spread_ns[phase] = spread
+
+
+def _fill(v: ModeVerification, record: dict[str, Any], compiles_as_it_runs: bool = False,
+          expect_exit: int = 0) -> None:
     """Measured phases from a verify record.
 
     ``compiles_as_it_runs``: WAMR's LLVM JIT compiles functions in background threads
@@ -592,9 +666,10 @@ def _fill(v: ModeVerification, record: dict[str, Any], compiles_as_it_runs: bool
     cold = record["cold"]
     v.exit_code = cold.get("exit_code")
     v.output_tail = record.get("output_tail", "")
-    if _failed_run(cold):
+    failure = _run_failure(cold, expect_exit)
+    if failure is not None:
         v.limit_hit = cold.get("limit_hit")
-        v.failure = cold.get("trap") or f"exited with status {cold.get('exit_code')}"
+        v.failure = failure
         return
     warm = record.get("warm", [])
     # the binding's whole run of the empty module: its start-up and its teardown (an iwasm
@@ -610,6 +685,7 @@ def _fill(v: ModeVerification, record: dict[str, Any], compiles_as_it_runs: bool
     warm_phases = [r.get("phases_ns", {}) for r in warm]
     if v.wall_warm_ns is not None:
         v.measured_ns["total"] = v.wall_warm_ns
+        _keep_spread(v, "total", _spread([r["wall_ns"] for r in warm]))
     # compile: the cold run's, and those of cold runs of the hollow copy beside it
     again = record.get("cold_hollow", [])
     compiles = [phases.get("compile")] + [r.get("phases_ns", {}).get("compile") for r in again]
@@ -627,6 +703,7 @@ def _fill(v: ModeVerification, record: dict[str, Any], compiles_as_it_runs: bool
             [p.get("instantiate_again", p.get("instantiate")) for p in warm_phases]) \
             or phases.get("instantiate", 0.0)
         v.measured_ns["execute"] = _median([p.get("run") for p in warm_phases]) or phases["run"]
+        _keep_spread(v, "execute", _spread([p.get("run") for p in warm_phases]))
         return
     # execution: a warm run minus a warm run of the same module with _start emptied, which
     # loads, instantiates, sets up and tears down alike (iwasm interpreters: loading and
@@ -657,5 +734,9 @@ def _fill(v: ModeVerification, record: dict[str, Any], compiles_as_it_runs: bool
                        "program runs; the total is the whole run")
     elif v.wall_warm_ns is not None and hollow_ns is not None:
         v.measured_ns["execute"] = max(0.0, v.wall_warm_ns - hollow_ns)
+        spreads = [_spread([r["wall_ns"] for r in warm]),
+                   _spread([r["wall_ns"] for r in hollow]) if isinstance(hollow, list) else None]
+        if None not in spreads:
+            _keep_spread(v, "execute", math.hypot(*(x or 0.0 for x in spreads)))
     elif isinstance(hollow, str):
         v.notes.append(f"execution not separated: {hollow}")

@@ -18,6 +18,7 @@ how to measure it.
 from __future__ import annotations
 
 import difflib
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Self
@@ -368,11 +369,14 @@ class Workload(BaseModel):
         return cls(**data)
 
     @classmethod
-    def preset(cls, name: str, **overrides: Any) -> Workload:
-        """A bundled preset (see :func:`wasm_advisor.preset_names`), with fields overridden."""
+    def preset(cls, preset_name: str, /, **overrides: Any) -> Workload:
+        """A bundled preset (see :func:`wasm_advisor.preset_names`), with fields overridden
+        (``name=`` included). Once a field that the preset's description speaks of is
+        changed, the description says which (see :meth:`replace`)."""
         from .presets import preset_data
 
-        return cls.from_dict(merge_overrides(preset_data(name), overrides))
+        preset = cls.from_dict(preset_data(preset_name))
+        return preset.replace(**overrides) if overrides else preset
 
     @classmethod
     def from_module(cls, path: str | Path, preset: str = "request-response", **overrides: Any
@@ -388,7 +392,9 @@ class Workload(BaseModel):
             raise WorkloadError([Problem("module.path", str(e))]) from None
         data = preset_data(preset)
         data["name"] = Path(path).stem
-        data["description"] = f"{Path(path).name}, with the {preset} preset's other fields"
+        given = sorted(k for k in overrides if k not in ("name", "description"))
+        data["description"] = (f"{Path(path).name}, with the {preset} preset's other fields"
+                               + (f" except {', '.join(given)}" if given else ""))
         data["module"] = {"path": str(path),
                           "required_features": sorted(f.value for f in info.features)}
         memory = dict(data.get("memory", {}))
@@ -398,8 +404,21 @@ class Workload(BaseModel):
         return cls.from_dict(merge_overrides(data, overrides))
 
     def replace(self, **changes: Any) -> Workload:
-        """A copy with fields changed (by leaf name or by group), validated again."""
-        return Workload.from_dict(merge_overrides(self.to_dict(), changes))
+        """A copy with fields changed (by leaf name or by group), validated again.
+
+        A description inherited from a preset no longer describes a workload whose
+        fields were changed: unless ``description`` is given, it is marked with the
+        fields changed since the preset ("The request-response preset, with
+        host_calls_per_request changed. The preset: ..."). A description of your own
+        is kept as it is.
+        """
+        changed = Workload.from_dict(merge_overrides(self.to_dict(), changes))
+        if "description" in changes:
+            return changed
+        marked = _marked_description(self.description, _changed_fields(self, changed))
+        if marked is None:
+            return changed
+        return changed.model_copy(update={"description": marked[:5000]})
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for files: byte sizes as '64 MiB' strings, no empty fields."""
@@ -556,6 +575,40 @@ def _contradictions(w: Workload) -> list[Problem]:
             )
         )
     return out
+
+
+def _changed_fields(before: Workload, after: Workload) -> list[str]:
+    """The fields (leaf names) whose values differ, other than ``name`` and ``description``."""
+    def leaves(w: Workload) -> dict[str, Any]:
+        data = w.model_dump(exclude={"name", "description"})
+        return {leaf: value for group in data.values() for leaf, value in group.items()}
+
+    old, new = leaves(before), leaves(after)
+    return sorted(leaf for leaf in old.keys() | new.keys() if old.get(leaf) != new.get(leaf))
+
+
+_MARKED = re.compile(r"^The (?P<preset>[\w-]+) preset, with (?P<fields>[\w, ]+) changed\. "
+                     r"The preset: (?P<original>.*)$", re.S)
+
+
+def _marked_description(description: str, fields: list[str]) -> str | None:
+    """``description`` marked with the ``fields`` changed, where it is a preset's own
+    (or one marked already); None where there is nothing to mark."""
+    from .presets import preset_data, preset_names
+
+    if not fields:
+        return None
+    found = _MARKED.match(description)
+    if found:
+        preset, original = found["preset"], found["original"]
+        fields = sorted(set(fields) | set(found["fields"].split(", ")))
+    else:
+        preset = next((p for p in preset_names()
+                       if preset_data(p).get("description") == description), "")
+        original = description
+        if not preset:
+            return None
+    return f"The {preset} preset, with {', '.join(fields)} changed. The preset: {original}"
 
 
 def merge_overrides(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:

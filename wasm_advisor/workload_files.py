@@ -21,7 +21,7 @@ from .atomic_files import write_atomically
 from .errors import Problem, WorkloadError, WorkloadFileError
 from .workload import Workload
 
-__all__ = ["FORMATS", "load_workload", "parse_workload", "save_workload"]
+__all__ = ["FORMATS", "load_workload", "parse_workload", "save_workload", "workload_from"]
 
 FORMATS = {".toml": "toml", ".yaml": "yaml", ".yml": "yaml", ".json": "json"}
 MAX_FILE_BYTES = 1 << 20  # a workload is a page of text; 1 MiB is far beyond that
@@ -29,6 +29,13 @@ MAX_FILE_BYTES = 1 << 20  # a workload is a page of text; 1 MiB is far beyond th
 
 def _format_of(path: Path) -> str:
     fmt = FORMATS.get(path.suffix.lower())
+    if path.suffix.lower() in (".wasm", ".wat"):
+        raise WorkloadFileError(
+            str(path),
+            "is a WebAssembly module, not a workload file: run 'wasm-advisor inspect "
+            f"{path}' to see what it tells a workload, or give it as module.path in a "
+            "workload file (Workload.from_module in Python)",
+        )
     if fmt is None:
         raise WorkloadFileError(
             str(path),
@@ -36,6 +43,29 @@ def _format_of(path: Path) -> str:
             "use .toml, .yaml, .yml or .json",
         )
     return fmt
+
+
+def workload_from(source: Workload | str | Path) -> Workload:
+    """The workload ``source`` names, by the rules the command line follows: a
+    :class:`Workload` as it is; a :class:`~pathlib.Path` is a workload file; a string is
+    a file where one exists or it has an extension (``.toml``, ``.yaml``, ``.json``),
+    else the name of a bundled preset (:func:`wasm_advisor.preset_names`)."""
+    from .presets import preset_names
+
+    if isinstance(source, Workload):
+        return source
+    if isinstance(source, Path):
+        return load_workload(source)
+    if not isinstance(source, str):
+        raise WorkloadError([Problem("workload", f"expected a Workload, a preset name or a "
+                                     f"workload file's path, got {type(source).__name__}")])
+    path = Path(source)
+    if path.exists() or path.suffix:
+        return load_workload(path)
+    if source in preset_names():
+        return Workload.preset(source)
+    raise WorkloadFileError(source, f"no such file, and not a preset "
+                                    f"({', '.join(preset_names())})")
 
 
 def load_workload(path: str | Path) -> Workload:

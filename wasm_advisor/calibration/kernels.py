@@ -551,7 +551,17 @@ def empty_module() -> bytes:
     return _host_timed_module(functions=0, pages=1, data_bytes=0)
 
 
+@cache
 def code_size_module(code_bytes: int, run_all: bool = False, tabled: bool = True) -> bytes:
+    """A WASI command with about ``code_bytes`` in its code section (see
+    :func:`_code_size_module`), kept on disk for the next worker (:mod:`.module_cache`)."""
+    from .module_cache import cached_module
+
+    return cached_module(f"code-{code_bytes}-{int(run_all)}-{int(tabled)}",
+                         lambda: _code_size_module(code_bytes, run_all, tabled))
+
+
+def _code_size_module(code_bytes: int, run_all: bool = False, tabled: bool = True) -> bytes:
     """A WASI command with about ``code_bytes`` in its code section, in ordinary functions.
 
     Like every compiled C or Rust program, it also has a small data segment

@@ -37,6 +37,7 @@ from ..instruction_mix import (
 from ..runtimes import adapter_for
 from ..runtimes.base import Mode, RunRequest, RunResult, RuntimeAdapter
 from ..runtimes.resident_growth import LIVE_INSTANCES
+from ..runtimes.run_outcome import run_failure
 from . import kernels
 from .probes import PROBE_SUCCESS, PROBES
 
@@ -90,11 +91,14 @@ def _run(adapter: RuntimeAdapter, mode: Mode, module: bytes, task: dict[str, Any
     )
 
 
-def _failed(result: RunResult) -> str | None:
-    if result.exit_code != 0 or result.trap:
-        detail = result.trap or (result.stderr.strip().splitlines() or [""])[-1]
-        return f"exit {result.exit_code}: {detail}"[:300]
-    return None
+def _failed(result: RunResult, expect_exit: int = 0) -> str | None:
+    """Why a run did not end as its program should (:func:`.run_outcome.run_failure`);
+    ``expect_exit``: the status its correct result is."""
+    if run_failure(result.exit_code, result.trap, result.limit_hit, expect_exit) is None:
+        return None
+    detail = result.trap or (result.stderr.strip().splitlines() or [""])[-1]
+    expected = f" (expected {expect_exit})" if expect_exit not in (0, result.exit_code) else ""
+    return f"exit {result.exit_code}{expected}: {detail}"[:300]
 
 
 def _samples_peak_memory(adapter: RuntimeAdapter, mode: Mode) -> bool:
@@ -219,12 +223,13 @@ def _verify_task(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any]) -> d
                           memory_limit_bytes=task.get("memory_limit_bytes"),
                           instantiate_again=INSTANTIATE_AGAIN if precompiled else 0)
 
+    expect_exit = int(task.get("expect_exit", 0))  # the status the program's result is
     if task["kind"] == "count":
         result = adapter.run(mode, request(False, fuel=1 << 62))
-        if result.exit_code != 0 or result.fuel_consumed is None:
-            return {"ok": False, "reason": _failed(result) or "no fuel count"}
+        if _failed(result, expect_exit) or result.fuel_consumed is None:
+            return {"ok": False, "reason": _failed(result, expect_exit) or "no fuel count"}
         return {"ok": True, "fuel": result.fuel_consumed, **_mix(adapter, mode, module,
-                                                                  request)}
+                                                                  request, expect_exit)}
     # the same module with _start emptied: the same code to compile and load, no program
     try:
         hollow: bytes | str = hollow_module(module)
@@ -235,7 +240,7 @@ def _verify_task(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any]) -> d
     cold = adapter.run(mode, request(False))
     tail = (cold.stdout[-400:] + cold.stderr[-400:]).strip()
     record: dict[str, Any] = {"ok": True, "cold": _run_record(cold), "output_tail": tail}
-    if cold.exit_code == 0 and not cold.trap:
+    if not _failed(cold, expect_exit):
         runs, warm = _warm_round(adapter, mode, task, request, hollow)
         record.update(runs)
         if isinstance(hollow, bytes):
@@ -264,7 +269,7 @@ def _warm_round(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any],
         adapter, mode, request(True), request(True, copy=hollow)
         if untimed and isinstance(hollow, bytes) else None, int(task.get("repeats", 3)),
         float(task.get("budget_s", WARM_BUDGET_S)),
-        int(task.get("max_runs", MAX_WARM_RUNS)))
+        int(task.get("max_runs", MAX_WARM_RUNS)), int(task.get("expect_exit", 0)))
     records: dict[str, Any] = {"warm": [_run_record(r) for r in warm]}
     if untimed:
         failed = next(filter(None, map(_failed, hollow_runs)), None)
@@ -274,16 +279,17 @@ def _warm_round(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any],
 
 
 def _mix(adapter: RuntimeAdapter, mode: Mode, module: bytes,
-         request: Callable[..., RunRequest]) -> dict[str, Any]:
-    """The module's instruction mix and block-end scans, from a run of its counting copy."""
+         request: Callable[..., RunRequest], expect_exit: int = 0) -> dict[str, Any]:
+    """The module's instruction mix and block-end scans, from a run of its counting copy
+    (which exits with the program's status, ``expect_exit`` when it runs correctly)."""
     try:
         copy = counting_module(module)
     except ModuleError as e:
         return {"mix_error": str(e)}
     result = adapter.run(mode, replace(request(False, copy=copy), read_globals="__"))
-    if _failed(result) or result.exit_code != 0 or not result.globals:
+    if _failed(result, expect_exit) or not result.globals:
         return {"mix_error": "its counting copy did not run: " + (
-            _failed(result) or f"exit status {result.exit_code}")}
+            _failed(result, expect_exit) or "no counts read")}
     read = result.globals
     sizes = function_body_bytes(module)
     ran = [read.get(f"{MARK_PREFIX}{i}", 0) for i in range(len(sizes))]
@@ -362,10 +368,12 @@ MAX_WARM_RUNS = 25
 
 def _warm_runs(adapter: RuntimeAdapter, mode: Mode, warm: RunRequest,
                hollow: RunRequest | None, repeats: int, budget_s: float,
-               max_runs: int = MAX_WARM_RUNS) -> tuple[list[RunResult], list[RunResult]]:
+               max_runs: int = MAX_WARM_RUNS, expect_exit: int = 0
+               ) -> tuple[list[RunResult], list[RunResult]]:
     """At least ``repeats`` warm runs, and more, up to ``max_runs``, while they
-    fit in ``budget_s``; with ``hollow``, each is paired with a warm run of the hollow
-    copy, taken in turn, so that a change in the machine's pace falls on both alike.
+    fit in ``budget_s`` (a run not ending with ``expect_exit`` ends them); with
+    ``hollow``, each is paired with a warm run of the hollow copy, taken in turn, so that
+    a change in the machine's pace falls on both alike.
 
     A short program's run is read against the noise of a process start or a binding's
     set-up; more runs make its median steady where a few cannot.
@@ -385,7 +393,7 @@ def _warm_runs(adapter: RuntimeAdapter, mode: Mode, warm: RunRequest,
             hollow_runs.append(result := adapter.run(mode, hollow))
             if _failed(result):
                 break
-        if _failed(runs[-1]):
+        if _failed(runs[-1], expect_exit):
             break
     return runs, hollow_runs
 

@@ -20,7 +20,7 @@ from ..profile import Profile, ProfileStore
 from ..profile_summary import RUNNING_COLUMNS, STARTUP_COLUMNS, summary_rows
 from .console import wide_console
 
-__all__ = ["calibration_progress", "print_summary", "register"]
+__all__ = ["calibration_progress", "print_summary", "register", "steadiness_line"]
 
 
 def register(commands: Any) -> None:
@@ -83,33 +83,67 @@ def _fmt(value: float | None) -> str:
     return f"{value:.2f}"
 
 
+# the summary's columns, headed short enough for 100 columns; the units are in the legend
+_STARTING = {"compile_us_per_kb": "compile", "load_us_per_kb": "load",
+             "instantiate_us": "instan-\ntiate", "ttfi_ms": "1st\ninstr.",
+             "rss_first_kib": "RSS\n1st", "rss_extra_kib": "RSS\n+1"}
+_STARTING_LEGEND = ("compile, load: µs per KiB of code; instantiate: µs; 1st instr.: ms from "
+                    "the module's bytes to its first instruction; RSS 1st, +1: KiB resident "
+                    "for the first instance and for each further one; –: not measured "
+                    "through this binding")
+_RUNNING = {"mixed_ns_per_instr": "mixed", "typical_ns_per_instr": "typical",
+            "int_ns_per_instr": "int", "float_ns_per_instr": "float",
+            "call_ns_per_instr": "call", "hostcall_ns": "host\ncall",
+            "seq_ns": "seq.\nload", "rand_ns": "random\nload"}
+_RUNNING_LEGEND = ("mixed to call: ns per WebAssembly instruction of that kind; host call: "
+                   "ns per call to a cheap WASI import; seq./random load: ns per 8-byte "
+                   "load over a working set larger than the cache")
+
+
 def print_summary(profile: Profile, console: Console) -> None:
+    """A profile's headline figures in two tables that read at 100 columns: modes grouped
+    under their runtime and binding, short headings whose units a legend gives, and the
+    proposals each mode did not run listed below rather than squeezed into a column."""
+    assert STARTUP_COLUMNS.keys() == _STARTING.keys()
+    assert RUNNING_COLUMNS.keys() == _RUNNING.keys()
     rows = summary_rows(profile)
     console.print(f"[bold]Calibration[/bold]: {escape(profile.provenance)}")
-    for title, columns, extra in (
-        ("Starting an instance", STARTUP_COLUMNS, "binding"),
-        ("Running", RUNNING_COLUMNS, "features not run"),
-    ):
+    for title, columns, legend in (("Starting an instance", _STARTING, _STARTING_LEGEND),
+                                   ("Running", _RUNNING, _RUNNING_LEGEND)):
         table = Table(title=title, title_justify="left")
-        table.add_column("runtime:mode", no_wrap=True)
+        table.add_column("runtime (binding)\n  mode", no_wrap=True)
         for heading in columns.values():
             table.add_column(heading, justify="right")
-        table.add_column(extra)
+        runtime = None
         for row in rows:
-            last = row["binding"] if extra == "binding" else (
-                ", ".join(row["features_missing"]) or "none")
-            table.add_row(f"{row['runtime']}:{row['mode']}", *(_fmt(row[k]) for k in columns),
-                          escape(last))
+            if row["runtime"] != runtime:
+                runtime = row["runtime"]
+                table.add_row(f"[bold]{escape(runtime)}[/bold] ({escape(row['binding'])})")
+            table.add_row(f"  {escape(row['mode'])}", *(_fmt(row[k]) for k in columns))
         console.print(table)
+        console.print(f"[dim]{escape(legend)}[/dim]")
+    missing = [row for row in rows if row["features_missing"]]
+    if missing:
+        console.print("Proposals a mode did not run (features not run):")
+        for row in missing:
+            console.print(f"  {row['runtime']}:{row['mode']}: "
+                          + ", ".join(row["features_missing"]), markup=False)
     for binding, note in BINDING_NOTES.items():
         if note and any(r["binding"] == binding for r in rows):
             console.print(f"[dim]{binding}: {escape(note)}[/dim]")
     for row in rows:
         if row["notes"]:
             console.print(f"[dim]{row['runtime']}:{row['mode']}: {escape(row['notes'])}[/dim]")
+    for row in rows:
+        for column, why in row["not_measured"].items():
+            heading = (STARTUP_COLUMNS | RUNNING_COLUMNS).get(column, column)
+            console.print(f"{row['runtime']}:{row['mode']} {heading}: {why}", markup=False,
+                          soft_wrap=True)
     pace = pace_summary(profile)
     if pace:
         console.print(escape(pace))
+    if profile.steadiness is not None:
+        console.print(steadiness_line(profile), markup=False, soft_wrap=True)
     for record in profile.runtimes:
         if not record.available:
             console.print(f"[bold]{record.name}[/bold] not measured: {escape(record.reason)}")
@@ -127,6 +161,8 @@ def calibration_progress() -> Iterator[Callable[[CalibrationProgress], None]]:
                TextColumn("{task.fields[current]}"), TimeElapsedColumn())
     with Progress(*columns, console=wide_console(stderr=True), transient=False) as bar:
         rows: dict[str, Any] = {}
+        # the whole calibration first: steps done of those planned, and about how long is left
+        overall = bar.add_task("calibration", total=None, current="starting")
 
         def on_progress(event: CalibrationProgress) -> None:
             key = f"{event.runtime}:{event.mode}"
@@ -134,6 +170,10 @@ def calibration_progress() -> Iterator[Callable[[CalibrationProgress], None]]:
                 rows[key] = bar.add_task(key, total=event.total, current="")
             bar.update(rows[key], total=event.total, completed=event.done,
                        current=event.task if event.ok else f"{event.task} (failed)")
+            left = event.remaining_s
+            bar.update(overall, total=event.overall_total or None,
+                       completed=event.overall_done,
+                       current="" if left is None else f"about {left:.0f} s left")
 
         yield on_progress
 
@@ -149,8 +189,28 @@ def _calibrate(args: argparse.Namespace) -> int:
     console.print(f"calibration took {profile.duration_s:.1f} s")
     if not args.no_save:
         path = ProfileStore().folder / f"profile-{profile.id}.json"
-        console.print(f"profile saved: {path}")
+        console.print(f"profile saved: {path}" + (" (marked unsteady)"
+                                                  if profile.steady is False else ""))
+    # the last line: the verdict
+    console.print(f"verdict: {profile.verdict}", markup=False, soft_wrap=True)
     return 0
+
+
+def steadiness_line(profile: Profile) -> str:
+    """The calibration's verdict with the readings behind it, one line."""
+    s = profile.steadiness
+    if s is None:
+        return "steadiness: not checked"
+    readings = []
+    if s.run_queue_per_core is not None:
+        readings.append(f"run queue {s.run_queue_per_core:.1f} others/core")
+    if s.steal_fraction is not None:
+        readings.append(f"steal {s.steal_fraction:.0%}")
+    if s.pace_drift is not None:
+        readings.append(f"pace moved {s.pace_drift:.0%}")
+    moved = [f"{m.what} {m.value:.3g} (limit {m.limit:.3g})" for m in s.moved[:6]]
+    line = f"steadiness: {s.summary}" + (f" [{', '.join(readings)}]" if readings else "")
+    return line + (f"; moved: {'; '.join(moved)}" if moved else "")
 
 
 def _profiles(args: argparse.Namespace) -> int:
@@ -172,10 +232,13 @@ def _profiles(args: argparse.Namespace) -> int:
     table = Table("id", "kind", "created (UTC)", "machine", "runtimes", "status")
     for path, entry in store.entries():
         if isinstance(entry, Profile):
-            here = "this machine" if entry.measured_here else f"elsewhere: {entry.machine.hostname}"
+            here = {"here": "this machine",
+                    "same type": f"same type: {entry.machine.hostname}"}.get(
+                entry.where, f"elsewhere: {entry.machine.hostname}")
             runtimes = ", ".join(r.name for r in entry.runtimes if r.available)
+            status = {True: "ok, steady", False: "ok, UNSTEADY", None: "ok"}[entry.steady]
             table.add_row(entry.id, entry.kind, f"{entry.created:%Y-%m-%d %H:%M}", here,
-                          runtimes, "ok")
+                          runtimes, status)
         else:
             table.add_row(path.stem.removeprefix("profile-"), "?", "?", "?", "?",
                           f"unusable: {str(entry).split(': ', 1)[-1]}")

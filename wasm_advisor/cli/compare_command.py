@@ -81,10 +81,13 @@ def _compare(args: argparse.Namespace) -> int:
         print(f"error: {message if message.startswith(source) else f'{source}: {message}'}",
               file=sys.stderr)
     if args.json:
-        print(json.dumps({"profiles": [p.provenance for p in advisor.profiles], "rows": rows,
+        print(json.dumps({"notice": advisor.notice,
+                          "profiles": [p.provenance for p in advisor.profiles], "rows": rows,
                           "errors": [{"source": s, "error": m} for s, m in errors]}, indent=1))
         return EXIT_INVALID if errors else 0
     console = wide_console(highlight=False)
+    if advisor.notice:
+        console.print(advisor.notice, markup=False, soft_wrap=True)
     console.print("; ".join(p.provenance for p in advisor.profiles), markup=False)
     folder, shown = _file_names([row["source"] for row in rows])
     if folder is not None:

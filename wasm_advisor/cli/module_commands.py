@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+import textwrap
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -12,6 +13,10 @@ from rich.table import Table
 
 from ..units import human_bytes
 from ..wasm_module import read_module
+from .console import wide_console
+
+if TYPE_CHECKING:
+    from ..verify import VerifyReport
 
 __all__ = ["register"]
 
@@ -59,6 +64,10 @@ def register(commands: Any) -> None:
                         help="wall-time limit per run in seconds (default 60)")
     verify.add_argument("--max-memory", default="2 GiB", metavar="BYTES",
                         help="memory limit per run (default 2 GiB)")
+    verify.add_argument("--expect-exit", type=int, default=0, metavar="N",
+                        help="the exit status the program's correct result is (default 0; "
+                        "e.g. 20 for a SAT solver's 'unsatisfiable'): a run ending with "
+                        "another is a failure")
     verify.add_argument("--runtime", action="append", metavar="NAME[:MODE]",
                         help="verify only these runtimes/modes (repeatable)")
     verify.add_argument("--profile", metavar="ID|FILE", help="profile to predict from")
@@ -135,8 +144,13 @@ def _verify(args: argparse.Namespace) -> int:
         raise AdvisorError("--rounds: give 1 or more")
     if not args.warm_budget >= 0:
         raise AdvisorError("--warm-budget: give 0 or more seconds")
+    if not 0 <= args.expect_exit <= 255:
+        raise AdvisorError(f"--expect-exit: {args.expect_exit} is not an exit status; give "
+                           "0 to 255")
     workload = Workload.from_module(args.file, preset=args.preset)
     advisor = Advisor(args.profile, with_reference=False)
+    if advisor.notice and not args.json:  # said first, before the runs' progress
+        Console(highlight=False).print(advisor.notice, markup=False, soft_wrap=True)
     console = Console(highlight=False, stderr=True)
 
     def progress(key: str, state: str) -> None:
@@ -146,14 +160,62 @@ def _verify(args: argparse.Namespace) -> int:
         workload, argv=module_args, workdir=args.dir, env=env, repeats=args.repeats,
         warm_budget_s=args.warm_budget, rounds=args.rounds, timeout_s=args.timeout,
         memory_limit_bytes=memory, modes=args.runtime, iwasm=args.iwasm, wamrc=args.wamrc,
-        libiwasm=args.libiwasm, progress=progress)
+        libiwasm=args.libiwasm, expect_exit=args.expect_exit, progress=progress)
     if args.json:
-        print(json.dumps({"instructions": report.instructions, "counted": report.counted,
-                          "profiles": report.provenance, "modes": report.rows(),
-                          "skipped": report.skipped,
-                          "pace": [r.to_dict() for r in report.pace],
-                          "pace_factors": report.pace_factors}, indent=2,
-                         default=str))
+        print(json.dumps({"notice": advisor.notice, **report.to_dict()}, indent=2, default=str))
     else:
-        Console(highlight=False).print(report.explain(), markup=False)
+        print_verify_report(report, wide_console(highlight=False, width=100))
     return 0
+
+
+def print_verify_report(report: VerifyReport, console: Console) -> None:
+    """``verify``'s answer: what was counted, a table per mode that ran (each phase
+    predicted and measured, and the error in words), a line per mode that did not run,
+    and whether the predicted order of the modes held."""
+    from ..verify import TOLERANCE
+    from ..verify_summary import human, not_run, order_verdict, phase_checks
+
+    for line in report.header_lines():
+        _print_wrapped(console, line)
+    checks = phase_checks(report)
+    for m in report.modes:
+        if m.failure is not None:
+            continue
+        table = Table(title=escape(f"{m.key} ({m.binding}, {m.warm_runs} warm runs)"),
+                      title_justify="left")
+        table.add_column("phase")
+        table.add_column("predicted", justify="right")
+        table.add_column("measured", justify="right")
+        table.add_column("measured ÷ predicted")
+        for c in (c for c in checks if c.mode == m.key):
+            error = escape(c.said())
+            table.add_row(c.phase, human(c.predicted_ns), human(c.measured_ns),
+                          error if c.close in (True, None) else f"[bold]{error}[/]")
+        console.print(table)
+        for note in m.notes:
+            _print_wrapped(console, f"note: {note}", 2)
+        for diagnosis in m.diagnosis:
+            _print_wrapped(console, f"→ {diagnosis}", 2)
+    missing = not_run(report)
+    if missing:
+        console.print("Did not run:")
+        for key, why in missing.items():
+            _print_wrapped(console, f"{key}: {why}", 2)
+    for key in ("instruction count", "instruction mix", "pace"):
+        if key in report.skipped:
+            _print_wrapped(console, f"{key}: {report.skipped[key]}")
+    order = order_verdict(report)
+    _print_wrapped(console, "Order of the modes: " + (
+        order.said() if order else "fewer than two modes ran to compare"))
+    console.print(f"(bold: more than {TOLERANCE}× off the prediction, either way)",
+                  markup=False)
+
+
+def _print_wrapped(console: Console, text: str, by: int = 0) -> None:
+    """``text`` as written (no markup), indented ``by`` (beyond its own leading spaces),
+    wrapped to the console's width with its later lines indented two more."""
+    indent = " " * (by + len(text) - len(text.lstrip()))
+    console.print(textwrap.fill(text.strip(), width=console.width, initial_indent=indent,
+                                subsequent_indent=indent + "  ", break_on_hyphens=False,
+                                break_long_words=False),
+                  markup=False, highlight=False, soft_wrap=True)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import difflib
+import math
 import sys
-from pathlib import Path
 from typing import Any
 
 from rich.markup import escape
@@ -12,12 +13,13 @@ from rich.table import Table
 
 from ..advisor import Advisor
 from ..errors import AdvisorError
-from ..model.explain import human_ns
+from ..model.explain import decide, human_ns
 from ..plots import CHARTS, save_charts
 from ..presets import preset_names
+from ..recommendation import Recommendation
+from ..spread_cell import spread_cell
 from ..units import parse_bytes
-from ..workload import Workload
-from ..workload_files import load_workload
+from ..workload_files import workload_from
 from .console import wide_console
 
 __all__ = ["advisor_for", "profile_options", "register", "workload_from"]
@@ -60,8 +62,9 @@ def register(commands: Any) -> None:
         "check",
         help="pre-deployment check: is the chosen runtime fit for this workload?",
         description="Exit 0 when the chosen runtime/mode can run the workload within its "
-        "limits and scores within MARGIN of the best; exit 1 with the reason otherwise. "
-        "Plain lines, fit for a CI log.",
+        "limits and scores within MARGIN of the best mode measured in the same profile; exit "
+        "1 with the reason otherwise; exit 2 for a runtime or mode name the profile does not "
+        "know. Plain lines, fit for a CI log.",
     )
     check.add_argument("workload", metavar="FILE|PRESET")
     check.add_argument("--runtime", required=True, metavar="NAME[:MODE]",
@@ -72,7 +75,8 @@ def register(commands: Any) -> None:
     check.add_argument("--max-memory", metavar="BYTES",
                        help="memory limit per instance, e.g. '64 MiB' (overrides the workload's)")
     check.add_argument("--margin", type=float, default=0.10, metavar="FRACTION",
-                       help="how far below the best score the choice may be (default 0.10)")
+                       help="how far below the best score of its profile the choice may be, "
+                       "as a fraction of that score (default 0.10)")
     profile_options(check)
     check.set_defaults(run=_check)
 
@@ -84,16 +88,6 @@ def register(commands: Any) -> None:
     )
     profile_options(claims)
     claims.set_defaults(run=_claims)
-
-
-def workload_from(arg: str) -> Workload:
-    """A workload from a file path, or a bundled preset by name."""
-    path = Path(arg)
-    if path.exists() or path.suffix:
-        return load_workload(path)
-    if arg in preset_names():
-        return Workload.preset(arg)
-    raise AdvisorError(f"{arg}: no such file, and not a preset ({', '.join(preset_names())})")
 
 
 def advisor_for(args: argparse.Namespace) -> Advisor:
@@ -114,20 +108,28 @@ def _recommend(args: argparse.Namespace) -> int:
         print(recommendation.to_json())
         return 0
     console = wide_console(highlight=False, width=140)
+    if recommendation.notice:  # an unsteady profile is said first
+        console.print(recommendation.notice, markup=False, soft_wrap=True)
+    console.print(recommendation.headline, markup=False)
     console.print(f"{workload.name}: " + "; ".join(recommendation.provenance), markup=False)
-    table = Table(show_lines=False)
-    for heading in ("#", "runtime:mode", "score", "latency", "mean cost/request", "cold start",
-                    "req/s/core", "MiB/instance", "largest cost"):
+    table = Table(show_lines=False, caption="wins: share of resamples in which the mode ranks "
+                  "first; = : tied with #1 (the measurements cannot tell them apart)")
+    for heading in ("#", "runtime:mode", "score", "wins", "latency", "mean cost/request",
+                    "cold start", "req/s/core", "MiB/instance", "largest cost"):
         table.add_column(heading, justify="left" if heading in ("runtime:mode", "largest cost")
                          else "right", no_wrap=heading == "runtime:mode")
+    confidence = recommendation.confidence
+    tied = set(recommendation.tied[1:])
     for i, c in enumerate(recommendation.ranked, start=1):
         p = c.prediction
         totals = p.totals()
         biggest = max(p.amortised(), key=lambda x: x.value)
         share = biggest.value / p.mean_cost_ns if p.mean_cost_ns else 0
         sigma = totals["mean_cost_ms_sigma"] * 1e6 / max(p.mean_cost_ns, 1)
-        table.add_row(str(i), c.key, f"{c.score:.0f}", human_ns(p.latency_ns),
-                      f"{human_ns(p.mean_cost_ns)} ±{sigma:.0%}",
+        wins = confidence.win_share.get(c.key, 0.0) if confidence else 0.0
+        table.add_row("=" if c.key in tied else str(i), c.key, f"{c.score:.0f}",
+                      f"{wins:.0%}", human_ns(p.latency_ns),
+                      f"{human_ns(p.mean_cost_ns)} {spread_cell(sigma, c.evidence.measured_here)}",
                       human_ns(p.ttfi_ns), f"{p.throughput_per_core:,.0f}",
                       f"{p.memory_per_instance_bytes / 2**20:.2f}",
                       f"{biggest.name.split(' (')[0]} {share:.0%}")
@@ -138,7 +140,17 @@ def _recommend(args: argparse.Namespace) -> int:
     return 0
 
 
+def _known_names(recommendation: Recommendation) -> list[str]:
+    """Every runtime and runtime:mode name ``check --runtime`` accepts for this profile."""
+    keys = {c.key for c in recommendation.candidates}
+    return sorted(keys | {k.split(":")[0] for k in keys} | set(recommendation.unavailable))
+
+
 def _check(args: argparse.Namespace) -> int:
+    """Judge the chosen mode by its own figures: its limits, and its score against the best
+    mode of the same profile (whose ratio is theirs alone, see model/scoring.py). A mode
+    from another profile that scores higher is named, not held against it: a CI gate fails
+    on evidence measured in the same calibration, whatever else ``--with-reference`` adds."""
     workload = workload_from(args.workload)
     limits: dict[str, Any] = {}
     if args.max_latency is not None:
@@ -153,33 +165,49 @@ def _check(args: argparse.Namespace) -> int:
     if not 0 <= args.margin < 1:
         raise AdvisorError("--margin: give a fraction between 0 and 1, e.g. 0.1")
     recommendation = advisor_for(args).recommend(workload)
+    known = _known_names(recommendation)
+    if args.runtime not in known:
+        close = difflib.get_close_matches(args.runtime, known, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise AdvisorError(f"--runtime: no runtime or mode {args.runtime!r} in this profile; "
+                           f"{hint}known: {', '.join(known)}")
     chosen = recommendation.candidate(args.runtime)
     out = sys.stdout
+    if recommendation.notice:
+        print(recommendation.notice, file=out)
     print(f"check: workload {workload.name!r}, runtime {args.runtime}; "
           + "; ".join(recommendation.provenance), file=out)
     if chosen is None:
-        known = ", ".join(c.key for c in recommendation.candidates)
-        print(f"FAIL: {args.runtime} was not measured (known: {known})", file=out)
+        why = recommendation.unavailable.get(args.runtime.split(":")[0], "not measured")
+        print(f"FAIL: {args.runtime} was not measured: {why}", file=out)
         return EXIT_CHECK_FAILED
     if chosen.excluded:
         for reason in chosen.excluded:
             print(f"FAIL: {chosen.key} {reason}", file=out)
         return EXIT_CHECK_FAILED
-    best = recommendation.best
-    assert best is not None  # the chosen one is ranked, so there is a best
     p = chosen.prediction
     print(f"{chosen.key}: score {chosen.score:.1f}, latency {human_ns(p.latency_ns)}, "
           f"{p.memory_per_instance_bytes / 2**20:.2f} MiB per instance, cold start "
           f"{human_ns(p.ttfi_ns)}", file=out)
-    floor = best.score * (1 - args.margin)
-    if chosen.score < floor:
-        print(f"FAIL: {chosen.key} scores {chosen.score:.1f}, more than {args.margin:.0%} below "
-              f"the best, {best.key} ({best.score:.1f})", file=out)
-        if recommendation.decision and recommendation.decision.sentence:
-            print(f"  why: {recommendation.decision.sentence}", file=out)
+    source = chosen.evidence.profile_id
+    peers = [c for c in recommendation.ranked if c.evidence.profile_id == source]
+    best = peers[0]  # the chosen one is ranked, so its profile has a best
+    for other in recommendation.ranked:
+        if other.evidence.profile_id != source and other.merit > chosen.merit:
+            print(f"note: {other.key} scores {other.score:.1f} from figures measured "
+                  f"elsewhere ({other.evidence.provenance}); it does not count here", file=out)
+            break
+    ratio = math.exp(chosen.merit - best.merit)  # its score over the best's: theirs alone
+    if ratio < 1 - args.margin:
+        print(f"FAIL: {chosen.key} scores {ratio:.0%} of the best of its profile, "
+              f"{best.key}: more than {args.margin:.0%} below it", file=out)
+        verdict = decide(best, chosen, recommendation.constraints.weights,
+                        recommendation.resampled)
+        print(f"  why: {verdict.sentence}", file=out)
         return EXIT_CHECK_FAILED
     print(f"PASS: {chosen.key} is within its limits and within {args.margin:.0%} of the best "
-          f"({best.key}, {best.score:.1f})", file=out)
+          f"of its profile ({best.key}; it scores {ratio:.0%} of it). "
+          f"{recommendation.headline}", file=out)
     return 0
 
 
@@ -188,8 +216,10 @@ def _claims(args: argparse.Namespace) -> int:
 
     advisor = advisor_for(args)
     console = wide_console(highlight=False)
+    if advisor.notice:
+        console.print(advisor.notice, markup=False, soft_wrap=True)
     console.print("Claims checked against: " + "; ".join(p.provenance for p in advisor.profiles),
-                  markup=False)
+                  markup=False, soft_wrap=True)
     table = Table("", "claim", "verdict", "figures", show_lines=True)
     for result in check_claims(advisor.evidence):
         table.add_row(result.id, escape(result.claim), result.verdict, escape(result.figures))

@@ -53,5 +53,7 @@ def _report(args: argparse.Namespace) -> int:
         command.append("--with-reference")
     path = write_report(recommendation, advisor.profiles, args.output, charts=charts,
                         claims=[] if args.no_claims else None, command=shlex.join(command))
+    if advisor.notice:
+        print(advisor.notice)
     print(f"report written: {path} (recommended: {recommendation.winner or 'none'})")
     return 0

@@ -8,11 +8,13 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from ..errors import AdvisorError, Problem, WorkloadError
 from ..presets import preset_names
 from ..workload import Workload
 from ..workload_files import dump_workload, load_workload
+from .console import wide_console
 
 __all__ = ["register"]
 
@@ -74,17 +76,26 @@ def _presets(args: argparse.Namespace) -> int:
     if args.name:
         print(dump_workload(Workload.preset(args.name), args.format), end="")
         return 0
-    table = Table("preset", "lifetime", "requests/s", "module", "description")
-    table.columns[0].no_wrap = True
-    table.columns[4].max_width = 44
-    for name in preset_names():
-        w = Workload.preset(name)
-        table.add_row(
-            name,
-            w.instances.lifetime.value,
-            f"{w.instances.request_rate_per_s:g}",
-            str(w.to_dict()["module"].get("module_bytes")),
-            w.description.split(" (")[0].split(":")[0],
-        )
-    Console().print(table)
+    print_presets(wide_console(highlight=False, width=100))
     return 0
+
+
+def print_presets(console: Console) -> None:
+    """The presets in a table narrow enough for 80 columns, each described in full below
+    it (a description squeezed into a column reads a word a line)."""
+    table = Table("preset", "lifetime", "req/s", "module", "latency budget")
+    table.columns[0].no_wrap = True
+    for column in table.columns[2:]:
+        column.justify = "right"
+    workloads = [Workload.preset(name) for name in preset_names()]
+    for w in workloads:
+        budget = w.limits.max_latency_ms
+        table.add_row(w.name, w.instances.lifetime.value, f"{w.instances.request_rate_per_s:g}",
+                      str(w.to_dict()["module"].get("module_bytes")),
+                      "none" if budget is None else f"{budget:g} ms")
+    console.print(table)
+    console.print("req/s: requests per second across the service; module: the module's size. "
+                  "'wasm-advisor presets NAME' prints every field.", markup=False)
+    for w in workloads:
+        console.print()
+        console.print(Text.assemble((w.name, "bold"), ": ", w.description))

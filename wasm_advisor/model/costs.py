@@ -187,6 +187,8 @@ class Prediction:
     runtime_memory_first_bytes: float
     artifact_bytes: float
     notes: list[str] = field(default_factory=list)
+    # one sigma of the runtime's own memory per extra instance (the linear memory is exact)
+    memory_per_instance_sigma: float = 0.0
 
     def amortised(self) -> list[Component]:
         """Every component as its average share of one request (ns)."""
@@ -460,6 +462,8 @@ def predict_costs(m: ModeCoefficients, f: WorkloadFeatures) -> Prediction:
         memory_per_instance_bytes=per_instance_memory,
         runtime_memory_first_bytes=(rss_first.value if rss_first else 0.0),
         artifact_bytes=artifact_bytes, notes=notes,
+        memory_per_instance_sigma=max(0.0, rss_extra.value * rss_extra.rel_sigma)
+        if rss_extra else 0.0,
     )
 
 

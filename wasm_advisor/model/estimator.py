@@ -13,8 +13,11 @@ from one release to the next).
 The uncertainty of each coefficient is the spread of the samples around the
 fit (interquartile range / 1.349, relative to the value).
 
-``predict(X)`` takes a list of :class:`~wasm_advisor.workload.Workload` and
-returns one row per workload and runtime/mode with the predicted figures. It
+``fit`` takes a :class:`~wasm_advisor.profile.Profile` (as the advisor does) or
+a frame of its raw samples. ``predict(X)`` takes a list of
+:class:`~wasm_advisor.workload.Workload` and returns one row per workload and
+runtime/mode with the predicted figures, by the same fitted coefficients and
+arithmetic as :meth:`~wasm_advisor.Advisor.recommend` (one fit, one predict). It
 follows scikit-learn's conventions: ``__init__`` stores arguments only,
 learned state ends in ``_``, and ``predict`` checks the model was fitted.
 """
@@ -58,18 +61,30 @@ def samples_frame(profile: Profile) -> pd.DataFrame:
                                        "instructions_per_iter"])
 
 
-# guest kernels that time the code a mode generates (not where its memory lies, nor the
-# host's side of a call)
-SAME_CODE_METRICS = frozenset(f"{k}_ns_per_iter" for k in (
-    "int", "float", "call", "mixed", "typical", "simd", "block_exit_short", "block_exit_long"))
+# figures of what a mode's generated code and its compiler do, which a configuration that
+# runs the same code (``same_code_as``: an allocator setting) cannot change: the compute
+# kernels, the host-call and memory-access kernels (the same machine code calling the same
+# host function and reading the same kind of anonymous mapping), compiling the module and
+# loading its compiled artifact. Instantiation, time to first instruction, the binding and
+# resident memory are where such a configuration differs, and stay apart.
+SAME_CODE_METRICS = frozenset({
+    *(f"{k}_ns_per_iter" for k in ("int", "float", "call", "mixed", "typical", "simd",
+                                   "block_exit_short", "block_exit_long", "hostcall",
+                                   "mem_seq", "mem_rand")),
+    "compile_ns_per_code_byte", "compile_local_ns_per_code_byte",
+    "compile_ns_per_escaping_function", "load_ns_per_code_byte",
+    "artifact_bytes_per_code_byte"})
 
 
 def pooled_same_code(samples: pd.DataFrame) -> pd.DataFrame:
-    """``samples`` with the compute-kernel samples of modes that run the same generated code
-    (``same_code_as`` in the traits table) given to each of them, so the two are fitted on
-    the union: one cost per instruction from twice the measurements, where one full
-    calibration here read the same code's ``mixed`` kernel 0.054 and 0.044 ns per
-    instruction in the two modes, enough to order them against a third the wrong way."""
+    """``samples`` with the :data:`SAME_CODE_METRICS` samples of modes that run the same
+    generated code (``same_code_as`` in the traits table) given to each of them, so the two
+    are fitted on the union: one figure from twice the measurements. Fitted apart, one
+    full calibration here read the same code's ``mixed`` kernel 0.054 and 0.044 ns per
+    instruction in the two modes, enough to order them against a third the wrong way, and a
+    quick one on a busy machine had the pooling allocator compile 2.2 times slower than the
+    same compiler without it; the explanation then named "memory traffic" as what set two
+    modes apart that run the same memory-access code."""
     import pandas as pd
 
     keys = samples["runtime"] + ":" + samples["mode"]
@@ -99,51 +114,68 @@ class CostModel(BaseEstimator):  # type: ignore[misc]
     def __init__(self) -> None:
         pass  # no parameters: the fit is exact medians, with nothing random to seed
 
-    def fit(self, X: pd.DataFrame, y: None = None) -> CostModel:
-        fitted: dict[tuple[str, str], dict[str, Coefficient]] = {}
-        instructions: dict[tuple[str, str], dict[str, float]] = {}
-        for (runtime, mode, metric), group in X.groupby(["runtime", "mode", "metric"], sort=True):
-            xs = group["x"].to_numpy(dtype=float)
-            ys = group["y"].to_numpy(dtype=float)
-            source = str(group["source"].iloc[0])
-            per_iter = float(group["instructions_per_iter"].iloc[0])
-            if per_iter:
-                kernel = str(metric).removesuffix("_ns_per_iter")
-                instructions.setdefault((str(runtime), str(mode)), {})[kernel] = per_iter
-            if np.unique(xs).size >= 2:
-                fit = fit_slope(list(zip(xs.tolist(), ys.tolist(), strict=True)))
-                slope, intercept = fit.slope, fit.intercept
-                implied = [(yv - intercept) / xv for xv, yv in zip(xs, ys, strict=True) if xv]
-                sigma = _relative_sigma(implied, slope)
-                value = slope
-            else:
-                value = float(np.median(ys))
-                intercept = 0.0
-                sigma = _relative_sigma(list(ys), value)
-            fitted.setdefault((str(runtime), str(mode)), {})[str(metric)] = Coefficient(
-                value=value, intercept=intercept, rel_sigma=sigma, source=source,
-                runs=len(ys))
-        self.coefficients_ = fitted
-        self.instructions_ = instructions
+    def fit(self, X: Profile | pd.DataFrame, y: None = None) -> CostModel:
+        """Fit every runtime/mode's coefficients: from a :class:`Profile` (its samples, its
+        modes' records and its figures stored without samples), or from a frame of raw
+        samples (:func:`samples_frame`), which knows nothing of the modes beyond them."""
+        profile = X if isinstance(X, Profile) else None
+        samples = X if profile is None else pooled_same_code(samples_frame(profile))
+        assert not isinstance(samples, Profile)
+        fitted = _fit_samples(samples)
+        self.coefficients_ = fitted[0]
+        self.instructions_ = fitted[1]
+        if profile is not None:
+            self.modes_ = _profile_modes(profile, self.coefficients_)
+        else:
+            self.modes_ = [_mode_coefficients(runtime, mode, metrics, None,
+                                              self.instructions_.get((runtime, mode), {}))
+                           for (runtime, mode), metrics in self.coefficients_.items()]
         return self
 
     def predict(self, X: list[Workload]) -> pd.DataFrame:
-        """One row per workload and runtime/mode: the predicted figures."""
+        """One row per workload and runtime/mode: the predicted figures, by the same
+        arithmetic as :meth:`wasm_advisor.Advisor.recommend`."""
         import pandas as pd
 
-        check_is_fitted(self, "coefficients_")
+        check_is_fitted(self, "modes_")
         from .costs import WorkloadFeatures, predict_costs
 
         rows = []
         for workload in X:
             features = WorkloadFeatures.from_workload(workload)
-            for (runtime, mode), metrics in self.coefficients_.items():
-                coefficients = _mode_coefficients(
-                    runtime, mode, metrics, None, self.instructions_.get((runtime, mode), {}))
+            for coefficients in self.modes_:
                 prediction = predict_costs(coefficients, features)
-                rows.append({"workload": workload.name, "runtime": runtime, "mode": mode,
-                             **prediction.totals()})
+                rows.append({"workload": workload.name, "runtime": coefficients.runtime,
+                             "mode": coefficients.mode, **prediction.totals()})
         return pd.DataFrame(rows)
+
+
+def _fit_samples(X: pd.DataFrame) -> tuple[dict[tuple[str, str], dict[str, Coefficient]],
+                                            dict[tuple[str, str], dict[str, float]]]:
+    """Per runtime/mode and metric: a Theil-Sen line (or the median of a single size)."""
+    fitted: dict[tuple[str, str], dict[str, Coefficient]] = {}
+    instructions: dict[tuple[str, str], dict[str, float]] = {}
+    for (runtime, mode, metric), group in X.groupby(["runtime", "mode", "metric"], sort=True):
+        xs = group["x"].to_numpy(dtype=float)
+        ys = group["y"].to_numpy(dtype=float)
+        source = str(group["source"].iloc[0])
+        per_iter = float(group["instructions_per_iter"].iloc[0])
+        if per_iter:
+            kernel = str(metric).removesuffix("_ns_per_iter")
+            instructions.setdefault((str(runtime), str(mode)), {})[kernel] = per_iter
+        if np.unique(xs).size >= 2:
+            fit = fit_slope(list(zip(xs.tolist(), ys.tolist(), strict=True)))
+            slope, intercept = fit.slope, fit.intercept
+            implied = [(yv - intercept) / xv for xv, yv in zip(xs, ys, strict=True) if xv]
+            sigma = _relative_sigma(implied, slope)
+            value = slope
+        else:
+            value = float(np.median(ys))
+            intercept = 0.0
+            sigma = _relative_sigma(list(ys), value)
+        fitted.setdefault((str(runtime), str(mode)), {})[str(metric)] = Coefficient(
+            value=value, intercept=intercept, rel_sigma=sigma, source=source, runs=len(ys))
+    return fitted, instructions
 
 
 def _mode_coefficients(runtime: str, mode: str, metrics: dict[str, Coefficient],
@@ -205,16 +237,13 @@ def calls_running(iteration: str) -> int:
     return int(found.group(1)) if found else 1
 
 
-def fit_profile(profile: Profile) -> list[ModeCoefficients]:
-    """Fit ``profile`` and return every runtime/mode's coefficients, in profile order.
-
-    A figure stored without raw samples keeps its stored value, with its stored
-    spread as the uncertainty.
-    """
-    model = CostModel().fit(pooled_same_code(samples_frame(profile)))
+def _profile_modes(profile: Profile, fitted: dict[tuple[str, str], dict[str, Coefficient]]
+                   ) -> list[ModeCoefficients]:
+    """Every runtime/mode of ``profile`` in its order, from ``fitted``; a figure stored
+    without raw samples keeps its stored value, with its stored spread as the uncertainty."""
     out = []
     for runtime, mode in profile.modes():
-        metrics = dict(model.coefficients_.get((runtime, mode), {}))
+        metrics = dict(fitted.get((runtime, mode), {}))
         for f in profile.figures:
             if (f.runtime, f.mode) == (runtime, mode) and f.metric not in metrics:
                 metrics[f.metric] = Coefficient(
@@ -223,3 +252,10 @@ def fit_profile(profile: Profile) -> list[ModeCoefficients]:
                     runs=f.runs)
         out.append(_mode_coefficients(runtime, mode, metrics, profile))
     return out
+
+
+def fit_profile(profile: Profile) -> list[ModeCoefficients]:
+    """Fit ``profile`` and return every runtime/mode's coefficients, in profile order: the
+    fitted state of :class:`CostModel`, which the advisor caches and predicts from."""
+    modes: list[ModeCoefficients] = CostModel().fit(profile).modes_
+    return modes

@@ -15,10 +15,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 
 from ..units import human_bytes
+from .confidence import CLEAR_WIN, MATERIAL, Confidence, Resampled
 from .costs import Component, Prediction, WorkloadFeatures
-from .scoring import OBJECTIVES, TIE_BAND, Candidate, Constraints, ModeEvidence, rank
+from .scoring import FLOORS, OBJECTIVES, Candidate, Constraints, ModeEvidence, rank
+from .traits import traits_for
 
 __all__ = ["SWEEPS", "Crossover", "Decision", "decide", "find_crossovers", "human_ns"]
 
@@ -30,6 +35,9 @@ SWEEPS: dict[str, tuple[float, float, str]] = {
     "compute_instructions_per_request": (1e3, 1e12, "instructions per request"),
     "module_bytes": (1024, 64 * 2**20, "module bytes"),
 }
+# what changes with a swept field besides the field itself
+GROWS_WITH = {"module_bytes": "its code bytes and largest function grow in proportion; "
+              "its data segments stay as declared"}
 GRID_POINTS = 25
 BISECTIONS = 12
 
@@ -86,20 +94,81 @@ def _format_objective(objective: str, value: float) -> str:
     return f"{value:.2f}"
 
 
-def decide(winner: Candidate, runner_up: Candidate, weights: dict[str, float]) -> Decision:
-    if winner.preferred_over == runner_up.key:
-        return Decision("near tie", None, winner.score, runner_up.score, None, (
-            f"{winner.label} is recommended ({winner.score:.1f} against {runner_up.score:.1f} "
-            f"for {runner_up.label}): {runner_up.label} is a configuration of it and scores "
-            f"less than {TIE_BAND:.0%} higher, less than a score moves between calibrations, "
-            f"so the plain configuration, which needs no extra set-up, comes first."))
-    deltas = {o: weights.get(o, 0.0) * (winner.normalised.get(o, 0) -
-                                        runner_up.normalised.get(o, 0)) for o in OBJECTIVES}
+def _families(view: dict[str, np.ndarray] | list[Component]) -> dict[str, Any]:
+    """Components summed by family (:func:`_component_name`), as values or drawn arrays."""
+    out: dict[str, Any] = {}
+    items = view.items() if isinstance(view, dict) else ((c.name, c.value) for c in view)
+    for name, value in items:
+        family = _component_name(name)
+        out[family] = out.get(family, 0.0) + value
+    return out
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _tie(winner: Candidate, runner_up: Candidate, weights: dict[str, float],
+         resampled: Resampled, confidence: Confidence) -> Decision:
+    """Two modes the draws cannot tell apart, and what does separate them."""
+    others = [k for k in confidence.tied if k not in (winner.key, runner_up.key)]
+    ahead = resampled.share_ahead(winner.key, runner_up.key)
+    clearly = confidence.beaten.get(runner_up.key, 0.0)
+    head = (f"{winner.label} and {runner_up.label} are tied ({winner.score:.1f} against "
+            f"{runner_up.score:.1f}): the first scores higher in {ahead:.0%} of "
+            f"{confidence.resamples} resamples of the measurements, more than {MATERIAL:.0%} "
+            f"higher in {clearly:.0%}, and a clear win needs {CLEAR_WIN:.0%}")
+    if others:
+        head += "; also tied: " + ", ".join(others)
+    better: dict[str, list[str]] = {winner.key: [], runner_up.key: []}
+    for objective, (figure, _lower) in OBJECTIVES.items():
+        if not weights.get(objective):
+            continue
+        if objective == "maturity":
+            shares = (1.0 if winner.objectives[figure] > runner_up.objectives[figure] else 0.0,
+                      1.0 if runner_up.objectives[figure] > winner.objectives[figure] else 0.0)
+        else:
+            shares = (resampled.share_better(winner.key, runner_up.key, objective),
+                      resampled.share_better(runner_up.key, winner.key, objective))
+        for c, other, share in ((winner, runner_up, shares[0]), (runner_up, winner, shares[1])):
+            if share >= CLEAR_WIN:
+                mine, theirs = (_format_objective(objective, x.objectives[figure])
+                                for x in (c, other))
+                better[c.key].append(f"{objective.replace('_', ' ')} ({mine} against {theirs})")
+    parts = [f"{c.label} has the better " + _and(better[c.key])
+             for c in (winner, runner_up) if better[c.key]]
+    sentence = head + ". What separates them: " + (
+        "; ".join(parts) if parts else "no figure differs beyond the noise") + "."
+    for a, b in ((winner, runner_up), (runner_up, winner)):
+        traits = traits_for(a.key)
+        if traits is not None and traits.variant_of == b.key:
+            sentence += (f" {a.label} is a configuration of {b.label}: where they tie, the "
+                         "plain configuration needs no extra set-up.")
+    return Decision("tie", None, winner.score, runner_up.score, None, sentence)
+
+
+def decide(winner: Candidate, runner_up: Candidate, weights: dict[str, float],
+           resampled: Resampled | None = None, confidence: Confidence | None = None
+           ) -> Decision:
+    """What decides between ``winner`` and ``runner_up``: the objective with the largest
+    weighted difference of log-figures and, within it, the component with the largest
+    difference that is beyond the noise of the draws. Two tied modes get :func:`_tie`."""
+    if resampled is not None and confidence is not None and runner_up.key in confidence.tied:
+        return _tie(winner, runner_up, weights, resampled, confidence)
+    deltas = {}
+    for o, (figure, lower_better) in OBJECTIVES.items():
+        w, r = (max(FLOORS[o], min(1e300, c.objectives[figure])) for c in (winner, runner_up))
+        deltas[o] = weights.get(o, 0.0) * (math.log(r / w) if lower_better else math.log(w / r))
     objective = max(deltas, key=lambda o: (deltas[o], o))
     figure = OBJECTIVES[objective][0]
     wv, rv = winner.objectives[figure], runner_up.objectives[figure]
+    sure = ""
+    if confidence is not None:
+        sure = (f"; it scores more than {MATERIAL:.0%} higher in "
+                f"{confidence.beaten.get(runner_up.key, 0.0):.0%} of {confidence.resamples} "
+                "resamples of the measurements")
     head = (f"{winner.label} wins ({winner.score:.0f} against {runner_up.score:.0f} for "
-            f"{runner_up.label}): {objective.replace('_', ' ')} decides, "
+            f"{runner_up.label}{sure}): {objective.replace('_', ' ')} decides, "
             f"{_format_objective(objective, wv)} against {_format_objective(objective, rv)}")
     if objective not in _VIEWS:
         if objective == "memory":
@@ -108,13 +177,19 @@ def decide(winner: Candidate, runner_up: Candidate, weights: dict[str, float]) -
             sentence = head + " (from the sourced traits table)."
         return Decision(objective, None, wv, rv, None, sentence)
     view = _VIEWS[objective]
-    wc: dict[str, float] = {}
-    rc: dict[str, float] = {}
-    for c in view(winner.prediction):
-        wc[_component_name(c.name)] = wc.get(_component_name(c.name), 0.0) + c.value
-    for c in view(runner_up.prediction):
-        rc[_component_name(c.name)] = rc.get(_component_name(c.name), 0.0) + c.value
+    wc = _families(view(winner.prediction))
+    rc = _families(view(runner_up.prediction))
     names = sorted(set(wc) | set(rc))
+    if resampled is not None:  # only a difference the draws agree on explains anything
+        wd = _families(resampled.component_draws(winner.key, objective))
+        rd = _families(resampled.component_draws(runner_up.key, objective))
+        names = [n for n in names
+                 if float(np.mean(rd.get(n, 0.0) > wd.get(n, 0.0))) >= CLEAR_WIN]
+    names = [n for n in names if rc.get(n, 0.0) > wc.get(n, 0.0)]
+    if not names:
+        return Decision(objective, None, wv, rv, None, head + " for "
+                        f"{_FIGURE_NAMES[objective]}; no single component differs beyond the "
+                        "noise of the measurements.")
     component = max(names, key=lambda n: (rc.get(n, 0.0) - wc.get(n, 0.0), n))
     total = sum(rc.values())
     share = rc.get(component, 0.0) / total if total else None
@@ -140,6 +215,11 @@ class Crossover:
     high: float
 
     def sentence(self) -> str:
+        text = self._flips()
+        grows = GROWS_WITH.get(self.field)
+        return f"{text} ({grows})" if grows else text
+
+    def _flips(self) -> str:
         parts = []
         for side, found in (("below", self.below), ("above", self.above)):
             if found:
@@ -188,12 +268,26 @@ def _bisect(evidence: list[ModeEvidence], base: WorkloadFeatures, k: Constraints
     return outside, outside_winner
 
 
-def find_crossovers(evidence: list[ModeEvidence], features: WorkloadFeatures, k: Constraints
-                    ) -> list[Crossover]:
+def sweep_ranges(lifetime: str | None) -> dict[str, tuple[float, float, str]]:
+    """The fields to sweep and the values a workload of this instance ``lifetime`` can take:
+    a per-request instance serves exactly one request, so its ``requests_per_instance`` is
+    not swept; a pooled one serves two or more (the workload's own validation rules)."""
+    ranges = dict(SWEEPS)
+    low, high, unit = ranges["requests_per_instance"]
+    if lifetime == "per-request":
+        del ranges["requests_per_instance"]
+    elif lifetime == "pooled":
+        ranges["requests_per_instance"] = (max(2.0, low), high, unit)
+    return ranges
+
+
+def find_crossovers(evidence: list[ModeEvidence], features: WorkloadFeatures, k: Constraints,
+                    lifetime: str | None = None) -> list[Crossover]:
+    """Where the winner changes along each field a workload of ``lifetime`` can change."""
     out = []
-    for name, (low, high, unit) in SWEEPS.items():
+    current_winner = _winner(evidence, features, k)
+    for name, (low, high, unit) in sweep_ranges(lifetime).items():
         current = float(getattr(features, name))
-        current_winner = _winner(evidence, features, k)
         grid = [low * (high / low) ** (i / (GRID_POINTS - 1)) for i in range(GRID_POINTS)]
         winners = [_winner(evidence, features.with_value(name, v), k) for v in grid]
         below = above = None

@@ -6,30 +6,40 @@ class, was not measured for a figure the model needs, or breaks a limit
 (memory per instance, latency budget, cold start, or the target's memory for
 the declared concurrency).
 
-The others are **scored**: each objective is normalised against the best
-candidate (lower is better for latency, memory and cold start, so the best
-gets 1 and one twice as costly gets 0.5; higher is better for throughput and
-maturity) and the score is ``100 × Σ weight × normalised value`` with the
-workload's priority weights scaled to sum to 1. That sum is what
-:meth:`Candidate.score_arithmetic` prints.
+The others are **scored** by a weighted geometric mean: each objective is
+taken as a ratio to the best candidate's (lower is better for latency, memory
+and cold start, so the best gets 1 and one twice as costly gets 0.5; higher is
+better for throughput and maturity) and the score is
+``100 × Π normalised ** weight`` with the workload's priority weights scaled
+to sum to 1. That product is what :meth:`Candidate.score_arithmetic` prints.
 
-They are ordered by score, with one exception: a mode that is a configuration
-of another (``variant_of`` in the traits table, e.g. Wasmtime's pooling
-allocator) ranks above the plain mode only when it scores more than
-:data:`TIE_BAND` higher. Closer than that, the two swap places from one
-calibration to the next, and the plain configuration needs no extra set-up.
+The order of any two modes depends on their own figures and the weights only:
+the ratio of their scores is ``Π (figure_a / figure_b) ** ±weight``, in which the
+best candidate's figures cancel. Adding or removing a third mode can change
+the printed scores (the best of each objective may change), never the order of
+the others. (A sum of ratios to the best, used before, let a third mode's cold
+start of a few ms reorder two others.)
+
+They are ordered by score alone. How sure that order is (which modes the
+measurements cannot tell apart) is :mod:`.confidence`'s business; a mode that
+is a configuration of another (``variant_of`` in the traits table) and ties
+with it is named there, not moved here, since moving it would let its
+presence reorder the modes between the two.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from ..calibration.probes import PROBES
+from ..units import human_bytes_apart
 from .coefficients import ModeCoefficients
 from .costs import Prediction, WorkloadFeatures, missing_coefficients, predict_costs
 from .traits import traits_for
 
-__all__ = ["OBJECTIVES", "TIE_BAND", "Candidate", "Constraints", "ModeEvidence", "rank"]
+__all__ = ["FLOORS", "OBJECTIVES", "Candidate", "Constraints", "ModeEvidence",
+           "log_merit", "rank"]
 
 # objective -> (figure, lower is better)
 OBJECTIVES = {
@@ -40,10 +50,11 @@ OBJECTIVES = {
     "maturity": ("maturity", False),
 }
 PROBED = frozenset(PROBES)  # features the calibration probes on every mode
-# Scores closer than this (relative) are a tie: the scores of two modes with alike figures
-# (Cranelift with and without the pooling allocator) moved up to 3.4% apart between quick
-# calibrations on an idle machine (benchmarks/stability.py prints the gaps).
-TIE_BAND = 0.05
+# the smallest value an objective's figure is taken as, so that a ratio is always defined
+# (a mode predicted to cost nothing for a workload with no compute, say): one nanosecond,
+# one byte, one request a second, and the lowest trait score
+FLOORS = {"latency": 1.0, "throughput": 1.0, "memory": 1.0, "cold_start": 1.0,
+          "maturity": 0.2}
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,13 @@ class ModeEvidence:
     feature_detail: dict[str, str]
     provenance: str
     measured_here: bool
+    # relative spread added to every figure of a mode whose figures were scaled from a
+    # profile measured elsewhere (the spread of the pace ratios that scaled them)
+    scale_sigma: float = 0.0
+    profile_id: str = ""  # the profile the figures came from
+    # relative spread of every figure from how far the machine's pace moved while the
+    # profile was made (half the range of its pace readings over their median); 0: unread
+    pace_sigma: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -82,7 +100,7 @@ class Candidate:
     objectives: dict[str, float] = field(default_factory=dict)
     normalised: dict[str, float] = field(default_factory=dict)
     score: float = 0.0
-    preferred_over: str | None = None  # a variant of this mode it outranks within TIE_BAND
+    merit: float = 0.0  # log-score of its own figures: the order of any two modes
 
     @property
     def key(self) -> str:
@@ -93,10 +111,27 @@ class Candidate:
         return self.evidence.coefficients.label
 
     def score_arithmetic(self, weights: dict[str, float]) -> str:
-        """The score as the sum it is: ``100 × (0.33×1.00 latency + …) = 87``."""
-        terms = " + ".join(f"{weights[o]:.2f}×{self.normalised.get(o, 0):.2f} {o}"
+        """The score as the product it is: ``100 × 1.00^0.33 latency × … = 87``."""
+        terms = " × ".join(f"{self.normalised.get(o, 0):.2f}^{weights[o]:.2f} {o}"
                            for o in OBJECTIVES if weights.get(o))
-        return f"100 × ({terms}) = {self.score:.1f}"
+        return f"100 × {terms} = {self.score:.1f}"
+
+
+def _figure(objective: str, value: float) -> float:
+    """An objective's figure as scored: within [floor, 1e300], so every ratio is defined."""
+    return min(1e300, max(FLOORS[objective], value))  # inf (nothing to cost) -> 1e300
+
+
+def log_merit(objectives: dict[str, float], weights: dict[str, float]) -> float:
+    """``Σ weight × ±log(figure)`` (+ for higher-is-better objectives): the part of a mode's
+    log-score that is its own. Two modes' scores compare as these do."""
+    total = 0.0
+    for objective, (figure, lower_better) in OBJECTIVES.items():
+        w = weights.get(objective, 0.0)
+        if w:
+            value = math.log(_figure(objective, objectives[figure]))
+            total += w * (-value if lower_better else value)
+    return total
 
 
 def _exclusions(c: Candidate, k: Constraints) -> list[str]:
@@ -130,9 +165,9 @@ def _exclusions(c: Candidate, k: Constraints) -> list[str]:
         reasons.append(f"cold start takes {p.ttfi_ns / 1e6:.3g} ms, "
                        f"limit {k.max_cold_start_ms:g} ms")
     if p.memory_total_bytes > k.target_memory_bytes:
-        reasons.append(f"{p.effective_concurrency:.0f} instances need "
-                       f"{p.memory_total_bytes / 2**30:.2f} GiB, more than the target's "
-                       f"{k.target_memory_bytes / 2**30:.2f} GiB")
+        need, have = human_bytes_apart(p.memory_total_bytes, k.target_memory_bytes)
+        reasons.append(f"{p.effective_concurrency:.0f} instances need {need}, more than "
+                       f"the target's {have}")
     return reasons
 
 
@@ -159,35 +194,22 @@ def rank(evidence: list[ModeEvidence], features: WorkloadFeatures, k: Constraint
                         "maturity": traits.maturity if traits else 0.5}
         candidates.append(c)
     eligible = [c for c in candidates if not c.excluded]
-    for objective, (figure, lower_better) in OBJECTIVES.items():
-        values = [c.objectives[figure] for c in eligible]
-        if not values:
-            break
-        best = min(values) if lower_better else max(values)
-        for c in eligible:
-            v = c.objectives[figure]
-            if lower_better:
-                c.normalised[objective] = 1.0 if v <= 0 or best >= v else best / v
-            else:
-                c.normalised[objective] = 1.0 if best <= 0 else v / best
-    for c in eligible:
-        c.score = 100 * sum(k.weights.get(o, 0.0) * c.normalised[o] for o in OBJECTIVES)
-    eligible.sort(key=lambda c: (-c.score, c.key))
-    _prefer_plain_configurations(eligible)
+    _score(eligible, k.weights)
+    eligible.sort(key=lambda c: (-c.merit, c.key))
     excluded = sorted((c for c in candidates if c.excluded), key=lambda c: c.key)
     return eligible + excluded
 
 
-def _prefer_plain_configurations(ranked: list[Candidate]) -> None:
-    """Move a mode above a configuration of it that beats it by no more than TIE_BAND."""
-    i = 0
-    while i < len(ranked):
-        variant = ranked[i]
-        traits = traits_for(variant.key)
-        base = traits.variant_of if traits else None
-        j = next((j for j in range(i + 1, len(ranked)) if ranked[j].key == base), None)
-        if j is not None and ranked[j].score >= variant.score * (1 - TIE_BAND):
-            plain = ranked.pop(j)
-            plain.preferred_over = variant.key
-            ranked.insert(i, plain)  # a plain mode is nobody's variant: this ends
-        i += 1
+def _score(eligible: list[Candidate], weights: dict[str, float]) -> None:
+    """Each candidate's normalised objectives, its merit and its score
+    (``100 × Π normalised ** weight``, which is ``100 × exp(merit - the best's merits)``)."""
+    for objective, (figure, lower_better) in OBJECTIVES.items():
+        values = [_figure(objective, c.objectives[figure]) for c in eligible]
+        if not values:
+            return
+        best = min(values) if lower_better else max(values)
+        for c, v in zip(eligible, values, strict=True):
+            c.normalised[objective] = best / v if lower_better else v / best
+    for c in eligible:
+        c.merit = log_merit(c.objectives, weights)
+        c.score = 100 * math.prod(c.normalised[o] ** weights.get(o, 0.0) for o in OBJECTIVES)
