@@ -31,7 +31,7 @@ def test_rounds_alternate_across_the_modes_and_add_up(tmp_path: Path) -> None:
     report = advisor.verify(Workload.from_module(_kernel(tmp_path)), repeats=4,
                             warm_budget_s=0, rounds=2, timeout_s=30,
                             progress=lambda key, state: seen.append((key, state)))
-    assert seen == [
+    assert [(key, state.split(" · ")[0]) for key, state in seen] == [
         ("wasmtime:cranelift", "running (round 1 of 2)"),
         ("wasmtime:pulley", "running (round 1 of 2)"),
         # the second round in the reverse order: a drift in pace falls on both alike
@@ -40,6 +40,11 @@ def test_rounds_alternate_across_the_modes_and_add_up(tmp_path: Path) -> None:
         ("wasmtime:cranelift", "done"),
         ("wasmtime:pulley", "done"),
     ]
+    # which run of how many, and from the second on, about how long is left
+    runs = [state.split(" · ")[1] for _, state in seen[:4]]
+    assert runs[0] == "run 1 of 4"
+    assert all(r.startswith(f"run {i + 1} of 4, ") and r.endswith(" s left")
+               for i, r in enumerate(runs[1:], start=1))
     for mode in report.modes:
         assert mode.failure is None and not mode.notes
         assert mode.warm_runs == 4  # the 4 repeats shared out: 2 in each round
@@ -54,7 +59,7 @@ def test_one_mode_is_verified_in_one_round(tmp_path: Path) -> None:
     report = advisor.verify(Workload.from_module(_kernel(tmp_path)), repeats=3,
                             warm_budget_s=0, rounds=3, timeout_s=30,
                             progress=lambda key, state: seen.append(state))
-    assert seen == ["running", "done"]  # nothing to interleave with
+    assert seen == ["running · run 1 of 1", "done"]  # nothing to interleave with
     assert report.modes[0].warm_runs == 3
 
 

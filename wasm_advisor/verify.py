@@ -496,6 +496,21 @@ def run_verification(
     paced_modes = {e.coefficients.key for e in todo
                    if pace_profile is not None and e.provenance == pace_profile.provenance}
     started = time.monotonic()
+    # runs of a worker: a first round for every mode, then each later round's
+    planned = len(todo) * rounds
+    finished = [0]
+
+    def running(key: str, state: str) -> None:
+        """Say what runs now, which run of how many, and about how long is left (at the
+        pace of the runs so far: the first round's cold runs and counting make it high)."""
+        if not progress:
+            return
+        elapsed = time.monotonic() - started
+        text = f"{state} · run {finished[0] + 1} of {planned}"
+        if finished[0]:
+            left = elapsed / finished[0] * max(0, planned - finished[0])
+            text += f", {elapsed:.0f} s so far, about {left:.0f} s left"
+        progress(key, text)
 
     def read_the_pace() -> None:
         if progress:
@@ -510,10 +525,10 @@ def run_verification(
         read_the_pace()
     for e in todo:
         key = e.coefficients.key
-        if progress:
-            progress(key, "running" if rounds == 1 else f"running (round 1 of {rounds})")
+        running(key, "running" if rounds == 1 else f"running (round 1 of {rounds})")
         outcome = run_worker({"runtime": e.coefficients.runtime, "mode": e.coefficients.mode,
                               "options": options, "tasks": [task]}, limits)
+        finished[0] += 1
         hello = outcome.hello or {}
         available = (hello.get("availability") or {}).get("available")
         if hello and (not available or e.coefficients.mode not in
@@ -521,6 +536,7 @@ def run_verification(
             reason = (hello.get("availability") or {}).get("reason") or \
                 "this mode was not found on this machine"
             report.skipped[key] = f"not available here: {reason}"
+            planned -= rounds - 1  # no later rounds for it
             if progress:
                 progress(key, "skipped")
             continue
@@ -537,11 +553,11 @@ def run_verification(
         for e in (e for e in ordered
                   if _warm_ran(records.get(e.coefficients.key), expect_exit)):
             key = e.coefficients.key
-            if progress:
-                progress(key, f"running (round {later + 1} of {rounds})")
+            running(key, f"running (round {later + 1} of {rounds})")
             outcome = run_worker({"runtime": e.coefficients.runtime, "mode": e.coefficients.mode,
                                   "options": options,
                                   "tasks": [{**task, "kind": "verify-warm"}]}, limits)
+            finished[0] += 1
             _add_round(records[key], outcome.results.get("verify")
                        or {"ok": False, "reason": outcome.failures.get("verify", "failed")},
                        expect_exit)
