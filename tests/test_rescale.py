@@ -92,18 +92,18 @@ def test_a_profile_whose_pace_moved_gives_less_sure_answers(tmp_path: Path) -> N
     from wasm_advisor import Workload
     from wasm_advisor.calibration.pace import PaceReading, pace_figures
 
-    modes = {"wasmtime:cranelift": {}, "wasmtime:winch": {"compile_ns_per_code_byte": 60.0}}
+    modes = {"wasmtime:cranelift": {}, "wasmtime:winch": {"compile_ns_per_code_byte": 50.0}}
     base = synthetic_profile(modes)
     steady = base.model_copy(update={"figures": base.figures + pace_figures(
         [PaceReading(t, 1e6, 100.0) for t in (0.0, 10.0, 20.0)])})
     moved = base.model_copy(update={"figures": base.figures + pace_figures(
-        [PaceReading(0.0, 1e6, 100.0), PaceReading(10.0, 1.6e6, 100.0),
+        [PaceReading(0.0, 1e6, 100.0), PaceReading(10.0, 2.0e6, 100.0),
          PaceReading(20.0, 1e6, 100.0)])})
     w = Workload.preset("plugin-host")
     answers = [Advisor(p, store=ProfileStore(tmp_path / str(i))).recommend(w)
                for i, p in enumerate((steady, moved))]
     assert all(e.pace_sigma == 0.0 for e in Advisor(steady, store=ProfileStore(tmp_path)).evidence)
     assert answers[0].winner == answers[1].winner
-    # the same figures: a clear win from the steady sitting, a tie from the one that moved 60 %
+    # the same figures: a clear win from the steady sitting, a tie from the one that moved 100 %
     assert answers[0].tied == [answers[0].winner]
     assert len(answers[1].tied) == 2

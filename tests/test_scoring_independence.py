@@ -121,7 +121,7 @@ def test_modes_apart_beyond_their_noise_are_a_clear_win_and_close_ones_a_tie() -
 def test_wider_measurements_make_a_wider_tie() -> None:
     w = Workload.preset("request-response")
     features, k = WorkloadFeatures.from_workload(w), constraints_for(w)
-    a, b = (1.0, 60, 1, 700, 30e3, 40e3, 5e8, 2e5), (1.0, 60, 1, 900, 30e3, 40e3, 5e8, 2e5)
+    a, b = (1.0, 60, 1, 700, 30e3, 40e3, 5e8, 2e5), (1.0, 60, 1, 1400, 30e3, 40e3, 5e8, 2e5)
     narrow = resample(rank([_mode("a", a, 0.01), _mode("b", b, 0.01)], features, k), k.weights)
     wide = resample(rank([_mode("a", a, 0.6), _mode("b", b, 0.6)], features, k), k.weights)
     assert narrow.confidence().clear  # type: ignore[union-attr]

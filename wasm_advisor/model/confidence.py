@@ -20,10 +20,11 @@ is never noise dressed up as a cost.
 
 **The spread of a component** is ``hypot(σ_samples, σ_sitting)``: the spread
 of its samples within the calibration, and what a figure moves between two
-calibrations of the same machine that the samples of one cannot show: at least
-:data:`SITTING_SIGMA` (the pace readings beside each calibration moved 2-7 % on
-quiet days on the development machine, docs/methodology.md), and more where
-the profile's own pace readings moved more while it was made
+calibrations of the same machine that the samples of one cannot show, as
+measured between quick calibrations here (:data:`SITTING_SIGMA` for in-guest
+figures, four times their spread within one calibration;
+:data:`HOST_SITTING_SIGMA` for host-timed ones), and more where the profile's
+own pace readings moved more while it was made
 (:attr:`~.scoring.ModeEvidence.pace_sigma`: a calibration disturbed by another
 process gives answers that say they are less sure). A figure scaled from a profile
 measured elsewhere adds the spread of that scaling
@@ -53,14 +54,28 @@ from .costs import RUN_COMPILE, Component, Prediction
 from .scoring import FLOORS, OBJECTIVES, Candidate, ModeEvidence
 from .traits import traits_for
 
-__all__ = ["CLEAR_WIN", "MATERIAL", "RESAMPLES", "SEED", "SITTING_SIGMA", "Confidence", "Resampled",
+__all__ = ["CLEAR_WIN", "HOST_SITTING_SIGMA", "MATERIAL", "RESAMPLES", "SEED",
+           "SITTING_SIGMA", "SIZE_SITTING_SIGMA", "Confidence", "Resampled",
            "resample", "stated_sigma"]
 
 RESAMPLES = 400
 SEED = 2027  # with the component's name and mode: every draw is the same in every run
 CLEAR_WIN = 0.9
 MATERIAL = 0.02  # a score, figure or component closer than 2 % is no difference
-SITTING_SIGMA = 0.05
+# What a figure moves between two quick calibrations of the same machine that the samples
+# of one cannot show, as one sigma of its logarithm: measured on the development machine
+# (2-core VM, 2026-12-07, benchmarks/stability.py --save, three quick calibrations of 12
+# modes, each steady), pooled over figures as the root mean square of each figure's
+# standard deviation of log(figure) across the three (an unbiased estimate of the variance
+# from so few sittings; their median, 0.106 and 0.125, understates it): 0.17 for the
+# in-guest kernels, whose spread within one calibration has a median of only 0.027; 0.22
+# for host-timed figures (compile, instantiate, binding; leaving out the slopes whose own
+# spread within a calibration is above 50 %, which that spread already covers); sizes
+# (resident memory, artifacts) 0.013.
+SITTING_SIGMA = 0.17  # in-guest: compute, host calls, memory traffic
+HOST_SITTING_SIGMA = 0.22  # host-timed: compile, load, instantiate, binding, first instance
+SIZE_SITTING_SIGMA = 0.013  # memory per instance
+GUEST_COMPONENTS = frozenset({"compute", "host calls", "memory traffic"})
 MAX_LOG_SIGMA = 1.5  # a component known to no better than a factor of 4.5 either way
 # components fitted from samples pooled across modes that run the same generated code
 # (estimator.SAME_CODE_METRICS): such modes share their draws
@@ -90,17 +105,28 @@ def stated_sigma(evidence: ModeEvidence, components: list[Component]) -> float:
     mode: their samples' spread, what a figure moves between sittings (or the profile's
     pace moved), and any scaling from another profile; as the draws use it."""
     total = sum(c.value for c in components)
-    relative = math.sqrt(sum(c.sigma ** 2 for c in components)) / total if total > 0 else 0.0
-    sitting = max(SITTING_SIGMA, evidence.pace_sigma)
-    return min(MAX_LOG_SIGMA, math.sqrt(relative ** 2 + sitting ** 2 + evidence.scale_sigma ** 2))
+    if total <= 0:
+        return 0.0
+    # each component's samples and sittings, summed as independent spreads
+    spread = math.sqrt(sum(c.sigma ** 2 + (c.value * sitting_sigma(c.name, evidence.pace_sigma))
+                           ** 2 for c in components))
+    return min(MAX_LOG_SIGMA, math.hypot(spread / total, evidence.scale_sigma))
 
 
-def _factors(key: str, components: list[Component], sitting: float, extra_sigma: float
+def sitting_sigma(component: str, pace_sigma: float = 0.0) -> float:
+    """What a component moves between sittings: the measured figure for its kind of timing,
+    or more where the profile's own pace readings moved more while it was made."""
+    kind = SITTING_SIGMA if component in GUEST_COMPONENTS else HOST_SITTING_SIGMA
+    return max(kind, pace_sigma)
+
+
+def _factors(key: str, components: list[Component], pace_sigma: float, extra_sigma: float
              ) -> np.ndarray:
     """One row of multiplicative draws per component."""
     rows = []
     for c in components:
         relative = c.sigma / c.value if c.value > 0 else 0.0
+        sitting = sitting_sigma(c.name, pace_sigma)
         sigma = min(MAX_LOG_SIGMA, math.sqrt(relative ** 2 + sitting ** 2 + extra_sigma ** 2))
         rows.append(np.exp(sigma * _normals(f"{_stream_owner(key, c.name)}/{c.name}")))
     return np.array(rows) if rows else np.ones((0, RESAMPLES))
@@ -123,20 +149,19 @@ def _draw(candidate: Candidate) -> _Draws:
     p: Prediction = candidate.prediction
     key = candidate.key
     extra = candidate.evidence.scale_sigma
-    sitting = max(SITTING_SIGMA, candidate.evidence.pace_sigma)
+    pace = candidate.evidence.pace_sigma
     latency = p.latency_components()
     ttfi = p.ttfi_components()
     amortised = p.amortised()
     lat_values = np.array([c.value for c in latency])[:, None] * _factors(
-        key, latency, sitting, extra)
-    ttfi_values = np.array([c.value for c in ttfi])[:, None] * _factors(
-        key, ttfi, sitting, extra)
+        key, latency, pace, extra)
+    ttfi_values = np.array([c.value for c in ttfi])[:, None] * _factors(key, ttfi, pace, extra)
     am_values = np.array([c.value for c in amortised])[:, None] * _factors(
-        key, amortised, sitting, extra)
+        key, amortised, pace, extra)
     linear = p.features.linear_memory_bytes
     own = max(0.0, p.memory_per_instance_bytes - linear)
     relative = p.memory_per_instance_sigma / own if own > 0 else 0.0
-    sigma = min(MAX_LOG_SIGMA, math.hypot(relative, sitting, extra))
+    sigma = min(MAX_LOG_SIGMA, math.hypot(relative, max(SIZE_SITTING_SIGMA, pace), extra))
     memory = linear + own * np.exp(sigma * _normals(f"{key}/memory per instance"))
     return _Draws(tuple(c.name for c in amortised), lat_values, am_values, ttfi_values,
                   memory[None, :], tuple(c.name for c in latency), tuple(c.name for c in ttfi))
