@@ -256,6 +256,7 @@ def _measure(kind: str, wanted: list[str], modes: Sequence[str] | None,
                    results={mode.key: {} for mode, _ in plans},
                    failed={mode.key: {} for mode, _ in plans},
                    done={mode.key: 0 for mode, _ in plans})
+        run.planned += 1  # the verdict, the last step
         _passes(run, budget, plans)
         figures, features, failures, rejected = _analyse(plans, run)
         verdict = assess(system=sampler.samples, pace=run.readings, figures=figures,
