@@ -22,6 +22,13 @@ from wasm_advisor.calibration.runner import WorkerLimits, run_worker
 
 from .helpers.synthetic import synthetic_profile
 
+
+@pytest.fixture(autouse=True)
+def _no_libiwasm_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about the iwasm command line: a libiwasm.so named in the environment
+    (for the in-process tests) would add its modes to every WAMR adapter here."""
+    monkeypatch.delenv("WASM_ADVISOR_LIBIWASM", raising=False)
+
 PLAN = asdict(KernelPlan(min_sample_ns=100_000, repeats=1, working_set_bytes=1 << 20))
 DISCOVERY = """case "$1" in --version) echo "iwasm 2.2.0"; exit 0;; esac
 case "$*" in *--stack-size*) {fault} ;; esac
@@ -115,6 +122,7 @@ def test_a_runtime_that_is_not_installed_is_named_with_the_reason(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WASM_ADVISOR_IWASM", raising=False)
     monkeypatch.delenv("WASM_ADVISOR_WAMRC", raising=False)
+    monkeypatch.delenv("WASM_ADVISOR_LIBIWASM", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))  # the worker inherits it: no iwasm anywhere
     # and a wasmer_sdk that cannot be imported, found first by the worker
     broken = tmp_path / "site" / "wasmer_sdk"
@@ -125,7 +133,7 @@ def test_a_runtime_that_is_not_installed_is_named_with_the_reason(
     with pytest.raises(MeasurementError) as e:
         calibrate("quick", runtimes=["wamr", "wasmer"], store=store)
     message = str(e.value)
-    assert "wamr: no iwasm found: put WAMR's iwasm on PATH" in message
+    assert "wamr: no iwasm found, nor a libiwasm: put WAMR's iwasm on PATH" in message
     assert "wasmer: wasmer-sdk cannot be imported here: libwasmer_sdk_uniffi.so: missing" \
         in message
     assert store.paths() == []

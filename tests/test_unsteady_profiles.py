@@ -202,10 +202,10 @@ def test_the_notebook_says_first_that_its_profile_is_unsteady() -> None:
     notebook = json.loads((Path(__file__).parent.parent / "docs" / "notebooks"
                            / "architecture-review.ipynb").read_text())
     measuring = next("".join(c["source"]) for c in notebook["cells"]
-                     if "print(profile.provenance)" in "".join(c["source"]))
+                     if "advisor.profile.provenance" in "".join(c["source"]))
     # the measurement cell's first output line is the advisor's notice, when it has one
     assert 0 <= measuring.index("print(advisor.notice)") < measuring.index(
-        "print(profile.provenance)")
+        "advisor.profile.provenance")
 
 
 def test_installed_here_finds_the_packages_the_adapters_import(

@@ -17,6 +17,13 @@ from wasm_advisor.runtimes.base import RunRequest
 from wasm_advisor.runtimes.wamr_runtime import WamrAdapter
 
 
+@pytest.fixture(autouse=True)
+def _no_libiwasm_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about the iwasm command line: a libiwasm.so named in the environment
+    (for the in-process tests) would add its modes to every WAMR adapter here."""
+    monkeypatch.delenv("WASM_ADVISOR_LIBIWASM", raising=False)
+
+
 def _real_iwasm() -> list[str]:
     named = [p for p in os.environ.get("WASM_ADVISOR_IWASM", "").split(os.pathsep) if p]
     found = shutil.which("iwasm")

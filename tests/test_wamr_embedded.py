@@ -28,6 +28,13 @@ from wasm_advisor.runtimes.libiwasm import _API, LibIwasm
 from wasm_advisor.runtimes.wamr_embedded import BINDING, libiwasm_candidates
 from wasm_advisor.runtimes.wamr_runtime import WamrAdapter
 
+
+@pytest.fixture(autouse=True)
+def _no_iwasm_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about the in-process binding: an iwasm named in the environment (for
+    the command-line tests) would add its modes to every WAMR adapter here."""
+    monkeypatch.delenv("WASM_ADVISOR_IWASM", raising=False)
+
 LIBIWASM = [p for p in os.environ.get("WASM_ADVISOR_LIBIWASM", "").split(os.pathsep) if p]
 WAMRC = os.environ.get("WASM_ADVISOR_WAMRC") or shutil.which("wamrc")
 CC = shutil.which("cc") or shutil.which("gcc")

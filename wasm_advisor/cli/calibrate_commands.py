@@ -161,10 +161,12 @@ def calibration_progress() -> Iterator[Callable[[CalibrationProgress], None]]:
                TextColumn("{task.fields[current]}"), TimeElapsedColumn())
     with Progress(*columns, console=wide_console(stderr=True), transient=False) as bar:
         rows: dict[str, Any] = {}
-        # the whole calibration first: steps done of those planned, and about how long is left
-        overall = bar.add_task("calibration", total=None, current="starting")
 
         def on_progress(event: CalibrationProgress) -> None:
+            if "calibration" not in rows:  # the whole calibration first: steps done of those
+                # planned, and about how long is left (shown once there is a first step)
+                rows["calibration"] = bar.add_task("calibration", total=None, current="")
+            overall = rows["calibration"]
             key = f"{event.runtime}:{event.mode}"
             if key not in rows:
                 rows[key] = bar.add_task(key, total=event.total, current="")
