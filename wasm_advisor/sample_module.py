@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .calibration.kernels import PUT_U64
 from .calibration.typical_code import typical_functions
 
 __all__ = ["CALLS", "EXPECTED_OUTPUT", "FUNCTIONS", "ORIGIN", "sample_module"]
@@ -36,24 +37,7 @@ _WAT = """(module
     (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
 @FUNCTIONS@
-  (func $put_u32 (param $v i32) (param $pos i32) (result i32)
-    (local $len i32) (local $t i32) (local $p i32)
-    (local.set $t (local.get $v))
-    (local.set $len (i32.const 1))
-    (block $counted (loop $count
-      (br_if $counted (i32.lt_u (local.get $t) (i32.const 10)))
-      (local.set $t (i32.div_u (local.get $t) (i32.const 10)))
-      (local.set $len (i32.add (local.get $len) (i32.const 1)))
-      (br $count)))
-    (local.set $p (i32.add (local.get $pos) (local.get $len)))
-    (local.set $t (local.get $v))
-    (loop $digit
-      (local.set $p (i32.sub (local.get $p) (i32.const 1)))
-      (i32.store8 (local.get $p)
-        (i32.add (i32.const 48) (i32.rem_u (local.get $t) (i32.const 10))))
-      (local.set $t (i32.div_u (local.get $t) (i32.const 10)))
-      (br_if $digit (i32.ne (local.get $t) (i32.const 0))))
-    (i32.add (local.get $pos) (local.get $len)))
+@PUT_U64@
   (data (i32.const 256) "sample checksum ")
   (func (export "_start")
     (local $i i32) (local $x i32) (local $end i32)
@@ -62,7 +46,7 @@ _WAT = """(module
         (local.get $i) (i32.and (local.get $i) (i32.const @MASK@))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $calls (i32.lt_u (local.get $i) (i32.const @CALLS@))))
-    (local.set $end (call $put_u32 (local.get $x) (i32.const 272)))
+    (local.set $end (call $put_u64 (i64.extend_i32_u (local.get $x)) (i32.const 272)))
     (i32.store8 (local.get $end) (i32.const 10))
     (i32.store (i32.const 0) (i32.const 256))
     (i32.store (i32.const 4) (i32.sub (i32.add (local.get $end) (i32.const 1)) (i32.const 256)))
@@ -73,6 +57,7 @@ _WAT = """(module
 def sample_wat() -> str:
     """The sample program's text (WAT)."""
     return (_WAT.replace("@FUNCTIONS@", typical_functions(FUNCTIONS))
+            .replace("@PUT_U64@", PUT_U64)
             .replace("@MASK@", str(FUNCTIONS - 1)).replace("@CALLS@", str(CALLS)))
 
 

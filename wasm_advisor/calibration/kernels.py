@@ -88,7 +88,7 @@ class GuestKernel:
 
 
 # Writes the decimal digits of an i64 at a memory address; returns the end address.
-_PUT_U64 = """(func $put_u64 (param $v i64) (param $pos i32) (result i32)
+PUT_U64 = """(func $put_u64 (param $v i64) (param $pos i32) (result i32)
     (local $len i32) (local $t i64) (local $p i32)
     (local.set $t (local.get $v))
     (local.set $len (i32.const 1))
@@ -464,7 +464,7 @@ def guest_kernel(name: str, plan: KernelPlan = KernelPlan()) -> bytes:
     wat = (
         "(module"
         + _PRELUDE.replace("@IMPORTS@", "\n  ".join(kernel.imports))
-        .replace("@PAGES@", str(pages)).replace("@PUT_U64@", _PUT_U64)
+        .replace("@PAGES@", str(pages)).replace("@PUT_U64@", PUT_U64)
         + kernel.extra
         + '\n  (func $kernel (export "kernel") (param $n i64) (result i64)\n    '
         + kernel.body.format(mask=mask, base=base)
@@ -650,7 +650,7 @@ def _host_timed_module(functions: int, pages: int, data_bytes: int, dwell_ns: in
   (memory (export "memory") {pages})
 {filler}
 {data}
-{_PUT_U64}
+{PUT_U64}
   (func (export "_start") (local $p i32) (local $until i64)
     (drop (call $clock (i32.const 0) (i64.const 1) (i32.const 0)))
     (i32.store (i32.const 64) (i32.const 0x3074227b))  ;; {{"t0
