@@ -217,7 +217,7 @@ class Advisor:
         if profile is None:
             newest = self.store.latest(here=True)
             profile = self.store.latest(here=True, steady=True) or newest
-            if newest is not None and newest is not profile and newest != profile:
+            if newest is not None and newest != profile:
                 passed_over = newest
         if profile is None and calibrate:
             from .calibration.calibrate import calibrate as run_calibration

@@ -140,7 +140,7 @@ class _Draws:
     latency: np.ndarray  # drawn values of the components that make up a request's latency
     amortised: np.ndarray  # every component's drawn share of one request
     ttfi: np.ndarray
-    memory: np.ndarray  # drawn memory per instance (one row)
+    memory: np.ndarray  # drawn memory per instance
     latency_names: tuple[str, ...]
     ttfi_names: tuple[str, ...]
 
@@ -164,7 +164,7 @@ def _draw(candidate: Candidate) -> _Draws:
     sigma = min(MAX_LOG_SIGMA, math.hypot(relative, max(SIZE_SITTING_SIGMA, pace), extra))
     memory = linear + own * np.exp(sigma * _normals(f"{key}/memory per instance"))
     return _Draws(tuple(c.name for c in amortised), lat_values, am_values, ttfi_values,
-                  memory[None, :], tuple(c.name for c in latency), tuple(c.name for c in ttfi))
+                  memory, tuple(c.name for c in latency), tuple(c.name for c in ttfi))
 
 
 def _merits(draws: _Draws, maturity: float, weights: dict[str, float]) -> np.ndarray:
@@ -173,7 +173,7 @@ def _merits(draws: _Draws, maturity: float, weights: dict[str, float]) -> np.nda
     figures = {
         "latency_ns": draws.latency.sum(axis=0),
         "throughput_per_core": 1e9 / mean_cost,
-        "memory_per_instance_bytes": draws.memory[0],
+        "memory_per_instance_bytes": draws.memory,
         "ttfi_ns": draws.ttfi.sum(axis=0),
         "maturity": np.full(RESAMPLES, maturity),
     }
@@ -250,7 +250,7 @@ class Resampled:
         elif objective == "cold_start":
             out = d.ttfi.sum(axis=0)
         elif objective == "memory":
-            out = d.memory[0]
+            out = d.memory
         return out  # maturity: a fixed trait, the same in every draw
 
     def component_draws(self, key: str, objective: str) -> dict[str, np.ndarray]:
