@@ -16,9 +16,9 @@ which holds each run to the exit status the program's ``expect.exit`` gives: a p
 whose correct result is a non-zero status (a SAT solver's 20) is measured like any
 other, and one that ends with another status is reported as failed, with both statuses.
 
-The rules are :mod:`wasm_advisor.accuracy`'s, fixed in code and unit-tested. Prints, per
-runtime/mode and phase, the median and 90th-percentile prediction error as a ratio
-predicted/measured, then:
+The rules are :mod:`wasm_advisor.verification._accuracy`'s, fixed in code and
+unit-tested. Prints, per runtime/mode and phase, the median and 90th-percentile
+prediction error as a ratio predicted/measured, then:
 
 - **start-up**: the share of module x mode pairs whose compile and instantiate
   predictions are within 1.5x of measured (target 80 %);
@@ -55,7 +55,7 @@ live run also writes its measurements, its profile, its figures and the commit t
 
 Where the profile has pace readings (a calibration made with this version), ``verify``
 reads the machine's pace beside each program's runs and scales its phase predictions
-by the ratio (``wasm_advisor.calibration.pace``): on a VM whose pace moves by 20-30 %
+by the ratio (``wasm_advisor.calibration._pace``): on a VM whose pace moves by 20-30 %
 over the half hour a run takes, the calibration's minutes are otherwise another
 machine. The readings are saved with the run; ``--no-pace`` leaves the predictions
 unscaled (live, and in a replay), to see what the readings change.
@@ -77,7 +77,20 @@ from pathlib import Path
 from typing import Any
 
 from wasm_advisor import Advisor, Workload, calibrate, preset_names
-from wasm_advisor.accuracy import (
+from wasm_advisor.advisor import constraints_for
+from wasm_advisor.calibration._pace import PaceReading, pace_factors
+from wasm_advisor.model._confidence import resample, stated_sigma
+from wasm_advisor.model._costs import (
+    FIRST_INSTANCE,
+    RUN_COMPILE,
+    Component,
+    Prediction,
+    WorkloadFeatures,
+    predict_costs,
+)
+from wasm_advisor.model._scoring import ModeEvidence, rank
+from wasm_advisor.model._traits import load_traits
+from wasm_advisor.verification._accuracy import (
     CLOSE,
     RANK_NOISE,
     Measured,
@@ -88,20 +101,7 @@ from wasm_advisor.accuracy import (
     judge_top_choice,
     startup_close,
 )
-from wasm_advisor.advisor import constraints_for
-from wasm_advisor.calibration.pace import PaceReading, pace_factors
-from wasm_advisor.model.confidence import resample, stated_sigma
-from wasm_advisor.model.costs import (
-    FIRST_INSTANCE,
-    RUN_COMPILE,
-    Component,
-    Prediction,
-    WorkloadFeatures,
-    predict_costs,
-)
-from wasm_advisor.model.scoring import ModeEvidence, rank
-from wasm_advisor.model.traits import load_traits
-from wasm_advisor.verify import (
+from wasm_advisor.verification._verify import (
     PHASES,
     ModeVerification,
     VerifyReport,

@@ -22,8 +22,8 @@ import time
 from collections import defaultdict
 
 from wasm_advisor import CalibrationProgress, calibrate
-from wasm_advisor.calibration.bounds import LOWER_BOUNDS
-from wasm_advisor.profile import Profile
+from wasm_advisor.profiles._bounds import LOWER_BOUNDS
+from wasm_advisor.profiles._profile import Profile
 
 BUDGET_S = {"quick": 30.0, "full": 180.0}
 REPEATABILITY_TARGET = 0.15

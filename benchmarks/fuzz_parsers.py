@@ -4,8 +4,8 @@
     python benchmarks/fuzz_parsers.py wasm     -max_total_time=60 -rss_limit_mb=1024 -timeout=2
     python benchmarks/fuzz_parsers.py workload -max_total_time=60 -rss_limit_mb=1024 -timeout=2
 
-``wasm`` feeds bytes to :func:`wasm_advisor.wasm_module.read_module_bytes`;
-``workload`` feeds bytes to :func:`wasm_advisor.workload_files.parse_workload`
+``wasm`` feeds bytes to :func:`wasm_advisor.wasm._module.read_module_bytes`;
+``workload`` feeds bytes to :func:`wasm_advisor.workload._files.parse_workload`
 as TOML, YAML or JSON (chosen by the first byte). Both must accept the input or
 raise the library's own error; anything else, a hang past ``-timeout`` seconds
 or memory past ``-rss_limit_mb`` is a crash that libFuzzer reports and saves.
@@ -24,8 +24,8 @@ import atheris
 
 with atheris.instrument_imports():
     from wasm_advisor.errors import AdvisorError
-    from wasm_advisor.wasm_module import read_module_bytes
-    from wasm_advisor.workload_files import parse_workload
+    from wasm_advisor.wasm._module import read_module_bytes
+    from wasm_advisor.workload._files import parse_workload
 
 FORMATS = ("toml", "yaml", "json")
 
@@ -53,7 +53,7 @@ def seeds(target: str) -> Path:
             (folder / f"seed{i}").write_bytes(module)
     else:
         from wasm_advisor import Workload, preset_names
-        from wasm_advisor.workload_files import dump_workload
+        from wasm_advisor.workload._files import dump_workload
 
         for name in preset_names():
             for i, fmt in enumerate(FORMATS):

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from wasm_advisor import Advisor, Recommendation, Workload, preset_names
-from wasm_advisor.workload_files import dump_workload
+from wasm_advisor.workload._files import dump_workload
 
 
 def answer(r: Recommendation) -> tuple[Any, ...]:

@@ -7,7 +7,7 @@ Runs ``--runs`` quick calibrations one after another (nothing is saved), fits
 an advisor to each, combined with the shipped reference profile for runtimes
 not measured here (``--no-reference``: without it), and for every bundled
 preset prints each run's *answer*: the winner where it wins clearly, else the
-tied set (model/confidence.py), e.g.
+tied set (model/_confidence.py), e.g.
 ``request-response: wasmtime:winch | wasmtime:winch | wasmtime:winch — same 3/3``.
 It also says whether the answers are at least *compatible*: every run's winner
 inside every other run's tied set. Run it on an idle machine: the calibrations

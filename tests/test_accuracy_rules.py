@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from wasm_advisor.accuracy import (
+from wasm_advisor.verification._accuracy import (
     CLOSE,
     INTERVAL,
     Measured,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from wasm_advisor.calibration.analysis import analyse_mode
-from wasm_advisor.calibration.budgets import BUDGETS, Budget, tasks_for
+from wasm_advisor.calibration._analysis import analyse_mode
+from wasm_advisor.calibration._budgets import BUDGETS, Budget, tasks_for
 from wasm_advisor.calibration.kernels import GUEST_KERNELS
 from wasm_advisor.runtimes.base import Mode
 
@@ -73,7 +73,7 @@ def test_a_kernel_needing_a_feature_the_mode_lacks_is_not_a_failure() -> None:
 
 
 def test_a_lazy_jit_gets_a_code_family_whose_every_function_runs() -> None:
-    from wasm_advisor.calibration.analysis import _code_bytes, _run_code_bytes
+    from wasm_advisor.calibration._analysis import _code_bytes, _run_code_bytes
 
     budget = BUDGETS["quick"]
     tasks = tasks_for(budget, precompiled=False, ahead_of_time=False, slow_compile=True,
@@ -102,7 +102,7 @@ def test_a_lazy_jit_gets_a_code_family_whose_every_function_runs() -> None:
 
 
 def test_each_function_a_table_reaches_is_told_apart_from_the_code() -> None:
-    from wasm_advisor.calibration.analysis import _code_bytes, _escaping_functions
+    from wasm_advisor.calibration._analysis import _code_bytes, _escaping_functions
 
     budget = BUDGETS["quick"]
     tasks = tasks_for(budget, precompiled=False, ahead_of_time=False, slow_compile=False,
@@ -133,7 +133,7 @@ def test_each_function_a_table_reaches_is_told_apart_from_the_code() -> None:
 
 
 def test_the_code_familys_steady_instances_are_a_figure_of_their_own() -> None:
-    from wasm_advisor.calibration.analysis import _code_bytes
+    from wasm_advisor.calibration._analysis import _code_bytes
 
     sizes = list(BUDGETS["quick"].code_sizes)
     mode = Mode("wasmtime", "cranelift", "wasmtime-py", "Wasmtime · Cranelift", jit=True)
@@ -155,7 +155,7 @@ def test_the_code_familys_steady_instances_are_a_figure_of_their_own() -> None:
 
 
 def test_an_aot_artifacts_load_is_its_load_phase_where_the_binding_times_it() -> None:
-    from wasm_advisor.calibration.analysis import _code_bytes
+    from wasm_advisor.calibration._analysis import _code_bytes
 
     sizes = list(BUDGETS["quick"].slow_code_sizes)
     embedded = Mode("wamr", "aot-embedded", "libiwasm (in-process)", "WAMR · AOT, embedded",

@@ -20,9 +20,9 @@ from wasm_advisor import (
     save_workload,
 )
 from wasm_advisor.cli import main
-from wasm_advisor.presets import preset_data
-from wasm_advisor.units import WrittenBytes, format_bytes
-from wasm_advisor.workload_files import workload_from
+from wasm_advisor.workload._files import workload_from
+from wasm_advisor.workload._presets import preset_data
+from wasm_advisor.workload._units import WrittenBytes, format_bytes
 
 from .helpers.synthetic import synthetic_profile
 

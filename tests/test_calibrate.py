@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from wasm_advisor import CalibrationProgress, ProfileStore, calibrate
-from wasm_advisor.calibration.pace import EXECUTE_METRIC
+from wasm_advisor.calibration._pace import EXECUTE_METRIC
 from wasm_advisor.cli import main
-from wasm_advisor.profile_summary import summarize
+from wasm_advisor.profiles._summary import summarize
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +20,7 @@ def profile_and_events(tmp_path_factory: pytest.TempPathFactory):  # type: ignor
     with pytest.MonkeyPatch.context() as patch:
         # what one pass measures, whatever else runs on the machine: no re-measurement
         # (tests/test_steadiness.py covers that)
-        patch.setattr(importlib.import_module("wasm_advisor.calibration.calibrate"),
+        patch.setattr(importlib.import_module("wasm_advisor.calibration._calibrate"),
                       "RETRY_ROUNDS", 0)
         profile = calibrate("quick", runtimes=["wasmtime"],
                             modes=["cranelift", "wasmtime:pulley"],

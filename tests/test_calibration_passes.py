@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from wasm_advisor import CalibrationProgress, calibrate
-from wasm_advisor.calibration import budgets
-from wasm_advisor.calibration.budgets import BUDGETS, merge_guest, split_passes, tasks_for
+from wasm_advisor.calibration import _budgets as budgets
+from wasm_advisor.calibration._budgets import BUDGETS, merge_guest, split_passes, tasks_for
 
-calibrate_module = importlib.import_module("wasm_advisor.calibration.calibrate")
+calibrate_module = importlib.import_module("wasm_advisor.calibration._calibrate")
 
 
 def _tasks(passes: int = 2) -> list[dict[str, object]]:

@@ -9,9 +9,9 @@ import pytest
 
 from wasm_advisor import Advisor, AdvisorError, Recommendation, Workload
 from wasm_advisor.cli import main
-from wasm_advisor.plots import CHARTS, chart_figure, save_charts, save_figure
-from wasm_advisor.plots_features import feature_matrix
-from wasm_advisor.plots_memory import total_memory_bytes
+from wasm_advisor.present._charts import CHARTS, chart_figure, save_charts, save_figure
+from wasm_advisor.present._features_chart import feature_matrix
+from wasm_advisor.present._memory_chart import total_memory_bytes
 
 from .helpers.synthetic import synthetic_profile
 
@@ -79,7 +79,7 @@ def test_memory_curve_is_the_models_total(recommendation: Recommendation) -> Non
 
 def test_memory_chart_shows_every_mode_and_what_each_runtime_adds(
         recommendation: Recommendation) -> None:
-    from wasm_advisor.plots_memory import CONCURRENCY, KIB, memory_figure
+    from wasm_advisor.present._memory_chart import CONCURRENCY, KIB, memory_figure
 
     figure = memory_figure(recommendation)
     total_ax, own_ax = figure.axes

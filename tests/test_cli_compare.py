@@ -10,7 +10,7 @@ import pytest
 
 from wasm_advisor import Workload, preset_names
 from wasm_advisor.cli import main
-from wasm_advisor.workload_files import dump_workload
+from wasm_advisor.workload._files import dump_workload
 
 from .helpers.synthetic import synthetic_profile
 from .test_recommend import MODES

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from wasm_advisor.cli import build_parser
-from wasm_advisor.workload_files import parse_workload
+from wasm_advisor.workload._files import parse_workload
 
 from .conftest import REPO
 

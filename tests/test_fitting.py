@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from wasm_advisor.calibration.fitting import fit_slope, median_spread
+from wasm_advisor.harness._statistics import fit_slope, median_spread
 
 
 def test_exact_line() -> None:

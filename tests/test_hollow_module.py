@@ -8,8 +8,8 @@ import pytest
 import wasmtime
 
 from wasm_advisor.errors import ModuleError
-from wasm_advisor.hollow_module import hollow_module
-from wasm_advisor.wasm_module import read_module_bytes
+from wasm_advisor.wasm._hollow import hollow_module
+from wasm_advisor.wasm._module import read_module_bytes
 
 # prints "hi" through an imported WASI function, has a start function that writes memory
 # at instantiation, a data segment, a table and a global, so that indices of every kind

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wasm_advisor import AdvisorError, Workload, WorkloadError
-from wasm_advisor.workload_files import parse_workload
+from wasm_advisor.workload._files import parse_workload
 
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -102,8 +102,8 @@ PARSER_PEAK_BYTES = 64 << 20  # stated bound: no input makes a parser allocate m
 
 
 def _presets_as_files() -> list[tuple[bytes, str]]:
-    from wasm_advisor.presets import preset_names
-    from wasm_advisor.workload_files import dump_workload
+    from wasm_advisor.workload._files import dump_workload
+    from wasm_advisor.workload._presets import preset_names
 
     return [(dump_workload(Workload.preset(name), fmt).encode(), fmt)
             for name in preset_names() for fmt in ("toml", "yaml", "json")]
@@ -182,7 +182,7 @@ def test_mutated_workload_files_are_decided_quickly(index: int, data: st.DataObj
 @given(mutated(WASM_SEEDS))
 def test_mutated_wasm_modules_are_decided_quickly(data: bytes) -> None:
     from wasm_advisor import ModuleError
-    from wasm_advisor.wasm_module import read_module_bytes
+    from wasm_advisor.wasm._module import read_module_bytes
 
     _bounded(lambda: read_module_bytes(data, "mutated.wasm"), ModuleError)
 

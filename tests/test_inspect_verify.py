@@ -171,7 +171,7 @@ def _phases_run(compile_ns: float | None = None, wall_ns: float = 1e6,
 
 
 def test_compile_is_the_median_of_the_cold_run_and_the_hollow_copys_cold_runs() -> None:
-    from wasm_advisor.verify import ModeVerification, _fill
+    from wasm_advisor.verification._verify import ModeVerification, _fill
 
     # wasmtime-py: the cold run, with epoch interruption, took 100 ms to compile; the
     # copy compiled alone with the default engine 50, 52 and 60
@@ -196,8 +196,8 @@ def test_compile_is_the_median_of_the_cold_run_and_the_hollow_copys_cold_runs() 
 
 def test_verify_compiles_the_hollow_copy_again_without_running_the_program(
         tmp_path: Path) -> None:
-    from wasm_advisor.calibration.worker import COMPILE_REPEATS, run_task
     from wasm_advisor.runtimes.wasmtime_runtime import WasmtimeAdapter
+    from wasm_advisor.verification.tasks import COMPILE_REPEATS, run_task
 
     path = tmp_path / "k.wasm"
     path.write_bytes(kernels.guest_kernel("mixed", kernels.KernelPlan(min_sample_ns=2_000_000,
@@ -232,8 +232,8 @@ class _PacedAdapter:
 
 def test_short_runs_repeat_up_to_the_cap_within_the_budget_and_pair_with_the_hollow_copy(
         ) -> None:
-    from wasm_advisor.calibration.worker import MAX_WARM_RUNS, _warm_runs
     from wasm_advisor.runtimes.base import RunRequest
+    from wasm_advisor.verification.tasks import MAX_WARM_RUNS, _warm_runs
 
     quick = _PacedAdapter(0.001)
     warm, hollow = _warm_runs(quick, None, RunRequest(module=b"real"),  # type: ignore[arg-type]
@@ -252,7 +252,7 @@ def test_short_runs_repeat_up_to_the_cap_within_the_budget_and_pair_with_the_hol
 
 
 def test_a_miss_names_the_block_end_scans_when_they_are_much_of_the_prediction() -> None:
-    from wasm_advisor.verify import ModeVerification, _diagnose
+    from wasm_advisor.verification._verify import ModeVerification, _diagnose
 
     v = ModeVerification("wamr:classic-interp", "iwasm CLI",
                          measured_ns={"execute": 3e9}, predicted_ns={"execute": 1e9})
@@ -265,7 +265,7 @@ def test_a_miss_names_the_block_end_scans_when_they_are_much_of_the_prediction()
 
 def test_iwasm_compile_is_the_median_of_paired_starts_and_one_slow_start_does_not_hide_it(
         ) -> None:
-    from wasm_advisor.verify import ModeVerification, _fill
+    from wasm_advisor.verification._verify import ModeVerification, _fill
 
     # hollow copy 0.3 ms slower to start than the empty module, pair by pair; one empty
     # start took 5 ms longer (a busy moment): its pair is off, the median is not
@@ -286,8 +286,8 @@ def test_iwasm_compile_is_the_median_of_paired_starts_and_one_slow_start_does_no
 
 
 def test_start_pairs_alternate_which_runs_first() -> None:
-    from wasm_advisor.calibration.worker import START_PAIRS, _start_pairs
     from wasm_advisor.runtimes.base import RunRequest
+    from wasm_advisor.verification.tasks import START_PAIRS, _start_pairs
 
     paced = _PacedAdapter(0.0)
     pairs = _start_pairs(paced, None, RunRequest(module=b"empty"),  # type: ignore[arg-type]
@@ -297,8 +297,8 @@ def test_start_pairs_alternate_which_runs_first() -> None:
 
 
 def test_the_counted_mix_decides_the_compute_kind_and_the_simd_share() -> None:
-    from wasm_advisor.model.costs import WorkloadFeatures
-    from wasm_advisor.verify import compute_kind_of, with_counted
+    from wasm_advisor.model._costs import WorkloadFeatures
+    from wasm_advisor.verification._verify import compute_kind_of, with_counted
 
     classes = ("local", "int", "float", "call", "call_indirect", "simd")
 

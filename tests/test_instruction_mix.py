@@ -7,14 +7,14 @@ import wasmtime
 
 from wasm_advisor.calibration import kernels
 from wasm_advisor.errors import ModuleError
-from wasm_advisor.instruction_mix import (
+from wasm_advisor.wasm._instruction_mix import (
     CLASSES,
     EXPORT_PREFIX,
     MARK_PREFIX,
     counting_module,
     function_body_bytes,
 )
-from wasm_advisor.wasm_module import read_module_bytes
+from wasm_advisor.wasm._module import read_module_bytes
 
 LOOP = """(module
   (memory 1)

@@ -8,12 +8,12 @@ import pytest
 import wasmtime
 
 from wasm_advisor.calibration import kernels
-from wasm_advisor.calibration.fitting import fit_slope
-from wasm_advisor.calibration.probes import PROBE_SUCCESS, PROBES
-from wasm_advisor.calibration.worker import parse_guest_output
+from wasm_advisor.calibration._probes import PROBE_SUCCESS, PROBES
+from wasm_advisor.calibration.tasks import parse_guest_output
+from wasm_advisor.harness._statistics import fit_slope
 from wasm_advisor.runtimes.base import RunRequest
 from wasm_advisor.runtimes.wasmtime_runtime import WasmtimeAdapter
-from wasm_advisor.wasm_module import read_module_bytes
+from wasm_advisor.wasm._module import read_module_bytes
 
 PLAN = kernels.KernelPlan(min_sample_ns=200_000, repeats=2, working_set_bytes=8 << 20)
 WASMTIME = WasmtimeAdapter()
@@ -106,7 +106,7 @@ def test_instruction_counts_hold_at_the_sizes_the_kernels_are_timed_at(
 
 
 def test_the_typical_kernel_calls_each_function_in_turn_several_times_running() -> None:
-    from wasm_advisor.instruction_mix import MARK_PREFIX, counting_module
+    from wasm_advisor.wasm._instruction_mix import MARK_PREFIX, counting_module
 
     copy = counting_module(kernels.guest_kernel("typical", PLAN))
     engine = wasmtime.Engine()
@@ -158,7 +158,7 @@ def test_the_untabled_code_family_is_the_same_code_reachable_only_through_one_fu
 
 
 def test_typical_code_is_deterministic_and_shaped_like_compiled_code() -> None:
-    from wasm_advisor.calibration.typical_code import typical_functions
+    from wasm_advisor.calibration._typical_code import typical_functions
 
     assert typical_functions(8) == typical_functions(8)
     assert typical_functions(8) in typical_functions(16).replace("(table 16", "(table 8") \

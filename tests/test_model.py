@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wasm_advisor import Advisor, ProfileStore, Workload
-from wasm_advisor.model.costs import WorkloadFeatures
-from wasm_advisor.model.explain import quantity
+from wasm_advisor.model._costs import WorkloadFeatures
+from wasm_advisor.model._explain import quantity
 
 from .helpers.synthetic import synthetic_profile
 
@@ -192,7 +192,7 @@ def test_an_engine_that_compiles_on_every_core_waits_for_the_largest_function(
         tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from wasm_advisor.model.costs import predict_costs
+    from wasm_advisor.model._costs import predict_costs
 
     a = advisor(tmp_path, {"wasmtime:cranelift": {}, "wamr:aot": {}})
     evidence = {e.coefficients.key: e.coefficients for e in a.evidence}
@@ -223,8 +223,8 @@ def test_the_fixed_compile_of_a_binding_timed_to_first_instruction_is_beyond_the
         tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from wasm_advisor.model.coefficients import Coefficient
-    from wasm_advisor.model.costs import predict_costs
+    from wasm_advisor.model._coefficients import Coefficient
+    from wasm_advisor.model._costs import predict_costs
 
     a = advisor(tmp_path, {"wasmer:cranelift": {"ttfi_ns": 4e6}})
     m = a.evidence[0].coefficients
@@ -309,8 +309,8 @@ def test_compute_kinds_lean_on_the_mixed_kernel(tmp_path: Path) -> None:
 def test_real_code_is_costed_by_the_int_and_typical_kernels_not_the_hot_loop() -> None:
     from dataclasses import replace
 
-    from wasm_advisor.model.coefficients import Coefficient, ModeCoefficients
-    from wasm_advisor.model.costs import compute_ns_per_instruction
+    from wasm_advisor.model._coefficients import Coefficient, ModeCoefficients
+    from wasm_advisor.model._costs import compute_ns_per_instruction
 
     def mode(mixed_ns: float) -> ModeCoefficients:
         # per instruction: int 1 ns, typical 3 ns, float 5 ns, call 7 ns, mixed as given
@@ -339,8 +339,8 @@ def test_an_interpreter_profiled_with_the_single_call_typical_kernel_is_costed_b
     from dataclasses import replace
 
     from wasm_advisor.calibration import kernels
-    from wasm_advisor.model.coefficients import Coefficient, ModeCoefficients
-    from wasm_advisor.model.costs import compute_ns_per_instruction, predict_costs
+    from wasm_advisor.model._coefficients import Coefficient, ModeCoefficients
+    from wasm_advisor.model._costs import compute_ns_per_instruction, predict_costs
     from wasm_advisor.model.estimator import calls_running
 
     # what a figure records of the kernel tells which kernel made it
@@ -456,7 +456,7 @@ def test_a_configuration_ties_with_its_plain_mode_unless_its_own_figures_set_it_
 
 
 def _scan_mode(short_ns: float, long_ns: float, scans: bool = True) -> object:
-    from wasm_advisor.model.coefficients import Coefficient, ModeCoefficients
+    from wasm_advisor.model._coefficients import Coefficient, ModeCoefficients
 
     per_iter = {"int": 40.0, "typical": 2000.0, "block_exit_short": 264.0,
                 "block_exit_long": 264.0}
@@ -474,7 +474,7 @@ def _scan_mode(short_ns: float, long_ns: float, scans: bool = True) -> object:
 def test_block_end_scans_cost_what_the_block_exit_kernels_measure() -> None:
     from dataclasses import replace
 
-    from wasm_advisor.model.costs import block_scan_ns_per_op, predict_costs
+    from wasm_advisor.model._costs import block_scan_ns_per_op, predict_costs
 
     # the long kernel scans 39,424 more instructions per iteration, 2 ns each
     scanning = _scan_mode(10_000.0, 10_000.0 + 39_424 * 2.0)
@@ -498,7 +498,7 @@ def test_only_an_engine_that_scans_for_block_ends_is_charged_for_scans(
         tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from wasm_advisor.model.costs import block_scan_ns_per_op, predict_costs
+    from wasm_advisor.model._costs import block_scan_ns_per_op, predict_costs
 
     # the long kernel 10 % slower on an engine that does not scan (as WAMR's fast
     # interpreter runs it): no scan cost, and the typical kernel is taken as measured
@@ -522,8 +522,8 @@ def test_only_an_engine_that_scans_for_block_ends_is_charged_for_scans(
 def test_simd_code_is_costed_by_the_simd_kernel_in_proportion_to_its_share() -> None:
     from dataclasses import replace
 
-    from wasm_advisor.model.coefficients import Coefficient, ModeCoefficients
-    from wasm_advisor.model.costs import compute_ns_per_instruction
+    from wasm_advisor.model._coefficients import Coefficient, ModeCoefficients
+    from wasm_advisor.model._costs import compute_ns_per_instruction
 
     # ordinary code: 1 ns per instruction in both kernels; the simd kernel: 100
     # instructions per iteration, 25 of them SIMD, 400 ns (4 ns per instruction)
@@ -558,8 +558,8 @@ def test_simd_code_is_costed_by_the_simd_kernel_in_proportion_to_its_share() -> 
 def test_a_lazy_jit_pays_for_compiling_the_code_that_runs(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from wasm_advisor.model.costs import RUN_COMPILE, predict_costs
-    from wasm_advisor.verify import predicted_phases, with_counted
+    from wasm_advisor.model._costs import RUN_COMPILE, predict_costs
+    from wasm_advisor.verification._verify import predicted_phases, with_counted
 
     # loading costs 100 ns per code byte; a module whose every function runs, 300
     a = advisor(tmp_path, {"wamr:llvm-jit": {"run_compile_ns_per_code_byte": 300.0},
@@ -591,7 +591,7 @@ def test_a_lazy_jit_pays_for_compiling_the_code_that_runs(tmp_path: Path) -> Non
 
 
 def test_modes_that_run_the_same_code_share_their_code_figures(tmp_path: Path) -> None:
-    from wasm_advisor.model.traits import load_traits
+    from wasm_advisor.model._traits import load_traits
 
     # the pooling allocator runs Cranelift's code: their code's figures are fitted as one
     assert load_traits()["wasmtime:cranelift-pooling"].same_code_as == "wasmtime:cranelift"
@@ -624,7 +624,7 @@ def test_functions_a_table_reaches_are_costed_apart_where_the_module_tells_them(
         tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from wasm_advisor.model.costs import predict_costs
+    from wasm_advisor.model._costs import predict_costs
 
     # the tabled code family: 100 ns a byte; the same code with no function reachable: 40;
     # each function a table or an export reaches: 60 us
@@ -673,8 +673,8 @@ def test_a_module_with_code_of_its_own_starts_from_the_code_familys_instances(
 def test_the_estimator_and_the_advisor_predict_alike_on_the_shipped_profile(
         tmp_path: Path) -> None:
     from wasm_advisor.model.estimator import CostModel
-    from wasm_advisor.presets import preset_names
-    from wasm_advisor.profile import reference_profiles
+    from wasm_advisor.profiles._profile import reference_profiles
+    from wasm_advisor.workload._presets import preset_names
 
     (profile,) = reference_profiles()[:1]
     workloads = [Workload.preset(name) for name in preset_names()]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from wasm_advisor.calibration import module_cache
-from wasm_advisor.calibration.module_cache import cached_module
+from wasm_advisor.calibration import _module_cache as module_cache
+from wasm_advisor.calibration._module_cache import cached_module
 
 
 @pytest.fixture(autouse=True)
@@ -79,3 +79,16 @@ def test_precompiled_runs_compile_the_module_once(monkeypatch: pytest.MonkeyPatc
     results = [adapter.run(mode, request) for _ in range(3)]
     assert len(compiled) == 1  # serialized once; every run still loads it, timed
     assert all("load" in r.phases_ns and "compile" not in r.phases_ns for r in results)
+
+
+def test_the_sources_that_key_the_caches_exist() -> None:
+    """The module cache and the fit cache are keyed on digests of source files named by
+    path; a path left behind by a move would key every cache on nothing at all."""
+    import wasm_advisor.advisor as advisor_module
+    import wasm_advisor.calibration._module_cache as module_cache
+
+    package = Path(advisor_module.__file__).parent
+    for name in advisor_module._FIT_SOURCES:
+        assert (package / name).is_file(), name
+    for name in module_cache._GENERATORS:
+        assert (Path(module_cache.__file__).parent / name).is_file(), name

@@ -81,8 +81,8 @@ def test_calibrate_shows_its_progress_in_a_notebook_by_default(
     # in the kernel, the measuring is replaced by one that reports two steps through the
     # progress callback calibrate() chose (none is given), so the test times nothing
     cell = '''
-from wasm_advisor.calibration import calibrate as module
-from wasm_advisor.calibration.calibrate import CalibrationProgress
+from wasm_advisor.calibration import _calibrate as module
+from wasm_advisor.calibration._calibrate import CalibrationProgress
 
 def measure(kind, wanted, modes, options, progress):
     progress(CalibrationProgress("wasmtime", "cranelift", "int", 1, 2, True, 1, 4, 2.0))

@@ -9,7 +9,7 @@ import pytest
 
 from wasm_advisor import Advisor, ProfileStore, Workload
 from wasm_advisor.calibration import kernels
-from wasm_advisor.calibration.pace import (
+from wasm_advisor.calibration._pace import (
     COMPILE_METRIC,
     EXECUTE_METRIC,
     PaceReading,
@@ -19,8 +19,8 @@ from wasm_advisor.calibration.pace import (
     profile_pace,
     read_pace,
 )
-from wasm_advisor.model.costs import WorkloadFeatures
-from wasm_advisor.verify import predicted_phases, with_counted
+from wasm_advisor.model._costs import WorkloadFeatures
+from wasm_advisor.verification._verify import predicted_phases, with_counted
 
 from .helpers.synthetic import synthetic_profile
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from wasm_advisor import Profile, ProfileError, ProfileStore
-from wasm_advisor.machine import this_machine
-from wasm_advisor.profile import FORMAT_VERSION, FeatureResult, Figure, RuntimeRecord
+from wasm_advisor.profiles._machine import this_machine
+from wasm_advisor.profiles._profile import FORMAT_VERSION, FeatureResult, Figure, RuntimeRecord
 
 
 def make(created: datetime | None = None, value: float = 1.5, machine_id: str | None = None
@@ -212,7 +212,7 @@ def test_a_newer_profile_from_another_machine_is_not_taken_for_this_ones(
 
 
 def test_hostile_profile_files_are_refused_cleanly(tmp_path: Path) -> None:
-    from wasm_advisor.profile import MAX_PROFILE_BYTES
+    from wasm_advisor.profiles._profile import MAX_PROFILE_BYTES
 
     deep = tmp_path / "deep.json"
     deep.write_text("[" * 100_000 + "]" * 100_000)

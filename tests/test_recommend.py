@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from wasm_advisor import Advisor, ProfileStore, Recommendation, Workload
-from wasm_advisor.claims import check_claims
 from wasm_advisor.cli import main
+from wasm_advisor.model._claims import check_claims
 
 from .conftest import REPO
 from .helpers.synthetic import synthetic_profile

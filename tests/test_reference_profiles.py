@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from wasm_advisor.data_files import reference_profile_paths
-from wasm_advisor.profile import reference_profiles
+from wasm_advisor.files._data import reference_profile_paths
+from wasm_advisor.profiles._profile import reference_profiles
 
 
 def test_at_least_one_reference_profile_ships_and_loads() -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from wasm_advisor import Advisor, AdvisorError, Workload
 from wasm_advisor.cli import main
-from wasm_advisor.report import render_report, write_report
+from wasm_advisor.present._report import render_report, write_report
 
 from .helpers.synthetic import synthetic_profile
 

@@ -8,7 +8,7 @@ import pytest
 
 from wasm_advisor import Advisor, ProfileStore
 from wasm_advisor.advisor import _evidence, _rescaled
-from wasm_advisor.model.rescale import pace_ratio
+from wasm_advisor.model._rescale import pace_ratio
 
 from .helpers.synthetic import BASE, synthetic_profile
 
@@ -90,7 +90,7 @@ def test_the_advisor_scores_a_filled_in_runtime_as_measured_elsewhere(tmp_path: 
 
 def test_a_profile_whose_pace_moved_gives_less_sure_answers(tmp_path: Path) -> None:
     from wasm_advisor import Workload
-    from wasm_advisor.calibration.pace import PaceReading, pace_figures
+    from wasm_advisor.calibration._pace import PaceReading, pace_figures
 
     modes = {"wasmtime:cranelift": {}, "wasmtime:winch": {"compile_ns_per_code_byte": 50.0}}
     base = synthetic_profile(modes)

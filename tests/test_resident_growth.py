@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from wasm_advisor.calibration import kernels
-from wasm_advisor.calibration.budgets import BUDGETS, tasks_for
-from wasm_advisor.calibration.worker import run_task
+from wasm_advisor.calibration._budgets import BUDGETS, tasks_for
+from wasm_advisor.calibration.tasks import run_task
 from wasm_advisor.runtimes.resident_growth import growth_record
 from wasm_advisor.runtimes.wasmtime_runtime import POOL_SLOTS, WasmtimeAdapter
 
@@ -63,7 +63,7 @@ def test_pooling_reads_no_more_instances_than_its_pool_holds() -> None:
 
 
 def test_the_empty_module_is_timed_many_times_after_warm_ups() -> None:
-    from wasm_advisor.calibration.budgets import EMPTY_WARMUPS
+    from wasm_advisor.calibration._budgets import EMPTY_WARMUPS
 
     class Counting(WasmtimeAdapter):
         calls = 0

@@ -18,7 +18,7 @@ import pytest
 
 from wasm_advisor import MeasurementError, Profile, ProfileStore, calibrate
 from wasm_advisor.calibration.kernels import KernelPlan
-from wasm_advisor.calibration.runner import WorkerLimits, run_worker
+from wasm_advisor.harness._runner import WorkerLimits, run_worker
 
 from .helpers.synthetic import synthetic_profile
 
@@ -55,6 +55,7 @@ def fake_iwasm(tmp_path: Path, fault: str) -> str:
 
 def kernel_job(iwasm: str, *kernels: str, timeout_s: float = 1.0) -> dict[str, object]:
     return {"runtime": "wamr", "mode": "fast-interp", "options": {"iwasm": [iwasm]},
+            "tasks_modules": ["wasm_advisor.calibration.tasks"],
             "tasks": [{"id": f"guest:{k}", "kind": "guest", "kernel": k, "plan": PLAN,
                        "timeout_s": timeout_s} for k in kernels]}
 

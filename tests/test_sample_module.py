@@ -8,7 +8,7 @@ import pytest
 import wasmtime
 
 from wasm_advisor import Advisor, ProfileStore, Workload
-from wasm_advisor.sample_module import EXPECTED_OUTPUT, ORIGIN, sample_module
+from wasm_advisor.calibration._sample_module import EXPECTED_OUTPUT, ORIGIN, sample_module
 
 from .helpers.synthetic import synthetic_profile
 

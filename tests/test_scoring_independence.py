@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 
 from wasm_advisor import Workload
 from wasm_advisor.advisor import constraints_for
-from wasm_advisor.model.coefficients import Coefficient, ModeCoefficients
-from wasm_advisor.model.confidence import CLEAR_WIN, MATERIAL, resample
-from wasm_advisor.model.costs import WorkloadFeatures
-from wasm_advisor.model.scoring import ModeEvidence, rank
+from wasm_advisor.model._coefficients import Coefficient, ModeCoefficients
+from wasm_advisor.model._confidence import CLEAR_WIN, MATERIAL, resample
+from wasm_advisor.model._costs import WorkloadFeatures
+from wasm_advisor.model._scoring import ModeEvidence, rank
 
 PRESETS = ("request-response", "plugin-host", "compute-long-running", "edge-iot")
 
@@ -129,7 +129,7 @@ def test_wider_measurements_make_a_wider_tie() -> None:
 
 
 def test_crossovers_sweep_only_values_the_workload_can_take() -> None:
-    from wasm_advisor.model.explain import find_crossovers
+    from wasm_advisor.model._explain import find_crossovers
 
     a = _mode("a", (1.0, 60, 1, 700, 30e3, 40e3, 5e8, 2e5))
     b = _mode("b", (1.4, 60, 1, 150, 30e3, 40e3, 1e8, 2e5))

@@ -18,11 +18,9 @@ from typing import Any
 import pytest
 
 from wasm_advisor import ProfileStore, calibrate
-from wasm_advisor.calibration.bounds import out_of_bounds, tasks_behind
-from wasm_advisor.calibration.budgets import BUDGETS
-from wasm_advisor.calibration.pace import PaceReading
-from wasm_advisor.calibration.runner import WorkerOutcome
-from wasm_advisor.calibration.steadiness import (
+from wasm_advisor.calibration._budgets import BUDGETS
+from wasm_advisor.calibration._pace import PaceReading
+from wasm_advisor.calibration._steadiness import (
     PACE_LIMIT,
     RUN_QUEUE_LIMIT,
     STEAL_LIMIT,
@@ -30,12 +28,14 @@ from wasm_advisor.calibration.steadiness import (
     assess,
     parse_proc_stat,
 )
-from wasm_advisor.profile import Figure, RuntimeRecord
+from wasm_advisor.harness._runner import WorkerOutcome
+from wasm_advisor.profiles._bounds import out_of_bounds, tasks_behind
+from wasm_advisor.profiles._profile import Figure, RuntimeRecord
 from wasm_advisor.runtimes.base import Mode
 
 from .helpers.synthetic import figure
 
-calibrate_module = importlib.import_module("wasm_advisor.calibration.calibrate")
+calibrate_module = importlib.import_module("wasm_advisor.calibration._calibrate")
 
 CORES = 2
 STEADY_PACE = [PaceReading(0.0, 100e6, 2.0), PaceReading(10.0, 101e6, 2.01)]
@@ -221,7 +221,7 @@ def test_a_negative_figure_is_measured_again_then_not_measured_with_the_reason(
     failure = next(f for f in profile.failures if f.task == "figure load_ns_per_code_byte")
     assert failure.reason.startswith("not measured: came out -240")
     assert "cannot be negative" in failure.reason and "measured again" in failure.reason
-    from wasm_advisor.profile_summary import summary_rows
+    from wasm_advisor.profiles._summary import summary_rows
 
     assert summary_rows(profile)[0]["load_us_per_kb"] is None  # printed as –, never a figure
 
@@ -284,7 +284,7 @@ def test_an_older_profiles_negative_figure_is_shown_as_not_measured(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     from wasm_advisor.cli import main
-    from wasm_advisor.profile_summary import summary_rows
+    from wasm_advisor.profiles._summary import summary_rows
 
     from .helpers.synthetic import synthetic_profile
 
@@ -308,7 +308,7 @@ def test_the_calibrations_own_busy_child_is_counted_as_its_own() -> None:
     import subprocess
     import sys
 
-    from wasm_advisor.calibration.steadiness import read_system
+    from wasm_advisor.calibration._steadiness import read_system
 
     child = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-import wasm_advisor.atomic_files as atomic_files
-import wasm_advisor.store_locks as store_locks
+import wasm_advisor.files._atomic as atomic_files
+import wasm_advisor.profiles._locks as store_locks
 from wasm_advisor import Advisor, Profile, ProfileError, ProfileStore, Workload, calibrate
 
 from .helpers.synthetic import synthetic_profile

@@ -11,10 +11,10 @@ from rich.console import Console
 from wasm_advisor import Advisor, ProfileStore, Workload, preset_names
 from wasm_advisor.cli.calibrate_commands import print_summary
 from wasm_advisor.cli.workload_commands import print_presets
-from wasm_advisor.profile import reference_profiles
-from wasm_advisor.profile_summary import summary_rows
-from wasm_advisor.spread_cell import spread_cell
-from wasm_advisor.units import human_bytes_apart
+from wasm_advisor.present._spread_cell import spread_cell
+from wasm_advisor.profiles._profile import reference_profiles
+from wasm_advisor.profiles._summary import summary_rows
+from wasm_advisor.workload._units import human_bytes_apart
 
 from .helpers.synthetic import synthetic_profile
 

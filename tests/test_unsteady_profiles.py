@@ -13,10 +13,10 @@ import pytest
 
 from wasm_advisor import Advisor, ProfileStore, Workload
 from wasm_advisor.cli import main
-from wasm_advisor.data_files import reference_profile_paths
 from wasm_advisor.errors import ProfileError
-from wasm_advisor.machine import legacy_id, relation, this_machine
-from wasm_advisor.profile import Profile, Steadiness, SteadinessFigure
+from wasm_advisor.files._data import reference_profile_paths
+from wasm_advisor.profiles._machine import legacy_id, relation, this_machine
+from wasm_advisor.profiles._profile import Profile, Steadiness, SteadinessFigure
 
 from .helpers.synthetic import synthetic_profile
 
@@ -175,7 +175,7 @@ def test_verify_says_first_that_its_profile_is_unsteady(
     module.write_bytes(wasmtime.wat2wasm('(module (memory (export "memory") 1) '
                                          '(func (export "_start")))'))
     # the runs themselves are tested elsewhere (test_inspect_verify.py)
-    from wasm_advisor.verify import VerifyReport
+    from wasm_advisor.verification._verify import VerifyReport
 
     monkeypatch.setattr(Advisor, "verify", lambda self, workload, **options: VerifyReport(
         workload, None, [], ["the profile the runs were judged against"]))

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from wasm_advisor.calibration import kernels
-from wasm_advisor.calibration.probes import PROBE_SUCCESS, PROBES
-from wasm_advisor.calibration.worker import parse_guest_output
+from wasm_advisor.calibration._probes import PROBE_SUCCESS, PROBES
+from wasm_advisor.calibration.tasks import parse_guest_output
 from wasm_advisor.runtimes.base import RunRequest
 from wasm_advisor.runtimes.wamr_runtime import WamrAdapter
 
@@ -115,7 +115,7 @@ def test_kernel_runs_and_reports_samples_on_every_mode() -> None:
 @needs_iwasm
 def test_only_the_classic_interpreter_pays_for_the_code_its_block_end_scans_pass_over(
         ) -> None:
-    from wasm_advisor.calibration.fitting import fit_slope
+    from wasm_advisor.harness._statistics import fit_slope
 
     adapter = WamrAdapter(iwasm=IWASM, wamrc=WAMRC)
     plan = kernels.KernelPlan(min_sample_ns=2_000_000, repeats=2, working_set_bytes=1 << 20)
@@ -194,7 +194,8 @@ def test_memory_per_instance_repeats_to_the_page() -> None:
     adapter = WamrAdapter(iwasm=IWASM, wamrc=WAMRC)
     mode = adapter.modes()[0]
     module = kernels.resident_module(16, 64 << 10)
-    first, second = (adapter.instance_memory(mode, module, 5) for _ in range(2))
+    first, second = (adapter.instance_memory(mode, module, 5, kernels.resident_module(1, 0))
+                     for _ in range(2))
     if "could not be turned off" in str(first["method"]):
         pytest.skip("address randomisation is on here, so each figure varies by ~100 KiB")
     # 64 KiB of data and the pages it touches, more than the empty module's

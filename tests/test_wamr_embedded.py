@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 import wasmtime
 
-from wasm_advisor.calibration.probes import PROBES
-from wasm_advisor.calibration.runner import WorkerLimits, WorkerOutcome, run_worker
+from wasm_advisor.calibration._probes import PROBES
 from wasm_advisor.errors import RuntimeUnavailableError
+from wasm_advisor.harness._runner import WorkerLimits, WorkerOutcome, run_worker
 from wasm_advisor.runtimes.libiwasm import _API, LibIwasm
 from wasm_advisor.runtimes.wamr_embedded import BINDING, libiwasm_candidates
 from wasm_advisor.runtimes.wamr_runtime import WamrAdapter
@@ -53,6 +53,8 @@ def _options(libiwasm: list[str] = LIBIWASM, wamrc: str | None = None) -> dict[s
 
 def _job(mode: str | None, tasks: list[dict[str, Any]], **options: Any) -> WorkerOutcome:
     return run_worker({"runtime": "wamr", "mode": mode, "options": _options(**options),
+                       "tasks_modules": ["wasm_advisor.calibration.tasks",
+                                         "wasm_advisor.verification.tasks"],
                        "tasks": tasks}, LIMITS)
 
 
@@ -272,7 +274,8 @@ def test_limits_memory_as_a_page_cap_and_time_through_the_worker(tmp_path: Path)
     # wasm_runtime_terminate: the worker's own limit ends it, and the parent says so
     loop = '(module (memory (export "memory") 1) (func (export "_start") (loop (br 0))))'
     outcome = run_worker({"runtime": "wamr", "mode": _first_interpreter(),
-                          "options": _options(), "tasks": [
+                          "options": _options(),
+                          "tasks_modules": ["wasm_advisor.verification.tasks"], "tasks": [
                               _verify_task(tmp_path, "loop", loop, timeout_s=1)]},
                          WorkerLimits(task_timeout_s=5))
     loop_record = outcome.results.get("loop", {}).get("cold", {})

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import wasmtime
 
-from wasm_advisor.calibration.worker import run_task
 from wasm_advisor.runtimes.base import Mode, RunRequest, RunResult, RuntimeAdapter
 from wasm_advisor.runtimes.wasmtime_runtime import WasmtimeAdapter
+from wasm_advisor.verification.tasks import run_task
 
 # a bounded loop of 400 M iterations: far longer than 50 ms on any machine
 BOUNDED = """(module (memory (export "memory") 1)

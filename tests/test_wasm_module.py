@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wasm_advisor import ModuleError, WasmFeature, read_module
-from wasm_advisor.wasm_module import read_module_bytes
+from wasm_advisor.wasm._module import read_module_bytes
 
 FEATURE_MODULES = {
     WasmFeature.SIMD: "(module (func (result v128) v128.const i32x4 1 2 3 4))",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from wasm_advisor.calibration.runner import WorkerLimits, run_worker
+from wasm_advisor.harness._runner import WorkerLimits, run_worker
 
 FAKE = [sys.executable, str(Path(__file__).parent / "helpers" / "misbehaving_worker.py")]
 LIMITS = WorkerLimits(task_timeout_s=2.0, memory_bytes=300 << 20)
@@ -143,7 +143,7 @@ def test_ctrl_c_on_the_command_line_exits_130_and_leaves_nothing_behind(tmp_path
         workers: list[psutil.Process] = []
         while not workers and time.monotonic() < deadline:  # wait for a measuring worker
             workers = [p for p in parent.children(recursive=True)
-                       if "calibration.worker" in " ".join(p.cmdline())]
+                       if "harness.worker" in " ".join(p.cmdline())]
             time.sleep(0.05)
         assert workers, "no worker started"
         time.sleep(0.5)

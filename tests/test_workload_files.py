@@ -14,7 +14,7 @@ from wasm_advisor import (
     preset_names,
     save_workload,
 )
-from wasm_advisor.workload_files import parse_workload
+from wasm_advisor.workload._files import parse_workload
 
 from .conftest import REPO
 
@@ -196,7 +196,7 @@ def test_saved_files_get_the_usual_permissions_and_keep_existing_ones(tmp_path: 
     import os
     import stat
 
-    from wasm_advisor.atomic_files import write_atomically
+    from wasm_advisor.files._atomic import write_atomically
 
     umask = os.umask(0o022)
     try:

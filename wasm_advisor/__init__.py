@@ -8,7 +8,7 @@ runtimes on this machine and recommend one.
 from __future__ import annotations
 
 from .advisor import Advisor
-from .calibration.calibrate import CalibrationProgress, calibrate
+from .calibration import CalibrationProgress, calibrate, sample_module
 from .errors import (
     AdvisorError,
     MeasurementError,
@@ -19,15 +19,11 @@ from .errors import (
     WorkloadError,
     WorkloadFileError,
 )
-from .presets import preset_names
-from .profile import Profile, ProfileStore
-from .profile_summary import summarize
+from .files import PACKAGE_VERSION
+from .present import render_report, write_report
+from .profiles import Profile, ProfileStore, summarize
 from .recommendation import Recommendation
-from .report import render_report, write_report
-from .sample_module import sample_module
-from .units import parse_bytes
-from .wasm_features import WasmFeature
-from .wasm_module import ModuleInfo, read_module
+from .wasm import ModuleInfo, WasmFeature, read_module
 from .workload import (
     AccessPattern,
     ComputeKind,
@@ -42,10 +38,13 @@ from .workload import (
     TargetArch,
     Work,
     Workload,
+    load_workload,
+    parse_bytes,
+    preset_names,
+    save_workload,
 )
-from .workload_files import load_workload, save_workload
 
-__version__ = "0.1.0"
+__version__ = PACKAGE_VERSION  # pyproject.toml's, as installed
 
 __all__ = [
     "AccessPattern",

@@ -37,30 +37,28 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .atomic_files import write_atomically
-from .calibration.pace import COMPILE_METRIC, EXECUTE_METRIC, PACE_MODE, PACE_RUNTIME
+from .calibration import COMPILE_METRIC, EXECUTE_METRIC, PACE_MODE, PACE_RUNTIME, profile_pace
+from .calibration import calibrate as run_calibration
 from .errors import ProfileError
-from .model.coefficients import ModeCoefficients
-from .model.costs import WorkloadFeatures
-from .model.rescale import pace_ratio
-from .model.scoring import Constraints, ModeEvidence, rank
-from .profile import Profile, ProfileStore, reference_profiles
+from .files import write_atomically
+from .model import Constraints, ModeCoefficients, ModeEvidence, WorkloadFeatures, pace_ratio, rank
+from .profiles import Profile, ProfileStore, reference_profiles
 from .recommendation import Recommendation
 from .runtimes.installed import installed_here
-from .workload import Workload
-from .workload_files import workload_from
+from .verification import run_verification
+from .workload import Workload, workload_from
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .calibration.calibrate import CalibrationProgress
-    from .verify import VerifyReport
+    from .calibration import CalibrationProgress
+    from .verification import VerifyReport
 
 __all__ = ["MODEL_VERSION", "Advisor"]
 
 MODEL_VERSION = 9  # bump when the fitted coefficients change meaning
 # the sources a fit is computed by: a change to any of them makes every cached fit stale
-_FIT_SOURCES = ("model/estimator.py", "model/coefficients.py", "calibration/fitting.py")
+_FIT_SOURCES = ("model/estimator.py", "model/_coefficients.py", "harness/_statistics.py")
 
 
 @functools.cache
@@ -220,7 +218,6 @@ class Advisor:
             if newest is not None and newest != profile:
                 passed_over = newest
         if profile is None and calibrate:
-            from .calibration.calibrate import calibrate as run_calibration
 
             profile = run_calibration("quick", store=self.store, progress=progress)
         references = [] if profile is not None and not with_reference else reference_profiles()
@@ -257,7 +254,7 @@ class Advisor:
         (its figures resampled within their measured spread) and the explanation.
 
         ``workload``: a :class:`Workload`, a bundled preset's name, or a workload file's
-        path, as on the command line (:func:`wasm_advisor.workload_files.workload_from`).
+        path, as on the command line (:func:`wasm_advisor.workload._files.workload_from`).
         """
         workload = workload_from(workload)
         constraints = constraints_for(workload)
@@ -279,9 +276,7 @@ class Advisor:
         ``modes``, ``iwasm``, ``wamrc``, ``libiwasm``, ``progress``, ``expect_exit`` (the
         exit status the program's correct result is; default 0), ``pace_profile`` (None: no pace
         readings; default: this advisor's profile measured here; see
-        :func:`wasm_advisor.verify.run_verification`)."""
-        from .calibration.pace import profile_pace
-        from .verify import run_verification
+        :func:`wasm_advisor.verification._verify.run_verification`)."""
 
         # the machine's pace is read beside the runs and compared with this profile's
         options.setdefault("pace_profile", next(

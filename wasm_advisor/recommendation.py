@@ -16,10 +16,22 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from .model.confidence import CLEAR_WIN, Confidence, Resampled, resample
-from .model.costs import WorkloadFeatures
-from .model.explain import Crossover, Decision, decide, find_crossovers, human_ns
-from .model.scoring import Candidate, Constraints, ModeEvidence
+from .model import (
+    CLEAR_WIN,
+    Candidate,
+    Confidence,
+    Constraints,
+    Crossover,
+    Decision,
+    ModeEvidence,
+    Resampled,
+    WorkloadFeatures,
+    decide,
+    find_crossovers,
+    human_ns,
+    resample,
+)
+from .present import chart_figure, recommendation_figure
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -226,8 +238,7 @@ class Recommendation:
     def plot(self, crossover_field: str | None = None, *, chart: str = "overview") -> Figure:
         """A chart: by default the cost breakdown per runtime/mode and a crossover chart side
         by side; ``chart`` picks another (``breakdown``, ``crossovers``, ``memory``,
-        ``features``; see :mod:`wasm_advisor.plots`)."""
-        from .plots import chart_figure, recommendation_figure
+        ``features``; see :mod:`wasm_advisor.present._charts`)."""
 
         if chart == "overview":
             figure: Figure = recommendation_figure(self, crossover_field)

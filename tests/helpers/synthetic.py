@@ -5,8 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from wasm_advisor.machine import this_machine
-from wasm_advisor.profile import FeatureResult, Figure, ModeRecord, Profile, RuntimeRecord
+from wasm_advisor.profiles._machine import this_machine
+from wasm_advisor.profiles._profile import (
+    FeatureResult,
+    Figure,
+    ModeRecord,
+    Profile,
+    RuntimeRecord,
+)
 
 INSTRUCTIONS = {"int": 10, "float": 10, "call": 10}
 BASE: dict[str, float] = {

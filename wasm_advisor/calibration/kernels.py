@@ -28,7 +28,9 @@ from functools import cache
 
 import wasmtime
 
-from .typical_code import typical_functions
+from ..wasm import counting_module, read_module_bytes
+from ._module_cache import cached_module
+from ._typical_code import typical_functions
 
 __all__ = [
     "GUEST_KERNELS",
@@ -522,9 +524,8 @@ def instructions_per_iteration(name: str) -> int:
 @cache
 def _counted_per_iteration(name: str) -> dict[str, float]:
     """What each of the counting copy's globals counts per iteration of kernel ``name``
-    (see :mod:`wasm_advisor.instruction_mix`), from one run at two sizes like
+    (see :mod:`wasm_advisor.wasm._instruction_mix`), from one run at two sizes like
     :func:`instructions_per_iteration`."""
-    from ..instruction_mix import counting_module
 
     def counted(store: wasmtime.Store, exports: Mapping[str, object]) -> dict[str, int]:
         return {k: int(v.value(store)) for k, v in exports.items()
@@ -555,7 +556,6 @@ def empty_module() -> bytes:
 def code_size_module(code_bytes: int, run_all: bool = False, tabled: bool = True) -> bytes:
     """A WASI command with about ``code_bytes`` in its code section (see
     :func:`_code_size_module`), kept on disk for the next worker (:mod:`.module_cache`)."""
-    from .module_cache import cached_module
 
     return cached_module(f"code-{code_bytes}-{int(run_all)}-{int(tabled)}",
                          lambda: _code_size_module(code_bytes, run_all, tabled))
@@ -575,9 +575,8 @@ def _code_size_module(code_bytes: int, run_all: bool = False, tabled: bool = Tru
 
     ``tabled=False``: the same code with its table's every slot holding the first
     function, so that no other function is reachable from outside it (see
-    :func:`~wasm_advisor.calibration.typical_code.typical_functions`).
+    :func:`~wasm_advisor.calibration._typical_code.typical_functions`).
     """
-    from ..wasm_module import read_module_bytes
 
     base, per_function = _code_section_growth()
     functions = max(1, round((code_bytes - base) / per_function))
@@ -596,7 +595,6 @@ def _code_size_module(code_bytes: int, run_all: bool = False, tabled: bool = Tru
 @cache
 def _code_section_growth() -> tuple[int, float]:
     """Code-section bytes of the module with no filler, and per filler function."""
-    from ..wasm_module import read_module_bytes
 
     small = read_module_bytes(_host_timed_module(functions=1, pages=1, data_bytes=0)).code_bytes
     large = read_module_bytes(_host_timed_module(functions=65, pages=1, data_bytes=0)).code_bytes

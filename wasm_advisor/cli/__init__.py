@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import AdvisorError
+from ..files import PACKAGE_VERSION
 from . import (
     calibrate_commands,
     compare_command,
@@ -19,10 +20,10 @@ from . import (
     report_commands,
     workload_commands,
 )
+from .console import EXIT_INVALID
 
 __all__ = ["build_parser", "main"]
 
-EXIT_INVALID = 2
 EXIT_INTERRUPTED = 130
 
 _SUBCOMMANDS = (workload_commands, module_commands, calibrate_commands, recommend_commands,
@@ -36,9 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
         "workload on your hardware, from numbers measured on this machine.",
         epilog="Run 'wasm-advisor COMMAND --help' for a command's options.",
     )
-    from .. import __version__
 
-    parser.add_argument("--version", action="version", version=f"wasm-advisor {__version__}")
+    parser.add_argument("--version", action="version", version=f"wasm-advisor {PACKAGE_VERSION}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in _SUBCOMMANDS:
         module.register(commands)

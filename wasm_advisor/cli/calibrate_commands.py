@@ -13,11 +13,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..calibration.analysis import BINDING_NOTES
-from ..calibration.calibrate import CalibrationProgress, calibrate
-from ..calibration.pace import pace_summary
-from ..profile import Profile, ProfileStore
-from ..profile_summary import RUNNING_COLUMNS, STARTUP_COLUMNS, summary_rows
+from ..calibration import BINDING_NOTES, CalibrationProgress, calibrate, pace_summary
+from ..profiles import RUNNING_COLUMNS, STARTUP_COLUMNS, Profile, ProfileStore, summary_rows
 from .console import wide_console
 
 __all__ = ["calibration_progress", "print_summary", "register", "steadiness_line"]

@@ -18,9 +18,8 @@ from rich.markup import escape
 from rich.table import Column, Table
 
 from ..errors import AdvisorError, WorkloadError
-from ..workload import Workload
-from ..workload_files import FORMATS
-from .console import wide_console
+from ..workload import FORMATS, Workload
+from .console import EXIT_INVALID, wide_console
 from .recommend_commands import advisor_for, profile_options, workload_from
 
 __all__ = ["register"]
@@ -64,7 +63,6 @@ def _one_line(error: AdvisorError) -> str:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from . import EXIT_INVALID  # the status main() gives any invalid input
     sources = expand(args.workloads)
     loaded: list[tuple[str, Workload]] = []
     errors: list[tuple[str, str]] = []

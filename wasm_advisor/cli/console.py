@@ -1,10 +1,13 @@
-"""The CLI's consoles: a terminal's own width, or a fixed wide one for files and CI logs."""
+"""The CLI's consoles (a terminal's own width, or a fixed wide one for files and CI logs)
+and the exit status every command gives invalid input."""
 
 from __future__ import annotations
 
 from rich.console import Console
 
-__all__ = ["wide_console"]
+__all__ = ["EXIT_INVALID", "wide_console"]
+
+EXIT_INVALID = 2  # the status main() gives any invalid input
 
 
 def wide_console(*, stderr: bool = False, highlight: bool = True, width: int = 160) -> Console:

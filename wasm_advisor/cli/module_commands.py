@@ -11,12 +11,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..units import human_bytes
-from ..wasm_module import read_module
+from ..advisor import Advisor
+from ..errors import AdvisorError
+from ..verification import TOLERANCE, human, not_run, order_verdict, phase_checks
+from ..wasm import read_module
+from ..workload import Workload, human_bytes, parse_bytes
 from .console import wide_console
 
 if TYPE_CHECKING:
-    from ..verify import VerifyReport
+    from ..verification import VerifyReport
 
 __all__ = ["register"]
 
@@ -122,10 +125,6 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from ..advisor import Advisor
-    from ..errors import AdvisorError
-    from ..units import parse_bytes
-    from ..workload import Workload
 
     module_args = list(args.module_args)
     env = []
@@ -172,8 +171,6 @@ def print_verify_report(report: VerifyReport, console: Console) -> None:
     """``verify``'s answer: what was counted, a table per mode that ran (each phase
     predicted and measured, and the error in words), a line per mode that did not run,
     and whether the predicted order of the modes held."""
-    from ..verify import TOLERANCE
-    from ..verify_summary import human, not_run, order_verdict, phase_checks
 
     for line in report.header_lines():
         _print_wrapped(console, line)

@@ -13,13 +13,11 @@ from rich.table import Table
 
 from ..advisor import Advisor
 from ..errors import AdvisorError
-from ..model.explain import decide, human_ns
-from ..plots import CHARTS, save_charts
-from ..presets import preset_names
+from ..model import check_claims, decide, human_ns
+from ..present import CHARTS, save_charts, spread_cell
 from ..recommendation import Recommendation
-from ..spread_cell import spread_cell
-from ..units import parse_bytes
-from ..workload_files import workload_from
+from ..workload import parse_bytes, preset_names, workload_from
+from .calibrate_commands import calibration_progress
 from .console import wide_console
 
 __all__ = ["advisor_for", "profile_options", "register", "workload_from"]
@@ -93,7 +91,6 @@ def register(commands: Any) -> None:
 def advisor_for(args: argparse.Namespace) -> Advisor:
     if not args.calibrate:
         return Advisor(args.profile, with_reference=args.with_reference)
-    from .calibrate_commands import calibration_progress
 
     with calibration_progress() as on_progress:
         return Advisor(args.profile, calibrate=True, with_reference=args.with_reference,
@@ -148,7 +145,7 @@ def _known_names(recommendation: Recommendation) -> list[str]:
 
 def _check(args: argparse.Namespace) -> int:
     """Judge the chosen mode by its own figures: its limits, and its score against the best
-    mode of the same profile (whose ratio is theirs alone, see model/scoring.py). A mode
+    mode of the same profile (whose ratio is theirs alone, see model/_scoring.py). A mode
     from another profile that scores higher is named, not held against it: a CI gate fails
     on evidence measured in the same calibration, whatever else ``--with-reference`` adds."""
     workload = workload_from(args.workload)
@@ -212,7 +209,6 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _claims(args: argparse.Namespace) -> int:
-    from ..claims import check_claims
 
     advisor = advisor_for(args)
     console = wide_console(highlight=False)

@@ -6,8 +6,8 @@ import argparse
 import shlex
 from typing import Any
 
-from ..plots import CHARTS
-from ..report import REPORT_CHARTS, write_report
+from ..errors import AdvisorError
+from ..present import CHARTS, REPORT_CHARTS, write_report
 from .recommend_commands import advisor_for, profile_options, workload_from
 
 __all__ = ["register"]
@@ -39,7 +39,6 @@ def _report(args: argparse.Namespace) -> int:
     charts = [c.strip() for c in args.charts.split(",") if c.strip()]
     unknown = [c for c in charts if c not in CHARTS]
     if unknown:
-        from ..errors import AdvisorError
 
         raise AdvisorError(f"--charts: unknown chart {unknown[0]!r}; choose from "
                            f"{', '.join(CHARTS)}")

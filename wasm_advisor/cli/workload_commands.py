@@ -11,9 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..errors import AdvisorError, Problem, WorkloadError
-from ..presets import preset_names
-from ..workload import Workload
-from ..workload_files import dump_workload, load_workload
+from ..workload import Workload, dump_workload, load_workload, preset_names
 from .console import wide_console
 
 __all__ = ["register"]

@@ -1,0 +1,49 @@
+"""The trade-off model: a profile's coefficients, a workload's predicted costs, scores,
+confidence, explanations and the README's claims.
+
+The scikit-learn estimator is :mod:`wasm_advisor.model.estimator`, imported on its own
+(scikit-learn loads only when it is used)."""
+
+from ._claims import ClaimResult, check_claims
+from ._coefficients import ModeCoefficients
+from ._confidence import CLEAR_WIN, Confidence, Resampled, resample
+from ._costs import (
+    FIRST_INSTANCE,
+    RUN_COMPILE,
+    Component,
+    Prediction,
+    WorkloadFeatures,
+    block_scan_ns_per_op,
+    predict_costs,
+)
+from ._explain import SWEEPS, Crossover, Decision, decide, find_crossovers, human_ns
+from ._rescale import pace_ratio
+from ._scoring import Candidate, Constraints, ModeEvidence, rank
+
+__all__ = [
+    "CLEAR_WIN",
+    "FIRST_INSTANCE",
+    "RUN_COMPILE",
+    "SWEEPS",
+    "Candidate",
+    "ClaimResult",
+    "Component",
+    "Confidence",
+    "Constraints",
+    "Crossover",
+    "Decision",
+    "ModeCoefficients",
+    "ModeEvidence",
+    "Prediction",
+    "Resampled",
+    "WorkloadFeatures",
+    "block_scan_ns_per_op",
+    "check_claims",
+    "decide",
+    "find_crossovers",
+    "human_ns",
+    "pace_ratio",
+    "predict_costs",
+    "rank",
+    "resample",
+]

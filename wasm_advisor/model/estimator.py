@@ -3,7 +3,7 @@
 ``fit(X)`` takes the raw samples of a profile (:func:`samples_frame`: one row per
 sample with ``runtime, mode, metric, x, y``) and fits, per runtime/mode and
 metric, a robust linear model ``y = intercept + slope * x`` by Theil–Sen
-(:func:`~wasm_advisor.calibration.fitting.fit_slope`: the median of the slopes
+(:func:`~wasm_advisor.harness._statistics.fit_slope`: the median of the slopes
 between every pair of samples, and the median intercept under it); metrics
 measured at a single size (``x == 0``) get their median. The fit is exact
 arithmetic on medians, so the same profile gives the same coefficients with any
@@ -13,9 +13,9 @@ from one release to the next).
 The uncertainty of each coefficient is the spread of the samples around the
 fit (interquartile range / 1.349, relative to the value).
 
-``fit`` takes a :class:`~wasm_advisor.profile.Profile` (as the advisor does) or
+``fit`` takes a :class:`~wasm_advisor.profiles._profile.Profile` (as the advisor does) or
 a frame of its raw samples. ``predict(X)`` takes a list of
-:class:`~wasm_advisor.workload.Workload` and returns one row per workload and
+:class:`~wasm_advisor.workload._model.Workload` and returns one row per workload and
 runtime/mode with the predicted figures, by the same fitted coefficients and
 arithmetic as :meth:`~wasm_advisor.Advisor.recommend` (one fit, one predict). It
 follows scikit-learn's conventions: ``__init__`` stores arguments only,
@@ -32,10 +32,11 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from ..calibration.fitting import fit_slope
-from ..profile import Profile
-from .coefficients import COEFFICIENT_METRICS, Coefficient, ModeCoefficients
-from .traits import ModeTraits, load_traits, traits_for
+from ..harness import fit_slope
+from ..profiles import Profile
+from ._coefficients import COEFFICIENT_METRICS, Coefficient, ModeCoefficients
+from ._costs import WorkloadFeatures, predict_costs
+from ._traits import ModeTraits, load_traits, traits_for
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -138,7 +139,6 @@ class CostModel(BaseEstimator):  # type: ignore[misc]
         import pandas as pd
 
         check_is_fitted(self, "modes_")
-        from .costs import WorkloadFeatures, predict_costs
 
         rows = []
         for workload in X:

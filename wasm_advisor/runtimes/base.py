@@ -6,7 +6,7 @@ why not, lists its modes, and runs a WASI command module in a mode, returning
 what the guest printed and what the host could time through that binding.
 
 Adapters are used inside worker processes (see
-:mod:`wasm_advisor.calibration.worker`); the parent never runs an engine.
+:mod:`wasm_advisor.harness.worker`); the parent never runs an engine.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ..errors import RuntimeUnavailableError
 
 __all__ = ["Availability", "Mode", "RunRequest", "RunResult", "RuntimeAdapter"]
 
@@ -133,6 +135,5 @@ class RuntimeAdapter(ABC):
             if m.name == name:
                 return m
         known = ", ".join(m.name for m in self.modes()) or "none"
-        from ..errors import RuntimeUnavailableError
 
         raise RuntimeUnavailableError(f"{self.name} has no mode {name!r} here (modes: {known})")

@@ -249,7 +249,8 @@ class WamrAdapter(RuntimeAdapter):
         self._artifacts[digest] = artifact
         return artifact, elapsed
 
-    def instance_memory(self, mode: Mode, module_bytes: bytes, count: int) -> dict[str, object]:
+    def instance_memory(self, mode: Mode, module_bytes: bytes, count: int,
+                        baseline: bytes | None = None) -> dict[str, object]:
         """Memory of the first instance and of each extra one.
 
         In-process modes: the worker's own growth (``EmbeddedWamr.instance_memory``).
@@ -262,16 +263,18 @@ class WamrAdapter(RuntimeAdapter):
 
         A process's peak is read by sampling it while it runs
         (:meth:`samples_peak_memory`), so the module given should stay alive a
-        moment after instantiating, as :func:`resident_module` does; the empty
-        module compared does too. The two are run in alternation, ``max(5,
+        moment after instantiating, and so should ``baseline``, the empty module
+        it is compared with (the calibration's ``kernels.resident_module`` builds
+        both). The two are run in alternation, ``max(5,
         count)`` pairs, the increase being the median of the pairs' differences:
         a quiet moment or a busy one then counts on both sides alike.
         """
         if self._embedded.owns(mode):
             return self._embedded.instance_memory(mode, module_bytes, count)
-        from ..calibration.kernels import resident_module
-
-        empty = resident_module(1, 0)
+        if baseline is None:
+            raise ValueError("a CLI mode's memory per instance is read against a baseline "
+                             "module's process: none was given")
+        empty = baseline
 
         def peak(module: bytes) -> int:
             result = self.run(mode, RunRequest(module, precompiled=True))

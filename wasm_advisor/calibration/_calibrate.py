@@ -1,0 +1,422 @@
+"""``calibrate()``: measure every runtime and mode available here, one worker each.
+
+The parent finds the runtimes (each in a short-lived worker, so no engine is
+loaded here), then runs each mode's tasks in its own worker process, one mode
+at a time so that measurements do not compete for the two cores and the
+cache, and turns the results into a :class:`~wasm_advisor.profiles._profile.Profile`.
+Nothing is saved until every mode has finished: Ctrl-C leaves no partial
+profile behind, and the previous profile stays as it was. A calibration that
+measured nothing at all (no runtime here, or every measurement failed) raises
+:class:`~wasm_advisor.errors.MeasurementError` and saves nothing. A calibration
+that saves holds its store's calibration lock from start to end, so a second
+one for the same cache fails at once (:mod:`wasm_advisor.profiles._locks`).
+
+While it measures, a thread samples the system (:mod:`.steadiness`); after the passes,
+the modes the machine disturbed, and the families behind any figure outside its
+physical bounds (:mod:`.bounds`), are measured again, within ``RETRY_BUDGET_S``, and
+the verdict (steady, or unsteady and why) is saved in the profile and sent as the last
+progress event. A figure still out of bounds is left out, recorded as "not measured".
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import AdvisorError, MeasurementError
+from ..harness import WorkerLimits, WorkerOutcome, run_worker
+from ..profiles import (
+    STEADY_FAMILIES,
+    FeatureResult,
+    Figure,
+    MeasurementFailure,
+    ModeRecord,
+    Profile,
+    ProfileStore,
+    RuntimeRecord,
+    Steadiness,
+    make_profile,
+    out_of_bounds,
+    tasks_behind,
+    this_machine,
+)
+from ..runtimes import RUNTIMES
+from ..runtimes.base import Mode
+from ._analysis import analyse_mode
+from ._budgets import BUDGETS, Budget, merge_guest, split_passes, tasks_for
+from ._notebook_progress import in_notebook, notebook_progress
+from ._pace import PACE_MODE, PACE_RUNTIME, TASKS_MODULE, PaceReading, pace_figures, read_pace
+from ._steadiness import Assessment, SystemSampler, assess
+from .kernels import instructions_per_iteration, scan_ops_per_iteration, simd_ops_per_iteration
+
+__all__ = ["CalibrationProgress", "calibrate"]
+
+DISCOVERY_TIMEOUT_S = 60.0
+
+
+@dataclass(frozen=True)
+class CalibrationProgress:
+    """One step of a calibration, for progress bars: what was just measured, and how far
+    the whole calibration has come."""
+
+    runtime: str
+    mode: str
+    task: str
+    done: int  # tasks finished in this mode
+    total: int  # tasks in this mode
+    ok: bool
+    overall_done: int = 0  # steps finished in the whole calibration (tasks and pace readings)
+    overall_total: int = 0  # steps planned so far (re-measuring a disturbance adds some)
+    elapsed_s: float = 0.0  # since the calibration started
+
+    @property
+    def remaining_s(self) -> float | None:
+        """What is left, at the pace of the steps so far; None before there is a pace."""
+        if self.overall_done <= 0 or self.overall_total <= 0:
+            return None
+        left = max(0, self.overall_total - self.overall_done)
+        return self.elapsed_s * left / self.overall_done
+
+    def line(self) -> str:
+        """The event in one line, for a notebook or a log."""
+        where = f"{self.runtime}:{self.mode}" if self.runtime != "machine" else self.mode
+        text = f"{where}: {self.task}" + ("" if self.ok else " (failed)")
+        if self.overall_total:
+            text += f" · {self.overall_done}/{self.overall_total} steps"
+        text += f" · {self.elapsed_s:.0f} s"
+        remaining = self.remaining_s
+        if remaining is not None and self.overall_done < self.overall_total:
+            text += f", about {remaining:.0f} s left"
+        return text
+
+
+def _discover(name: str, options: dict[str, Any]) -> tuple[RuntimeRecord, list[Mode]]:
+    outcome = run_worker({"runtime": name, "mode": None, "options": options, "tasks": []},
+                         WorkerLimits(task_timeout_s=DISCOVERY_TIMEOUT_S))
+    hello = outcome.hello
+    if hello is None:
+        reason = outcome.startup_error or "the runtime's worker did not answer"
+        return RuntimeRecord(name=name, available=False, reason=reason), []
+    availability = hello["availability"]
+    modes = [Mode(**m) for m in hello.get("modes", [])]
+    record = RuntimeRecord(
+        name=name,
+        available=bool(availability["available"]),
+        version=availability.get("version", ""),
+        reason=availability.get("reason", ""),
+        details=availability.get("details", {}),
+        modes=[ModeRecord(name=m.name, label=m.label, binding=m.binding, notes=m.notes,
+                          jit=m.jit, precompiled=m.precompiled) for m in modes],
+    )
+    return record, modes if record.available else []
+
+
+def _working_set_bytes() -> int:
+    # Four times the last-level cache, so memory kernels measure memory, not cache.
+    llc = this_machine().last_level_cache_bytes or (32 << 20)
+    return int(min(max(4 * llc, 64 << 20), 512 << 20))
+
+
+def calibrate(
+    kind: str = "quick",
+    *,
+    runtimes: Sequence[str] | None = None,
+    modes: Sequence[str] | None = None,
+    iwasm: Sequence[str] = (),
+    wamrc: str | None = None,
+    libiwasm: Sequence[str] = (),
+    progress: Callable[[CalibrationProgress], None] | None = None,
+    store: ProfileStore | None = None,
+    save: bool = True,
+) -> Profile:
+    """Measure the runtimes here and return (and by default save) a profile.
+
+    ``kind`` is ``"quick"`` or ``"full"``; ``runtimes`` limits the runtimes
+    (default: all), ``modes`` limits modes by name or ``runtime:mode``;
+    ``iwasm``/``wamrc`` name WAMR executables (else ``$WASM_ADVISOR_IWASM``,
+    ``$WASM_ADVISOR_WAMRC`` and ``PATH`` are searched); ``libiwasm`` names WAMR
+    libraries to embed in-process (else ``$WASM_ADVISOR_LIBIWASM``, then beside
+    ``iwasm``). ``progress`` is called
+    after every task with a :class:`CalibrationProgress` (what was measured, how far the
+    whole calibration has come, and about how long is left); in a Jupyter notebook, with
+    no ``progress`` given, one line shows it, updated in place
+    (:mod:`wasm_advisor.calibration._notebook_progress`); elsewhere nothing is printed.
+    """
+    if progress is None and in_notebook():
+        progress = notebook_progress()
+    if kind not in BUDGETS:
+        raise AdvisorError(f"unknown calibration kind {kind!r}; use quick or full")
+    wanted = list(runtimes) if runtimes else list(RUNTIMES)
+    unknown = [r for r in wanted if r not in RUNTIMES]
+    if unknown:
+        raise AdvisorError(f"unknown runtime {unknown[0]!r}; choose from {', '.join(RUNTIMES)}")
+    options: dict[str, Any] = {"iwasm": list(iwasm), "wamrc": wamrc,
+                               "libiwasm": list(libiwasm)}
+    if not save:
+        return _measure(kind, wanted, modes, options, progress)
+    store = store or ProfileStore()
+    with store.calibrating():  # a second calibration for this cache fails here, at once
+        profile = _measure(kind, wanted, modes, options, progress)
+        store.save(profile)
+    return profile
+
+
+def _nothing_measured(records: list[RuntimeRecord], failures: list[MeasurementFailure]) -> str:
+    reasons = [f"{r.name}: {r.reason}" for r in records if not r.available]
+    reasons += [f"{f.runtime}:{f.mode} {f.task}: {f.reason}" for f in failures[:3]]
+    return ("the calibration measured nothing, so no profile was saved"
+            + (" (" + "; ".join(reasons) + ")" if reasons else ""))
+
+
+def _in_pass(task_id: str, number: int) -> str:
+    """A task's name in progress and failures: a later pass's says which pass it is."""
+    return task_id + (f" (pass {number + 1})" if number else "")
+
+
+RETRY_BUDGET_S = {"quick": 20.0, "full": 60.0}  # re-measuring after a disturbance, at most
+RETRY_ROUNDS = 2
+
+
+@dataclass
+class _Run:
+    """What one calibration has read so far."""
+
+    options: dict[str, Any]
+    progress: Callable[[CalibrationProgress], None] | None
+    sampler: SystemSampler
+    results: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    failed: dict[str, dict[str, str]] = field(default_factory=dict)
+    done: dict[str, int] = field(default_factory=dict)
+    readings: list[PaceReading] = field(default_factory=list)
+    pace_failures: list[MeasurementFailure] = field(default_factory=list)
+    windows: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    planned: int = 0  # steps planned in the whole calibration
+    finished: int = 0  # steps finished
+
+    def event(self, runtime: str, mode: str, task: str, done: int, total: int,
+              ok: bool) -> None:
+        """Count a finished step and tell the caller's progress callback."""
+        self.finished += 1
+        self.planned = max(self.planned, self.finished)
+        if self.progress:
+            self.progress(CalibrationProgress(runtime, mode, task, done, total, ok,
+                                              self.finished, self.planned,
+                                              round(self.sampler.now(), 3)))
+
+    def read_pace(self, number: int, total: int) -> None:
+        reading, why = read_pace(self.options, self.sampler.now())
+        if reading is None:
+            self.pace_failures.append(MeasurementFailure(
+                runtime=PACE_RUNTIME, mode=PACE_MODE, task=f"pace ({number + 1})", reason=why))
+        else:
+            self.readings.append(reading)
+        self.event("machine", "pace", f"pace reading {number + 1}", number + 1, total,
+                   reading is not None)
+
+    def run_mode(self, mode: Mode, tasks: list[dict[str, Any]], label: str, total: int,
+                 timeout_s: float) -> WorkerOutcome:
+        key = mode.key
+
+        def on_result(task_id: str, result: dict[str, Any]) -> None:
+            self.done[key] += 1
+            self.event(mode.runtime, mode.name, label.format(task_id), self.done[key], total,
+                       bool(result.get("ok")))
+
+        start = self.sampler.now()
+        outcome = run_worker({"runtime": mode.runtime, "mode": mode.name,
+                              "options": self.options, "tasks_modules": [TASKS_MODULE],
+                              "tasks": tasks},
+                             WorkerLimits(task_timeout_s=timeout_s), on_result)
+        self.windows.setdefault(key, []).append((start, self.sampler.now()))
+        return outcome
+
+
+def _measure(kind: str, wanted: list[str], modes: Sequence[str] | None,
+             options: dict[str, Any], progress: Callable[[CalibrationProgress], None] | None
+             ) -> Profile:
+    budget = BUDGETS[kind]
+    started = time.monotonic()
+    records: list[RuntimeRecord] = []
+    working_set = _working_set_bytes()
+
+    plans: list[tuple[Mode, list[dict[str, Any]]]] = []
+    for name in wanted:
+        record, found = _discover(name, options)
+        records.append(record)
+        plans += [(mode, tasks_for(budget, precompiled=mode.runtime == "wasmtime",
+                                   ahead_of_time=mode.precompiled,
+                                   slow_compile=mode.slow_compile,
+                                   working_set_bytes=working_set, fast_load=mode.fast_load,
+                                   lazy_compile=mode.lazy_compile))
+                  for mode in found
+                  if not modes or mode.name in modes or mode.key in modes]
+    with SystemSampler(started=started) as sampler:
+        run = _Run(options, progress, sampler,
+                   results={mode.key: {} for mode, _ in plans},
+                   failed={mode.key: {} for mode, _ in plans},
+                   done={mode.key: 0 for mode, _ in plans})
+        run.planned += 1  # the verdict, the last step
+        _passes(run, budget, plans)
+        figures, features, failures, rejected = _analyse(plans, run)
+        verdict = assess(system=sampler.samples, pace=run.readings, figures=figures,
+                         windows=_flat(run.windows))
+        remeasured: list[str] = []
+        paced = any((m.runtime, m.name) == (PACE_RUNTIME, PACE_MODE) for m, _ in plans)
+        deadline = time.monotonic() + RETRY_BUDGET_S[kind]
+        for _ in range(RETRY_ROUNDS):
+            affected = verdict.disturbed_modes | {key for key, _ in rejected}
+            if not affected or time.monotonic() >= deadline:
+                break
+            again = _remeasure(run, budget, plans, verdict.disturbed_modes, rejected, paced,
+                               deadline)
+            if not again:
+                break
+            remeasured += [k for k in again if k not in remeasured]
+            figures, features, failures, rejected = _analyse(plans, run)
+            verdict = _reassess(run, figures, again, plans)
+    failures += run.pace_failures
+    for key, items in rejected:  # still out of bounds: not measured, with the reason
+        runtime, mode_name = key.split(":", 1)
+        for figure, why in items:
+            figures.remove(figure)
+            failures.append(MeasurementFailure(
+                runtime=runtime, mode=mode_name, task=f"figure {figure.metric}",
+                reason=f"not measured: {why}"
+                + (" (measured again, still out of bounds)" if key in remeasured else "")))
+    if not figures:
+        raise MeasurementError(_nothing_measured(records, failures))
+    figures += pace_figures(run.readings)
+    steadiness = Steadiness(
+        steady=verdict.steady, reasons=verdict.reasons, moved=verdict.moved,
+        run_queue_per_core=_rounded(verdict.run_queue_per_core),
+        steal_fraction=_rounded(verdict.steal_fraction),
+        pace_drift=_rounded(verdict.pace_drift), remeasured=remeasured,
+        system_samples=len(sampler.samples))
+    run.event("machine", "verdict", steadiness.summary, 1, 1, steadiness.steady)
+    return make_profile(
+        kind=kind, duration_s=round(time.monotonic() - started, 3), runtimes=records,
+        figures=figures, features=features, failures=failures, steadiness=steadiness,
+    )
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def _flat(windows: dict[str, list[tuple[float, float]]]) -> list[tuple[str, float, float]]:
+    return [(key, a, b) for key, spans in windows.items() for a, b in spans]
+
+
+def _passes(run: _Run, budget: Budget, plans: list[tuple[Mode, list[dict[str, Any]]]]) -> None:
+    # every mode's tasks in a first pass; then its guest-timed kernels again in further
+    # passes, the order of the modes reversed each pass, so that a drift in the machine's
+    # pace falls on every mode's kernels alike, not on whichever mode ran then
+    passes = {mode.key: split_passes(tasks, budget.passes) for mode, tasks in plans}
+    # the machine's pace, read before the first mode, between passes and after the last
+    # mode (where Wasmtime's Cranelift is measured): how far it moved while the profile
+    # was made, and what verify compares its own readings with (pace.py)
+    paced = any((m.runtime, m.name) == (PACE_RUNTIME, PACE_MODE) for m, _ in plans)
+    run.planned += sum(len(t) for each in passes.values() for t in each) + (
+        budget.passes + 1 if paced else 0)
+    for number in range(budget.passes):
+        if paced:
+            run.read_pace(number, budget.passes + 1)
+        for mode, _ in plans if number % 2 == 0 else plans[::-1]:
+            tasks = passes[mode.key][number]
+            if number:  # again only what the first pass measured
+                kept = [t for t in tasks if run.results[mode.key].get(t["id"], {}).get("ok")]
+                run.planned -= len(tasks) - len(kept)
+                tasks = kept
+            total = run.done[mode.key] + len(tasks) + sum(
+                len(later) for later in passes[mode.key][number + 1:])
+            label = "{}" + (f" (pass {number + 1})" if number else "")
+            outcome = run.run_mode(mode, tasks, label, total, budget.task_timeout_s)
+            results, failed = run.results[mode.key], run.failed[mode.key]
+            for task_id, result in outcome.results.items():
+                if number == 0:
+                    results[task_id] = result
+                elif result.get("ok"):
+                    results[task_id] = merge_guest(results[task_id], result)
+                else:
+                    failed[_in_pass(task_id, number)] = str(result.get("reason", "failed"))
+            for task_id, reason in outcome.failures.items():
+                failed[_in_pass(task_id, number)] = reason
+    if paced:
+        run.read_pace(budget.passes, budget.passes + 1)
+
+
+Rejected = list[tuple[str, list[tuple[Figure, str]]]]
+
+
+def _analyse(plans: list[tuple[Mode, list[dict[str, Any]]]], run: _Run
+             ) -> tuple[list[Figure], list[FeatureResult], list[MeasurementFailure], Rejected]:
+    figures: list[Figure] = []
+    features: list[FeatureResult] = []
+    failures: list[MeasurementFailure] = []
+    rejected: Rejected = []
+    for mode, _ in plans:
+        f, feats, fails = analyse_mode(mode, run.results[mode.key], run.failed[mode.key],
+                                       instructions_per_iteration, scan_ops_per_iteration,
+                                       simd_ops_per_iteration)
+        figures += f
+        features += feats
+        failures += fails
+        bad = out_of_bounds(f)
+        if bad:
+            rejected.append((mode.key, bad))
+    return figures, features, failures, rejected
+
+
+def _remeasure(run: _Run, budget: Budget, plans: list[tuple[Mode, list[dict[str, Any]]]],
+               disturbed: set[str], rejected: Rejected, paced: bool, deadline: float
+               ) -> list[str]:
+    """Measure the affected modes' disturbed families again, the modes one after another
+    in the reverse of the first pass's order, between two pace readings; each task's
+    new result replaces the first. Returns the modes measured again."""
+    out_of = {key: {p for f, _ in items for p in tasks_behind(
+        f.metric, next(m.precompiled for m, _ in plans if m.key == key))}
+        for key, items in rejected}
+    todo = []
+    for mode, tasks in plans[::-1]:
+        if mode.key not in disturbed and mode.key not in out_of:
+            continue
+        prefixes = out_of.get(mode.key, set()) | (
+            set(STEADY_FAMILIES) if mode.key in disturbed else set())
+        chosen = [t for t in tasks if t["kind"] != "probe" and t["id"] != "memory"
+                  and any(t["id"] == p or t["id"].startswith(p) for p in prefixes)
+                  and run.results[mode.key].get(t["id"], {}).get("ok", True)]
+        if chosen:
+            todo.append((mode, chosen))
+    if not todo:
+        return []
+    number = len(run.readings) + len(run.pace_failures)
+    run.planned += sum(len(tasks) for _, tasks in todo) + (2 if paced else 0)
+    if paced:
+        run.read_pace(number, number + 2)
+    again = []
+    for mode, tasks in todo:
+        if time.monotonic() >= deadline:
+            break
+        total = run.done[mode.key] + len(tasks)
+        outcome = run.run_mode(mode, tasks, "{} (again)", total, budget.task_timeout_s)
+        for task_id, result in outcome.results.items():
+            if result.get("ok"):
+                run.results[mode.key][task_id] = result
+        again.append(mode.key)
+    if paced:
+        run.read_pace(number + 1, number + 2)
+    return again
+
+
+def _reassess(run: _Run, figures: list[Figure], again: list[str],
+              plans: list[tuple[Mode, list[dict[str, Any]]]]) -> Assessment:
+    """The verdict on what the profile now holds: each mode's latest window, and the pace
+    readings either side of the re-measurement where every mode was measured again."""
+    latest = [(key, *spans[-1]) for key, spans in run.windows.items()]
+    system = [s for s in run.sampler.samples
+              if any(a <= s.at_s <= b for _, a, b in latest)]
+    every = {m.key for m, _ in plans} <= set(again)
+    pace = run.readings[-2:] if every else run.readings
+    return assess(system=system, pace=pace, figures=figures, windows=latest)

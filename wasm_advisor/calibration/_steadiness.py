@@ -1,0 +1,265 @@
+"""Was the machine steady while a calibration measured? The readings, and the verdict.
+
+A calibration on a busy machine measures the other processes as much as the runtimes
+(a quick calibration at load 7-12 on two cores read Cranelift's compile 8x slower than a
+quiet one, and a WASI host call 9x). Three kinds of evidence, all read beside the
+calibration, none of them timed in this process:
+
+- **the system** (:class:`SystemSampler`): a thread samples ``/proc/stat`` every
+  ``SAMPLE_S`` seconds: ``procs_running`` (runnable threads, the run queue) less the
+  calibration's own runnable threads (its worker's, and the sampler's), per core; and
+  the CPU time the hypervisor stole (``steal``) as a share of all CPU time;
+- **the machine's pace** (:mod:`.pace`): how far the pace readings before, between and
+  after the passes moved;
+- **the spread of repeats**: the compute kernels' relative spread, mode by mode.
+
+:func:`assess` turns them into an :class:`Assessment`: steady, or unsteady with a reason
+for each limit passed and the readings that passed it. The limits are fixed fractions,
+not times, so the decision does not depend on the machine's speed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import statistics
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+from ..profiles import Figure, SteadinessFigure
+from ._pace import PaceReading, pace_drift
+
+__all__ = ["Assessment", "SystemSample", "SystemSampler", "assess", "parse_proc_stat",
+           "read_system"]
+
+SAMPLE_S = 0.25  # one sample took 8.6 ms at load 8 on the development VM: 3 % of a core
+# other runnable threads per core, the median over a window: one busy process per core
+# reads 1.0; a quiet machine 0-0.2 (kernel threads, a shell)
+RUN_QUEUE_LIMIT = 0.5
+STEAL_LIMIT = 0.05  # share of CPU time stolen by the hypervisor
+# (largest - smallest) / median of the pace readings. Above the summary's 15 % warning
+# (pace.DRIFT_WARNING): one reading is good to about +-7 %, so two readings on a quiet
+# machine can differ by 15 % (a quick calibration at load 0.5 read 16 %), where one at
+# load 7-12 read 29 %
+PACE_LIMIT = 0.25
+# a compute kernel's relative spread (interquartile range / slope) beyond which it counts
+# as scattered; unsteady when more than SPREAD_SHARE of them are (one noisy kernel is
+# common on a quiet VM: the reference profile has a few above 0.4)
+SPREAD_LIMIT = 0.5
+SPREAD_SHARE = 0.5
+SPREAD_KERNELS = ("int", "float", "call", "mixed")
+
+
+@dataclass(frozen=True)
+class SystemSample:
+    """One ``/proc/stat`` sample: ``at_s`` seconds in."""
+
+    at_s: float
+    procs_running: int  # runnable threads on the machine
+    own_running: int  # of them, the calibration's own (its worker's and the sampler's)
+    steal_ticks: int
+    total_ticks: int
+
+    @property
+    def others(self) -> int:
+        return max(0, self.procs_running - self.own_running)
+
+
+def parse_proc_stat(text: str) -> tuple[int, int, int] | None:
+    """``(procs_running, steal ticks, total ticks)`` from the text of ``/proc/stat``."""
+    running = steal = total = None
+    for line in text.splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        if parts[0] == "cpu":
+            ticks = [int(p) for p in parts[1:]]
+            # user nice system idle iowait irq softirq steal [guest guest_nice]: guest time
+            # is counted in user time already
+            total = sum(ticks[:8])
+            steal = ticks[7] if len(ticks) > 7 else 0
+        elif parts[0] == "procs_running":
+            running = int(parts[1])
+    if running is None or total is None or steal is None:
+        return None
+    return running, steal, total
+
+
+def _descendants(pid: int) -> list[int]:
+    """Child processes of ``pid``, from ``/proc/<pid>/task/<tid>/children`` (a few small
+    reads); where the kernel has no such file, from psutil (a walk of every process)."""
+    out: list[int] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            out += [int(c) for c in (task / "children").read_text().split()]
+    except FileNotFoundError:
+        with contextlib.suppress(Exception):
+            return [c.pid for c in psutil.Process(pid).children()]
+    except (OSError, ValueError):
+        pass
+    return out
+
+
+def _own_running() -> int:
+    """Runnable threads of this process and its descendants (the worker and anything it
+    started)."""
+    count = 0
+    pids, seen = [os.getpid()], set()
+    while pids:
+        pid = pids.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                with contextlib.suppress(OSError, IndexError):
+                    stat = (task / "stat").read_text()
+                    if stat[stat.rindex(")") + 2] == "R":
+                        count += 1
+        pids += _descendants(pid)
+    return max(count, 1)  # the sampler itself runs while it reads
+
+
+def read_system(at_s: float) -> SystemSample | None:
+    """One sample of ``/proc/stat``; None where the OS has none (not Linux)."""
+    try:
+        parsed = parse_proc_stat(Path("/proc/stat").read_text())
+    except (OSError, ValueError):
+        return None
+    if parsed is None:
+        return None
+    return SystemSample(round(at_s, 3), parsed[0], _own_running(), parsed[1], parsed[2])
+
+
+class SystemSampler:
+    """Samples the system in a thread of its own while a calibration runs.
+
+    ``with SystemSampler() as sampler: ...``; :meth:`window` gives the samples between
+    two moments (seconds since the sampler started).
+    """
+
+    def __init__(self, interval_s: float = SAMPLE_S, started: float | None = None) -> None:
+        self.interval_s = interval_s
+        self.samples: list[SystemSample] = []
+        self._started = time.monotonic() if started is None else started
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="wasm-advisor-sampler",
+                                        daemon=True)
+
+    def now(self) -> float:
+        return time.monotonic() - self._started
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            sample = read_system(self.now())
+            if sample is None:
+                return
+            self.samples.append(sample)
+
+    def __enter__(self) -> SystemSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2 * self.interval_s + 1)
+
+    def window(self, start_s: float, end_s: float) -> list[SystemSample]:
+        return [s for s in list(self.samples) if start_s <= s.at_s <= end_s]
+
+
+@dataclass
+class Assessment:
+    """The verdict on one stretch of a calibration, with the readings behind it."""
+
+    steady: bool = True
+    reasons: list[str] = field(default_factory=list)
+    moved: list[SteadinessFigure] = field(default_factory=list)
+    run_queue_per_core: float | None = None
+    steal_fraction: float | None = None
+    pace_drift: float | None = None
+    samples: int = 0
+    disturbed_modes: set[str] = field(default_factory=set)  # runtime:mode keys
+
+    def flag(self, what: str, value: float, limit: float, reason: str) -> None:
+        self.steady = False
+        self.reasons.append(reason)
+        self.moved.append(SteadinessFigure(what=what, value=round(value, 4), limit=limit))
+
+
+def run_queue_per_core(samples: Sequence[SystemSample], cores: int) -> float | None:
+    """The median of other runnable threads per core over ``samples``."""
+    if not samples:
+        return None
+    return statistics.median(s.others for s in samples) / max(cores, 1)
+
+
+def steal_fraction(samples: Sequence[SystemSample]) -> float | None:
+    """Stolen CPU time as a share of all CPU time between the first and last sample."""
+    if len(samples) < 2:
+        return None
+    total = samples[-1].total_ticks - samples[0].total_ticks
+    return (samples[-1].steal_ticks - samples[0].steal_ticks) / total if total > 0 else None
+
+
+def assess(
+    *, system: Sequence[SystemSample] = (), pace: Sequence[PaceReading] = (),
+    figures: Sequence[Figure] = (), cores: int | None = None,
+    windows: Sequence[tuple[str, float, float]] = (),
+) -> Assessment:
+    """The verdict from the system samples, the pace readings and the figures.
+
+    ``windows`` (``(runtime:mode, start, end)``, seconds) say when each mode's workers
+    ran: a mode whose window's run queue is above the limit is in ``disturbed_modes``,
+    as is every mode when the pace moved or the steal is high (they cover the whole
+    calibration), and every mode whose compute kernels are scattered.
+    """
+    cores = cores or os.cpu_count() or 1
+    out = Assessment(samples=len(system))
+    modes = {key for key, _, _ in windows} | {f"{f.runtime}:{f.mode}" for f in figures}
+    queue = run_queue_per_core(system, cores)
+    out.run_queue_per_core = queue
+    if queue is not None and queue >= RUN_QUEUE_LIMIT:
+        out.flag("run queue", queue, RUN_QUEUE_LIMIT,
+                 f"{queue:.1f} other runnable processes per core while it measured "
+                 f"(limit {RUN_QUEUE_LIMIT})")
+    for key, start, end in windows:
+        mine = run_queue_per_core([s for s in system if start <= s.at_s <= end], cores)
+        if mine is not None and mine >= RUN_QUEUE_LIMIT:
+            out.disturbed_modes.add(key)
+    if queue is not None and queue >= RUN_QUEUE_LIMIT and not out.disturbed_modes:
+        out.disturbed_modes |= modes
+    steal = steal_fraction(system)
+    out.steal_fraction = steal
+    if steal is not None and steal >= STEAL_LIMIT:
+        out.flag("CPU steal", steal, STEAL_LIMIT,
+                 f"the hypervisor took {steal:.0%} of the CPU time (limit {STEAL_LIMIT:.0%})")
+        out.disturbed_modes |= modes
+    if len(pace) > 1:
+        drifts = {"compile": pace_drift([r.compile_ns for r in pace]),
+                  "execution": pace_drift([r.execute_ns_per_iter for r in pace])}
+        out.pace_drift = max(drifts.values())
+        for name, drift in drifts.items():
+            if drift > PACE_LIMIT:
+                out.flag(f"machine pace: {name}", drift, PACE_LIMIT,
+                         f"the machine's {name} pace moved {drift:.0%} (limit {PACE_LIMIT:.0%})")
+                out.disturbed_modes |= modes
+    kernels = [f for f in figures
+               if f.metric.removesuffix("_ns_per_iter") in SPREAD_KERNELS
+               and f.metric.endswith("_ns_per_iter")]
+    scattered = [f for f in kernels if not f.spread <= SPREAD_LIMIT]  # inf and nan too
+    if kernels and len(scattered) > SPREAD_SHARE * len(kernels):
+        for f in scattered:
+            out.moved.append(SteadinessFigure(what=f"{f.runtime}:{f.mode} {f.metric} spread",
+                                              value=round(min(f.spread, 1e9), 4),
+                                              limit=SPREAD_LIMIT))
+        out.steady = False
+        out.reasons.append(f"{len(scattered)} of {len(kernels)} compute kernels scattered "
+                           f"more than {SPREAD_LIMIT:.0%} between repeats")
+        out.disturbed_modes |= {f"{f.runtime}:{f.mode}" for f in scattered}
+    return out

@@ -1,0 +1,159 @@
+"""The calibration's worker tasks: guest kernels, host-timed module families, feature
+probes and instance memory, each run in the worker process for one runtime/mode.
+
+:mod:`wasm_advisor.harness.worker` imports this module when a job names it
+(``"tasks_module"``) and calls :func:`run_task` for each task.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from ..harness import INSTANTIATE_AGAIN, run_failed, run_module, ttfi_ns
+from ..runtimes import adapter_for
+from ..runtimes.base import Mode, RuntimeAdapter
+from ..runtimes.resident_growth import LIVE_INSTANCES
+from . import kernels
+from ._probes import PROBE_SUCCESS, PROBES
+
+__all__ = ["KINDS", "parse_guest_output", "run_task"]
+
+KINDS = frozenset({"guest", "host", "probe", "memory"})
+
+
+def parse_guest_output(stdout: str) -> tuple[int | None, list[tuple[int, int]]]:
+    """The guest's first realtime reading and its ``(n, ns)`` samples.
+
+    Raises ``ValueError`` naming the line when a line that starts like a record
+    is not one (a runtime that printed garbage, or a truncated line).
+    """
+    t0, samples = None, []
+    for line in stdout.splitlines():
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            record = json.loads(line)
+            if "t0" in record:
+                t0 = int(record["t0"])
+            elif "n" in record and "ns" in record:
+                samples.append((int(record["n"]), int(record["ns"])))
+        except (ValueError, TypeError, OverflowError):
+            raise ValueError(f"malformed output from the module: {line[:80]!r}") from None
+    return t0, samples
+
+
+def _samples_peak_memory(adapter: RuntimeAdapter, mode: Mode) -> bool:
+    """Whether the mode's memory is read by sampling a process per instance (iwasm), not
+    as growth of an in-process binding's own process."""
+    samples = getattr(adapter, "samples_peak_memory", None)
+    return bool(samples(mode)) if callable(samples) else bool(samples)
+
+
+def run_task(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any],
+             options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One task's outcome; ``options`` are the job's (a fresh process builds its adapter
+    with them)."""
+    kind = task["kind"]
+    if kind == "guest":
+        plan = kernels.KernelPlan(**{**task["plan"], "sizes": tuple(task["plan"]["sizes"])})
+        module = kernels.guest_kernel(task["kernel"], plan)
+        each: list[list[tuple[int, int]]] = []
+        for _ in range(int(task.get("instances", 1))):  # each a new instance and linear memory
+            result = run_module(adapter, mode, module, task)
+            error = run_failed(result)
+            if error:
+                return {"ok": False, "reason": error}
+            t0, samples = parse_guest_output(result.stdout)
+            if not samples:
+                return {"ok": False, "reason": "the kernel printed no samples"}
+            if not each:
+                first = {"ttfi_ns": ttfi_ns(result, t0), "phases_ns": result.phases_ns,
+                         "peak_rss_bytes": result.peak_rss_bytes}
+            each.append(samples)
+        return {"ok": True, "samples": each[0], "instances": each, **first}
+    if kind == "host":
+        module = _host_module(task["family"], int(task["size"]))
+        runs = []
+        warmup = int(task.get("warmups", 1)) if task.get("warmup", True) else 0
+        for attempt in range(warmup + int(task.get("repeats", 3))):
+            result = run_module(adapter, mode, module, task, INSTANTIATE_AGAIN)
+            error = run_failed(result)
+            if error:
+                return {"ok": False, "reason": error}
+            if attempt < warmup:
+                continue  # warm-up: page cache, allocator, lazy initialisation
+            t0, _ = parse_guest_output(result.stdout)
+            runs.append({"ttfi_ns": ttfi_ns(result, t0), "phases_ns": result.phases_ns,
+                         "wall_ns": result.wall_ns, "peak_rss_bytes": result.peak_rss_bytes,
+                         "artifact_bytes": result.artifact_bytes})
+        return {"ok": True, "runs": runs, "module_bytes": len(module)}
+    if kind == "probe":
+        probe = PROBES[task["feature"]]
+        result = run_module(adapter, mode, probe.module(), task)
+        if result.exit_code == PROBE_SUCCESS:
+            return {"ok": True, "status": "supported", "detail": ""}
+        detail = result.trap or (result.stderr.strip().splitlines() or [""])[-1]
+        return {"ok": True, "status": "unsupported", "detail": f"exit {result.exit_code}: "
+                f"{detail}"[:300]}
+    if kind == "memory":
+        # a runtime read by sampling its process needs a module that stays a moment
+        by_process = _samples_peak_memory(adapter, mode)
+        build = kernels.resident_module if by_process else kernels.instantiate_module
+        module = build(int(task["pages"]), int(task["data_bytes"]))
+        measure = getattr(adapter, "instance_memory", None)
+        if measure is None:
+            result = run_module(adapter, mode, module, task)
+            error = run_failed(result)
+            if error or result.peak_rss_bytes is None:
+                return {"ok": False, "reason": error or "no peak RSS from this binding"}
+            return {"ok": True, "first_instance_bytes": result.peak_rss_bytes,
+                    "per_extra_instance_bytes": result.peak_rss_bytes,
+                    "method": "peak RSS of one runtime process per instance"}
+        if by_process:  # an instance per process
+            # read against a process running the empty module, which stays alive as long
+            return {"ok": True, **measure(mode, module, int(task.get("pairs", 5)),
+                                          kernels.resident_module(1, 0))}
+        return {"ok": True, **_in_fresh_process(mode, module,
+                                                int(task.get("instances", LIVE_INSTANCES)),
+                                                options or {})}
+    return {"ok": False, "reason": f"unknown task kind {kind!r}"}
+
+
+def _in_fresh_process(mode: Mode, module: bytes, instances: int,
+                      options: dict[str, Any]) -> dict[str, Any]:
+    """An in-process binding's memory figure, measured in a new Python process.
+
+    Growth of the resident set shows an instance's memory only once the memory
+    that earlier work freed is used up; this worker has compiled and run every
+    kernel, so its allocators hold megabytes of it. A new process holds only
+    what its engine needs, and the worker's own figures are left as they were.
+    """
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(_instance_memory, mode, module, instances, options).result()
+
+
+def _instance_memory(mode: Mode, module: bytes, instances: int,
+                     options: dict[str, Any]) -> dict[str, Any]:
+    adapter = adapter_for(mode.runtime, options)
+    measured: dict[str, Any] = adapter.instance_memory(mode, module, instances)  # type: ignore[attr-defined]
+    return measured
+
+
+def _host_module(family: str, size: int) -> bytes:
+    if family == "empty":
+        return kernels.empty_module()
+    if family == "code":
+        return kernels.code_size_module(size)
+    if family == "code-local":
+        return kernels.code_size_module(size, tabled=False)
+    if family == "code-run":
+        return kernels.code_size_module(size, run_all=True)
+    if family == "pages":
+        return kernels.instantiate_module(size, 0)
+    if family == "data":
+        return kernels.instantiate_module(1, size)
+    raise ValueError(f"unknown module family {family!r}")

@@ -1,0 +1,12 @@
+"""Files the package writes and reads: writes that are never left half done, and the
+data shipped with it."""
+
+from ._atomic import write_atomically
+from ._data import PACKAGE_VERSION, data_folder, reference_profile_paths
+
+__all__ = [
+    "PACKAGE_VERSION",
+    "data_folder",
+    "reference_profile_paths",
+    "write_atomically",
+]

@@ -1,0 +1,20 @@
+"""Worker processes that run measurement tasks and survive them, what every task
+builds on, and the statistics every figure is fitted with."""
+
+from ._runner import WorkerLimits, WorkerOutcome, run_worker
+from ._statistics import SlopeFit, fit_slope, median_spread
+from ._task_tools import INSTANTIATE_AGAIN, run_failed, run_module, run_record, ttfi_ns
+
+__all__ = [
+    "INSTANTIATE_AGAIN",
+    "SlopeFit",
+    "WorkerLimits",
+    "WorkerOutcome",
+    "fit_slope",
+    "median_spread",
+    "run_failed",
+    "run_module",
+    "run_record",
+    "run_worker",
+    "ttfi_ns",
+]

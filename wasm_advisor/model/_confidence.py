@@ -1,0 +1,270 @@
+"""How sure a ranking is: the figures resampled within their measured spread.
+
+Every predicted figure is a sum of named components, each with a one-sigma
+uncertainty from the spread of the calibration samples behind it
+(:mod:`.costs`). :func:`resample` draws :data:`RESAMPLES` versions of every
+candidate's components, each component multiplied by ``exp(σ·z)`` (a
+log-normal factor: costs stay positive and the point prediction is the
+median), recomputes each candidate's latency, mean cost, cold start and memory
+from the drawn components, and scores every draw with the same weighted
+geometric mean as the ranking (:func:`~.scoring.log_merit`).
+
+**Which draws are shared.** The random numbers of a component are drawn from
+a generator seeded by its name and the mode it belongs to, so the same
+question gets the same answer, whatever other modes are listed. A mode that
+runs another's generated code (``same_code_as`` in the traits table) shares
+that mode's draws for the components fitted from their pooled samples
+(compute, host calls, memory traffic, compile and artifact load): the two
+differ only where their configuration does, and the difference between them
+is never noise dressed up as a cost.
+
+**The spread of a component** is ``hypot(σ_samples, σ_sitting)``: the spread
+of its samples within the calibration, and what a figure moves between two
+calibrations of the same machine that the samples of one cannot show, as
+measured between quick calibrations here (:data:`SITTING_SIGMA` for in-guest
+figures, four times their spread within one calibration;
+:data:`HOST_SITTING_SIGMA` for host-timed ones), and more where the profile's
+own pace readings moved more while it was made
+(:attr:`~.scoring.ModeEvidence.pace_sigma`: a calibration disturbed by another
+process gives answers that say they are less sure). A figure scaled from a profile
+measured elsewhere adds the spread of that scaling
+(:attr:`~.scoring.ModeEvidence.scale_sigma`).
+
+**Tied.** The winner *clearly* beats another mode when it scores more than
+:data:`MATERIAL` higher in at least :data:`CLEAR_WIN` of the draws. (Without
+the margin, two modes whose draws are shared, and whose figures differ by a
+tenth of a percent in one objective, would be "clearly" apart: a difference no
+decision turns on, and smaller than a figure moves between sittings.) The
+tied set is the winner and every mode it does not clearly beat; the answer is
+clear when the tied set is the winner alone. No difference is attributed to
+an objective or a cost component unless it is larger than :data:`MATERIAL` the same way in at least
+:data:`CLEAR_WIN` of the draws.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from ._costs import RUN_COMPILE, Component, Prediction
+from ._scoring import FLOORS, OBJECTIVES, Candidate, ModeEvidence
+from ._traits import traits_for
+
+__all__ = ["CLEAR_WIN", "HOST_SITTING_SIGMA", "MATERIAL", "RESAMPLES", "SEED",
+           "SITTING_SIGMA", "SIZE_SITTING_SIGMA", "Confidence", "Resampled",
+           "resample", "stated_sigma"]
+
+RESAMPLES = 400
+SEED = 2027  # with the component's name and mode: every draw is the same in every run
+CLEAR_WIN = 0.9
+MATERIAL = 0.02  # a score, figure or component closer than 2 % is no difference
+# What a figure moves between two quick calibrations of the same machine that the samples
+# of one cannot show, as one sigma of its logarithm: measured on the development machine
+# (2-core VM, 2026-12-07, benchmarks/stability.py --save, three quick calibrations of 12
+# modes, each steady), pooled over figures as the root mean square of each figure's
+# standard deviation of log(figure) across the three (an unbiased estimate of the variance
+# from so few sittings; their median, 0.106 and 0.125, understates it): 0.17 for the
+# in-guest kernels, whose spread within one calibration has a median of only 0.027; 0.22
+# for host-timed figures (compile, instantiate, binding; leaving out the slopes whose own
+# spread within a calibration is above 50 %, which that spread already covers); sizes
+# (resident memory, artifacts) 0.013.
+SITTING_SIGMA = 0.17  # in-guest: compute, host calls, memory traffic
+HOST_SITTING_SIGMA = 0.22  # host-timed: compile, load, instantiate, binding, first instance
+SIZE_SITTING_SIGMA = 0.013  # memory per instance
+GUEST_COMPONENTS = frozenset({"compute", "host calls", "memory traffic"})
+MAX_LOG_SIGMA = 1.5  # a component known to no better than a factor of 4.5 either way
+# components fitted from samples pooled across modes that run the same generated code
+# (estimator.SAME_CODE_METRICS): such modes share their draws
+SHARED_CODE_COMPONENTS = frozenset({"compute", "host calls", "memory traffic", "compile",
+                                    "load artifact", "load and prepare",
+                                    "compile (ahead of time)", RUN_COMPILE})
+
+
+@lru_cache(maxsize=4096)
+def _normals(stream: str) -> np.ndarray:
+    digest = hashlib.sha256(f"{SEED}:{stream}".encode()).digest()
+    generator = np.random.default_rng(int.from_bytes(digest[:8], "little"))
+    out = generator.standard_normal(RESAMPLES)
+    out.flags.writeable = False
+    return out
+
+
+def _stream_owner(key: str, component: str) -> str:
+    traits = traits_for(key)
+    if traits is not None and traits.same_code_as and component in SHARED_CODE_COMPONENTS:
+        return traits.same_code_as
+    return key
+
+
+def stated_sigma(evidence: ModeEvidence, components: list[Component]) -> float:
+    """The relative one-sigma spread the advisor states for the sum of ``components`` of a
+    mode: their samples' spread, what a figure moves between sittings (or the profile's
+    pace moved), and any scaling from another profile; as the draws use it."""
+    total = sum(c.value for c in components)
+    if total <= 0:
+        return 0.0
+    # each component's samples and sittings, summed as independent spreads
+    spread = math.sqrt(sum(c.sigma ** 2 + (c.value * sitting_sigma(c.name, evidence.pace_sigma))
+                           ** 2 for c in components))
+    return min(MAX_LOG_SIGMA, math.hypot(spread / total, evidence.scale_sigma))
+
+
+def sitting_sigma(component: str, pace_sigma: float = 0.0) -> float:
+    """What a component moves between sittings: the measured figure for its kind of timing,
+    or more where the profile's own pace readings moved more while it was made."""
+    kind = SITTING_SIGMA if component in GUEST_COMPONENTS else HOST_SITTING_SIGMA
+    return max(kind, pace_sigma)
+
+
+def _factors(key: str, components: list[Component], pace_sigma: float, extra_sigma: float
+             ) -> np.ndarray:
+    """One row of multiplicative draws per component."""
+    rows = []
+    for c in components:
+        relative = c.sigma / c.value if c.value > 0 else 0.0
+        sitting = sitting_sigma(c.name, pace_sigma)
+        sigma = min(MAX_LOG_SIGMA, math.sqrt(relative ** 2 + sitting ** 2 + extra_sigma ** 2))
+        rows.append(np.exp(sigma * _normals(f"{_stream_owner(key, c.name)}/{c.name}")))
+    return np.array(rows) if rows else np.ones((0, RESAMPLES))
+
+
+@dataclass(frozen=True)
+class _Draws:
+    """One candidate's components and their drawn values (rows: components)."""
+
+    names: tuple[str, ...]
+    latency: np.ndarray  # drawn values of the components that make up a request's latency
+    amortised: np.ndarray  # every component's drawn share of one request
+    ttfi: np.ndarray
+    memory: np.ndarray  # drawn memory per instance
+    latency_names: tuple[str, ...]
+    ttfi_names: tuple[str, ...]
+
+
+def _draw(candidate: Candidate) -> _Draws:
+    p: Prediction = candidate.prediction
+    key = candidate.key
+    extra = candidate.evidence.scale_sigma
+    pace = candidate.evidence.pace_sigma
+    latency = p.latency_components()
+    ttfi = p.ttfi_components()
+    amortised = p.amortised()
+    lat_values = np.array([c.value for c in latency])[:, None] * _factors(
+        key, latency, pace, extra)
+    ttfi_values = np.array([c.value for c in ttfi])[:, None] * _factors(key, ttfi, pace, extra)
+    am_values = np.array([c.value for c in amortised])[:, None] * _factors(
+        key, amortised, pace, extra)
+    linear = p.features.linear_memory_bytes
+    own = max(0.0, p.memory_per_instance_bytes - linear)
+    relative = p.memory_per_instance_sigma / own if own > 0 else 0.0
+    sigma = min(MAX_LOG_SIGMA, math.hypot(relative, max(SIZE_SITTING_SIGMA, pace), extra))
+    memory = linear + own * np.exp(sigma * _normals(f"{key}/memory per instance"))
+    return _Draws(tuple(c.name for c in amortised), lat_values, am_values, ttfi_values,
+                  memory, tuple(c.name for c in latency), tuple(c.name for c in ttfi))
+
+
+def _merits(draws: _Draws, maturity: float, weights: dict[str, float]) -> np.ndarray:
+    """The log-merit of every draw, as :func:`~.scoring.log_merit` computes one."""
+    mean_cost = np.maximum(draws.amortised.sum(axis=0), 1e-300)
+    figures = {
+        "latency_ns": draws.latency.sum(axis=0),
+        "throughput_per_core": 1e9 / mean_cost,
+        "memory_per_instance_bytes": draws.memory,
+        "ttfi_ns": draws.ttfi.sum(axis=0),
+        "maturity": np.full(RESAMPLES, maturity),
+    }
+    total = np.zeros(RESAMPLES)
+    for objective, (figure, lower_better) in OBJECTIVES.items():
+        w = weights.get(objective, 0.0)
+        if w:
+            logs = np.log(np.clip(figures[figure], FLOORS[objective], 1e300))
+            total += w * (-logs if lower_better else logs)
+    return total
+
+
+@dataclass(frozen=True)
+class Confidence:
+    """How often each mode wins over the draws, and which modes tie with the winner."""
+
+    resamples: int
+    win_share: dict[str, float]  # key -> share of draws in which it scores highest
+    # key -> share of draws in which the winner scores more than MATERIAL higher
+    beaten: dict[str, float]
+    tied: tuple[str, ...]  # the winner, then every mode it does not clearly beat
+
+    @property
+    def clear(self) -> bool:
+        return len(self.tied) <= 1
+
+    def to_dict(self) -> dict[str, object]:
+        return {"resamples": self.resamples, "clear_win_threshold": CLEAR_WIN,
+                "clear": self.clear, "tied": list(self.tied),
+                "win_share": {k: round(v, 4) for k, v in self.win_share.items()},
+                "winner_beats": {k: round(v, 4) for k, v in self.beaten.items()}}
+
+
+class Resampled:
+    """The draws of every ranked candidate of one recommendation."""
+
+    def __init__(self, ranked: list[Candidate], weights: dict[str, float]) -> None:
+        self.weights = weights
+        self.draws = {c.key: _draw(c) for c in ranked}
+        self.merits = {c.key: _merits(self.draws[c.key], c.objectives["maturity"], weights)
+                       for c in ranked}
+        self.order = [c.key for c in ranked]
+
+    def confidence(self) -> Confidence | None:
+        if not self.order:
+            return None
+        stacked = np.array([self.merits[k] for k in self.order])
+        winners = np.argmax(stacked, axis=0)  # ties go to the earlier (better-ranked) mode
+        shares = {k: float(np.mean(winners == i)) for i, k in enumerate(self.order)}
+        top = self.merits[self.order[0]] - math.log1p(MATERIAL)
+        beaten = {k: float(np.mean(top > self.merits[k])) for k in self.order[1:]}
+        tied = (self.order[0], *(k for k in self.order[1:] if beaten[k] < CLEAR_WIN))
+        return Confidence(RESAMPLES, shares, beaten, tied)
+
+    def share_ahead(self, a: str, b: str) -> float:
+        """Share of draws in which ``a`` scores higher than ``b`` (by any amount)."""
+        return float(np.mean(self.merits[a] > self.merits[b]))
+
+    def share_better(self, a: str, b: str, objective: str) -> float:
+        """Share of draws in which ``a``'s figure for ``objective`` is more than
+        :data:`MATERIAL` better than ``b``'s."""
+        fa, fb = self._figure(a, objective), self._figure(b, objective)
+        if OBJECTIVES[objective][1]:  # lower is better
+            return float(np.mean(fa * (1 + MATERIAL) < fb))
+        return float(np.mean(fa > fb * (1 + MATERIAL)))
+
+    def _figure(self, key: str, objective: str) -> np.ndarray:
+        d = self.draws[key]
+        out: np.ndarray = np.zeros(RESAMPLES)  # maturity: a fixed trait, the same in every draw
+        if objective == "latency":
+            out = d.latency.sum(axis=0)
+        elif objective == "throughput":
+            out = 1e9 / np.maximum(d.amortised.sum(axis=0), 1e-300)
+        elif objective == "cold_start":
+            out = d.ttfi.sum(axis=0)
+        elif objective == "memory":
+            out = d.memory
+        return out  # maturity: a fixed trait, the same in every draw
+
+    def component_draws(self, key: str, objective: str) -> dict[str, np.ndarray]:
+        """The drawn values of the components behind ``objective`` (ns), by name."""
+        d = self.draws[key]
+        if objective == "latency":
+            names, values = d.latency_names, d.latency
+        elif objective == "cold_start":
+            names, values = d.ttfi_names, d.ttfi
+        else:
+            names, values = d.names, d.amortised
+        return {name: values[i] for i, name in enumerate(names)}
+
+
+def resample(ranked: list[Candidate], weights: dict[str, float]) -> Resampled:
+    """Draw every ranked candidate's figures :data:`RESAMPLES` times (see the module's text)."""
+    return Resampled(ranked, weights)

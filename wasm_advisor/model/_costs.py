@@ -1,0 +1,549 @@
+"""The cost model's arithmetic: a workload and a mode's coefficients give named components.
+
+Every predicted figure is a sum of named components, each with a one-sigma
+uncertainty from the spread of the measurements behind its coefficient:
+
+- ``compile`` / ``load artifact`` / ``load and prepare``: compiling the module
+  (or loading a precompiled artifact; for an interpreter, loading and
+  preparing its code), once per module load, shared by
+  ``instances_per_module_load × requests_per_instance`` requests;
+- ``instantiate``: the engine's own instantiation (where the binding exposes
+  it; the steady state, measured on repeat instances), plus any per-page cost
+  of the initial memory and per-byte cost of the data segments;
+- ``first instance``: what a module's first instantiation costs beyond that
+  (the engine's lazy set-up of the module), once per module load;
+- ``compile as it runs``: for an engine that compiles a function when it is
+  first called (WAMR's LLVM JIT), the code that runs × what running code costs
+  beyond loading it (the slope of a code family whose every function runs, less
+  the ordinary code family's), once per module load; the code that runs is what
+  ``verify`` counted, else all of the module's;
+- ``binding``: the fixed cost of starting an instance through the binding
+  (``wasmtime-py`` store and WASI setup, the ``wasmer-sdk`` sandbox, an ``iwasm``
+  process), shown apart from the engine; where the binding cannot separate
+  instantiation from its own start, it includes instantiation and says so;
+- ``compute``: instructions × ns per instruction of the declared kind, plus,
+  where ``verify`` has counted them, the instructions WAMR's classic
+  interpreter scans to find the ends of blocks it has not cached × ns per
+  scanned instruction (measured as the slope between the ``block_exit``
+  kernels, which differ only in what such a scan passes over), charged only
+  to an engine that scans (``scans_block_ends`` in the traits table);
+- ``host calls``: calls × ns per call, plus the bytes copied at the
+  sequential-access rate;
+- ``memory traffic``: bytes touched / 8 × ns per 8-byte access for the pattern.
+
+Figures: ``latency_ns`` (a typical request on a warm host: includes creating
+the instance when each request gets a fresh one), ``mean_cost_ns`` (everything
+amortised per request: the CPU time one request costs), ``cold_ns`` (first
+request after a module load), ``ttfi_ns`` (module bytes to first instruction),
+``throughput_per_core`` (1 s / mean cost), ``memory_per_instance_bytes``,
+``memory_total_bytes`` (for the declared concurrency, or more if Little's law
+needs more instances at the declared rate), ``artifact_bytes``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from ._coefficients import Coefficient, ModeCoefficients
+
+__all__ = ["FIRST_INSTANCE", "RUN_COMPILE", "Component", "Prediction", "WorkloadFeatures",
+           "block_scan_ns_per_op", "missing_coefficients", "predict_costs"]
+
+PAGE = 65536
+FIRST_INSTANCE = "first instance"  # per-module-load component: a module's first instantiation
+RUN_COMPILE = "compile as it runs"  # per-module-load component: a lazy JIT's compile of run code
+EMPTY_MODULE_CODE_BYTES = 200  # code in the calibration's empty module
+# Real code is costed as the mean of the 'int' kernel (a chain of dependent i32
+# operations) and the 'typical' one (generated functions with frames, calls and short
+# loops); 'integer' code is the chain alone, and 'float' and 'call-heavy' code their own
+# kernel with 'typical'. The 'mixed' kernel (a hot loop of independent loads, branches and
+# arithmetic) is left out: compilers run it at some 50 instructions a nanosecond; costed
+# with it every compiled mode came out at half its measured time on real programs
+# (docs/model.md, "Which kernels cost real code").
+KERNELS_BY_KIND = {"integer": ("int",), "float": ("float", "typical"),
+                   "call-heavy": ("call", "typical"), "mixed": ("int", "typical")}
+# interpreters in profiles whose 'typical' kernel called a new function every time:
+# there they paid two to three times real code's cost per instruction for it (their
+# dispatch mispredicted; docs/methodology.md), so the 'int' kernel stands in for it.
+# Compiled code barely noticed, and keeps it.
+SINGLE_CALL_TYPICAL_KERNELS = {"integer": ("int",), "float": ("float", "int"),
+                               "call-heavy": ("call", "int"), "mixed": ("int",)}
+# profiles made before the 'typical' kernel, and before the 'mixed' one
+MIXED_PROFILE_KERNELS = {"integer": ("int", "mixed"), "float": ("float", "mixed"),
+                         "call-heavy": ("call", "mixed"), "mixed": ("mixed",)}
+OLD_PROFILE_KERNELS = {"integer": ("int",), "float": ("float",), "call-heavy": ("call",),
+                       "mixed": ("int", "float", "call")}
+
+REQUIRED = ("int_ns_per_iter", "float_ns_per_iter", "call_ns_per_iter", "hostcall_ns",
+            "mem_seq_ns", "mem_rand_ns", "compile_ns_per_code_byte", "ttfi_ns")
+
+
+@dataclass(frozen=True)
+class WorkloadFeatures:
+    """The numbers of a workload the model uses (no validation: sweeps set them freely)."""
+
+    code_bytes: float
+    module_bytes: float
+    requests_per_instance: float
+    instances_per_module_load: float
+    precompiled: bool
+    request_rate_per_s: float
+    concurrent_instances: float
+    compute_instructions_per_request: float
+    compute_kind: str
+    data_bytes: float
+    host_calls_per_request: float
+    bytes_per_host_call: float
+    linear_memory_bytes: float
+    touched_bytes_per_request: float
+    access_pattern: str
+    # instructions WAMR's classic interpreter scans for block ends: counted by verify
+    block_scan_ops_per_request: float = 0.0
+    # SIMD (v128) instructions among the compute instructions: counted by verify
+    simd_instructions_per_request: float = 0.0
+    # code bytes of the functions that run: counted by verify; None: all of the code
+    ran_code_bytes: float | None = None
+    # functions a table or an export reaches (read from the module); None: not known,
+    # taken as dense as in the calibration's code
+    escaping_functions: float | None = None
+    # bytes of the largest function body (read from the module); None: not known, the code
+    # taken to spread over an engine's compile threads as evenly as the calibration's does
+    largest_function_bytes: float | None = None
+
+    @classmethod
+    def from_workload(cls, workload: object) -> WorkloadFeatures:
+        w = workload  # a Workload; typed loosely to keep this module import-light
+        return cls(
+            code_bytes=float(w.code_bytes),  # type: ignore[attr-defined]
+            module_bytes=float(w.module.module_bytes or 0),  # type: ignore[attr-defined]
+            requests_per_instance=float(w.instances.requests_per_instance),  # type: ignore[attr-defined]
+            instances_per_module_load=float(w.instances.instances_per_module_load),  # type: ignore[attr-defined]
+            precompiled=bool(w.instances.precompiled),  # type: ignore[attr-defined]
+            request_rate_per_s=float(w.instances.request_rate_per_s),  # type: ignore[attr-defined]
+            concurrent_instances=float(w.instances.concurrent_instances),  # type: ignore[attr-defined]
+            compute_instructions_per_request=float(w.work.compute_instructions_per_request),  # type: ignore[attr-defined]
+            compute_kind=str(w.work.compute_kind),  # type: ignore[attr-defined]
+            data_bytes=float(w.module.data_bytes or 0),  # type: ignore[attr-defined]
+            host_calls_per_request=float(w.work.host_calls_per_request),  # type: ignore[attr-defined]
+            bytes_per_host_call=float(w.work.bytes_per_host_call),  # type: ignore[attr-defined]
+            linear_memory_bytes=float(w.memory.linear_memory_bytes),  # type: ignore[attr-defined]
+            touched_bytes_per_request=float(w.memory.touched_bytes_per_request),  # type: ignore[attr-defined]
+            access_pattern=str(w.memory.access_pattern),  # type: ignore[attr-defined]
+            escaping_functions=None if w.module.escaping_functions is None  # type: ignore[attr-defined]
+            else float(w.module.escaping_functions),  # type: ignore[attr-defined]
+            largest_function_bytes=None if w.module.largest_function_bytes is None  # type: ignore[attr-defined]
+            else float(w.module.largest_function_bytes),  # type: ignore[attr-defined]
+        )
+
+    def with_value(self, field_name: str, value: float) -> WorkloadFeatures:
+        """A copy with one field changed; ``module_bytes`` scales the code with it."""
+
+        if field_name == "module_bytes":
+            ratio = self.code_bytes / self.module_bytes if self.module_bytes else 1.0
+            largest = self.largest_function_bytes
+            scale = value / self.module_bytes if self.module_bytes else 1.0
+            return replace(self, module_bytes=value, code_bytes=value * ratio,
+                           largest_function_bytes=None if largest is None else largest * scale)
+        changes: dict[str, Any] = {field_name: value}
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Component:
+    """A named part of a predicted figure: its value and one-sigma uncertainty."""
+
+    name: str
+    value: float
+    sigma: float = 0.0
+    engine: bool = True  # False for the binding's own overhead
+
+
+def _c(name: str, coefficient: Coefficient | None, amount: float, engine: bool = True
+       ) -> Component:
+    if coefficient is None:
+        return Component(name, 0.0, 0.0, engine)
+    value = max(0.0, coefficient.value) * amount
+    return Component(name, value, value * coefficient.rel_sigma, engine)
+
+
+def _total(components: list[Component]) -> tuple[float, float]:
+    return (sum(c.value for c in components),
+            math.sqrt(sum(c.sigma ** 2 for c in components)))
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What one runtime/mode would cost for one workload, as named components."""
+
+    key: str
+    per_request: list[Component]  # compute, host calls, memory traffic
+    per_instance: list[Component]  # instantiate, binding
+    per_module_load: list[Component]  # compile or load artifact
+    features: WorkloadFeatures
+    memory_per_instance_bytes: float
+    runtime_memory_first_bytes: float
+    artifact_bytes: float
+    notes: list[str] = field(default_factory=list)
+    # one sigma of the runtime's own memory per extra instance (the linear memory is exact)
+    memory_per_instance_sigma: float = 0.0
+
+    def amortised(self) -> list[Component]:
+        """Every component as its average share of one request (ns)."""
+        f = self.features
+        per_instance = max(1.0, f.requests_per_instance)
+        per_load = per_instance * max(1.0, f.instances_per_module_load)
+        out = list(self.per_request)
+        out += [Component(c.name, c.value / per_instance, c.sigma / per_instance, c.engine)
+                for c in self.per_instance]
+        out += [Component(c.name, c.value / per_load, c.sigma / per_load, c.engine)
+                for c in self.per_module_load]
+        return out
+
+    def latency_components(self) -> list[Component]:
+        """A typical request on a warm host: instance creation included when it is per request."""
+        if self.features.requests_per_instance <= 1:
+            return list(self.per_request) + list(self.per_instance)
+        return list(self.per_request)
+
+    def cold_components(self) -> list[Component]:
+        return list(self.per_module_load) + list(self.per_instance) + list(self.per_request)
+
+    def ttfi_components(self) -> list[Component]:
+        return list(self.per_module_load) + list(self.per_instance)
+
+    @property
+    def latency_ns(self) -> float:
+        return _total(self.latency_components())[0]
+
+    @property
+    def mean_cost_ns(self) -> float:
+        return _total(self.amortised())[0]
+
+    @property
+    def cold_ns(self) -> float:
+        return _total(self.cold_components())[0]
+
+    @property
+    def ttfi_ns(self) -> float:
+        return _total(self.ttfi_components())[0]
+
+    @property
+    def throughput_per_core(self) -> float:
+        cost = self.mean_cost_ns
+        return 1e9 / cost if cost > 0 else math.inf
+
+    @property
+    def effective_concurrency(self) -> float:
+        f = self.features
+        return max(f.concurrent_instances, f.request_rate_per_s * self.latency_ns / 1e9)
+
+    @property
+    def memory_total_bytes(self) -> float:
+        n = self.effective_concurrency
+        extra = self.memory_per_instance_bytes - self.features.linear_memory_bytes
+        return self.runtime_memory_first_bytes + (n - 1) * extra + n * (
+            self.features.linear_memory_bytes)
+
+    def totals(self) -> dict[str, float]:
+        """The headline figures, with relative one-sigma uncertainties."""
+        latency, latency_sigma = _total(self.latency_components())
+        mean, mean_sigma = _total(self.amortised())
+        cold, cold_sigma = _total(self.cold_components())
+        ttfi, ttfi_sigma = _total(self.ttfi_components())
+        return {
+            "latency_ms": latency / 1e6, "latency_ms_sigma": latency_sigma / 1e6,
+            "mean_cost_ms": mean / 1e6, "mean_cost_ms_sigma": mean_sigma / 1e6,
+            "cold_ms": cold / 1e6, "cold_ms_sigma": cold_sigma / 1e6,
+            "ttfi_ms": ttfi / 1e6, "ttfi_ms_sigma": ttfi_sigma / 1e6,
+            "throughput_per_core": self.throughput_per_core,
+            "memory_per_instance_bytes": self.memory_per_instance_bytes,
+            "memory_total_bytes": self.memory_total_bytes,
+            "artifact_bytes": self.artifact_bytes,
+        }
+
+
+def missing_coefficients(coefficients: ModeCoefficients) -> list[str]:
+    """The coefficients the model needs that this mode's profile does not have."""
+    return [name for name in REQUIRED if coefficients.get(name) is None]
+
+
+def block_scan_ns_per_op(m: ModeCoefficients) -> Coefficient | None:
+    """ns per instruction a scan for a block's end passes over: the slope between the two
+    ``block_exit`` kernels, which run the same instructions and differ in what is scanned.
+
+    None for an engine that does not scan (``scans_block_ends`` in the traits table): the
+    kernels differ in the code their branches jump over too, and an engine that knows its
+    blocks' ends can run the long one a little slower for that (WAMR's fast interpreter,
+    by 8-10 %: 0.002 ns per instruction the other would scan). Charged for the scans of a
+    program that branches out of thousands of blocks, that was twice its whole run."""
+    short, long_ = m.get("block_exit_short_ns_per_iter"), m.get("block_exit_long_ns_per_iter")
+    near, far = (m.scan_ops_per_iter.get(f"block_exit_{k}") for k in ("short", "long"))
+    if not m.scans_block_ends or short is None or long_ is None or not near or not far \
+            or far <= near:
+        return None
+    value = max(0.0, (long_.value - short.value) / (far - near))
+    spread = math.hypot(long_.value * long_.rel_sigma, short.value * short.rel_sigma)
+    spread /= far - near
+    return Coefficient(value, 0.0, spread / value if value else 0.0, "guest")
+
+
+def _single_call_interpreter(m: ModeCoefficients) -> bool:
+    """An interpreter whose profile's 'typical' kernel called a new function every time."""
+    return m.single_call_typical and not m.jit and not m.precompiled_mode \
+        and m.get("typical_ns_per_iter") is not None
+
+
+def _kernels_by_kind(m: ModeCoefficients) -> dict[str, tuple[str, ...]]:
+    """Which kernels cost each compute kind, by the kernels ``m``'s profile has."""
+    if _single_call_interpreter(m):
+        return SINGLE_CALL_TYPICAL_KERNELS
+    if m.get("typical_ns_per_iter"):
+        return KERNELS_BY_KIND
+    return MIXED_PROFILE_KERNELS if m.get("mixed_ns_per_iter") else OLD_PROFILE_KERNELS
+
+
+def _ns_per_instruction(m: ModeCoefficients, kind: str) -> Coefficient | None:
+    per_kernel = []
+    table = _kernels_by_kind(m)
+    scan = block_scan_ns_per_op(m)
+    for kernel in table.get(kind, table["mixed"]):
+        c = m.get(f"{kernel}_ns_per_iter")
+        count = m.instructions_per_iter.get(kernel)
+        if c is None or not count:
+            return None
+        # a kernel's own block-end scans are not part of its cost per instruction
+        scanned = (scan.value if scan else 0.0) * m.scan_ops_per_iter.get(kernel, 0.0)
+        value = max(0.0, c.value - scanned)
+        per_kernel.append(Coefficient(value / count, 0.0, c.rel_sigma * c.value / value
+                                      if value else 0.0, "guest", c.runs))
+    value = sum(c.value for c in per_kernel) / len(per_kernel)
+    sigma = math.sqrt(sum((c.value * c.rel_sigma) ** 2 for c in per_kernel)) / len(per_kernel)
+    return Coefficient(value, 0.0, sigma / value if value else 0.0, "guest")
+
+
+def compute_ns_per_instruction(m: ModeCoefficients, f: WorkloadFeatures) -> Coefficient | None:
+    """ns per compute instruction of workload ``f``: the cost for its kind, blended with the
+    ``simd`` kernel's by the workload's share of SIMD instructions.
+
+    The blend's weight is that share over the kernel's own (a program with as large a
+    share as the kernel, or larger, is costed as the kernel): SIMD code is not SIMD
+    instructions alone, but the locals, loads and address arithmetic around them, which
+    an interpreter handles at v128 width too.
+    """
+    base = _ns_per_instruction(m, f.compute_kind)
+    simd = m.get("simd_ns_per_iter")
+    count, vector = m.instructions_per_iter.get("simd"), m.simd_ops_per_iter.get("simd")
+    if base is None or simd is None or not count or not vector or \
+            f.simd_instructions_per_request <= 0 or f.compute_instructions_per_request <= 0:
+        return base
+    share = f.simd_instructions_per_request / f.compute_instructions_per_request
+    weight = min(1.0, share / (vector / count))
+    per_simd = simd.value / count
+    value = (1 - weight) * base.value + weight * per_simd
+    sigma = math.hypot((1 - weight) * base.value * base.rel_sigma,
+                       weight * per_simd * simd.rel_sigma)
+    return Coefficient(value, 0.0, sigma / value if value else 0.0, "guest")
+
+
+def _access(m: ModeCoefficients, pattern: str) -> Coefficient | None:
+    seq, rand = m.get("mem_seq_ns"), m.get("mem_rand_ns")
+    if pattern == "sequential":
+        return seq
+    if pattern == "random":
+        return rand
+    if seq is None or rand is None:
+        return None
+    value = (seq.value + rand.value) / 2
+    sigma = math.hypot(seq.value * seq.rel_sigma, rand.value * rand.rel_sigma) / 2
+    return Coefficient(value, 0.0, sigma / value if value else 0.0, "guest")
+
+
+def predict_costs(m: ModeCoefficients, f: WorkloadFeatures) -> Prediction:
+    """The components of every figure for workload features ``f`` on mode ``m``."""
+    notes: list[str] = []
+    if _single_call_interpreter(m) and f.compute_instructions_per_request > 0:
+        notes.append(f"{m.key}: its profile's 'typical' kernel is the older one, which called "
+                     "a new function every time; this interpreter's compute is costed by the "
+                     "'int' kernel alone (recalibrate to cost it with both)")
+    hostcall = m.get("hostcall_ns")
+    seq = m.get("mem_seq_ns")
+    copy = Coefficient(seq.value / 8, 0.0, seq.rel_sigma) if seq else None
+    per_request = [
+        Component("compute", *_sum_pair(
+            _c("", compute_ns_per_instruction(m, f), f.compute_instructions_per_request),
+            _c("", block_scan_ns_per_op(m), f.block_scan_ops_per_request))),
+        Component("host calls", *_sum_pair(
+            _c("", hostcall, f.host_calls_per_request),
+            _c("", copy, f.host_calls_per_request * f.bytes_per_host_call))),
+        _c("memory traffic", _access(m, f.access_pattern), f.touched_bytes_per_request / 8),
+    ]
+
+    # starting an instance: the engine's instantiation, and the binding's fixed cost
+    pages = math.ceil(f.linear_memory_bytes / PAGE)
+    instantiate = m.get("instantiate_ns")
+    per_page = _c("", m.get("instantiate_ns_per_page"), pages)
+    per_data = _c("", m.get("instantiate_ns_per_data_byte"), f.data_bytes)
+    compile_c = m.get("compile_ns_per_code_byte")
+    ttfi = m.get("ttfi_ns")
+    empty_compile = 0.0
+    if compile_c is not None and not m.precompiled_mode:
+        empty_compile = max(0.0, compile_c.value) * EMPTY_MODULE_CODE_BYTES
+        if compile_c.source == "compile":
+            empty_compile += max(0.0, compile_c.intercept)
+    base = instantiate.value if instantiate else 0.0
+    data_c = m.get("instantiate_ns_per_data_byte")
+    if f.data_bytes > 0 and instantiate is not None and data_c is not None and \
+            data_c.source in ("instantiate", "instantiate_again") and data_c.intercept > base:
+        base = data_c.intercept  # a module with data segments: the data family's fixed part
+    code_c = m.get("instantiate_code_ns")
+    if f.code_bytes > EMPTY_MODULE_CODE_BYTES and instantiate is not None and code_c is not None:
+        # a module with code of its own (functions, a table, globals): the code family's
+        # instances, which cost more than the empty module's at every size
+        base = max(base, code_c.value)
+    engine_start = base + per_page.value + per_data.value
+    binding = m.get("binding_ns")
+    if binding is not None and instantiate is not None:
+        binding_value = max(0.0, binding.value)  # measured per run: ttfi minus engine phases
+    else:
+        binding_value = max(0.0, (ttfi.value if ttfi else 0.0) - empty_compile
+                            - (instantiate.value if instantiate else 0.0))
+    binding_name = f"binding ({m.binding})" if instantiate else (
+        f"binding + instantiate ({m.binding})")
+    per_instance = [
+        Component("instantiate", engine_start,
+                  math.hypot((instantiate.value * instantiate.rel_sigma) if instantiate else 0.0,
+                             per_page.sigma, per_data.sigma)),
+        Component(binding_name, binding_value,
+                  binding_value * (ttfi.rel_sigma if ttfi else 0.0), engine=False),
+    ]
+
+    # loading the module: compile it, or load a precompiled artifact
+    load_c = m.get("load_ns_per_code_byte")
+    per_module_load: list[Component] = []
+    if m.precompiled_mode:
+        if not f.precompiled:
+            per_module_load.append(_c("compile (ahead of time)", compile_c, f.code_bytes))
+        per_module_load.append(_c("load artifact", load_c, f.code_bytes))
+    elif f.precompiled and load_c is not None:
+        fixed = max(0.0, load_c.intercept) if load_c.source == "load" else 0.0
+        c = _c("load artifact", load_c, f.code_bytes)
+        per_module_load.append(Component(c.name, c.value + fixed, c.sigma))
+    else:
+        name = "compile" if m.jit or m.binding == "wasmtime-py" else "load and prepare"
+        if f.precompiled and name == "compile":
+            notes.append(f"{m.key}: no precompiled-load figure; compiling assumed")
+        per_module_load.append(_compile(name, m, f))
+    run_compile = _run_compile_ns_per_code_byte(m)
+    if run_compile is not None and not (f.precompiled and load_c is not None):
+        ran = f.code_bytes if f.ran_code_bytes is None else min(f.ran_code_bytes, f.code_bytes)
+        per_module_load.append(_c(RUN_COMPILE, run_compile, ran))
+    first_code = m.get("first_instance_ns_per_code_byte")
+    if first_code is not None:  # the engine's one-off set-up of a module at its first instance
+        by_code = _c("", first_code, f.code_bytes)
+        by_data = _c("", m.get("first_instance_ns_per_data_byte"), f.data_bytes)
+        value, sigma = _sum_pair(by_code, by_data)
+        per_module_load.append(Component(FIRST_INSTANCE, max(0.0, first_code.intercept)
+                                         + max(0.0, value), sigma))
+
+    rss_first = m.get("rss_first_instance_bytes")
+    rss_extra = m.get("rss_per_extra_instance_bytes")
+    # resident memory can fall between samples; an instance never costs less than nothing
+    per_instance_memory = max(0.0, rss_extra.value if rss_extra else 0.0) + f.linear_memory_bytes
+    artifact = m.get("artifact_bytes_per_code_byte")
+    artifact_bytes = f.module_bytes
+    if (f.precompiled or m.precompiled_mode) and artifact is not None:
+        artifact_bytes = max(0.0, artifact.intercept) + artifact.value * f.code_bytes
+    return Prediction(
+        key=m.key, per_request=per_request, per_instance=per_instance,
+        per_module_load=per_module_load, features=f,
+        memory_per_instance_bytes=per_instance_memory,
+        runtime_memory_first_bytes=(rss_first.value if rss_first else 0.0),
+        artifact_bytes=artifact_bytes, notes=notes,
+        memory_per_instance_sigma=max(0.0, rss_extra.value * rss_extra.rel_sigma)
+        if rss_extra else 0.0,
+    )
+
+
+def _compile(name: str, m: ModeCoefficients, f: WorkloadFeatures) -> Component:
+    """Compiling the module when it is loaded.
+
+    Where the profile has both code families and the module's count of functions a
+    table or an export reaches is known: the code at the rate of the code with none
+    reachable, plus each such function's entry point. Otherwise the code at the rate of
+    the code family, whose density of such functions it then assumes. (Programs differ
+    here by far more than their code does: Rust's trait objects put a third of the
+    functions in a table, a C program a handful, the code family two-thirds; each costs
+    Wasmtime's Winch 60-80 us, as much as 1.5 KB of its code.)
+
+    The code is charged at no less than its largest function on every compile thread:
+    see :func:`compiled_code_bytes`.
+    """
+    compile_c = m.get("compile_ns_per_code_byte")
+    local = m.get("compile_local_ns_per_code_byte")
+    entry = m.get("compile_ns_per_escaping_function")
+    if f.escaping_functions is not None and local is not None and entry is not None \
+            and compile_c is not None and local.source == compile_c.source:
+        compile_c = local
+        entries = _c("", entry, f.escaping_functions)
+    else:
+        entries = Component("", 0.0)
+    c = _c(name, compile_c, compiled_code_bytes(m, f))
+    fixed = _fixed_compile_ns(m, compile_c)
+    value, sigma = _sum_pair(c, entries)
+    return Component(name, value + fixed, sigma)
+
+
+def _fixed_compile_ns(m: ModeCoefficients, compile_c: Coefficient | None) -> float:
+    """What compiling costs a module with code of its own, whatever its size.
+
+    Timed as the compile phase (Wasmtime): that fit's intercept. Timed as the time to
+    first instruction (wasmer-sdk, whose every compiling run starts a client with an
+    empty cache): the code family's intercept less the empty module's time to first
+    instruction, which the binding's figure already holds. Wasmer sets up its compiler
+    only for a module with functions to compile: 10.5 ms at no code against 4.6 ms for
+    the empty module, on this machine; without it fib2 was predicted at 0.42 of its
+    measured compile. Timed as a whole run (iwasm): 0, as the run's start and exit are
+    the binding's, and the empty module's figure is its time to first instruction only.
+    """
+    if compile_c is None:
+        return 0.0
+    if compile_c.source == "compile":
+        return max(0.0, compile_c.intercept)
+    ttfi = m.get("ttfi_ns")
+    if compile_c.source == "ttfi" and ttfi is not None:
+        return max(0.0, compile_c.intercept - ttfi.value)
+    return 0.0
+
+
+def compiled_code_bytes(m: ModeCoefficients, f: WorkloadFeatures) -> float:
+    """The code bytes a compile costs as, at the calibrated rate per byte.
+
+    An engine that compiles the functions on ``m.compile_threads`` threads at once was
+    calibrated on code of many functions under a kilobyte, which spreads evenly; the
+    rate it measured is the time per byte with every thread busy. A module compiles no
+    faster than its largest function, so that function counts once for every thread:
+    fib2's is 61 % of its code, and Wasmtime's Cranelift compiled it 1.38 times as fast
+    as on one thread, against 1.85-1.92 for the calibration's code
+    (docs/model.md, "Compiling on every core").
+    """
+    largest = f.largest_function_bytes
+    if m.compile_threads <= 1 or largest is None:
+        return f.code_bytes
+    return max(f.code_bytes, m.compile_threads * min(largest, f.code_bytes))
+
+
+def _run_compile_ns_per_code_byte(m: ModeCoefficients) -> Coefficient | None:
+    """What a byte of code that runs costs beyond a byte that is only loaded, for an engine
+    that compiles a function when it is first called (None for every other)."""
+    ran, loaded = m.get("run_compile_ns_per_code_byte"), m.get("compile_ns_per_code_byte")
+    if ran is None or loaded is None or m.precompiled_mode:
+        return None
+    value = max(0.0, ran.value - loaded.value)
+    spread = math.hypot(ran.value * ran.rel_sigma, loaded.value * loaded.rel_sigma)
+    return Coefficient(value, 0.0, spread / value if value else 0.0, ran.source)
+
+
+def _sum_pair(a: Component, b: Component) -> tuple[float, float]:
+    return a.value + b.value, math.hypot(a.sigma, b.sigma)

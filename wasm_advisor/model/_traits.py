@@ -1,0 +1,102 @@
+"""Qualitative traits of each runtime and mode, read from ``models/runtime-traits.toml``.
+
+Each trait (maturity, security, wasi, small_devices) is a 1-5 score with a
+reason and a source. The maturity objective of the score is their mean, scaled
+to 0..1. Where a mode can run (architectures and device classes) is a hard
+limit applied before scoring.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+
+from ..errors import AdvisorError
+from ..files import data_folder
+
+__all__ = ["TRAITS", "ModeTraits", "load_traits"]
+
+TRAITS = ("maturity", "security", "wasi", "small_devices")
+
+
+@dataclass(frozen=True)
+class ModeTraits:
+    key: str
+    scores: dict[str, int]  # trait -> 1..5
+    reasons: dict[str, str]
+    sources: dict[str, str]
+    architectures: tuple[str, ...] | None  # None: not listed, no limit applied
+    device_classes: tuple[str, ...] | None
+    where_reason: str
+    where_source: str
+    variant_of: str | None = None  # the mode this one is a configuration of
+    # the mode whose generated code this one runs unchanged (an allocator setting): their
+    # compute kernels measure the same code, and are fitted as one
+    same_code_as: str | None = None
+    # compiles a module's functions on a pool of one thread per core at once
+    parallel_compile: bool = False
+    # scans the bytecode for a block's end when it branches out of a block whose end it
+    # has not cached (WAMR's classic interpreter): the only engines that pay for scans
+    scans_block_ends: bool = False
+
+    @property
+    def maturity(self) -> float:
+        """The maturity objective: the mean trait score scaled to 0..1."""
+        return sum(self.scores.values()) / (5 * len(self.scores)) if self.scores else 0.5
+
+    def cannot_run_on(self, arch: str, device_class: str) -> str | None:
+        """Why this mode cannot run on the target, or None."""
+        if self.architectures is not None and arch not in self.architectures:
+            return f"does not run on {arch} ({self.where_reason} [{self.where_source}])"
+        if self.device_classes is not None and device_class not in self.device_classes:
+            return (f"is not suited to {device_class} devices ({self.where_reason} "
+                    f"[{self.where_source}])")
+        return None
+
+
+@cache
+def load_traits() -> dict[str, ModeTraits]:
+    """Traits by runtime:mode key, and by runtime name for modes not listed."""
+    path = data_folder("models") / "runtime-traits.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise AdvisorError(f"{path}: cannot read the runtime traits: {e}") from e
+    out: dict[str, ModeTraits] = {}
+    runtimes = data.get("runtime", {})
+    for name, entry in runtimes.items():
+        out[name] = ModeTraits(
+            key=name,
+            scores={t: int(entry[t]["score"]) for t in TRAITS if t in entry},
+            reasons={t: str(entry[t]["reason"]) for t in TRAITS if t in entry},
+            sources={t: str(entry[t]["source"]) for t in TRAITS if t in entry},
+            architectures=None, device_classes=None, where_reason="", where_source="",
+            parallel_compile=bool(entry.get("parallel_compile", False)),
+        )
+    for key, entry in data.get("mode", {}).items():
+        base = out.get(key.split(":")[0])
+        scores = dict(base.scores) if base else {}
+        for trait in TRAITS:
+            if trait in entry:
+                scores[trait] = int(entry[trait])
+        out[key] = ModeTraits(
+            key=key, scores=scores,
+            reasons=dict(base.reasons) if base else {},
+            sources=dict(base.sources) if base else {},
+            architectures=tuple(entry.get("architectures", ())) or None,
+            device_classes=tuple(entry.get("device_classes", ())) or None,
+            where_reason=str(entry.get("reason", "")),
+            where_source=str(entry.get("source", "")),
+            variant_of=str(entry["variant_of"]) if "variant_of" in entry else None,
+            same_code_as=str(entry["same_code_as"]) if "same_code_as" in entry else None,
+            parallel_compile=bool(entry.get("parallel_compile",
+                                            base.parallel_compile if base else False)),
+            scans_block_ends=bool(entry.get("scans_block_ends", False)),
+        )
+    return out
+
+
+def traits_for(key: str) -> ModeTraits | None:
+    traits = load_traits()
+    return traits.get(key) or traits.get(key.split(":")[0])

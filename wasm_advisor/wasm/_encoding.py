@@ -1,0 +1,48 @@
+"""Writing the pieces of a WebAssembly binary: LEB128 integers and sections.
+
+Used by the module rewriters (:mod:`.hollow_module`, :mod:`.instruction_mix`),
+which copy a module and change as little of it as they can.
+"""
+
+from __future__ import annotations
+
+from ..errors import ModuleError
+from ._features import validate_module
+
+__all__ = ["section", "sleb", "uleb", "validated"]
+
+
+def uleb(value: int) -> bytes:
+    """``value`` (not negative) as unsigned LEB128."""
+    out = bytearray()
+    while True:
+        b = value & 0x7F
+        value >>= 7
+        out.append(b | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def sleb(value: int) -> bytes:
+    """``value`` as signed LEB128."""
+    out = bytearray()
+    while True:
+        b = value & 0x7F
+        value >>= 7
+        if (value == 0 and not b & 0x40) or (value == -1 and b & 0x40):
+            out.append(b)
+            return bytes(out)
+        out.append(b | 0x80)
+
+
+def section(section_id: int, payload: bytes) -> bytes:
+    """A section: its id, its size, its payload."""
+    return bytes([section_id]) + uleb(len(payload)) + payload
+
+
+def validated(data: bytes, what: str, where: str) -> bytes:
+    """``data``, a rewritten copy of module ``where``, once Wasmtime validates it."""
+    reason = validate_module(data)
+    if reason is not None:
+        raise ModuleError(f"{where}: its {what} does not validate: {reason}")
+    return data
