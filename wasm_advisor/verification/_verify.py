@@ -97,11 +97,9 @@ class ModeVerification:
     # deviation), where it was taken over several runs: how far apart two modes must be
     # measured for the measurements, not their noise, to order them
     measured_spread_ns: dict[str, float] = field(default_factory=dict)
-    wall_cold_ns: float | None = None
     wall_warm_ns: float | None = None
     warm_runs: int = 0  # over every round
     peak_rss_bytes: float | None = None
-    output_tail: str = ""
     diagnosis: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what could not be measured, and why
 
@@ -603,7 +601,6 @@ def _fill(v: ModeVerification, record: dict[str, Any], compiles_as_it_runs: bool
     """
     cold = record["cold"]
     v.exit_code = cold.get("exit_code")
-    v.output_tail = record.get("output_tail", "")
     failure = _run_failure(cold, expect_exit)
     if failure is not None:
         v.limit_hit = cold.get("limit_hit")
@@ -614,7 +611,6 @@ def _fill(v: ModeVerification, record: dict[str, Any], compiles_as_it_runs: bool
     # process exiting, a sandbox closing), both of which the hollow copy's run pays too
     walls = [r["wall_ns"] for r in record.get("empty", [])]
     empty = _median(walls)
-    v.wall_cold_ns = cold["wall_ns"]
     v.wall_warm_ns = _median([r["wall_ns"] for r in warm])
     v.warm_runs = len(warm)
     v.peak_rss_bytes = max((r.get("peak_rss_bytes") or 0 for r in [cold, *warm]), default=0) \
