@@ -11,7 +11,8 @@ from wasm_advisor import Advisor, ProfileStore, Workload
 from wasm_advisor.calibration import kernels
 from wasm_advisor.cli import main
 from wasm_advisor.runtimes.wasmtime_runtime import WasmtimeAdapter
-from wasm_advisor.verification._verify import ModeVerification, _add_round, _fill
+from wasm_advisor.verification._rounds import _add_round
+from wasm_advisor.verification._verify import ModeVerification, _fill
 from wasm_advisor.verification.tasks import run_task
 
 from .helpers.synthetic import synthetic_profile

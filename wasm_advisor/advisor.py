@@ -195,6 +195,31 @@ def constraints_for(workload: Workload) -> Constraints:
     )
 
 
+def _saved_profile(profile: Profile | str | Path | None, store: ProfileStore
+                   ) -> tuple[Profile | None, Profile | None]:
+    """The profile given (an object, or a saved profile's id or file), else this machine's
+    newest steady one, else its newest; and the newer unsteady one passed over, if any."""
+    if isinstance(profile, str | Path):
+        return store.find(str(profile)), None
+    if profile is not None:
+        return profile, None
+    newest = store.latest(here=True)
+    profile = store.latest(here=True, steady=True) or newest
+    return profile, newest if newest is not None and newest != profile else None
+
+
+def _or_reference(profile: Profile | None, with_reference: bool
+                  ) -> tuple[Profile, list[Profile]]:
+    """``profile``, or the reference profile shipped with the package where there is none;
+    and the reference profiles, where one is used or ``with_reference`` adds from them."""
+    references = [] if profile is not None and not with_reference else reference_profiles()
+    if profile is None:
+        if not references:
+            raise ProfileError("no calibration profile: run 'wasm-advisor calibrate' first")
+        profile = references[0]
+    return profile, references
+
+
 class Advisor:
     """Recommends a runtime/mode for workloads from one calibration profile."""
 
@@ -209,22 +234,10 @@ class Advisor:
     ) -> None:
         self.store = store or ProfileStore()
         self.notice: str | None = None
-        passed_over: Profile | None = None
-        if isinstance(profile, str | Path):
-            profile = self.store.find(str(profile))
-        if profile is None:
-            newest = self.store.latest(here=True)
-            profile = self.store.latest(here=True, steady=True) or newest
-            if newest is not None and newest != profile:
-                passed_over = newest
+        profile, passed_over = _saved_profile(profile, self.store)
         if profile is None and calibrate:
-
             profile = run_calibration("quick", store=self.store, progress=progress)
-        references = [] if profile is not None and not with_reference else reference_profiles()
-        if profile is None:
-            if not references:
-                raise ProfileError("no calibration profile: run 'wasm-advisor calibrate' first")
-            profile = references[0]
+        profile, references = _or_reference(profile, with_reference)
         self.profile = profile
         self.profiles = [profile]
         self.evidence = _evidence(profile, self.store)
@@ -232,18 +245,22 @@ class Advisor:
         self.unavailable = {r.name: r.reason or "not measured" for r in profile.runtimes
                             if r.name not in measured}
         if with_reference and references and references[0] is not profile:
-            # unavailable here, or not tried (e.g. calibrate(runtimes=["wasmtime"]))
-            missing = {r.name for r in references[0].runtimes} - measured
-            added = _rescaled(_evidence(references[0], self.store, missing), self.evidence,
-                              _fitted(references[0], self.store), self.unavailable)
-            if added:
-                self.evidence += added
-                self.profiles.append(references[0])
-                for e in added:
-                    self.unavailable.pop(e.coefficients.runtime, None)
+            self._add_reference(references[0], measured)
         if not self.evidence:
             raise ProfileError(f"profile {profile.id} has no measured runtime/mode")
         self.notice = _notice(profile, passed_over, self.profiles)
+
+    def _add_reference(self, reference: Profile, measured: set[str]) -> None:
+        """The runtimes ``reference`` has that this profile did not measure (unavailable
+        here, or not tried: ``calibrate(runtimes=["wasmtime"])``), at this profile's pace."""
+        missing = {r.name for r in reference.runtimes} - measured
+        added = _rescaled(_evidence(reference, self.store, missing), self.evidence,
+                          _fitted(reference, self.store), self.unavailable)
+        if added:
+            self.evidence += added
+            self.profiles.append(reference)
+            for e in added:
+                self.unavailable.pop(e.coefficients.runtime, None)
 
     def __repr__(self) -> str:
         modes = ", ".join(e.coefficients.key for e in self.evidence)

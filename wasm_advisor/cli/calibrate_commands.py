@@ -107,18 +107,31 @@ def print_summary(profile: Profile, console: Console) -> None:
     console.print(f"[bold]Calibration[/bold]: {escape(profile.provenance)}")
     for title, columns, legend in (("Starting an instance", _STARTING, _STARTING_LEGEND),
                                    ("Running", _RUNNING, _RUNNING_LEGEND)):
-        table = Table(title=title, title_justify="left")
-        table.add_column("runtime (binding)\n  mode", no_wrap=True)
-        for heading in columns.values():
-            table.add_column(heading, justify="right")
-        runtime = None
-        for row in rows:
-            if row["runtime"] != runtime:
-                runtime = row["runtime"]
-                table.add_row(f"[bold]{escape(runtime)}[/bold] ({escape(row['binding'])})")
-            table.add_row(f"  {escape(row['mode'])}", *(_fmt(row[k]) for k in columns))
-        console.print(table)
+        console.print(_figures_table(title, columns, rows))
         console.print(f"[dim]{escape(legend)}[/dim]")
+    _print_mode_notes(rows, console)
+    _print_profile_notes(profile, console)
+
+
+def _figures_table(title: str, columns: dict[str, str], rows: list[dict[str, Any]]) -> Table:
+    """One table of the summary's ``columns`` (key: heading), a row for each mode under a
+    row for its runtime and binding."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("runtime (binding)\n  mode", no_wrap=True)
+    for heading in columns.values():
+        table.add_column(heading, justify="right")
+    runtime = None
+    for row in rows:
+        if row["runtime"] != runtime:
+            runtime = row["runtime"]
+            table.add_row(f"[bold]{escape(runtime)}[/bold] ({escape(row['binding'])})")
+        table.add_row(f"  {escape(row['mode'])}", *(_fmt(row[k]) for k in columns))
+    return table
+
+
+def _print_mode_notes(rows: list[dict[str, Any]], console: Console) -> None:
+    """Below the tables, for the modes: the proposals each did not run, the notes on the
+    bindings shown, each mode's notes, and why a figure was not measured."""
     missing = [row for row in rows if row["features_missing"]]
     if missing:
         console.print("Proposals a mode did not run (features not run):")
@@ -136,6 +149,11 @@ def print_summary(profile: Profile, console: Console) -> None:
             heading = (STARTUP_COLUMNS | RUNNING_COLUMNS).get(column, column)
             console.print(f"{row['runtime']}:{row['mode']} {heading}: {why}", markup=False,
                           soft_wrap=True)
+
+
+def _print_profile_notes(profile: Profile, console: Console) -> None:
+    """Last, for the whole profile: the machine's pace, its steadiness, the runtimes not
+    measured and the measurements that failed."""
     pace = pace_summary(profile)
     if pace:
         console.print(escape(pace))

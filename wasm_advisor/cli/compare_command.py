@@ -17,6 +17,7 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Column, Table
 
+from ..advisor import Advisor
 from ..errors import AdvisorError, WorkloadError
 from ..workload import FORMATS, Workload
 from .console import EXIT_INVALID, wide_console
@@ -63,14 +64,7 @@ def _one_line(error: AdvisorError) -> str:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    sources = expand(args.workloads)
-    loaded: list[tuple[str, Workload]] = []
-    errors: list[tuple[str, str]] = []
-    for source in sources:
-        try:
-            loaded.append((source, workload_from(source)))
-        except AdvisorError as e:
-            errors.append((source, _one_line(e)))
+    loaded, errors = _load(expand(args.workloads))
     advisor = advisor_for(args)
     frame = advisor.compare(w for _, w in loaded)
     frame.insert(0, "source", [source for source, _ in loaded])
@@ -82,7 +76,27 @@ def _compare(args: argparse.Namespace) -> int:
         print(json.dumps({"notice": advisor.notice,
                           "profiles": [p.provenance for p in advisor.profiles], "rows": rows,
                           "errors": [{"source": s, "error": m} for s, m in errors]}, indent=1))
-        return EXIT_INVALID if errors else 0
+    else:
+        _print_table(advisor, rows, errors)
+    return EXIT_INVALID if errors else 0
+
+
+def _load(sources: list[str]) -> tuple[list[tuple[str, Workload]], list[tuple[str, str]]]:
+    """Each source's workload, and for each that could not be read, its one-line error."""
+    loaded: list[tuple[str, Workload]] = []
+    errors: list[tuple[str, str]] = []
+    for source in sources:
+        try:
+            loaded.append((source, workload_from(source)))
+        except AdvisorError as e:
+            errors.append((source, _one_line(e)))
+    return loaded, errors
+
+
+def _print_table(advisor: Advisor, rows: list[dict[str, Any]],
+                 errors: list[tuple[str, str]]) -> None:
+    """The rows as a table, under the advisor's notice and profiles, and how many were
+    compared and how many not readable."""
     console = wide_console(highlight=False)
     if advisor.notice:
         console.print(advisor.notice, markup=False, soft_wrap=True)
@@ -101,7 +115,6 @@ def _compare(args: argparse.Namespace) -> int:
                       escape(decides), str(row["excluded"]))
     console.print(table)
     console.print(f"{len(rows)} compared, {len(errors)} not readable", markup=False)
-    return EXIT_INVALID if errors else 0
 
 
 def _file_names(sources: list[str]) -> tuple[str | None, list[str]]:

@@ -14,7 +14,7 @@ from rich.table import Table
 from ..advisor import Advisor
 from ..errors import AdvisorError
 from ..verification import TOLERANCE, human, not_run, order_verdict, phase_checks
-from ..wasm import read_module
+from ..wasm import ModuleInfo, read_module
 from ..workload import Workload, human_bytes, parse_bytes
 from .console import wide_console
 
@@ -91,11 +91,21 @@ def _inspect(args: argparse.Namespace) -> int:
     table = Table(title=escape(str(args.file)), title_justify="left", show_header=False)
     table.add_column("what", style="bold")
     table.add_column("value")
-    maximum = info.maximum_memory_bytes
+    for what, value in _module_rows(info):
+        table.add_row(what, escape(value))
+    console.print(table)
+    imports = [f"{i.module}.{i.name}" for i in info.imported_functions]
+    if imports:
+        console.print("host functions: " + escape(", ".join(imports)), soft_wrap=True)
+    return 0
+
+
+def _module_rows(info: ModuleInfo) -> list[tuple[str, str]]:
+    """What ``inspect`` says of a module, one (what, value) row each."""
     by_module: dict[str, int] = {}
     for i in info.imported_functions:
         by_module[i.module] = by_module.get(i.module, 0) + 1
-    rows = [
+    return [
         ("size", f"{info.total_bytes:,} bytes ({human_bytes(info.total_bytes)})"),
         ("code section", f"{info.code_bytes:,} bytes, {info.function_count} functions"),
         ("imported functions", ", ".join(f"{m}: {n}" for m, n in sorted(by_module.items()))
@@ -108,20 +118,19 @@ def _inspect(args: argparse.Namespace) -> int:
          + (f" ({info.largest_function_bytes / info.code_bytes:.0%} of the code)"
             if info.code_bytes else "")),
         ("WASI command", "yes (_start)" if info.is_wasi_command else "no"),
-        ("memory", f"initial {human_bytes(info.initial_memory_bytes)}, maximum "
-                   f"{human_bytes(maximum) if maximum is not None else 'none'}"
-                   + (", shared" if any(m.shared for m in info.memories) else "")
-                   + (", 64-bit" if any(m.memory64 for m in info.memories) else "")),
+        ("memory", _memory_said(info)),
         ("data", f"{info.data_segments} segments, {info.data_bytes:,} bytes"),
         ("features needed", ", ".join(sorted(f.value for f in info.features)) or "none (MVP)"),
     ]
-    for what, value in rows:
-        table.add_row(what, escape(value))
-    console.print(table)
-    imports = [f"{i.module}.{i.name}" for i in info.imported_functions]
-    if imports:
-        console.print("host functions: " + escape(", ".join(imports)), soft_wrap=True)
-    return 0
+
+
+def _memory_said(info: ModuleInfo) -> str:
+    """A module's memory: initial and maximum size, and whether shared or 64-bit."""
+    maximum = info.maximum_memory_bytes
+    return (f"initial {human_bytes(info.initial_memory_bytes)}, maximum "
+            f"{human_bytes(maximum) if maximum is not None else 'none'}"
+            + (", shared" if any(m.shared for m in info.memories) else "")
+            + (", 64-bit" if any(m.memory64 for m in info.memories) else ""))
 
 
 def _verify(args: argparse.Namespace) -> int:

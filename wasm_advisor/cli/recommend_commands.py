@@ -6,17 +6,17 @@ import argparse
 import difflib
 import math
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 from rich.markup import escape
 from rich.table import Table
 
 from ..advisor import Advisor
 from ..errors import AdvisorError
-from ..model import check_claims, decide, human_ns
+from ..model import Candidate, check_claims, decide, human_ns
 from ..present import CHARTS, save_charts, spread_cell
 from ..recommendation import Recommendation
-from ..workload import parse_bytes, preset_names, workload_from
+from ..workload import Workload, parse_bytes, preset_names, workload_from
 from .calibrate_commands import calibration_progress
 from .console import wide_console
 
@@ -148,26 +148,11 @@ def _check(args: argparse.Namespace) -> int:
     mode of the same profile (whose ratio is theirs alone, see model/_scoring.py). A mode
     from another profile that scores higher is named, not held against it: a CI gate fails
     on evidence measured in the same calibration, whatever else ``--with-reference`` adds."""
-    workload = workload_from(args.workload)
-    limits: dict[str, Any] = {}
-    if args.max_latency is not None:
-        limits["max_latency_ms"] = args.max_latency
-    if args.max_memory is not None:
-        try:
-            limits["max_memory_per_instance_bytes"] = parse_bytes(args.max_memory)
-        except ValueError as e:
-            raise AdvisorError(f"--max-memory: {e}") from None
-    if limits:
-        workload = workload.replace(**limits)
+    workload = _workload_with_limits(args)
     if not 0 <= args.margin < 1:
         raise AdvisorError("--margin: give a fraction between 0 and 1, e.g. 0.1")
     recommendation = advisor_for(args).recommend(workload)
-    known = _known_names(recommendation)
-    if args.runtime not in known:
-        close = difflib.get_close_matches(args.runtime, known, n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        raise AdvisorError(f"--runtime: no runtime or mode {args.runtime!r} in this profile; "
-                           f"{hint}known: {', '.join(known)}")
+    _refuse_unknown(args.runtime, recommendation)
     chosen = recommendation.candidate(args.runtime)
     out = sys.stdout
     if recommendation.notice:
@@ -182,6 +167,38 @@ def _check(args: argparse.Namespace) -> int:
         for reason in chosen.excluded:
             print(f"FAIL: {chosen.key} {reason}", file=out)
         return EXIT_CHECK_FAILED
+    return _judge_score(chosen, recommendation, args.margin, out)
+
+
+def _workload_with_limits(args: argparse.Namespace) -> Workload:
+    """The workload to check, with the limits ``--max-latency`` and ``--max-memory`` give."""
+    workload = workload_from(args.workload)
+    limits: dict[str, Any] = {}
+    if args.max_latency is not None:
+        limits["max_latency_ms"] = args.max_latency
+    if args.max_memory is not None:
+        try:
+            limits["max_memory_per_instance_bytes"] = parse_bytes(args.max_memory)
+        except ValueError as e:
+            raise AdvisorError(f"--max-memory: {e}") from None
+    return workload.replace(**limits) if limits else workload
+
+
+def _refuse_unknown(runtime: str, recommendation: Recommendation) -> None:
+    """Refuse a ``--runtime`` the profile has no name for, with the closest it has."""
+    known = _known_names(recommendation)
+    if runtime not in known:
+        close = difflib.get_close_matches(runtime, known, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise AdvisorError(f"--runtime: no runtime or mode {runtime!r} in this profile; "
+                           f"{hint}known: {', '.join(known)}")
+
+
+def _judge_score(chosen: Candidate, recommendation: Recommendation, margin: float,
+                 out: TextIO) -> int:
+    """The chosen mode's figures, and its score against the best of its own profile's:
+    PASS within ``margin`` of it, else FAIL with why (a higher score from another profile
+    is named, not held against it)."""
     p = chosen.prediction
     print(f"{chosen.key}: score {chosen.score:.1f}, latency {human_ns(p.latency_ns)}, "
           f"{p.memory_per_instance_bytes / 2**20:.2f} MiB per instance, cold start "
@@ -195,14 +212,14 @@ def _check(args: argparse.Namespace) -> int:
                   f"elsewhere ({other.evidence.provenance}); it does not count here", file=out)
             break
     ratio = math.exp(chosen.merit - best.merit)  # its score over the best's: theirs alone
-    if ratio < 1 - args.margin:
+    if ratio < 1 - margin:
         print(f"FAIL: {chosen.key} scores {ratio:.0%} of the best of its profile, "
-              f"{best.key}: more than {args.margin:.0%} below it", file=out)
+              f"{best.key}: more than {margin:.0%} below it", file=out)
         verdict = decide(best, chosen, recommendation.constraints.weights,
-                        recommendation.resampled)
+                         recommendation.resampled)
         print(f"  why: {verdict.sentence}", file=out)
         return EXIT_CHECK_FAILED
-    print(f"PASS: {chosen.key} is within its limits and within {args.margin:.0%} of the best "
+    print(f"PASS: {chosen.key} is within its limits and within {margin:.0%} of the best "
           f"of its profile ({best.key}; it scores {ratio:.0%} of it). "
           f"{recommendation.headline}", file=out)
     return 0

@@ -52,13 +52,12 @@ from __future__ import annotations
 
 import math
 import statistics
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..calibration import PaceReading, pace_factors, read_pace
+from ..calibration import PaceReading, pace_factors
 from ..errors import AdvisorError
 from ..harness import WorkerLimits, run_worker
 from ..model import (
@@ -70,10 +69,8 @@ from ..model import (
     human_ns,
     predict_costs,
 )
-from ..runtimes.run_outcome import run_failure
-from . import tasks
+from ._rounds import TASKS_MODULE, Rounds, _run_failure, run_spec, worker_memory
 from ._summary import PHASES, TOLERANCE, not_run, order_verdict, phase_checks
-from .tasks import MAX_WARM_RUNS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -83,9 +80,6 @@ if TYPE_CHECKING:
 
 __all__ = ["PHASES", "ModeVerification", "VerifyReport", "predicted_phases",
            "run_verification"]
-
-
-TASKS_MODULE = tasks.__name__  # what the worker runs a verify job's tasks with
 
 
 @dataclass
@@ -103,11 +97,9 @@ class ModeVerification:
     # deviation), where it was taken over several runs: how far apart two modes must be
     # measured for the measurements, not their noise, to order them
     measured_spread_ns: dict[str, float] = field(default_factory=dict)
-    wall_cold_ns: float | None = None
     wall_warm_ns: float | None = None
     warm_runs: int = 0  # over every round
     peak_rss_bytes: float | None = None
-    output_tail: str = ""
     diagnosis: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what could not be measured, and why
 
@@ -359,24 +351,15 @@ def _diagnose(v: ModeVerification, kind: str, declared: dict[str, float],
     return out
 
 
-def _worker_memory(memory_limit_bytes: int) -> int:
-    """The worker's limit: the run's, plus room for Python and the engine themselves."""
-    return memory_limit_bytes + (1 << 30)
-
-
-def _count_instructions(module_path: Path, argv: list[str], workdir: str | None,
-                        env: list[list[str]], timeout_s: float, memory_limit_bytes: int,
-                        expect_exit: int = 0) -> tuple[dict[str, Any] | None, str | None]:
-    """The instructions a run executes (Wasmtime fuel), and from a run of the module's
-    counting copy (:mod:`.instruction_mix`) their mix and WAMR's classic interpreter's
-    block-end scans; or why they could not be counted."""
+def _count_instructions(spec: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+    """The instructions a run (``spec``, :func:`.run_spec`) executes (Wasmtime fuel), and
+    from a run of the module's counting copy (:mod:`.instruction_mix`) their mix and WAMR's
+    classic interpreter's block-end scans; or why they could not be counted."""
     outcome = run_worker(
-        {"runtime": "wasmtime", "mode": "cranelift", "tasks_modules": [TASKS_MODULE], "tasks": [
-            {"id": "count", "kind": "count", "module_path": str(module_path), "argv": argv,
-             "workdir": workdir, "env": env, "timeout_s": timeout_s,
-             "memory_limit_bytes": memory_limit_bytes, "expect_exit": expect_exit}]},
-        WorkerLimits(task_timeout_s=2 * timeout_s + 30,
-                     memory_bytes=_worker_memory(memory_limit_bytes)))
+        {"runtime": "wasmtime", "mode": "cranelift", "tasks_modules": [TASKS_MODULE],
+         "tasks": [{"id": "count", "kind": "count", **spec}]},
+        WorkerLimits(task_timeout_s=2 * spec["timeout_s"] + 30,
+                     memory_bytes=worker_memory(spec["memory_limit_bytes"])))
     record = outcome.results.get("count")
     if record is None:
         return None, outcome.failures.get("count", "the counting run failed")
@@ -423,6 +406,31 @@ def run_verification(
     runtimes the profile has no figures for, with why (``Advisor.unavailable``), listed
     in the report as not run.
     """
+    module_path = _module_to_run(workload, workdir, expect_exit)
+    spec = run_spec(module_path, list(argv),
+                    str(Path(workdir).resolve()) if workdir is not None else None,
+                    [list(kv) for kv in env], timeout_s, memory_limit_bytes, expect_exit)
+    counted, count_error = _count_instructions(spec)
+    report = _counted_report(workload, provenance, counted, count_error, expect_exit)
+    features = _counted_features(workload, report.instructions, counted or {})
+    todo = _modes_to_run(report, evidence, modes, unavailable or {})
+    # the modes whose predictions come from the profile the pace is compared with
+    paced_modes = {e.coefficients.key for e in todo
+                   if pace_profile is not None and e.provenance == pace_profile.provenance}
+    runs = Rounds(todo, spec, {"iwasm": list(iwasm), "wamrc": wamrc, "libiwasm": list(libiwasm)},
+                  report.skipped, report.pace, bool(paced_modes), progress,
+                  repeats, warm_budget_s, rounds)
+    runs.run_all()
+    if paced_modes and runs.records:
+        assert pace_profile is not None
+        report.pace_factors = pace_factors(pace_profile, report.pace)
+    _report_modes(report, runs, features, paced_modes, progress)
+    return report
+
+
+def _module_to_run(workload: Workload, workdir: str | Path | None, expect_exit: int) -> Path:
+    """The path of ``workload``'s module, once it, the directory to give it and the exit
+    status its correct result is are checked."""
     path = workload.module.path
     if path is None:
         raise AdvisorError("module.path: verify runs a real module; build the workload with "
@@ -437,20 +445,14 @@ def run_verification(
     if workdir is not None and not Path(workdir).is_dir():
         raise AdvisorError(f"{workdir}: the directory to give the module (--dir, workdir) "
                            "does not exist or is not a directory")
-    workdir_s = str(Path(workdir).resolve()) if workdir is not None else None
-    env_l = [list(kv) for kv in env]
-    argv_l = list(argv)
-    options = {"iwasm": list(iwasm), "wamrc": wamrc, "libiwasm": list(libiwasm)}
+    return module_path
 
-    counted, count_error = _count_instructions(module_path, argv_l, workdir_s, env_l,
-                                               timeout_s, memory_limit_bytes, expect_exit)
+
+def _counted_report(workload: Workload, provenance: list[str], counted: dict[str, Any] | None,
+                    count_error: str | None, expect_exit: int) -> VerifyReport:
+    """A report with no mode yet: the instructions counted, what the counting copy
+    counted, or why either could not be counted."""
     instructions = int(counted["fuel"]) if counted else None
-    features = WorkloadFeatures.from_workload(workload)
-    if instructions is not None:
-        features = features.with_value("compute_instructions_per_request", float(instructions))
-    features = with_counted(features, counted or {})
-    declared = {"touched": features.touched_bytes_per_request,
-                "host_calls": features.host_calls_per_request}
     report = VerifyReport(workload, instructions, [], provenance, expect_exit=expect_exit)
     if count_error:
         report.skipped["instruction count"] = count_error
@@ -458,14 +460,25 @@ def run_verification(
         report.counted = {k: v for k, v in counted.items() if k not in ("ok", "fuel")}
         if "mix_error" in counted:
             report.skipped["instruction mix"] = counted["mix_error"]
-    for runtime, why in (unavailable or {}).items():
-        if not modes or any(m.split(":")[0] == runtime for m in modes):
-            report.skipped[runtime] = f"not in the profile: {why}"
-    known = {e.coefficients.key for e in evidence} | {e.coefficients.runtime for e in evidence}
-    for asked in modes or ():
-        if asked not in known and asked.split(":")[0] not in report.skipped:
-            report.skipped[asked] = ("not in the profile predicted from, whose modes are "
-                                     + ", ".join(sorted(e.coefficients.key for e in evidence)))
+    return report
+
+
+def _counted_features(workload: Workload, instructions: int | None,
+                      counted: dict[str, Any]) -> WorkloadFeatures:
+    """``workload``'s features, with the instructions a run executes and what the
+    counting copy counted (:func:`with_counted`) in place of the declared ones."""
+    features = WorkloadFeatures.from_workload(workload)
+    if instructions is not None:
+        features = features.with_value("compute_instructions_per_request", float(instructions))
+    return with_counted(features, counted)
+
+
+def _modes_to_run(report: VerifyReport, evidence: list[ModeEvidence],
+                  modes: Sequence[str] | None, unavailable: dict[str, str]
+                  ) -> list[ModeEvidence]:
+    """The modes asked for (``modes``, runtimes or ``runtime:mode`` keys; all when none)
+    that were measured here; those that cannot run go to ``report.skipped``, with why."""
+    _skip_unprofiled(report.skipped, evidence, modes, unavailable)
     todo = []
     for e in evidence:
         key = e.coefficients.key
@@ -475,155 +488,64 @@ def run_verification(
             report.skipped[key] = "measured elsewhere: it cannot be run here"
             continue
         todo.append(e)
-    # warm runs in rounds across the modes, the order reversed each round, so that a slow
-    # spell of the machine falls on every mode alike, not on whichever ran then
-    rounds = max(1, rounds) if len(todo) > 1 else 1
-    each_repeats, each_budget_s = math.ceil(repeats / rounds), warm_budget_s / rounds
-    task = {"id": "verify", "kind": "verify", "module_path": str(module_path),
-            "argv": argv_l, "workdir": workdir_s, "env": env_l, "repeats": each_repeats,
-            "budget_s": each_budget_s, "max_runs": math.ceil(MAX_WARM_RUNS / rounds),
-            "timeout_s": timeout_s, "memory_limit_bytes": memory_limit_bytes,
-            "expect_exit": expect_exit}
-    limits = WorkerLimits(
-        task_timeout_s=timeout_s * (2 * each_repeats + 3) + 2 * each_budget_s + 30,
-        memory_bytes=_worker_memory(memory_limit_bytes))
-    records: dict[str, dict[str, Any]] = {}
-    failures: dict[str, str] = {}
-    # the modes whose predictions come from the profile the pace is compared with
-    paced_modes = {e.coefficients.key for e in todo
-                   if pace_profile is not None and e.provenance == pace_profile.provenance}
-    started = time.monotonic()
-    # runs of a worker: a first round for every mode, then each later round's
-    planned = len(todo) * rounds
-    finished = [0]
+    return todo
 
-    def running(key: str, state: str) -> None:
-        """Say what runs now, which run of how many, and about how long is left (at the
-        pace of the runs so far: the first round's cold runs and counting make it high)."""
-        if not progress:
-            return
-        elapsed = time.monotonic() - started
-        text = f"{state} · run {finished[0] + 1} of {planned}"
-        if finished[0]:
-            left = elapsed / finished[0] * max(0, planned - finished[0])
-            text += f", {elapsed:.0f} s so far, about {left:.0f} s left"
-        progress(key, text)
 
-    def read_the_pace() -> None:
-        if progress:
-            progress("pace", "reading the machine's pace")
-        reading, why = read_pace(options, time.monotonic() - started)
-        if reading is None:
-            report.skipped["pace"] = f"a pace reading failed: {why}"
-        else:
-            report.pace.append(reading)
+def _skip_unprofiled(skipped: dict[str, str], evidence: list[ModeEvidence],
+                     modes: Sequence[str] | None, unavailable: dict[str, str]) -> None:
+    """The runtimes the profile has no figures for (``unavailable``), and the modes asked
+    for that it lacks, added to ``skipped`` with why."""
+    for runtime, why in unavailable.items():
+        if not modes or any(m.split(":")[0] == runtime for m in modes):
+            skipped[runtime] = f"not in the profile: {why}"
+    known = {e.coefficients.key for e in evidence} | {e.coefficients.runtime for e in evidence}
+    for asked in modes or ():
+        if asked not in known and asked.split(":")[0] not in skipped:
+            skipped[asked] = ("not in the profile predicted from, whose modes are "
+                                     + ", ".join(sorted(e.coefficients.key for e in evidence)))
 
-    if paced_modes:
-        read_the_pace()
-    for e in todo:
+
+def _report_modes(report: VerifyReport, runs: Rounds, features: WorkloadFeatures,
+                  paced_modes: set[str], progress: Callable[[str, str], None] | None) -> None:
+    """Each mode the rounds ran or failed, in their order, added to ``report`` (with its
+    predictions scaled by the machine's pace where in ``paced_modes``) and said done."""
+    for e in runs.todo:
         key = e.coefficients.key
-        running(key, "running" if rounds == 1 else f"running (round 1 of {rounds})")
-        outcome = run_worker({"runtime": e.coefficients.runtime, "mode": e.coefficients.mode,
-                              "options": options, "tasks_modules": [TASKS_MODULE],
-                              "tasks": [task]}, limits)
-        finished[0] += 1
-        hello = outcome.hello or {}
-        available = (hello.get("availability") or {}).get("available")
-        if hello and (not available or e.coefficients.mode not in
-                      {m.get("name") for m in hello.get("modes", [])}):
-            reason = (hello.get("availability") or {}).get("reason") or \
-                "this mode was not found on this machine"
-            report.skipped[key] = f"not available here: {reason}"
-            planned -= rounds - 1  # no later rounds for it
-            if progress:
-                progress(key, "skipped")
-            continue
-        record = outcome.results.get("verify")
-        if record is None or not record.get("ok"):
-            failures[key] = outcome.failures.get("verify") or \
-                (record or {}).get("reason", "failed")
-        else:
-            records[key] = record
-    for later in range(1, rounds):
-        if paced_modes:
-            read_the_pace()
-        ordered = todo[::-1] if later % 2 else todo
-        for e in (e for e in ordered
-                  if _warm_ran(records.get(e.coefficients.key), expect_exit)):
-            key = e.coefficients.key
-            running(key, f"running (round {later + 1} of {rounds})")
-            outcome = run_worker({"runtime": e.coefficients.runtime, "mode": e.coefficients.mode,
-                                  "options": options, "tasks_modules": [TASKS_MODULE],
-                                  "tasks": [{**task, "kind": "verify-warm"}]}, limits)
-            finished[0] += 1
-            _add_round(records[key], outcome.results.get("verify")
-                       or {"ok": False, "reason": outcome.failures.get("verify", "failed")},
-                       expect_exit)
-    if paced_modes and records:
-        read_the_pace()
-        assert pace_profile is not None
-        report.pace_factors = pace_factors(pace_profile, report.pace)
-    for e in todo:
-        key = e.coefficients.key
-        if key not in records and key not in failures:
+        if key not in runs.records and key not in runs.failures:
             continue  # not available here
-        v = ModeVerification(key=key, binding=e.coefficients.binding)
-        if key in failures:
-            reason = failures[key]
-            v.failure = f"could not run: {reason}"
-            v.limit_hit = "memory" if "memory limit" in str(reason) else (
-                "time" if "timed out" in str(reason) else None)
-        else:
-            record = records[key]
-            _fill(v, record, compiles_as_it_runs=e.coefficients.jit and
-                  e.coefficients.binding == "iwasm CLI", expect_exit=expect_exit)
-            v.notes += record.get("round_notes", [])
-            v.predicted_ns = predicted_phases(
-                e, features, report.pace_factors if key in paced_modes else None)
-            if "load" not in v.measured_ns:
-                v.predicted_ns.pop("load", None)
-            if v.failure is None:
-                scan = block_scan_ns_per_op(e.coefficients)
-                v.diagnosis = _diagnose(v, features.compute_kind, declared, (
-                    scan.value * features.block_scan_ops_per_request if scan else 0.0))
+        v = _mode_verified(e, runs, features,
+                           report.pace_factors if key in paced_modes else None)
         report.modes.append(v)
         if progress:
             progress(key, v.failure or "done")
-    return report
 
 
-def _warm_ran(record: dict[str, Any] | None, expect_exit: int = 0) -> bool:
-    """Whether a mode's first round ran the module to its end, warm runs and all."""
-    if record is None or not record.get("warm"):
-        return False
-    return _run_failure(record["cold"], expect_exit) is None
-
-
-def _run_failure(run: dict[str, Any], expect_exit: int = 0) -> str | None:
-    """Why a run record did not end as the program should: a limit hit, a trap, or an exit
-    status other than ``expect_exit`` (:func:`.runtimes.run_outcome.run_failure`)."""
-    return run_failure(run.get("exit_code"), run.get("trap"), run.get("limit_hit"),
-                       expect_exit)
-
-
-def _add_round(record: dict[str, Any], extra: dict[str, Any], expect_exit: int = 0) -> None:
-    """A later round's warm runs (and their hollow copy's) added to a mode's record; a
-    round in which a run failed, or its hollow copy did not run, is left out and noted."""
-    runs = extra.get("warm") or []
-    problem = extra.get("reason") if not extra.get("ok") else next(
-        filter(None, (_run_failure(r, expect_exit) for r in runs)), None)
-    if problem is None and not runs:
-        problem = "no warm run"
-    if problem is None and isinstance(record.get("hollow"), list) and \
-            not isinstance(extra.get("hollow"), list):
-        problem = f"its hollow copy: {extra.get('hollow') or 'did not run'}"
-    if problem is not None:
-        record.setdefault("round_notes", []).append(
-            f"a later round of warm runs was left out: {problem}")
-        return
-    record["warm"] = record["warm"] + runs
-    if isinstance(record.get("hollow"), list):
-        record["hollow"] = record["hollow"] + extra["hollow"]
+def _mode_verified(e: ModeEvidence, runs: Rounds, features: WorkloadFeatures,
+                   pace: dict[str, float] | None) -> ModeVerification:
+    """One mode the rounds ran: why it could not run, or its measured phases from its record beside
+    the predicted ones (scaled by the machine's ``pace``), and what was mispredicted."""
+    key = e.coefficients.key
+    v = ModeVerification(key=key, binding=e.coefficients.binding)
+    if key in runs.failures:
+        reason = runs.failures[key]
+        v.failure = f"could not run: {reason}"
+        v.limit_hit = "memory" if "memory limit" in str(reason) else (
+            "time" if "timed out" in str(reason) else None)
+        return v
+    record = runs.records[key]
+    _fill(v, record, compiles_as_it_runs=e.coefficients.jit and
+          e.coefficients.binding == "iwasm CLI", expect_exit=runs.spec["expect_exit"])
+    v.notes += record.get("round_notes", [])
+    v.predicted_ns = predicted_phases(e, features, pace)
+    if "load" not in v.measured_ns:
+        v.predicted_ns.pop("load", None)
+    if v.failure is None:
+        scan = block_scan_ns_per_op(e.coefficients)
+        declared = {"touched": features.touched_bytes_per_request,
+                    "host_calls": features.host_calls_per_request}
+        v.diagnosis = _diagnose(v, features.compute_kind, declared, (
+            scan.value * features.block_scan_ops_per_request if scan else 0.0))
+    return v
 
 
 def predicted_phases(e: ModeEvidence, features: WorkloadFeatures,
@@ -679,7 +601,6 @@ def _fill(v: ModeVerification, record: dict[str, Any], compiles_as_it_runs: bool
     """
     cold = record["cold"]
     v.exit_code = cold.get("exit_code")
-    v.output_tail = record.get("output_tail", "")
     failure = _run_failure(cold, expect_exit)
     if failure is not None:
         v.limit_hit = cold.get("limit_hit")
@@ -690,7 +611,6 @@ def _fill(v: ModeVerification, record: dict[str, Any], compiles_as_it_runs: bool
     # process exiting, a sandbox closing), both of which the hollow copy's run pays too
     walls = [r["wall_ns"] for r in record.get("empty", [])]
     empty = _median(walls)
-    v.wall_cold_ns = cold["wall_ns"]
     v.wall_warm_ns = _median([r["wall_ns"] for r in warm])
     v.warm_runs = len(warm)
     v.peak_rss_bytes = max((r.get("peak_rss_bytes") or 0 for r in [cold, *warm]), default=0) \

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Self
@@ -499,80 +500,93 @@ def _fill_from_module(module: dict[str, Any], info: ModuleInfo) -> dict[str, Any
 
 
 def _contradictions(w: Workload) -> list[Problem]:
-    out: list[Problem] = []
-    inst, mem, lim, tgt = w.instances, w.memory, w.limits, w.target
+    """What in ``w`` contradicts itself: one problem for each rule of
+    :data:`_CROSS_FIELD_RULES` it breaks, in their order."""
+    return [problem for rule in _CROSS_FIELD_RULES if (problem := rule(w)) is not None]
+
+
+def _module_sizes(w: Workload) -> Problem | None:
     if w.module.module_bytes is None:
-        out.append(Problem("module.module_bytes", "give module_bytes or a path to the .wasm"))
-    elif w.module.code_bytes is not None and w.module.code_bytes > w.module.module_bytes:
-        out.append(
-            Problem(
-                "module.code_bytes",
-                f"{w.module.code_bytes} code bytes is more than the whole module "
-                f"({w.module.module_bytes} bytes)",
-            )
-        )
+        return Problem("module.module_bytes", "give module_bytes or a path to the .wasm")
+    if w.module.code_bytes is not None and w.module.code_bytes > w.module.module_bytes:
+        return Problem("module.code_bytes",
+                       f"{w.module.code_bytes} code bytes is more than the whole module "
+                       f"({w.module.module_bytes} bytes)")
+    return None
+
+
+def _largest_function_in_code(w: Workload) -> Problem | None:
     largest = w.module.largest_function_bytes
     code = w.module.code_bytes if w.module.code_bytes is not None else w.module.module_bytes
     if largest is not None and largest > (code or 0):
-        out.append(Problem(
-            "module.largest_function_bytes",
-            f"{largest} bytes is more than all the module's code ({code} bytes)"))
+        return Problem("module.largest_function_bytes",
+                       f"{largest} bytes is more than all the module's code ({code} bytes)")
+    return None
+
+
+def _per_request_serves_one(w: Workload) -> Problem | None:
+    inst = w.instances
     if inst.lifetime is InstanceLifetime.PER_REQUEST and inst.requests_per_instance != 1:
-        out.append(
-            Problem(
-                "instances.requests_per_instance",
-                f"is {inst.requests_per_instance}, but a per-request instance serves exactly 1 "
-                "request; use lifetime 'pooled' to reuse instances",
-            )
-        )
+        return Problem("instances.requests_per_instance",
+                       f"is {inst.requests_per_instance}, but a per-request instance serves "
+                       "exactly 1 request; use lifetime 'pooled' to reuse instances")
+    return None
+
+
+def _pooled_serves_several(w: Workload) -> Problem | None:
+    inst = w.instances
     if inst.lifetime is InstanceLifetime.POOLED and inst.requests_per_instance < 2:
-        out.append(
-            Problem(
-                "instances.requests_per_instance",
-                "a pooled instance serves 2 or more requests; use lifetime 'per-request' for 1",
-            )
-        )
-    needs_memory64 = WasmFeature.MEMORY64 in w.module.required_features
-    if mem.linear_memory_bytes > WASM32_MEMORY_LIMIT and not needs_memory64:
-        out.append(
-            Problem(
-                "memory.linear_memory_bytes",
-                f"{human_bytes(mem.linear_memory_bytes)} is more than a 32-bit memory can hold "
-                "(4 GiB); add 'memory64' to module.required_features if the module uses it",
-            )
-        )
-    if (
-        lim.max_memory_per_instance_bytes is not None
-        and mem.linear_memory_bytes > lim.max_memory_per_instance_bytes
-    ):
-        out.append(
-            Problem(
-                "limits.max_memory_per_instance_bytes",
-                f"{human_bytes(lim.max_memory_per_instance_bytes)} is less than the linear "
-                f"memory alone ({human_bytes(mem.linear_memory_bytes)})",
-            )
-        )
-    total = mem.linear_memory_bytes * inst.concurrent_instances
-    if total > tgt.memory_bytes:
-        out.append(
-            Problem(
-                "instances.concurrent_instances",
-                f"{inst.concurrent_instances} instances × {human_bytes(mem.linear_memory_bytes)} "
-                f"= {human_bytes(total)}, more than target.memory_bytes "
-                f"({human_bytes(tgt.memory_bytes)})",
-            )
-        )
-    if inst.concurrent_instances > inst.request_rate_per_s * 3600 and inst.lifetime in (
-        InstanceLifetime.PER_REQUEST,
-    ):
-        out.append(
-            Problem(
-                "instances.concurrent_instances",
-                f"{inst.concurrent_instances} live per-request instances need requests that each "
-                f"last over an hour at {inst.request_rate_per_s:g} requests/s",
-            )
-        )
-    return out
+        return Problem("instances.requests_per_instance",
+                       "a pooled instance serves 2 or more requests; use lifetime "
+                       "'per-request' for 1")
+    return None
+
+
+def _memory_fits_32_bits(w: Workload) -> Problem | None:
+    linear = w.memory.linear_memory_bytes
+    if linear > WASM32_MEMORY_LIMIT and WasmFeature.MEMORY64 not in w.module.required_features:
+        return Problem("memory.linear_memory_bytes",
+                       f"{human_bytes(linear)} is more than a 32-bit memory can hold "
+                       "(4 GiB); add 'memory64' to module.required_features if the module "
+                       "uses it")
+    return None
+
+
+def _memory_within_limit(w: Workload) -> Problem | None:
+    limit, linear = w.limits.max_memory_per_instance_bytes, w.memory.linear_memory_bytes
+    if limit is not None and linear > limit:
+        return Problem("limits.max_memory_per_instance_bytes",
+                       f"{human_bytes(limit)} is less than the linear memory alone "
+                       f"({human_bytes(linear)})")
+    return None
+
+
+def _instances_fit_target(w: Workload) -> Problem | None:
+    inst, linear = w.instances, w.memory.linear_memory_bytes
+    total = linear * inst.concurrent_instances
+    if total > w.target.memory_bytes:
+        return Problem("instances.concurrent_instances",
+                       f"{inst.concurrent_instances} instances × {human_bytes(linear)} "
+                       f"= {human_bytes(total)}, more than target.memory_bytes "
+                       f"({human_bytes(w.target.memory_bytes)})")
+    return None
+
+
+def _per_request_instances_end(w: Workload) -> Problem | None:
+    inst = w.instances
+    if inst.concurrent_instances > inst.request_rate_per_s * 3600 and \
+            inst.lifetime is InstanceLifetime.PER_REQUEST:
+        return Problem("instances.concurrent_instances",
+                       f"{inst.concurrent_instances} live per-request instances need requests "
+                       f"that each last over an hour at {inst.request_rate_per_s:g} requests/s")
+    return None
+
+
+# the rules across fields a workload must keep, each the problem it breaks or None
+_CROSS_FIELD_RULES: tuple[Callable[[Workload], Problem | None], ...] = (
+    _module_sizes, _largest_function_in_code, _per_request_serves_one, _pooled_serves_several,
+    _memory_fits_32_bits, _memory_within_limit, _instances_fit_target,
+    _per_request_instances_end)
 
 
 def _changed_fields(before: Workload, after: Workload) -> list[str]:
