@@ -29,11 +29,10 @@ Figures and their sources (``params["source"]`` says which was used):
   ``first_instance_ns_per_data_byte``: what a module's first instance costs
   beyond the steady state (the engine's lazy per-module set-up), over the code
   and data families.
-- ``instantiate_ns``, ``ttfi_ns``, ``run_wall_ns``, ``binding_ns``: medians for
-  the empty module (steady-state instantiation where the binding exposes it; time from
-  handing over the bytes to the guest's first instruction; the whole run
-  through the binding; the part of the time to first instruction outside the
-  engine phases the binding reports, per run).
+- ``instantiate_ns``, ``ttfi_ns``, ``binding_ns``: medians for the empty module
+  (steady-state instantiation where the binding exposes it; time from handing over
+  the bytes to the guest's first instruction; the part of the time to first
+  instruction outside the engine phases the binding reports, per run).
 - ``rss_first_instance_bytes``, ``rss_per_extra_instance_bytes``: memory; and
   ``rss_runtime_bytes``, the runtime's init alone, where the binding reads it apart.
 """
@@ -278,7 +277,6 @@ def analyse_mode(
     picks: dict[str, Callable[[dict[str, Any]], Any]] = {
         "instantiate_ns": lambda r: r["phases_ns"].get(inst_phase or "instantiate"),
         "ttfi_ns": lambda r: r.get("ttfi_ns"),
-        "run_wall_ns": lambda r: r.get("wall_ns"),
         "binding_ns": _binding_overhead,
     }
     for metric, pick in picks.items():
