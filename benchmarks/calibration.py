@@ -43,7 +43,7 @@ def deviations(profiles: list[Profile], suffix: str) -> dict[tuple[str, str, str
     return out
 
 
-def main() -> int:
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kind", choices=("quick", "full"), default="quick")
     parser.add_argument("--runs", type=int, default=3)
@@ -51,54 +51,69 @@ def main() -> int:
     parser.add_argument("--wamrc")
     parser.add_argument("--profile-time", action="store_true",
                         help="print where each run's time went")
-    args = parser.parse_args()
+    return parser.parse_args()
 
-    profiles, walls = [], []
-    negative_bounded = 0
-    for run in range(args.runs):
-        start = time.monotonic()
-        spent: dict[str, float] = defaultdict(float)
-        last = [start]
 
-        def on_progress(event: CalibrationProgress, spent: dict[str, float] = spent,
-                        last: list[float] = last) -> None:
-            now = time.monotonic()
-            family = event.task.split(" (")[0].rsplit(":", 1)[0] if event.mode != "pace" \
-                else "pace reading"
-            spent[f"mode {event.runtime}:{event.mode}"] += now - last[0]
-            spent[f"task {family}"] += now - last[0]
-            last[0] = now
+class TimeSpent:
+    """A progress callback that adds the time since the last event to its mode and to its
+    task's family (or to the pace readings)."""
 
-        profiles.append(calibrate(args.kind, iwasm=args.iwasm, wamrc=args.wamrc, save=False,
-                                  progress=on_progress))
-        walls.append(time.monotonic() - start)
-        profile = profiles[-1]
-        modes = len(profile.modes())
-        print(f"run {run + 1}: {walls[-1]:.1f} s wall, {modes} runtime/modes, "
-              f"{len(profile.failures)} failed measurements; {profile.verdict}", flush=True)
-        negative = [f for f in profile.figures if f.value < 0]
-        bounded = [f for f in negative if f.metric in LOWER_BOUNDS]
-        negative_bounded += len(bounded)
-        print(f"  negative figures: {len(negative)}"
-              + (f" ({len(bounded)} with a physical bound: "
-                 + ", ".join(f"{f.runtime}:{f.mode} {f.metric}" for f in bounded) + ")"
-                 if bounded else " with a physical bound: none")
-              + ("; others are flat slopes, zero within their noise: "
-                 + ", ".join(f"{f.runtime}:{f.mode} {f.metric}" for f in negative
-                             if f not in bounded) if len(negative) > len(bounded) else ""))
-        for failure in profile.failures:
-            if failure.reason.startswith("not measured"):
-                print(f"  {failure.runtime}:{failure.mode} {failure.task}: {failure.reason}")
-        if args.profile_time:
-            for what, seconds in sorted(spent.items(), key=lambda kv: -kv[1]):
-                if seconds >= 0.2:
-                    print(f"    {seconds:6.1f} s  {what}")
-    unavailable = [f"{r.name} ({r.reason})" for r in profiles[0].runtimes if not r.available]
-    if unavailable:
-        print("not measured: " + "; ".join(unavailable))
+    def __init__(self) -> None:
+        self.spent: dict[str, float] = defaultdict(float)
+        self.last = time.monotonic()
 
+    def __call__(self, event: CalibrationProgress) -> None:
+        now = time.monotonic()
+        family = event.task.split(" (")[0].rsplit(":", 1)[0] if event.mode != "pace" \
+            else "pace reading"
+        self.spent[f"mode {event.runtime}:{event.mode}"] += now - self.last
+        self.spent[f"task {family}"] += now - self.last
+        self.last = now
+
+    def print(self) -> None:
+        for what, seconds in sorted(self.spent.items(), key=lambda kv: -kv[1]):
+            if seconds >= 0.2:
+                print(f"    {seconds:6.1f} s  {what}")
+
+
+def _negative_figures(profile: Profile) -> int:
+    """Prints the profile's negative figures; returns how many have a physical bound."""
+    negative = [f for f in profile.figures if f.value < 0]
+    bounded = [f for f in negative if f.metric in LOWER_BOUNDS]
+    print(f"  negative figures: {len(negative)}"
+          + (f" ({len(bounded)} with a physical bound: "
+             + ", ".join(f"{f.runtime}:{f.mode} {f.metric}" for f in bounded) + ")"
+             if bounded else " with a physical bound: none")
+          + ("; others are flat slopes, zero within their noise: "
+             + ", ".join(f"{f.runtime}:{f.mode} {f.metric}" for f in negative
+                         if f not in bounded) if len(negative) > len(bounded) else ""))
+    return len(bounded)
+
+
+def _one_run(args: argparse.Namespace, number: int) -> tuple[Profile, float, int]:
+    """One calibration, and what it prints of it: its profile, its wall time and its
+    negative figures with a physical bound."""
+    start = time.monotonic()
+    spent = TimeSpent()
+    profile = calibrate(args.kind, iwasm=args.iwasm, wamrc=args.wamrc, save=False,
+                        progress=spent)
+    wall = time.monotonic() - start
+    print(f"run {number + 1}: {wall:.1f} s wall, {len(profile.modes())} runtime/modes, "
+          f"{len(profile.failures)} failed measurements; {profile.verdict}", flush=True)
+    negative_bounded = _negative_figures(profile)
+    for failure in profile.failures:
+        if failure.reason.startswith("not measured"):
+            print(f"  {failure.runtime}:{failure.mode} {failure.task}: {failure.reason}")
+    if args.profile_time:
+        spent.print()
+    return profile, wall, negative_bounded
+
+
+def _print_deviations(profiles: list[Profile], runs: int) -> dict[tuple[str, str, str], float]:
+    """Prints each figure's deviation from the median of the runs; returns the
+    per-operation figures'."""
     per_op = deviations(profiles, "_ns_per_iter")
-    print(f"\nper-operation figures, deviation from the median of {args.runs} runs:")
+    print(f"\nper-operation figures, deviation from the median of {runs} runs:")
     by_mode: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for (runtime, mode, metric), dev in sorted(per_op.items()):
         by_mode[f"{runtime}:{mode}"].append((metric.removesuffix("_ns_per_iter"), dev))
@@ -109,7 +124,12 @@ def main() -> int:
     print("\nhost-timed figures (compile/load per code byte, time to first instruction):")
     for (runtime, mode, metric), dev in sorted(host.items()):
         print(f"  {runtime}:{mode:30s} {metric:26s} {dev * 100:5.1f}%")
+    return per_op
 
+
+def _targets_met(args: argparse.Namespace, walls: list[float],
+                 per_op: dict[tuple[str, str, str], float], negative_bounded: int) -> bool:
+    """Prints each target and whether it was met; returns whether all were."""
     worst_wall = max(walls)
     median_dev = statistics.median(per_op.values()) if per_op else float("inf")
     within = sum(d <= REPEATABILITY_TARGET for d in per_op.values())
@@ -122,9 +142,24 @@ def main() -> int:
           f"{within}/{len(per_op)} figures individually within the target")
     print(f"negative figures with a physical bound: {negative_bounded} "
           f"({'OK' if not negative_bounded else 'MISSED'})")
-    ok = (worst_wall <= BUDGET_S[args.kind] and median_dev <= REPEATABILITY_TARGET
-          and not negative_bounded)
-    return 0 if ok else 1
+    return (worst_wall <= BUDGET_S[args.kind] and median_dev <= REPEATABILITY_TARGET
+            and not negative_bounded)
+
+
+def main() -> int:
+    args = _arguments()
+    profiles, walls = [], []
+    negative_bounded = 0
+    for number in range(args.runs):
+        profile, wall, bounded = _one_run(args, number)
+        profiles.append(profile)
+        walls.append(wall)
+        negative_bounded += bounded
+    unavailable = [f"{r.name} ({r.reason})" for r in profiles[0].runtimes if not r.available]
+    if unavailable:
+        print("not measured: " + "; ".join(unavailable))
+    per_op = _print_deviations(profiles, args.runs)
+    return 0 if _targets_met(args, walls, per_op, negative_bounded) else 1
 
 
 if __name__ == "__main__":

@@ -114,32 +114,43 @@ def tasks_for(
                   "repeats": budget.empty_repeats, "warmups": EMPTY_WARMUPS})
     code_sizes = (budget.slow_code_sizes if slow_compile else
                   budget.large_code_sizes if fast_load else budget.code_sizes)
-    if ahead_of_time:
-        tasks += [{"id": f"host:code:{s}", "family": "code", "size": s, "kind": "host",
-                   "repeats": 1, "warmup": False, "timeout_s": timeout}
-                  for s in code_sizes]
-    else:
-        tasks += [{"id": f"host:code:{s}", "family": "code", "size": s, **host}
-                  for s in code_sizes]
-        # the same code with one function reachable from outside: what the entry points
-        # an engine compiles for the functions a table or an export reaches cost
-        tasks += [{"id": f"host:code-local:{s}", "family": "code-local", "size": s, **host}
-                  for s in code_sizes]
-    if lazy_compile:
-        tasks += [{"id": f"host:code-run:{s}", "family": "code-run", "size": s, **host}
-                  for s in code_sizes]
+    tasks += _code_tasks(code_sizes, host, timeout, ahead_of_time, lazy_compile)
     if precompiled:
-        tasks += [{"id": f"host:code-precompiled:{s}", "family": "code", "size": s,
-                   "precompiled": True, **host} for s in budget.code_sizes]
-    tasks += [{"id": f"host:pages:{p}", "family": "pages", "size": p, **host}
-              for p in budget.pages]
-    tasks += [{"id": f"host:data:{d}", "family": "data", "size": d, **host}
-              for d in budget.data_sizes]
+        tasks += _family_tasks("code", budget.code_sizes, {"precompiled": True, **host},
+                               name="code-precompiled")
+    tasks += _family_tasks("pages", budget.pages, host)
+    tasks += _family_tasks("data", budget.data_sizes, host)
     tasks += [{"id": f"probe:{f}", "kind": "probe", "feature": f, "timeout_s": timeout, **reuse}
               for f in budget.probes]
     tasks.append({"id": "memory", "kind": "memory", "pages": 16, "data_bytes": 64 * KiB,
                   "instances": budget.memory_instances, "pairs": budget.memory_pairs,
                   "timeout_s": timeout, **reuse})
+    return tasks
+
+
+def _family_tasks(family: str, sizes: tuple[int, ...], fields: dict[str, Any],
+                  name: str | None = None) -> list[dict[str, Any]]:
+    """A host-timed family's tasks, one per size; ``name``: the task ids', where it is
+    not the family's."""
+    return [{"id": f"host:{name or family}:{s}", "family": family, "size": s, **fields}
+            for s in sizes]
+
+
+def _code_tasks(sizes: tuple[int, ...], host: dict[str, Any], timeout: float,
+                ahead_of_time: bool, lazy_compile: bool) -> list[dict[str, Any]]:
+    """The code families' tasks: for an AOT mode, the code family compiled once per size;
+    for the others, the code family and the same code with one function reachable from
+    outside; for a mode that compiles functions when first called, the code family whose
+    every function runs."""
+    if ahead_of_time:
+        tasks = _family_tasks("code", sizes, {"kind": "host", "repeats": 1, "warmup": False,
+                                              "timeout_s": timeout})
+    else:
+        # the same code with one function reachable from outside: what the entry points
+        # an engine compiles for the functions a table or an export reaches cost
+        tasks = _family_tasks("code", sizes, host) + _family_tasks("code-local", sizes, host)
+    if lazy_compile:
+        tasks += _family_tasks("code-run", sizes, host)
     return tasks
 
 

@@ -233,15 +233,15 @@ class _Run:
         return outcome
 
 
-def _measure(kind: str, wanted: list[str], modes: Sequence[str] | None,
-             options: dict[str, Any], progress: Callable[[CalibrationProgress], None] | None
-             ) -> Profile:
-    budget = BUDGETS[kind]
-    started = time.monotonic()
-    records: list[RuntimeRecord] = []
-    working_set = _working_set_bytes()
+Plans = list[tuple[Mode, list[dict[str, Any]]]]  # each mode and its tasks
 
-    plans: list[tuple[Mode, list[dict[str, Any]]]] = []
+
+def _plans(budget: Budget, wanted: list[str], modes: Sequence[str] | None,
+           options: dict[str, Any]) -> tuple[list[RuntimeRecord], Plans]:
+    """Every wanted runtime's record, and the tasks of each of its modes that is asked for."""
+    records: list[RuntimeRecord] = []
+    plans: Plans = []
+    working_set = _working_set_bytes()
     for name in wanted:
         record, found = _discover(name, options)
         records.append(record)
@@ -252,6 +252,33 @@ def _measure(kind: str, wanted: list[str], modes: Sequence[str] | None,
                                    lazy_compile=mode.lazy_compile))
                   for mode in found
                   if not modes or mode.name in modes or mode.key in modes]
+    return records, plans
+
+
+def _paced(plans: Plans) -> bool:
+    """Whether the machine's pace is read: where Wasmtime's Cranelift is measured."""
+    return any((m.runtime, m.name) == (PACE_RUNTIME, PACE_MODE) for m, _ in plans)
+
+
+Rejected = list[tuple[str, list[tuple[Figure, str]]]]
+
+
+@dataclass
+class _Analysis:
+    """The profile's figures, features and failures so far, and the figures out of bounds."""
+
+    figures: list[Figure]
+    features: list[FeatureResult]
+    failures: list[MeasurementFailure]
+    rejected: Rejected
+
+
+def _measure(kind: str, wanted: list[str], modes: Sequence[str] | None,
+             options: dict[str, Any], progress: Callable[[CalibrationProgress], None] | None
+             ) -> Profile:
+    budget = BUDGETS[kind]
+    started = time.monotonic()
+    records, plans = _plans(budget, wanted, modes, options)
     with SystemSampler(started=started) as sampler:
         run = _Run(options, progress, sampler,
                    results={mode.key: {} for mode, _ in plans},
@@ -259,46 +286,64 @@ def _measure(kind: str, wanted: list[str], modes: Sequence[str] | None,
                    done={mode.key: 0 for mode, _ in plans})
         run.planned += 1  # the verdict, the last step
         _passes(run, budget, plans)
-        figures, features, failures, rejected = _analyse(plans, run)
-        verdict = assess(system=sampler.samples, pace=run.readings, figures=figures,
-                         windows=_flat(run.windows))
-        remeasured: list[str] = []
-        paced = any((m.runtime, m.name) == (PACE_RUNTIME, PACE_MODE) for m, _ in plans)
-        deadline = time.monotonic() + RETRY_BUDGET_S[kind]
-        for _ in range(RETRY_ROUNDS):
-            affected = verdict.disturbed_modes | {key for key, _ in rejected}
-            if not affected or time.monotonic() >= deadline:
-                break
-            again = _remeasure(run, budget, plans, verdict.disturbed_modes, rejected, paced,
-                               deadline)
-            if not again:
-                break
-            remeasured += [k for k in again if k not in remeasured]
-            figures, features, failures, rejected = _analyse(plans, run)
-            verdict = _reassess(run, figures, again, plans)
-    failures += run.pace_failures
-    for key, items in rejected:  # still out of bounds: not measured, with the reason
+        analysis = _analyse(plans, run)
+        verdict = assess(system=sampler.samples, pace=run.readings,
+                         figures=analysis.figures, windows=_flat(run.windows))
+        analysis, verdict, remeasured = _measure_again(run, budget, plans, analysis, verdict,
+                                                       time.monotonic() + RETRY_BUDGET_S[kind])
+    analysis.failures += run.pace_failures
+    _leave_out_rejected(analysis, remeasured)
+    if not analysis.figures:
+        raise MeasurementError(_nothing_measured(records, analysis.failures))
+    steadiness = _steadiness(verdict, remeasured, len(sampler.samples))
+    run.event("machine", "verdict", steadiness.summary, 1, 1, steadiness.steady)
+    return make_profile(
+        kind=kind, duration_s=round(time.monotonic() - started, 3), runtimes=records,
+        figures=analysis.figures + pace_figures(run.readings), features=analysis.features,
+        failures=analysis.failures, steadiness=steadiness,
+    )
+
+
+def _measure_again(run: _Run, budget: Budget, plans: Plans, analysis: _Analysis,
+                   verdict: Assessment, deadline: float
+                   ) -> tuple[_Analysis, Assessment, list[str]]:
+    """Up to ``RETRY_ROUNDS`` times, before ``deadline``: the disturbed modes and the
+    families behind figures out of bounds measured again, and the whole analysed again.
+    Returns the analysis, the verdict and the modes measured again."""
+    remeasured: list[str] = []
+    for _ in range(RETRY_ROUNDS):
+        affected = verdict.disturbed_modes | {key for key, _ in analysis.rejected}
+        if not affected or time.monotonic() >= deadline:
+            break
+        again = _remeasure(run, budget, plans, verdict.disturbed_modes, analysis.rejected,
+                           _paced(plans), deadline)
+        if not again:
+            break
+        remeasured += [k for k in again if k not in remeasured]
+        analysis = _analyse(plans, run)
+        verdict = _reassess(run, analysis.figures, again, plans)
+    return analysis, verdict, remeasured
+
+
+def _leave_out_rejected(analysis: _Analysis, remeasured: list[str]) -> None:
+    """A figure still out of bounds is not measured: a failure, with the reason."""
+    for key, items in analysis.rejected:
         runtime, mode_name = key.split(":", 1)
         for figure, why in items:
-            figures.remove(figure)
-            failures.append(MeasurementFailure(
+            analysis.figures.remove(figure)
+            analysis.failures.append(MeasurementFailure(
                 runtime=runtime, mode=mode_name, task=f"figure {figure.metric}",
                 reason=f"not measured: {why}"
                 + (" (measured again, still out of bounds)" if key in remeasured else "")))
-    if not figures:
-        raise MeasurementError(_nothing_measured(records, failures))
-    figures += pace_figures(run.readings)
-    steadiness = Steadiness(
+
+
+def _steadiness(verdict: Assessment, remeasured: list[str], system_samples: int) -> Steadiness:
+    return Steadiness(
         steady=verdict.steady, reasons=verdict.reasons, moved=verdict.moved,
         run_queue_per_core=_rounded(verdict.run_queue_per_core),
         steal_fraction=_rounded(verdict.steal_fraction),
         pace_drift=_rounded(verdict.pace_drift), remeasured=remeasured,
-        system_samples=len(sampler.samples))
-    run.event("machine", "verdict", steadiness.summary, 1, 1, steadiness.steady)
-    return make_profile(
-        kind=kind, duration_s=round(time.monotonic() - started, 3), runtimes=records,
-        figures=figures, features=features, failures=failures, steadiness=steadiness,
-    )
+        system_samples=system_samples)
 
 
 def _rounded(value: float | None) -> float | None:
@@ -309,7 +354,7 @@ def _flat(windows: dict[str, list[tuple[float, float]]]) -> list[tuple[str, floa
     return [(key, a, b) for key, spans in windows.items() for a, b in spans]
 
 
-def _passes(run: _Run, budget: Budget, plans: list[tuple[Mode, list[dict[str, Any]]]]) -> None:
+def _passes(run: _Run, budget: Budget, plans: Plans) -> None:
     # every mode's tasks in a first pass; then its guest-timed kernels again in further
     # passes, the order of the modes reversed each pass, so that a drift in the machine's
     # pace falls on every mode's kernels alike, not on whichever mode ran then
@@ -317,78 +362,101 @@ def _passes(run: _Run, budget: Budget, plans: list[tuple[Mode, list[dict[str, An
     # the machine's pace, read before the first mode, between passes and after the last
     # mode (where Wasmtime's Cranelift is measured): how far it moved while the profile
     # was made, and what verify compares its own readings with (pace.py)
-    paced = any((m.runtime, m.name) == (PACE_RUNTIME, PACE_MODE) for m, _ in plans)
+    paced = _paced(plans)
     run.planned += sum(len(t) for each in passes.values() for t in each) + (
         budget.passes + 1 if paced else 0)
     for number in range(budget.passes):
         if paced:
             run.read_pace(number, budget.passes + 1)
         for mode, _ in plans if number % 2 == 0 else plans[::-1]:
-            tasks = passes[mode.key][number]
-            if number:  # again only what the first pass measured
-                kept = [t for t in tasks if run.results[mode.key].get(t["id"], {}).get("ok")]
-                run.planned -= len(tasks) - len(kept)
-                tasks = kept
+            tasks = _pass_tasks(run, mode, passes[mode.key][number], number)
             total = run.done[mode.key] + len(tasks) + sum(
                 len(later) for later in passes[mode.key][number + 1:])
             label = "{}" + (f" (pass {number + 1})" if number else "")
             outcome = run.run_mode(mode, tasks, label, total, budget.task_timeout_s)
-            results, failed = run.results[mode.key], run.failed[mode.key]
-            for task_id, result in outcome.results.items():
-                if number == 0:
-                    results[task_id] = result
-                elif result.get("ok"):
-                    results[task_id] = merge_guest(results[task_id], result)
-                else:
-                    failed[_in_pass(task_id, number)] = str(result.get("reason", "failed"))
-            for task_id, reason in outcome.failures.items():
-                failed[_in_pass(task_id, number)] = reason
+            _keep_pass(run, mode, outcome, number)
     if paced:
         run.read_pace(budget.passes, budget.passes + 1)
 
 
-Rejected = list[tuple[str, list[tuple[Figure, str]]]]
+def _pass_tasks(run: _Run, mode: Mode, tasks: list[dict[str, Any]], number: int
+                ) -> list[dict[str, Any]]:
+    """A pass's tasks for ``mode``: after the first, again only what the first measured."""
+    if not number:
+        return tasks
+    kept = [t for t in tasks if run.results[mode.key].get(t["id"], {}).get("ok")]
+    run.planned -= len(tasks) - len(kept)
+    return kept
 
 
-def _analyse(plans: list[tuple[Mode, list[dict[str, Any]]]], run: _Run
-             ) -> tuple[list[Figure], list[FeatureResult], list[MeasurementFailure], Rejected]:
-    figures: list[Figure] = []
-    features: list[FeatureResult] = []
-    failures: list[MeasurementFailure] = []
-    rejected: Rejected = []
+def _keep_pass(run: _Run, mode: Mode, outcome: WorkerOutcome, number: int) -> None:
+    """A pass's results: the first pass's as they are, a later pass's samples added to the
+    first's; failures named by their pass."""
+    results, failed = run.results[mode.key], run.failed[mode.key]
+    for task_id, result in outcome.results.items():
+        if number == 0:
+            results[task_id] = result
+        elif result.get("ok"):
+            results[task_id] = merge_guest(results[task_id], result)
+        else:
+            failed[_in_pass(task_id, number)] = str(result.get("reason", "failed"))
+    for task_id, reason in outcome.failures.items():
+        failed[_in_pass(task_id, number)] = reason
+
+
+def _analyse(plans: Plans, run: _Run) -> _Analysis:
+    analysis = _Analysis([], [], [], [])
     for mode, _ in plans:
         f, feats, fails = analyse_mode(mode, run.results[mode.key], run.failed[mode.key],
                                        instructions_per_iteration, scan_ops_per_iteration,
                                        simd_ops_per_iteration)
-        figures += f
-        features += feats
-        failures += fails
+        analysis.figures += f
+        analysis.features += feats
+        analysis.failures += fails
         bad = out_of_bounds(f)
         if bad:
-            rejected.append((mode.key, bad))
-    return figures, features, failures, rejected
+            analysis.rejected.append((mode.key, bad))
+    return analysis
 
 
-def _remeasure(run: _Run, budget: Budget, plans: list[tuple[Mode, list[dict[str, Any]]]],
-               disturbed: set[str], rejected: Rejected, paced: bool, deadline: float
-               ) -> list[str]:
+def _remeasured_tasks(run: _Run, plans: Plans, disturbed: set[str], rejected: Rejected
+                      ) -> Plans:
+    """What to measure again, mode by mode in the reverse of the first pass's order: a
+    disturbed mode's steady families, and the families behind its figures out of bounds;
+    never a probe, the memory figure, or a task that failed."""
+    out_of = _families_out_of_bounds(plans, rejected)
+    todo = []
+    for mode, tasks in plans[::-1]:
+        prefixes = out_of.get(mode.key, set()) | (
+            set(STEADY_FAMILIES) if mode.key in disturbed else set())
+        chosen = [t for t in tasks if _measured_again(t, prefixes, run.results[mode.key])]
+        if chosen:
+            todo.append((mode, chosen))
+    return todo
+
+
+def _families_out_of_bounds(plans: Plans, rejected: Rejected) -> dict[str, set[str]]:
+    """By mode, the tasks (ids or their prefixes) behind its figures out of bounds."""
+    precompiled = {mode.key: mode.precompiled for mode, _ in plans}
+    return {key: {p for f, _ in items for p in tasks_behind(f.metric, precompiled[key])}
+            for key, items in rejected}
+
+
+def _measured_again(task: dict[str, Any], prefixes: set[str],
+                    results: dict[str, dict[str, Any]]) -> bool:
+    """Whether a task is one of ``prefixes``'s, and may run again: not a probe or the
+    memory figure, and not failed the first time."""
+    return task["kind"] != "probe" and task["id"] != "memory" \
+        and any(task["id"] == p or task["id"].startswith(p) for p in prefixes) \
+        and results.get(task["id"], {}).get("ok", True)
+
+
+def _remeasure(run: _Run, budget: Budget, plans: Plans, disturbed: set[str],
+               rejected: Rejected, paced: bool, deadline: float) -> list[str]:
     """Measure the affected modes' disturbed families again, the modes one after another
     in the reverse of the first pass's order, between two pace readings; each task's
     new result replaces the first. Returns the modes measured again."""
-    out_of = {key: {p for f, _ in items for p in tasks_behind(
-        f.metric, next(m.precompiled for m, _ in plans if m.key == key))}
-        for key, items in rejected}
-    todo = []
-    for mode, tasks in plans[::-1]:
-        if mode.key not in disturbed and mode.key not in out_of:
-            continue
-        prefixes = out_of.get(mode.key, set()) | (
-            set(STEADY_FAMILIES) if mode.key in disturbed else set())
-        chosen = [t for t in tasks if t["kind"] != "probe" and t["id"] != "memory"
-                  and any(t["id"] == p or t["id"].startswith(p) for p in prefixes)
-                  and run.results[mode.key].get(t["id"], {}).get("ok", True)]
-        if chosen:
-            todo.append((mode, chosen))
+    todo = _remeasured_tasks(run, plans, disturbed, rejected)
     if not todo:
         return []
     number = len(run.readings) + len(run.pace_failures)
@@ -410,8 +478,7 @@ def _remeasure(run: _Run, budget: Budget, plans: list[tuple[Mode, list[dict[str,
     return again
 
 
-def _reassess(run: _Run, figures: list[Figure], again: list[str],
-              plans: list[tuple[Mode, list[dict[str, Any]]]]) -> Assessment:
+def _reassess(run: _Run, figures: list[Figure], again: list[str], plans: Plans) -> Assessment:
     """The verdict on what the profile now holds: each mode's latest window, and the pace
     readings either side of the re-measurement where every mode was measured again."""
     latest = [(key, *spans[-1]) for key, spans in run.windows.items()]

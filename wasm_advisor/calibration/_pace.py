@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..harness import WorkerLimits, fit_slope, run_worker
+from ..harness import WorkerLimits, WorkerOutcome, fit_slope, run_worker
 from ..profiles import Figure
 from . import tasks
 from .kernels import KernelPlan
@@ -85,10 +85,22 @@ def read_pace(options: dict[str, Any], at_s: float) -> tuple[PaceReading | None,
                          WorkerLimits(task_timeout_s=PACE_TIMEOUT_S))
     compiled, counted = (outcome.results.get(t) or {} for t in ("pace:compile", "pace:int"))
     if not compiled.get("ok") or not counted.get("ok"):
-        why = (outcome.startup_error or outcome.failures.get("pace:compile")
-               or outcome.failures.get("pace:int") or compiled.get("reason")
-               or counted.get("reason") or "the pace worker gave no result")
-        return None, str(why)
+        return None, _why_no_result(outcome, compiled, counted)
+    return _reading(compiled, counted, at_s)
+
+
+def _why_no_result(outcome: WorkerOutcome, compiled: dict[str, Any],
+                   counted: dict[str, Any]) -> str:
+    """Why the pace worker gave no result for one of its tasks: the first reason it gave."""
+    why = (outcome.startup_error or outcome.failures.get("pace:compile")
+           or outcome.failures.get("pace:int") or compiled.get("reason")
+           or counted.get("reason") or "the pace worker gave no result")
+    return str(why)
+
+
+def _reading(compiled: dict[str, Any], counted: dict[str, Any], at_s: float
+             ) -> tuple[PaceReading | None, str]:
+    """The reading from the pace tasks' results: the median compile and the kernel's slope."""
     compiles = [float(ns) for run in compiled["runs"]
                 if (ns := (run.get("phases_ns") or {}).get("compile")) is not None]
     if not compiles:

@@ -219,9 +219,19 @@ def assess(
     as is every mode when the pace moved or the steal is high (they cover the whole
     calibration), and every mode whose compute kernels are scattered.
     """
-    cores = cores or os.cpu_count() or 1
     out = Assessment(samples=len(system))
     modes = {key for key, _, _ in windows} | {f"{f.runtime}:{f.mode}" for f in figures}
+    _check_run_queue(out, system, cores or os.cpu_count() or 1, windows, modes)
+    _check_steal(out, system, modes)
+    _check_pace(out, pace, modes)
+    _check_spread(out, figures)
+    return out
+
+
+def _check_run_queue(out: Assessment, system: Sequence[SystemSample], cores: int,
+                     windows: Sequence[tuple[str, float, float]], modes: set[str]) -> None:
+    """Other runnable threads: the modes whose window had too many are disturbed, or every
+    mode where none did yet the whole calibration had."""
     queue = run_queue_per_core(system, cores)
     out.run_queue_per_core = queue
     if queue is not None and queue >= RUN_QUEUE_LIMIT:
@@ -234,32 +244,44 @@ def assess(
             out.disturbed_modes.add(key)
     if queue is not None and queue >= RUN_QUEUE_LIMIT and not out.disturbed_modes:
         out.disturbed_modes |= modes
+
+
+def _check_steal(out: Assessment, system: Sequence[SystemSample], modes: set[str]) -> None:
     steal = steal_fraction(system)
     out.steal_fraction = steal
     if steal is not None and steal >= STEAL_LIMIT:
         out.flag("CPU steal", steal, STEAL_LIMIT,
                  f"the hypervisor took {steal:.0%} of the CPU time (limit {STEAL_LIMIT:.0%})")
         out.disturbed_modes |= modes
-    if len(pace) > 1:
-        drifts = {"compile": pace_drift([r.compile_ns for r in pace]),
-                  "execution": pace_drift([r.execute_ns_per_iter for r in pace])}
-        out.pace_drift = max(drifts.values())
-        for name, drift in drifts.items():
-            if drift > PACE_LIMIT:
-                out.flag(f"machine pace: {name}", drift, PACE_LIMIT,
-                         f"the machine's {name} pace moved {drift:.0%} (limit {PACE_LIMIT:.0%})")
-                out.disturbed_modes |= modes
+
+
+def _check_pace(out: Assessment, pace: Sequence[PaceReading], modes: set[str]) -> None:
+    if len(pace) <= 1:
+        return
+    drifts = {"compile": pace_drift([r.compile_ns for r in pace]),
+              "execution": pace_drift([r.execute_ns_per_iter for r in pace])}
+    out.pace_drift = max(drifts.values())
+    for name, drift in drifts.items():
+        if drift > PACE_LIMIT:
+            out.flag(f"machine pace: {name}", drift, PACE_LIMIT,
+                     f"the machine's {name} pace moved {drift:.0%} (limit {PACE_LIMIT:.0%})")
+            out.disturbed_modes |= modes
+
+
+def _check_spread(out: Assessment, figures: Sequence[Figure]) -> None:
+    """The compute kernels' spread between repeats: the modes of the scattered ones are
+    disturbed where most are scattered."""
     kernels = [f for f in figures
                if f.metric.removesuffix("_ns_per_iter") in SPREAD_KERNELS
                and f.metric.endswith("_ns_per_iter")]
     scattered = [f for f in kernels if not f.spread <= SPREAD_LIMIT]  # inf and nan too
-    if kernels and len(scattered) > SPREAD_SHARE * len(kernels):
-        for f in scattered:
-            out.moved.append(SteadinessFigure(what=f"{f.runtime}:{f.mode} {f.metric} spread",
-                                              value=round(min(f.spread, 1e9), 4),
-                                              limit=SPREAD_LIMIT))
-        out.steady = False
-        out.reasons.append(f"{len(scattered)} of {len(kernels)} compute kernels scattered "
-                           f"more than {SPREAD_LIMIT:.0%} between repeats")
-        out.disturbed_modes |= {f"{f.runtime}:{f.mode}" for f in scattered}
-    return out
+    if not kernels or len(scattered) <= SPREAD_SHARE * len(kernels):
+        return
+    for f in scattered:
+        out.moved.append(SteadinessFigure(what=f"{f.runtime}:{f.mode} {f.metric} spread",
+                                          value=round(min(f.spread, 1e9), 4),
+                                          limit=SPREAD_LIMIT))
+    out.steady = False
+    out.reasons.append(f"{len(scattered)} of {len(kernels)} compute kernels scattered "
+                       f"more than {SPREAD_LIMIT:.0%} between repeats")
+    out.disturbed_modes |= {f"{f.runtime}:{f.mode}" for f in scattered}

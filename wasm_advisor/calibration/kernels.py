@@ -84,7 +84,6 @@ class GuestKernel:
     body: str  # WAT of `(func $kernel (param $n i64) (result i64) ...)` locals and body
     extra: str = ""  # extra module fields (tables, helper functions)
     needs_working_set: bool = False
-    max_n: int | None = None
     imports: tuple[str, ...] = field(default=())
     feature: str | None = None  # the wasm feature it needs (a WasmFeature value), if any
 
@@ -430,18 +429,6 @@ GUEST_KERNELS: dict[str, GuestKernel] = {
                 "(func $args_sizes (param i32 i32) (result i32)))",
             ),
         ),
-        GuestKernel(
-            "mem_grow",
-            "memory.grow by one 64 KiB page",
-            "memory growth",
-            """(local $i i64)
-    (loop $l
-      (drop (memory.grow (i32.const 1)))
-      (local.set $i (i64.add (local.get $i) (i64.const 1)))
-      (br_if $l (i64.lt_u (local.get $i) (local.get $n))))
-    (i64.extend_i32_u (memory.size))""",
-            max_n=64,
-        ),
     )
 }
 
@@ -461,7 +448,6 @@ def guest_kernel(name: str, plan: KernelPlan = KernelPlan()) -> bytes:
         setup = (
             f"(memory.fill (i32.const {base}) (i32.const 1) (i32.const {plan.working_set_bytes}))"
         )
-    max_n = min(plan.max_n, kernel.max_n or plan.max_n)
     samples = "\n      ".join(_SAMPLE.format(k=k) for k in plan.sizes)
     wat = (
         "(module"
@@ -473,9 +459,9 @@ def guest_kernel(name: str, plan: KernelPlan = KernelPlan()) -> bytes:
         + ")"
         + _START.format(
             setup=setup,
-            start_n=min(plan.start_n, max_n),
+            start_n=min(plan.start_n, plan.max_n),
             min_ns=plan.min_sample_ns,
-            max_n=max_n,
+            max_n=plan.max_n,
             repeats=plan.repeats,
             samples=samples,
         )

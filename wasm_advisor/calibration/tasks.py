@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -20,9 +21,6 @@ from . import kernels
 from ._probes import PROBE_SUCCESS, PROBES
 
 __all__ = ["KINDS", "parse_guest_output", "run_task"]
-
-KINDS = frozenset({"guest", "host", "probe", "memory"})
-
 
 def parse_guest_output(stdout: str) -> tuple[int | None, list[tuple[int, int]]]:
     """The guest's first realtime reading and its ``(n, ns)`` samples.
@@ -57,70 +55,101 @@ def run_task(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any],
              options: dict[str, Any] | None = None) -> dict[str, Any]:
     """One task's outcome; ``options`` are the job's (a fresh process builds its adapter
     with them)."""
-    kind = task["kind"]
-    if kind == "guest":
-        plan = kernels.KernelPlan(**{**task["plan"], "sizes": tuple(task["plan"]["sizes"])})
-        module = kernels.guest_kernel(task["kernel"], plan)
-        each: list[list[tuple[int, int]]] = []
-        for _ in range(int(task.get("instances", 1))):  # each a new instance and linear memory
-            result = run_module(adapter, mode, module, task)
-            error = run_failed(result)
-            if error:
-                return {"ok": False, "reason": error}
-            t0, samples = parse_guest_output(result.stdout)
-            if not samples:
-                return {"ok": False, "reason": "the kernel printed no samples"}
-            if not each:
-                first = {"ttfi_ns": ttfi_ns(result, t0), "phases_ns": result.phases_ns,
-                         "peak_rss_bytes": result.peak_rss_bytes}
-            each.append(samples)
-        return {"ok": True, "samples": each[0], "instances": each, **first}
-    if kind == "host":
-        module = _host_module(task["family"], int(task["size"]))
-        runs = []
-        warmup = int(task.get("warmups", 1)) if task.get("warmup", True) else 0
-        for attempt in range(warmup + int(task.get("repeats", 3))):
-            result = run_module(adapter, mode, module, task, INSTANTIATE_AGAIN)
-            error = run_failed(result)
-            if error:
-                return {"ok": False, "reason": error}
-            if attempt < warmup:
-                continue  # warm-up: page cache, allocator, lazy initialisation
-            t0, _ = parse_guest_output(result.stdout)
-            runs.append({"ttfi_ns": ttfi_ns(result, t0), "phases_ns": result.phases_ns,
-                         "wall_ns": result.wall_ns, "peak_rss_bytes": result.peak_rss_bytes,
-                         "artifact_bytes": result.artifact_bytes})
-        return {"ok": True, "runs": runs, "module_bytes": len(module)}
-    if kind == "probe":
-        probe = PROBES[task["feature"]]
-        result = run_module(adapter, mode, probe.module(), task)
-        if result.exit_code == PROBE_SUCCESS:
-            return {"ok": True, "status": "supported", "detail": ""}
-        detail = result.trap or (result.stderr.strip().splitlines() or [""])[-1]
-        return {"ok": True, "status": "unsupported", "detail": f"exit {result.exit_code}: "
-                f"{detail}"[:300]}
-    if kind == "memory":
-        # a runtime read by sampling its process needs a module that stays a moment
-        by_process = _samples_peak_memory(adapter, mode)
-        build = kernels.resident_module if by_process else kernels.instantiate_module
-        module = build(int(task["pages"]), int(task["data_bytes"]))
-        measure = getattr(adapter, "instance_memory", None)
-        if measure is None:
-            result = run_module(adapter, mode, module, task)
-            error = run_failed(result)
-            if error or result.peak_rss_bytes is None:
-                return {"ok": False, "reason": error or "no peak RSS from this binding"}
-            return {"ok": True, "first_instance_bytes": result.peak_rss_bytes,
-                    "per_extra_instance_bytes": result.peak_rss_bytes,
-                    "method": "peak RSS of one runtime process per instance"}
-        if by_process:  # an instance per process
-            # read against a process running the empty module, which stays alive as long
-            return {"ok": True, **measure(mode, module, int(task.get("pairs", 5)),
-                                          kernels.resident_module(1, 0))}
-        return {"ok": True, **_in_fresh_process(mode, module,
-                                                int(task.get("instances", LIVE_INSTANCES)),
-                                                options or {})}
-    return {"ok": False, "reason": f"unknown task kind {kind!r}"}
+    runner = RUNNERS.get(task["kind"])
+    if runner is None:
+        return {"ok": False, "reason": f"unknown task kind {task['kind']!r}"}
+    return runner(adapter, mode, task, options or {})
+
+
+def _guest(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any],
+           options: dict[str, Any]) -> dict[str, Any]:
+    """A guest-timed kernel's samples, from each of its instances."""
+    plan = kernels.KernelPlan(**{**task["plan"], "sizes": tuple(task["plan"]["sizes"])})
+    module = kernels.guest_kernel(task["kernel"], plan)
+    each: list[list[tuple[int, int]]] = []
+    for _ in range(int(task.get("instances", 1))):  # each a new instance and linear memory
+        result = run_module(adapter, mode, module, task)
+        error = run_failed(result)
+        if error:
+            return {"ok": False, "reason": error}
+        t0, samples = parse_guest_output(result.stdout)
+        if not samples:
+            return {"ok": False, "reason": "the kernel printed no samples"}
+        if not each:
+            first = {"ttfi_ns": ttfi_ns(result, t0), "phases_ns": result.phases_ns,
+                     "peak_rss_bytes": result.peak_rss_bytes}
+        each.append(samples)
+    return {"ok": True, "samples": each[0], "instances": each, **first}
+
+
+def _host(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any],
+          options: dict[str, Any]) -> dict[str, Any]:
+    """A host-timed module's runs, after its warm-ups."""
+    module = _host_module(task["family"], int(task["size"]))
+    runs = []
+    warmup = int(task.get("warmups", 1)) if task.get("warmup", True) else 0
+    for attempt in range(warmup + int(task.get("repeats", 3))):
+        result = run_module(adapter, mode, module, task, INSTANTIATE_AGAIN)
+        error = run_failed(result)
+        if error:
+            return {"ok": False, "reason": error}
+        if attempt < warmup:
+            continue  # warm-up: page cache, allocator, lazy initialisation
+        t0, _ = parse_guest_output(result.stdout)
+        runs.append({"ttfi_ns": ttfi_ns(result, t0), "phases_ns": result.phases_ns,
+                     "wall_ns": result.wall_ns, "peak_rss_bytes": result.peak_rss_bytes,
+                     "artifact_bytes": result.artifact_bytes})
+    return {"ok": True, "runs": runs, "module_bytes": len(module)}
+
+
+def _probe(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any],
+           options: dict[str, Any]) -> dict[str, Any]:
+    """Whether the mode runs a feature's probe module correctly."""
+    probe = PROBES[task["feature"]]
+    result = run_module(adapter, mode, probe.module(), task)
+    if result.exit_code == PROBE_SUCCESS:
+        return {"ok": True, "status": "supported", "detail": ""}
+    detail = result.trap or (result.stderr.strip().splitlines() or [""])[-1]
+    return {"ok": True, "status": "unsupported", "detail": f"exit {result.exit_code}: "
+            f"{detail}"[:300]}
+
+
+def _memory(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any],
+            options: dict[str, Any]) -> dict[str, Any]:
+    """An instance's memory: the binding's own reading where it has one (a process per
+    instance, or growth in a fresh process), else one run's peak RSS."""
+    # a runtime read by sampling its process needs a module that stays a moment
+    by_process = _samples_peak_memory(adapter, mode)
+    build = kernels.resident_module if by_process else kernels.instantiate_module
+    module = build(int(task["pages"]), int(task["data_bytes"]))
+    measure = getattr(adapter, "instance_memory", None)
+    if measure is None:
+        return _peak_memory(adapter, mode, module, task)
+    if by_process:  # an instance per process
+        # read against a process running the empty module, which stays alive as long
+        return {"ok": True, **measure(mode, module, int(task.get("pairs", 5)),
+                                      kernels.resident_module(1, 0))}
+    return {"ok": True, **_in_fresh_process(mode, module,
+                                            int(task.get("instances", LIVE_INSTANCES)),
+                                            options)}
+
+
+def _peak_memory(adapter: RuntimeAdapter, mode: Mode, module: bytes, task: dict[str, Any]
+                 ) -> dict[str, Any]:
+    """A binding that reads no instance's memory: the peak RSS of one run, for each."""
+    result = run_module(adapter, mode, module, task)
+    error = run_failed(result)
+    if error or result.peak_rss_bytes is None:
+        return {"ok": False, "reason": error or "no peak RSS from this binding"}
+    return {"ok": True, "first_instance_bytes": result.peak_rss_bytes,
+            "per_extra_instance_bytes": result.peak_rss_bytes,
+            "method": "peak RSS of one runtime process per instance"}
+
+
+RUNNERS: dict[str, Callable[[RuntimeAdapter, Mode, dict[str, Any], dict[str, Any]],
+                            dict[str, Any]]] = {
+    "guest": _guest, "host": _host, "probe": _probe, "memory": _memory}
+KINDS = frozenset(RUNNERS)
 
 
 def _in_fresh_process(mode: Mode, module: bytes, instances: int,
@@ -143,17 +172,19 @@ def _instance_memory(mode: Mode, module: bytes, instances: int,
     return measured
 
 
+# the module of each host-timed family, by its size
+HOST_MODULES: dict[str, Callable[[int], bytes]] = {
+    "empty": lambda size: kernels.empty_module(),
+    "code": kernels.code_size_module,
+    "code-local": lambda size: kernels.code_size_module(size, tabled=False),
+    "code-run": lambda size: kernels.code_size_module(size, run_all=True),
+    "pages": lambda size: kernels.instantiate_module(size, 0),
+    "data": lambda size: kernels.instantiate_module(1, size),
+}
+
+
 def _host_module(family: str, size: int) -> bytes:
-    if family == "empty":
-        return kernels.empty_module()
-    if family == "code":
-        return kernels.code_size_module(size)
-    if family == "code-local":
-        return kernels.code_size_module(size, tabled=False)
-    if family == "code-run":
-        return kernels.code_size_module(size, run_all=True)
-    if family == "pages":
-        return kernels.instantiate_module(size, 0)
-    if family == "data":
-        return kernels.instantiate_module(1, size)
-    raise ValueError(f"unknown module family {family!r}")
+    build = HOST_MODULES.get(family)
+    if build is None:
+        raise ValueError(f"unknown module family {family!r}")
+    return build(size)

@@ -28,7 +28,6 @@ COEFFICIENT_METRICS = {
     "hostcall_ns": "hostcall_ns_per_iter",
     "mem_seq_ns": "mem_seq_ns_per_iter",
     "mem_rand_ns": "mem_rand_ns_per_iter",
-    "mem_grow_ns_per_page": "mem_grow_ns_per_iter",
     "compile_ns_per_code_byte": "compile_ns_per_code_byte",
     "compile_local_ns_per_code_byte": "compile_local_ns_per_code_byte",
     "compile_ns_per_escaping_function": "compile_ns_per_escaping_function",
