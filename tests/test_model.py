@@ -692,3 +692,40 @@ def test_the_estimator_and_the_advisor_predict_alike_on_the_shipped_profile(
     # the case: WAMR AOT's latency for a request, binding included
     aot = rows[("request-response", "wamr:aot")]
     assert aot.latency_ms > 1.0
+
+
+def test_measured_phases_replace_the_components_of_their_phase() -> None:
+    from wasm_advisor.model._coefficients import Coefficient, ModeCoefficients
+    from wasm_advisor.model._costs import Kind, predict_costs
+
+    values = {"int_ns_per_iter": 10.0, "compile_ns_per_code_byte": 100.0,
+              "instantiate_ns": 10_000.0, "binding_ns": 20_000.0, "ttfi_ns": 40_000.0,
+              "first_instance_ns_per_code_byte": 2.0}
+    interpreter = ModeCoefficients(
+        runtime="wamr", mode="x", binding="iwasm CLI", label="x", precompiled_mode=False,
+        jit=False, instructions_per_iter={"int": 10.0},
+        coefficients={k: Coefficient(v, rel_sigma=0.1, source="guest")
+                      for k, v in values.items()})
+    features = WorkloadFeatures.from_workload(workload())
+    predicted = predict_costs(interpreter, features)
+    kinds = [c.kind for c in (*predicted.per_request, *predicted.per_instance,
+                              *predicted.per_module_load)]
+    assert kinds == [Kind.COMPUTE, Kind.HOST_CALLS, Kind.MEMORY_TRAFFIC, Kind.INSTANTIATE,
+                     Kind.BINDING, Kind.LOAD_AND_PREPARE, Kind.FIRST_INSTANCE]
+    assert predicted.per_module_load[0].name == "load and prepare"  # the label, unchanged
+    measured = predicted.with_measured({"compile": 7.0, "instantiate": 5.0, "execute": 3.0,
+                                        "total": 99.0})
+    by_kind = {c.kind: c for c in (*measured.per_request, *measured.per_instance,
+                                   *measured.per_module_load)}
+    # an interpreter's compile is its loading and preparing: measured, whatever its label
+    assert by_kind[Kind.LOAD_AND_PREPARE].value == 7.0
+    assert by_kind[Kind.INSTANTIATE].value == 5.0
+    assert by_kind[Kind.COMPUTE].value == 3.0
+    assert by_kind[Kind.HOST_CALLS].value == by_kind[Kind.MEMORY_TRAFFIC].value == 0.0
+    assert all(by_kind[k].sigma == 0.0 for k in (Kind.LOAD_AND_PREPARE, Kind.COMPUTE))
+    # in no phase of their own: predicted still
+    for kind in (Kind.BINDING, Kind.FIRST_INSTANCE):
+        assert by_kind[kind] == next(c for c in (*predicted.per_instance,
+                                                 *predicted.per_module_load) if c.kind is kind)
+    assert measured.phase_ns("execute") == 3.0
+    assert measured.without(Kind.FIRST_INSTANCE).per_module_load[1].value == 0.0

@@ -62,8 +62,6 @@ from ..calibration import PaceReading, pace_factors, read_pace
 from ..errors import AdvisorError
 from ..harness import WorkerLimits, run_worker
 from ..model import (
-    FIRST_INSTANCE,
-    RUN_COMPILE,
     ModeEvidence,
     WorkloadFeatures,
     block_scan_ns_per_op,
@@ -633,14 +631,12 @@ def predicted_phases(e: ModeEvidence, features: WorkloadFeatures,
     by which the start-up phases (``compile``) and execution (``execute``) are scaled."""
     starting, executing = (pace["compile"], pace["execute"]) if pace else (1.0, 1.0)
     prediction = predict_costs(e.coefficients, features)
-    loads = prediction.per_module_load
-    compile_part = sum(c.value for c in loads
-                       if c.name not in ("load artifact", FIRST_INSTANCE, RUN_COMPILE))
-    load_part = sum(c.value for c in loads if c.name == "load artifact")
-    # what a run pays once per module beyond its compile or load: the engine's set-up of
-    # the module at its first instance, and a lazy JIT's compiling of the code that runs
-    first_instance = sum(c.value for c in loads if c.name in (FIRST_INSTANCE, RUN_COMPILE))
-    execute = sum(c.value for c in prediction.per_request)
+    compile_part = prediction.phase_ns("compile")
+    # what a run pays once per module beyond its compile or load, in no phase of its own:
+    # the engine's set-up of the module at its first instance, and a lazy JIT's compiling
+    # of the code that runs
+    first_instance = sum(c.value for c in prediction.per_module_load if c.kind.phase is None)
+    execute = prediction.phase_ns("execute")
     start = sum(c.value for c in prediction.per_instance)
     binding = e.coefficients.binding
     # a warm run loads the compiled module where the binding keeps one, else compiles;
@@ -649,8 +645,8 @@ def predicted_phases(e: ModeEvidence, features: WorkloadFeatures,
     warm_load = _load_prediction(e, features)
     return {
         "compile": compile_part * starting,
-        "load": (warm_load or load_part) * starting,
-        "instantiate": prediction.per_instance[0].value * starting,
+        "load": (warm_load or prediction.phase_ns("load")) * starting,
+        "instantiate": prediction.phase_ns("instantiate") * starting,
         "execute": execute * executing,
         "total": (start + first_instance + (
             warm_load if keeps_artifact else 0.0 if binding == "wasmer-sdk" else compile_part)
@@ -661,7 +657,7 @@ def predicted_phases(e: ModeEvidence, features: WorkloadFeatures,
 def _load_prediction(e: ModeEvidence, features: WorkloadFeatures) -> float:
     """The predicted load of the precompiled artifact (0 where the mode has no such figure)."""
     warm = predict_costs(e.coefficients, replace(features, precompiled=True))
-    return sum(c.value for c in warm.per_module_load if c.name == "load artifact")
+    return warm.phase_ns("load")
 
 
 def _keep_spread(v: ModeVerification, phase: str, spread: float | None) -> None:
