@@ -681,70 +681,105 @@ def _fill(v: ModeVerification, record: dict[str, Any], compiles_as_it_runs: bool
         v.limit_hit = cold.get("limit_hit")
         v.failure = failure
         return
-    warm = record.get("warm", [])
-    # the binding's whole run of the empty module: its start-up and its teardown (an iwasm
-    # process exiting, a sandbox closing), both of which the hollow copy's run pays too
-    walls = [r["wall_ns"] for r in record.get("empty", [])]
-    empty = _median(walls)
-    v.wall_cold_ns = cold["wall_ns"]
-    v.wall_warm_ns = _median([r["wall_ns"] for r in warm])
-    v.warm_runs = len(warm)
-    v.peak_rss_bytes = max((r.get("peak_rss_bytes") or 0 for r in [cold, *warm]), default=0) \
-        or None
-    phases = cold.get("phases_ns", {})
-    warm_phases = [r.get("phases_ns", {}) for r in warm]
-    if v.wall_warm_ns is not None:
-        v.measured_ns["total"] = v.wall_warm_ns
-        _keep_spread(v, "total", _spread([r["wall_ns"] for r in warm]))
-    # compile: the cold run's, and those of cold runs of the hollow copy beside it
-    again = record.get("cold_hollow", [])
-    compiles = [phases.get("compile")] + [r.get("phases_ns", {}).get("compile") for r in again]
-    if "run" in phases:  # the binding reports the engine's phases (wasmtime-py)
-        # the hollow copy compiled alone, with the default engine (the runs use epoch
-        # interruption, which compiles slower); records saved before that: all three
-        alone = [r.get("phases_ns", {}).get("compile") for r in again
-                 if "run" not in r.get("phases_ns", {})]
-        v.measured_ns["compile"] = _median(alone or compiles) or 0.0
-        load = _median([p.get("load") for p in warm_phases])
-        if load is not None:
-            v.measured_ns["load"] = load
-        # the steady state (repeat instances), as the model's per-instance figure means
-        v.measured_ns["instantiate"] = _median(
-            [p.get("instantiate_again", p.get("instantiate")) for p in warm_phases]) \
-            or phases.get("instantiate", 0.0)
-        v.measured_ns["execute"] = _median([p.get("run") for p in warm_phases]) or phases["run"]
-        _keep_spread(v, "execute", _spread([p.get("run") for p in warm_phases]))
+    _fill_runs(v, record)
+    if "run" in cold.get("phases_ns", {}):  # the binding reports the engine's phases
+        _fill_engine_phases(v, record)
         return
     # execution: a warm run minus a warm run of the same module with _start emptied, which
     # loads, instantiates, sets up and tears down alike (iwasm interpreters: loading and
     # preparing the code; LLVM JIT: what it compiles before the first instruction)
     hollow = record.get("hollow")
     hollow_ns = _median([r["wall_ns"] for r in hollow]) if isinstance(hollow, list) else None
-    if "compile" in phases:  # an ahead-of-time compiler timed on its own (wamrc)
-        v.measured_ns["compile"] = _median(compiles) or 0.0
+    _fill_compile(v, record, hollow_ns)
+    if hollow_ns is not None and v.binding == "iwasm CLI":
+        _fill_start(v, record, hollow_ns)
+    _fill_execute(v, record, hollow_ns, compiles_as_it_runs)
+
+
+def _fill_runs(v: ModeVerification, record: dict[str, Any]) -> None:
+    """The whole runs: the cold one's and the warm ones' wall times, peak memory, and
+    the median warm run as the measured total."""
+    cold, warm = record["cold"], record.get("warm", [])
+    v.wall_cold_ns = cold["wall_ns"]
+    v.wall_warm_ns = _median([r["wall_ns"] for r in warm])
+    v.warm_runs = len(warm)
+    v.peak_rss_bytes = max((r.get("peak_rss_bytes") or 0 for r in [cold, *warm]), default=0) \
+        or None
+    if v.wall_warm_ns is not None:
+        v.measured_ns["total"] = v.wall_warm_ns
+        _keep_spread(v, "total", _spread([r["wall_ns"] for r in warm]))
+
+
+def _cold_compiles(record: dict[str, Any]) -> list[Any]:
+    """The compile phase of the cold run and of the cold runs of the hollow copy beside it."""
+    again = record.get("cold_hollow", [])
+    return [record["cold"].get("phases_ns", {}).get("compile")] + [
+        r.get("phases_ns", {}).get("compile") for r in again]
+
+
+def _fill_engine_phases(v: ModeVerification, record: dict[str, Any]) -> None:
+    """The phases a binding that reports the engine's own (wasmtime-py) timed."""
+    phases = record["cold"].get("phases_ns", {})
+    warm_phases = [r.get("phases_ns", {}) for r in record.get("warm", [])]
+    # the hollow copy compiled alone, with the default engine (the runs use epoch
+    # interruption, which compiles slower); records saved before that: all three
+    alone = [r.get("phases_ns", {}).get("compile") for r in record.get("cold_hollow", [])
+             if "run" not in r.get("phases_ns", {})]
+    v.measured_ns["compile"] = _median(alone or _cold_compiles(record)) or 0.0
+    load = _median([p.get("load") for p in warm_phases])
+    if load is not None:
+        v.measured_ns["load"] = load
+    # the steady state (repeat instances), as the model's per-instance figure means
+    v.measured_ns["instantiate"] = _median(
+        [p.get("instantiate_again", p.get("instantiate")) for p in warm_phases]) \
+        or phases.get("instantiate", 0.0)
+    v.measured_ns["execute"] = _median([p.get("run") for p in warm_phases]) or phases["run"]
+    _keep_spread(v, "execute", _spread([p.get("run") for p in warm_phases]))
+
+
+def _fill_compile(v: ModeVerification, record: dict[str, Any], hollow_ns: float | None
+                  ) -> None:
+    """The compile of a mode timed from outside: an ahead-of-time compiler timed on its own
+    (wamrc), or a cold run less a warm one where the warm run reads a cache (wasmer-sdk)."""
+    cold = record["cold"]
+    if "compile" in cold.get("phases_ns", {}):
+        v.measured_ns["compile"] = _median(_cold_compiles(record)) or 0.0
     elif v.binding == "wasmer-sdk" and v.wall_warm_ns is not None:
         # the cache against none: a cold run less a warm one, of the module and of its copy
         cold_less_warm = [cold["wall_ns"] - v.wall_warm_ns]
         if hollow_ns is not None:
-            cold_less_warm += [r["wall_ns"] - hollow_ns for r in again]
+            cold_less_warm += [r["wall_ns"] - hollow_ns for r in record.get("cold_hollow", [])]
         v.measured_ns["compile"] = max(0.0, _median(cold_less_warm) or 0.0)
-    if hollow_ns is not None and v.binding == "iwasm CLI" and empty is not None:
-        # the hollow module against the empty one, both started the same way: what this
-        # module's code costs before its first instruction, when it stands out of the
-        # noise of the process start
-        before, noise = _start_difference(record["empty"], hollow_ns, empty, walls)
-        phase = "load" if "compile" in phases else "compile"
-        if before > noise:
-            v.measured_ns[phase] = before
-        else:
-            v.notes.append(f"{phase} not separated: {human_ns(max(0.0, before))}, within "
-                           f"the {human_ns(noise)} noise of starting iwasm")
+
+
+def _fill_start(v: ModeVerification, record: dict[str, Any], hollow_ns: float) -> None:
+    """The hollow module against the empty one, both started the same way: what this
+    module's code costs before its first instruction, when it stands out of the noise of
+    the process start (the binding's whole run of the empty module: its start-up and its
+    teardown, an iwasm process exiting, both of which the hollow copy's run pays too)."""
+    walls = [r["wall_ns"] for r in record.get("empty", [])]
+    empty = _median(walls)
+    if empty is None:
+        return
+    before, noise = _start_difference(record["empty"], hollow_ns, empty, walls)
+    phase = "load" if "compile" in record["cold"].get("phases_ns", {}) else "compile"
+    if before > noise:
+        v.measured_ns[phase] = before
+    else:
+        v.notes.append(f"{phase} not separated: {human_ns(max(0.0, before))}, within "
+                       f"the {human_ns(noise)} noise of starting iwasm")
+
+
+def _fill_execute(v: ModeVerification, record: dict[str, Any], hollow_ns: float | None,
+                  compiles_as_it_runs: bool) -> None:
+    """Execution: the median warm run less the median warm run of the hollow copy."""
+    hollow = record.get("hollow")
     if compiles_as_it_runs and hollow_ns is not None:
         v.notes.append("execution not separated: this JIT compiles functions while the "
                        "program runs; the total is the whole run")
     elif v.wall_warm_ns is not None and hollow_ns is not None:
         v.measured_ns["execute"] = max(0.0, v.wall_warm_ns - hollow_ns)
-        spreads = [_spread([r["wall_ns"] for r in warm]),
+        spreads = [_spread([r["wall_ns"] for r in record.get("warm", [])]),
                    _spread([r["wall_ns"] for r in hollow]) if isinstance(hollow, list) else None]
         if None not in spreads:
             _keep_spread(v, "execute", math.hypot(*(x or 0.0 for x in spreads)))
