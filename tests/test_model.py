@@ -729,3 +729,28 @@ def test_measured_phases_replace_the_components_of_their_phase() -> None:
                                                  *predicted.per_module_load) if c.kind is kind)
     assert measured.phase_ns("execute") == 3.0
     assert measured.without(Kind.FIRST_INSTANCE).per_module_load[1].value == 0.0
+
+
+def test_the_estimator_and_an_advisor_reading_its_fit_cache_agree_on_every_figure(
+        tmp_path: Path) -> None:
+    """One fit, one predict: on the shipped reference profile, for every preset, an advisor
+    whose fits come from the fit cache (a second advisor on the same store) predicts every
+    figure exactly as the estimator fitted afresh does."""
+    from wasm_advisor.model.estimator import CostModel
+    from wasm_advisor.profiles import reference_profiles
+    from wasm_advisor.workload import preset_names
+
+    profile = reference_profiles()[0]
+    workloads = [Workload.preset(name) for name in preset_names()]
+    frame = CostModel().fit(profile).predict(workloads)
+    Advisor(profile, store=ProfileStore(tmp_path))  # fits, and writes the fit cache
+    cached = Advisor(profile, store=ProfileStore(tmp_path))
+    assert list((tmp_path / "fits").iterdir())
+    rows = {(r["workload"], f"{r['runtime']}:{r['mode']}"): r
+            for r in frame.to_dict(orient="records")}
+    assert len(rows) == len(workloads) * len(cached.evidence)
+    for w in workloads:
+        for c in cached.recommend(w).candidates:
+            row = rows[(w.name, c.key)]
+            for figure, value in c.prediction.totals().items():
+                assert row[figure] == pytest.approx(value, rel=1e-12), (w.name, c.key, figure)
