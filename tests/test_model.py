@@ -341,7 +341,7 @@ def test_an_interpreter_profiled_with_the_single_call_typical_kernel_is_costed_b
     from wasm_advisor.calibration import kernels
     from wasm_advisor.model._coefficients import Coefficient, ModeCoefficients
     from wasm_advisor.model._costs import compute_ns_per_instruction, predict_costs
-    from wasm_advisor.model.estimator import calls_running
+    from wasm_advisor.profiles._profile import calls_running
 
     # what a figure records of the kernel tells which kernel made it
     assert calls_running(kernels.GUEST_KERNELS["typical"].unit) == kernels.TYPICAL_REPEATS > 1
@@ -369,6 +369,7 @@ def test_an_interpreter_profiled_with_the_single_call_typical_kernel_is_costed_b
 def test_fitting_reads_which_typical_kernel_a_profile_was_made_with() -> None:
     from wasm_advisor.calibration import kernels
     from wasm_advisor.model.estimator import fit_profile
+    from wasm_advisor.profiles import Profile
 
     profile = synthetic_profile({"wasmtime:a": {"typical_ns_per_iter": 3000.0}})
     (fitted,) = fit_profile(profile)
@@ -376,7 +377,9 @@ def test_fitting_reads_which_typical_kernel_a_profile_was_made_with() -> None:
     unit = kernels.GUEST_KERNELS["typical"].unit
     figures = [f.model_copy(update={"params": {**f.params, "iteration": unit}})
                if f.kernel == "typical" else f for f in profile.figures]
-    (fitted,) = fit_profile(profile.model_copy(update={"figures": figures}))
+    # the words are read as a number when the profile is loaded
+    loaded = Profile.from_json(profile.model_copy(update={"figures": figures}).to_json())
+    (fitted,) = fit_profile(loaded)
     assert not fitted.single_call_typical
 
 

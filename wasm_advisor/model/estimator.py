@@ -24,7 +24,6 @@ learned state ends in ``_``, and ``predict`` checks the model was fitted.
 
 from __future__ import annotations
 
-import re
 import statistics
 from typing import TYPE_CHECKING
 
@@ -225,7 +224,7 @@ def _kernel_counts(figures: list[Figure], instructions: dict[str, float]
 def _single_call_typical(figures: list[Figure]) -> bool:
     """Whether the profile's 'typical' kernel called a new function every time."""
     typical = [f for f in figures if f.kernel == "typical"]
-    return bool(typical) and calls_running(str(typical[-1].params.get("iteration", ""))) == 1
+    return bool(typical) and typical[-1].calls_in_a_row == 1
 
 
 def _compile_threads(traits: ModeTraits | None, profile: Profile | None) -> int:
@@ -234,14 +233,6 @@ def _compile_threads(traits: ModeTraits | None, profile: Profile | None) -> int:
     if profile is None or traits is None or not traits.parallel_compile:
         return 1
     return max(1, profile.machine.cores)
-
-
-def calls_running(iteration: str) -> int:
-    """How many times running the 'typical' kernel called each function, from the
-    description of an iteration its figure records ("... each is called 16 times in a
-    row"); 1 where it says nothing of it, as before the kernel repeated its calls."""
-    found = re.search(r"called (\d+) times in a row", iteration)
-    return int(found.group(1)) if found else 1
 
 
 def _profile_modes(profile: Profile, fitted: dict[tuple[str, str], dict[str, Coefficient]]
