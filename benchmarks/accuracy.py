@@ -80,13 +80,8 @@ from wasm_advisor import Advisor, Workload, calibrate, preset_names
 from wasm_advisor.advisor import constraints_for
 from wasm_advisor.calibration._pace import PaceReading, pace_factors
 from wasm_advisor.model._confidence import resample, stated_sigma
-from wasm_advisor.model._costs import (
-    Component,
-    Kind,
-    Prediction,
-    WorkloadFeatures,
-    predict_costs,
-)
+from wasm_advisor.model._costs import WorkloadFeatures, predict_costs
+from wasm_advisor.model._prediction import Component, Kind, Prediction
 from wasm_advisor.model._scoring import ModeEvidence, rank
 from wasm_advisor.model._traits import load_traits
 from wasm_advisor.verification._accuracy import (

@@ -561,7 +561,8 @@ def test_simd_code_is_costed_by_the_simd_kernel_in_proportion_to_its_share() -> 
 def test_a_lazy_jit_pays_for_compiling_the_code_that_runs(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from wasm_advisor.model._costs import RUN_COMPILE, predict_costs
+    from wasm_advisor.model._costs import predict_costs
+    from wasm_advisor.model._prediction import RUN_COMPILE
     from wasm_advisor.verification._verify import predicted_phases, with_counted
 
     # loading costs 100 ns per code byte; a module whose every function runs, 300
@@ -699,7 +700,8 @@ def test_the_estimator_and_the_advisor_predict_alike_on_the_shipped_profile(
 
 def test_measured_phases_replace_the_components_of_their_phase() -> None:
     from wasm_advisor.model._coefficients import Coefficient, ModeCoefficients
-    from wasm_advisor.model._costs import Kind, predict_costs
+    from wasm_advisor.model._costs import predict_costs
+    from wasm_advisor.model._prediction import Kind
 
     values = {"int_ns_per_iter": 10.0, "compile_ns_per_code_byte": 100.0,
               "instantiate_ns": 10_000.0, "binding_ns": 20_000.0, "ttfi_ns": 40_000.0,

@@ -50,7 +50,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ._costs import Component, Kind, Prediction
+from ._prediction import Component, Kind, Prediction
 from ._scoring import FLOORS, OBJECTIVES, Candidate, ModeEvidence
 from ._traits import traits_for
 

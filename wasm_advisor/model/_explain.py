@@ -21,7 +21,8 @@ import numpy as np
 
 from ..workload import human_bytes
 from ._confidence import CLEAR_WIN, MATERIAL, Confidence, Resampled
-from ._costs import Component, Kind, Prediction, WorkloadFeatures
+from ._costs import WorkloadFeatures
+from ._prediction import Component, Kind, Prediction
 from ._scoring import FLOORS, OBJECTIVES, Candidate, Constraints, ModeEvidence, rank
 from ._traits import traits_for
 
