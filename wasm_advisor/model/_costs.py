@@ -253,19 +253,26 @@ def _access(m: ModeCoefficients, pattern: str) -> Coefficient | None:
 
 def predict_costs(m: ModeCoefficients, f: WorkloadFeatures) -> Prediction:
     """The components of every figure for workload features ``f`` on mode ``m``."""
-    rss_first = m.get("rss_first_instance_bytes")
-    rss_extra = m.get("rss_per_extra_instance_bytes")
+    per_instance, per_instance_sigma, first = _memory(m, f)
     return Prediction(
         key=m.key, per_request=_per_request(m, f), per_instance=_per_instance(m, f),
         per_module_load=_per_module_load(m, f), features=f,
-        # resident memory can fall between samples; an instance never costs less than nothing
-        memory_per_instance_bytes=max(0.0, rss_extra.value if rss_extra else 0.0)
-        + f.linear_memory_bytes,
-        runtime_memory_first_bytes=(rss_first.value if rss_first else 0.0),
+        memory_per_instance_bytes=per_instance, runtime_memory_first_bytes=first,
         artifact_bytes=_artifact_bytes(m, f), notes=_notes(m, f),
-        memory_per_instance_sigma=max(0.0, rss_extra.value * rss_extra.rel_sigma)
-        if rss_extra else 0.0,
+        memory_per_instance_sigma=per_instance_sigma,
     )
+
+
+def _memory(m: ModeCoefficients, f: WorkloadFeatures) -> tuple[float, float, float]:
+    """Resident memory: an instance's (the runtime's own per extra instance, plus the
+    linear memory), one sigma of it (the runtime's part: the linear memory is exact), and
+    the runtime's with its first instance."""
+    rss_first = m.get("rss_first_instance_bytes")
+    rss_extra = m.get("rss_per_extra_instance_bytes")
+    # resident memory can fall between samples; an instance never costs less than nothing
+    per_instance = max(0.0, rss_extra.value if rss_extra else 0.0) + f.linear_memory_bytes
+    sigma = max(0.0, rss_extra.value * rss_extra.rel_sigma) if rss_extra else 0.0
+    return per_instance, sigma, rss_first.value if rss_first else 0.0
 
 
 def _notes(m: ModeCoefficients, f: WorkloadFeatures) -> list[str]:
