@@ -71,7 +71,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -80,14 +80,8 @@ from wasm_advisor import Advisor, Workload, calibrate, preset_names
 from wasm_advisor.advisor import constraints_for
 from wasm_advisor.calibration._pace import PaceReading, pace_factors
 from wasm_advisor.model._confidence import resample, stated_sigma
-from wasm_advisor.model._costs import (
-    FIRST_INSTANCE,
-    RUN_COMPILE,
-    Component,
-    Prediction,
-    WorkloadFeatures,
-    predict_costs,
-)
+from wasm_advisor.model._costs import WorkloadFeatures, predict_costs
+from wasm_advisor.model._prediction import Component, Kind, Prediction
 from wasm_advisor.model._scoring import ModeEvidence, rank
 from wasm_advisor.model._traits import load_traits
 from wasm_advisor.verification._accuracy import (
@@ -131,41 +125,27 @@ def quantile(values: list[float], q: float) -> float:
 
 
 def measured_prediction(predicted: Prediction, v: ModeVerification) -> Prediction | None:
-    """The prediction with its components replaced by what was measured; None where a
-    whole run leaves no execution once its compile and start are taken out."""
-    def swap(components: list[Component], name: str, value: float | None) -> list[Component]:
-        return [Component(c.name, value, 0.0, c.engine) if value is not None and
-                c.name.startswith(name) and c.name != RUN_COMPILE else c for c in components]
-
-    per_request = list(predicted.per_request)
-    per_instance = list(predicted.per_instance)
-    per_load = list(predicted.per_module_load)
+    """The prediction with the components of every measured phase replaced by what was
+    measured (:meth:`Prediction.with_measured`); None where a whole run leaves no execution
+    once its compile and start are taken out."""
     m = v.measured_ns
-    if "execute" in m:
-        per_request = [Component("compute", m["execute"])] + [
-            Component(c.name, 0.0) for c in per_request[1:]]
-    per_instance = swap(per_instance, "instantiate", m.get("instantiate"))
-    per_load = swap(per_load, "compile", m.get("compile"))
-    if "execute" not in m and "total" in m:
-        # only the whole run (WAMR's LLVM JIT, which compiles as it runs): its execution is
-        # what is left of the run once its measured compile (the hollow copy's run, in
-        # which the JIT's threads compile much of the module too) and its start
-        # (instantiation, binding, first instance, at their predicted values) are taken
-        # out; what it compiled as the program ran is in that rest, so the prediction's
-        # 'compile as it runs' is not counted again. Sharing the run out in the predicted
-        # proportions instead would make the JIT's execution the prediction's
-        compiled = m.get("compile", 0.0) if v.binding == "iwasm CLI" else 0.0
-        started = sum(c.value for c in per_instance + [c for c in per_load
-                                                       if c.name == FIRST_INSTANCE])
-        rest = m["total"] - compiled - started
-        if rest <= 0:
-            return None
-        per_request = [Component("compute", rest)] + [
-            Component(c.name, 0.0) for c in per_request[1:]]
-        per_load = [Component(c.name, 0.0, 0.0, c.engine) if c.name == RUN_COMPILE else c
-                    for c in per_load]
-    return replace(predicted, per_request=per_request, per_instance=per_instance,
-                   per_module_load=per_load)
+    made = predicted.with_measured({phase: ns for phase, ns in m.items() if phase != "total"})
+    if "execute" in m or "total" not in m:
+        return made
+    # only the whole run (WAMR's LLVM JIT, which compiles as it runs): its execution is
+    # what is left of the run once its measured compile (the hollow copy's run, in
+    # which the JIT's threads compile much of the module too) and its start
+    # (instantiation, binding, first instance, at their predicted values) are taken
+    # out; what it compiled as the program ran is in that rest, so the prediction's
+    # 'compile as it runs' is not counted again. Sharing the run out in the predicted
+    # proportions instead would make the JIT's execution the prediction's
+    compiled = m.get("compile", 0.0) if v.binding == "iwasm CLI" else 0.0
+    started = sum(c.value for c in made.per_instance + [
+        c for c in made.per_module_load if c.kind is Kind.FIRST_INSTANCE])
+    rest = m["total"] - compiled - started
+    if rest <= 0:
+        return None
+    return made.with_measured({"execute": rest}).without(Kind.RUN_COMPILE)
 
 
 def replayed(advisor: Advisor, workload: Workload, run: dict[str, Any], paced: bool
@@ -239,8 +219,9 @@ def _phase_components(e: ModeEvidence, features: WorkloadFeatures, phase: str
     """The predicted components behind a phase ``verify`` measures, for its stated spread."""
     prediction = predict_costs(e.coefficients, features)
     loads = prediction.per_module_load
-    return {"compile": [c for c in loads if c.name != "load artifact"],
-            "load": [c for c in loads if c.name == "load artifact"] or loads,
+    artifact = [c for c in loads if c.kind is Kind.LOAD_ARTIFACT]
+    return {"compile": [c for c in loads if c.kind is not Kind.LOAD_ARTIFACT],
+            "load": artifact or loads,
             "instantiate": prediction.per_instance[:1],
             "execute": prediction.per_request}.get(phase, [
                 *prediction.per_request, *prediction.per_instance, *loads])
@@ -307,32 +288,44 @@ def judge_choices(module: Path, report: VerifyReport, ok: list[ModeVerification]
     keys = {v.key for v in ok}
     evidence = [e for e in advisor.evidence if e.coefficients.key in keys]
     for preset in preset_names():
-        w = Workload.from_module(module, preset=preset, host_calls_per_request=0,
-                                 touched_bytes_per_request=0,
-                                 compute_instructions_per_request=report.instructions)
-        features = with_counted(WorkloadFeatures.from_workload(w), report.counted)
-        k = constraints_for(w)
-        made = {v.key: measured_prediction(predict_costs(
-            next(e for e in evidence if e.coefficients.key == v.key).coefficients,
-            features), v) for v in ok}
-        # a whole run no longer than its measured compile and predicted start leaves no
-        # execution to measure: that mode is left out of both choices
-        judged = [e for e in evidence if made[e.coefficients.key] is not None]
-        predicted = [c for c in rank(judged, features, k) if not c.excluded]
-        confidence = resample(predicted, k.weights).confidence()
-        tied = list(confidence.tied) if confidence else []
-        measured = rank(judged, features, k, predictions={
-            key: p for key, p in made.items() if p is not None})
-        m_win = measured[0].key if measured and not measured[0].excluded else None
-        verdict = judge_top_choice(tied, m_win)
-        tally.cases += 1
-        tally.exact += verdict.exact
-        tally.in_tied += verdict.in_tied_set
-        tally.tied_sizes.append(verdict.tied_set_size)
-        if not verdict.exact:
-            said = " = ".join(tied) if tied else "no mode"
-            print(f"  {preset}: advisor said {said}, the measurements {m_win or 'no mode'}"
-                  + (" (in the tied set)" if verdict.in_tied_set else ""))
+        tied, m_win = choices_for(preset, module, report, ok, evidence)
+        count_choice(tally, preset, tied, m_win)
+
+
+def choices_for(preset: str, module: Path, report: VerifyReport, ok: list[ModeVerification],
+                evidence: list[ModeEvidence]) -> tuple[list[str], str | None]:
+    """For one preset's priorities: the advisor's tied set, and the mode the measurements
+    make the winner (None: no mode)."""
+    w = Workload.from_module(module, preset=preset, host_calls_per_request=0,
+                             touched_bytes_per_request=0,
+                             compute_instructions_per_request=report.instructions)
+    features = with_counted(WorkloadFeatures.from_workload(w), report.counted)
+    k = constraints_for(w)
+    by_key = {e.coefficients.key: e for e in evidence}
+    made = {v.key: measured_prediction(predict_costs(by_key[v.key].coefficients, features), v)
+            for v in ok}
+    # a whole run no longer than its measured compile and predicted start leaves no
+    # execution to measure: that mode is left out of both choices
+    judged = [e for e in evidence if made[e.coefficients.key] is not None]
+    predicted = [c for c in rank(judged, features, k) if not c.excluded]
+    confidence = resample(predicted, k.weights).confidence()
+    tied = list(confidence.tied) if confidence else []
+    measured = rank(judged, features, k, predictions={
+        key: p for key, p in made.items() if p is not None})
+    return tied, measured[0].key if measured and not measured[0].excluded else None
+
+
+def count_choice(tally: Tally, preset: str, tied: list[str], m_win: str | None) -> None:
+    """One preset's top choice judged and added up; a miss printed."""
+    verdict = judge_top_choice(tied, m_win)
+    tally.cases += 1
+    tally.exact += verdict.exact
+    tally.in_tied += verdict.in_tied_set
+    tally.tied_sizes.append(verdict.tied_set_size)
+    if not verdict.exact:
+        said = " = ".join(tied) if tied else "no mode"
+        print(f"  {preset}: advisor said {said}, the measurements {m_win or 'no mode'}"
+              + (" (in the tied set)" if verdict.in_tied_set else ""))
 
 
 def summarize(tally: Tally, seconds: float) -> dict[str, float]:
@@ -395,7 +388,7 @@ def write_results(folder: Path, runs: dict[str, Any], profile_path: Path | None,
     return path
 
 
-def main() -> int:
+def parse_arguments() -> tuple[argparse.ArgumentParser, argparse.Namespace]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("corpus", type=Path)
     parser.add_argument("--repeats", type=int, default=1)
@@ -417,75 +410,98 @@ def main() -> int:
     parser.add_argument("--no-pace", action="store_true",
                         help="do not scale the predictions by the machine's pace against "
                         "the profile's")
-    args = parser.parse_args()
+    return parser, parser.parse_args()
 
+
+def calibrated_advisor(args: argparse.Namespace) -> tuple[Advisor, Path]:
+    """An advisor on a profile calibrated here now, and where that profile was saved."""
+    t0 = time.monotonic()
+    fresh = calibrate(args.calibrate, iwasm=args.iwasm, wamrc=args.wamrc,
+                      libiwasm=args.libiwasm, save=False)
+    print(f"calibrated ({args.calibrate}) in {time.monotonic() - t0:.0f} s")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    args.results.mkdir(parents=True, exist_ok=True)
+    profile_path = fresh.save(args.results / f"accuracy-{stamp}.profile.json")
+    if args.save:  # beside the measurements, to replay them against it later
+        print(f"profile saved to {fresh.save(args.save.with_suffix('.profile.json'))}")
+    return Advisor(fresh), profile_path
+
+
+def program_report(advisor: Advisor, program: dict[str, Any], args: argparse.Namespace,
+                   saved: dict[str, Any]) -> VerifyReport | None:
+    """One corpus program measured (or its saved run replayed); None: not in the replay."""
+    module = args.corpus / program["module"]
+    base = Workload.from_module(module, host_calls_per_request=0, touched_bytes_per_request=0)
+    if not args.replay:
+        return advisor.verify(
+            base, argv=program.get("argv", []), workdir=args.corpus / program["workdir"],
+            repeats=args.repeats, rounds=args.rounds, timeout_s=args.timeout,
+            modes=args.runtime, iwasm=args.iwasm, wamrc=args.wamrc, libiwasm=args.libiwasm,
+            expect_exit=expected_exit(program),
+            **({"pace_profile": None} if args.no_pace else {}))
+    if program["name"] not in saved:
+        print(f"\n{program['name']}: not in {args.replay}")
+        return None
+    return replayed(advisor, base, saved[program["name"]], not args.no_pace)
+
+
+def saved_run(report: VerifyReport) -> dict[str, Any]:
+    """What a run measured, as ``--save`` writes it and ``--replay`` reads it."""
+    return {"instructions": report.instructions, "block_scan_ops": report.block_scan_ops,
+            "mix": report.counted.get("mix"),
+            "ran_code_bytes": report.counted.get("ran_code_bytes"),
+            "pace": [r.to_dict() for r in report.pace],
+            "modes": [{"key": v.key, "binding": v.binding, "exit_code": v.exit_code,
+                       "failure": v.failure, "measured_ns": v.measured_ns,
+                       "measured_spread_ns": v.measured_spread_ns} for v in report.modes]}
+
+
+def judge_program(program: dict[str, Any], module: Path, report: VerifyReport,
+                  advisor: Advisor, tally: Tally, took: str) -> None:
+    """One program's modes that ran correctly, judged phase by phase, by their ranking and
+    by the top choice of every preset; ``took``: how long its runs took, for the heading."""
+    expect = expected_exit(program)
+    ok = [v for v in report.modes if v.failure is None and v.exit_code == expect]
+    failed = [f"{v.key} ({v.failure or f'exited with status {v.exit_code}, expected {expect}'})"
+              for v in report.modes if v not in ok]
+    print(f"\n{program['name']}: {report.instructions or 0:,} instructions, "
+          f"{len(ok)}/{len(report.modes)} modes ran correctly{took}"
+          + (f"; failed: {', '.join(failed)}" if failed else "")
+          + (f"; pace against the profile's: compile {report.pace_factors['compile']:.2f}, "
+             f"execute {report.pace_factors['execute']:.2f}" if report.pace_factors else ""))
+    evidence = {e.coefficients.key: e for e in advisor.evidence}
+    features = with_counted(WorkloadFeatures.from_workload(report.workload), report.counted)
+    judge_phases(ok, evidence, features, tally)
+    judge_ranking_of(ok, evidence, features, tally)
+    if ok and report.instructions is not None:
+        judge_choices(module, report, ok, advisor, tally)
+
+
+def main() -> int:
+    parser, args = parse_arguments()
     listing = json.loads((args.corpus / "corpus.json").read_text())
     if args.calibrate and (args.profile or args.replay):
         parser.error("--calibrate makes the profile: give neither --profile nor --replay")
     profile_path: Path | None = None
     if args.calibrate:
-        t0 = time.monotonic()
-        fresh = calibrate(args.calibrate, iwasm=args.iwasm, wamrc=args.wamrc,
-                          libiwasm=args.libiwasm, save=False)
-        print(f"calibrated ({args.calibrate}) in {time.monotonic() - t0:.0f} s")
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        args.results.mkdir(parents=True, exist_ok=True)
-        profile_path = fresh.save(args.results / f"accuracy-{stamp}.profile.json")
-        if args.save:  # beside the measurements, to replay them against it later
-            print(f"profile saved to {fresh.save(args.save.with_suffix('.profile.json'))}")
-        advisor = Advisor(fresh)
+        advisor, profile_path = calibrated_advisor(args)
     else:
         advisor = Advisor(args.profile)
     print(f"profile: {advisor.profile.provenance}")
     tally = Tally()
     started = time.monotonic()
-    saved: dict[str, dict[str, object]] = (
-        json.loads(args.replay.read_text()) if args.replay else {})
-    runs: dict[str, dict[str, object]] = {}
-    evidence = {e.coefficients.key: e for e in advisor.evidence}
+    saved: dict[str, Any] = json.loads(args.replay.read_text()) if args.replay else {}
+    runs: dict[str, dict[str, Any]] = {}
     for program in listing["programs"]:
-        module = args.corpus / program["module"]
-        workdir = args.corpus / program["workdir"]
-        base = Workload.from_module(module, host_calls_per_request=0,
-                                    touched_bytes_per_request=0)
         t0 = time.monotonic()
-        if args.replay:
-            if program["name"] not in saved:
-                print(f"\n{program['name']}: not in {args.replay}")
-                continue
-            report = replayed(advisor, base, saved[program["name"]], not args.no_pace)
-        else:
-            report = advisor.verify(
-                base, argv=program.get("argv", []), workdir=workdir, repeats=args.repeats,
-                rounds=args.rounds, timeout_s=args.timeout, modes=args.runtime, iwasm=args.iwasm,
-                wamrc=args.wamrc, libiwasm=args.libiwasm, expect_exit=expected_exit(program),
-                **({"pace_profile": None} if args.no_pace else {}))
-        runs[program["name"]] = {"instructions": report.instructions,
-                                 "block_scan_ops": report.block_scan_ops,
-                                 "mix": report.counted.get("mix"),
-                                 "ran_code_bytes": report.counted.get("ran_code_bytes"),
-                                 "pace": [r.to_dict() for r in report.pace],
-                                 "modes": [
-            {"key": v.key, "binding": v.binding, "exit_code": v.exit_code,
-             "failure": v.failure, "measured_ns": v.measured_ns,
-             "measured_spread_ns": v.measured_spread_ns} for v in report.modes]}
+        report = program_report(advisor, program, args, saved)
+        if report is None:
+            continue
+        runs[program["name"]] = saved_run(report)
         if args.save:  # after every program: a run stopped part-way keeps what it measured
             args.save.write_text(json.dumps(runs, indent=1))
-        expect = expected_exit(program)
-        ok = [v for v in report.modes if v.failure is None and v.exit_code == expect]
-        failed = [f"{v.key} ({v.failure or f'exited with status {v.exit_code}, expected {expect}'})"
-                  for v in report.modes if v not in ok]
-        print(f"\n{program['name']}: {report.instructions or 0:,} instructions, "
-              f"{len(ok)}/{len(report.modes)} modes ran correctly"
-              + ("" if args.replay else f" in {time.monotonic() - t0:.0f} s")
-              + (f"; failed: {', '.join(failed)}" if failed else "")
-              + (f"; pace against the profile's: compile {report.pace_factors['compile']:.2f}, "
-                 f"execute {report.pace_factors['execute']:.2f}" if report.pace_factors else ""))
-        features = with_counted(WorkloadFeatures.from_workload(report.workload), report.counted)
-        judge_phases(ok, evidence, features, tally)
-        judge_ranking_of(ok, evidence, features, tally)
-        if ok and report.instructions is not None:
-            judge_choices(module, report, ok, advisor, tally)
+        took = "" if args.replay else f" in {time.monotonic() - t0:.0f} s"
+        judge_program(program, args.corpus / program["module"], report, advisor, tally, took)
 
     shares = summarize(tally, time.monotonic() - started)
     if args.save:

@@ -341,7 +341,7 @@ def test_an_interpreter_profiled_with_the_single_call_typical_kernel_is_costed_b
     from wasm_advisor.calibration import kernels
     from wasm_advisor.model._coefficients import Coefficient, ModeCoefficients
     from wasm_advisor.model._costs import compute_ns_per_instruction, predict_costs
-    from wasm_advisor.model.estimator import calls_running
+    from wasm_advisor.profiles._profile import calls_running
 
     # what a figure records of the kernel tells which kernel made it
     assert calls_running(kernels.GUEST_KERNELS["typical"].unit) == kernels.TYPICAL_REPEATS > 1
@@ -369,6 +369,7 @@ def test_an_interpreter_profiled_with_the_single_call_typical_kernel_is_costed_b
 def test_fitting_reads_which_typical_kernel_a_profile_was_made_with() -> None:
     from wasm_advisor.calibration import kernels
     from wasm_advisor.model.estimator import fit_profile
+    from wasm_advisor.profiles import Profile
 
     profile = synthetic_profile({"wasmtime:a": {"typical_ns_per_iter": 3000.0}})
     (fitted,) = fit_profile(profile)
@@ -376,7 +377,9 @@ def test_fitting_reads_which_typical_kernel_a_profile_was_made_with() -> None:
     unit = kernels.GUEST_KERNELS["typical"].unit
     figures = [f.model_copy(update={"params": {**f.params, "iteration": unit}})
                if f.kernel == "typical" else f for f in profile.figures]
-    (fitted,) = fit_profile(profile.model_copy(update={"figures": figures}))
+    # the words are read as a number when the profile is loaded
+    loaded = Profile.from_json(profile.model_copy(update={"figures": figures}).to_json())
+    (fitted,) = fit_profile(loaded)
     assert not fitted.single_call_typical
 
 
@@ -558,7 +561,8 @@ def test_simd_code_is_costed_by_the_simd_kernel_in_proportion_to_its_share() -> 
 def test_a_lazy_jit_pays_for_compiling_the_code_that_runs(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from wasm_advisor.model._costs import RUN_COMPILE, predict_costs
+    from wasm_advisor.model._costs import predict_costs
+    from wasm_advisor.model._prediction import RUN_COMPILE
     from wasm_advisor.verification._verify import predicted_phases, with_counted
 
     # loading costs 100 ns per code byte; a module whose every function runs, 300
@@ -692,3 +696,66 @@ def test_the_estimator_and_the_advisor_predict_alike_on_the_shipped_profile(
     # the issue's case: WAMR AOT's latency for a request, binding included
     aot = rows[("request-response", "wamr:aot")]
     assert aot.latency_ms > 1.0
+
+
+def test_measured_phases_replace_the_components_of_their_phase() -> None:
+    from wasm_advisor.model._coefficients import Coefficient, ModeCoefficients
+    from wasm_advisor.model._costs import predict_costs
+    from wasm_advisor.model._prediction import Kind
+
+    values = {"int_ns_per_iter": 10.0, "compile_ns_per_code_byte": 100.0,
+              "instantiate_ns": 10_000.0, "binding_ns": 20_000.0, "ttfi_ns": 40_000.0,
+              "first_instance_ns_per_code_byte": 2.0}
+    interpreter = ModeCoefficients(
+        runtime="wamr", mode="x", binding="iwasm CLI", label="x", precompiled_mode=False,
+        jit=False, instructions_per_iter={"int": 10.0},
+        coefficients={k: Coefficient(v, rel_sigma=0.1, source="guest")
+                      for k, v in values.items()})
+    features = WorkloadFeatures.from_workload(workload())
+    predicted = predict_costs(interpreter, features)
+    kinds = [c.kind for c in (*predicted.per_request, *predicted.per_instance,
+                              *predicted.per_module_load)]
+    assert kinds == [Kind.COMPUTE, Kind.HOST_CALLS, Kind.MEMORY_TRAFFIC, Kind.INSTANTIATE,
+                     Kind.BINDING, Kind.LOAD_AND_PREPARE, Kind.FIRST_INSTANCE]
+    assert predicted.per_module_load[0].name == "load and prepare"  # the label, unchanged
+    measured = predicted.with_measured({"compile": 7.0, "instantiate": 5.0, "execute": 3.0,
+                                        "total": 99.0})
+    by_kind = {c.kind: c for c in (*measured.per_request, *measured.per_instance,
+                                   *measured.per_module_load)}
+    # an interpreter's compile is its loading and preparing: measured, whatever its label
+    assert by_kind[Kind.LOAD_AND_PREPARE].value == 7.0
+    assert by_kind[Kind.INSTANTIATE].value == 5.0
+    assert by_kind[Kind.COMPUTE].value == 3.0
+    assert by_kind[Kind.HOST_CALLS].value == by_kind[Kind.MEMORY_TRAFFIC].value == 0.0
+    assert all(by_kind[k].sigma == 0.0 for k in (Kind.LOAD_AND_PREPARE, Kind.COMPUTE))
+    # in no phase of their own: predicted still
+    for kind in (Kind.BINDING, Kind.FIRST_INSTANCE):
+        assert by_kind[kind] == next(c for c in (*predicted.per_instance,
+                                                 *predicted.per_module_load) if c.kind is kind)
+    assert measured.phase_ns("execute") == 3.0
+    assert measured.without(Kind.FIRST_INSTANCE).per_module_load[1].value == 0.0
+
+
+def test_the_estimator_and_an_advisor_reading_its_fit_cache_agree_on_every_figure(
+        tmp_path: Path) -> None:
+    """One fit, one predict: on the shipped reference profile, for every preset, an advisor
+    whose fits come from the fit cache (a second advisor on the same store) predicts every
+    figure exactly as the estimator fitted afresh does."""
+    from wasm_advisor.model.estimator import CostModel
+    from wasm_advisor.profiles import reference_profiles
+    from wasm_advisor.workload import preset_names
+
+    profile = reference_profiles()[0]
+    workloads = [Workload.preset(name) for name in preset_names()]
+    frame = CostModel().fit(profile).predict(workloads)
+    Advisor(profile, store=ProfileStore(tmp_path))  # fits, and writes the fit cache
+    cached = Advisor(profile, store=ProfileStore(tmp_path))
+    assert list((tmp_path / "fits").iterdir())
+    rows = {(r["workload"], f"{r['runtime']}:{r['mode']}"): r
+            for r in frame.to_dict(orient="records")}
+    assert len(rows) == len(workloads) * len(cached.evidence)
+    for w in workloads:
+        for c in cached.recommend(w).candidates:
+            row = rows[(w.name, c.key)]
+            for figure, value in c.prediction.totals().items():
+                assert row[figure] == pytest.approx(value, rel=1e-12), (w.name, c.key, figure)

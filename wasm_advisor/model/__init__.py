@@ -7,16 +7,9 @@ The scikit-learn estimator is :mod:`wasm_advisor.model.estimator`, imported on i
 from ._claims import ClaimResult, check_claims
 from ._coefficients import ModeCoefficients
 from ._confidence import CLEAR_WIN, Confidence, Resampled, resample
-from ._costs import (
-    FIRST_INSTANCE,
-    RUN_COMPILE,
-    Component,
-    Prediction,
-    WorkloadFeatures,
-    block_scan_ns_per_op,
-    predict_costs,
-)
+from ._costs import WorkloadFeatures, block_scan_ns_per_op, predict_costs
 from ._explain import SWEEPS, Crossover, Decision, decide, find_crossovers, human_ns
+from ._prediction import FIRST_INSTANCE, RUN_COMPILE, Component, Kind, Prediction
 from ._rescale import pace_ratio
 from ._scoring import Candidate, Constraints, ModeEvidence, rank
 
@@ -32,6 +25,7 @@ __all__ = [
     "Constraints",
     "Crossover",
     "Decision",
+    "Kind",
     "ModeCoefficients",
     "ModeEvidence",
     "Prediction",

@@ -50,7 +50,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ._costs import RUN_COMPILE, Component, Prediction
+from ._prediction import Component, Kind, Prediction
 from ._scoring import FLOORS, OBJECTIVES, Candidate, ModeEvidence
 from ._traits import traits_for
 
@@ -75,13 +75,13 @@ MATERIAL = 0.02  # a score, figure or component closer than 2 % is no difference
 SITTING_SIGMA = 0.17  # in-guest: compute, host calls, memory traffic
 HOST_SITTING_SIGMA = 0.22  # host-timed: compile, load, instantiate, binding, first instance
 SIZE_SITTING_SIGMA = 0.013  # memory per instance
-GUEST_COMPONENTS = frozenset({"compute", "host calls", "memory traffic"})
+GUEST_COMPONENTS = frozenset({Kind.COMPUTE, Kind.HOST_CALLS, Kind.MEMORY_TRAFFIC})
 MAX_LOG_SIGMA = 1.5  # a component known to no better than a factor of 4.5 either way
 # components fitted from samples pooled across modes that run the same generated code
 # (estimator.SAME_CODE_METRICS): such modes share their draws
-SHARED_CODE_COMPONENTS = frozenset({"compute", "host calls", "memory traffic", "compile",
-                                    "load artifact", "load and prepare",
-                                    "compile (ahead of time)", RUN_COMPILE})
+SHARED_CODE_COMPONENTS = frozenset({
+    Kind.COMPUTE, Kind.HOST_CALLS, Kind.MEMORY_TRAFFIC, Kind.COMPILE, Kind.LOAD_ARTIFACT,
+    Kind.LOAD_AND_PREPARE, Kind.COMPILE_AHEAD_OF_TIME, Kind.RUN_COMPILE})
 
 
 @lru_cache(maxsize=4096)
@@ -93,9 +93,9 @@ def _normals(stream: str) -> np.ndarray:
     return out
 
 
-def _stream_owner(key: str, component: str) -> str:
+def _stream_owner(key: str, component: Component) -> str:
     traits = traits_for(key)
-    if traits is not None and traits.same_code_as and component in SHARED_CODE_COMPONENTS:
+    if traits is not None and traits.same_code_as and component.kind in SHARED_CODE_COMPONENTS:
         return traits.same_code_as
     return key
 
@@ -108,16 +108,17 @@ def stated_sigma(evidence: ModeEvidence, components: list[Component]) -> float:
     if total <= 0:
         return 0.0
     # each component's samples and sittings, summed as independent spreads
-    spread = math.sqrt(sum(c.sigma ** 2 + (c.value * sitting_sigma(c.name, evidence.pace_sigma))
+    spread = math.sqrt(sum(c.sigma ** 2 + (c.value * sitting_sigma(c.kind, evidence.pace_sigma))
                            ** 2 for c in components))
     return min(MAX_LOG_SIGMA, math.hypot(spread / total, evidence.scale_sigma))
 
 
-def sitting_sigma(component: str, pace_sigma: float = 0.0) -> float:
-    """What a component moves between sittings: the measured figure for its kind of timing,
-    or more where the profile's own pace readings moved more while it was made."""
-    kind = SITTING_SIGMA if component in GUEST_COMPONENTS else HOST_SITTING_SIGMA
-    return max(kind, pace_sigma)
+def sitting_sigma(kind: Kind, pace_sigma: float = 0.0) -> float:
+    """What a component of ``kind`` moves between sittings: the measured figure for its
+    kind of timing, or more where the profile's own pace readings moved more while it was
+    made."""
+    timing = SITTING_SIGMA if kind in GUEST_COMPONENTS else HOST_SITTING_SIGMA
+    return max(timing, pace_sigma)
 
 
 def _factors(key: str, components: list[Component], pace_sigma: float, extra_sigma: float
@@ -126,9 +127,9 @@ def _factors(key: str, components: list[Component], pace_sigma: float, extra_sig
     rows = []
     for c in components:
         relative = c.sigma / c.value if c.value > 0 else 0.0
-        sitting = sitting_sigma(c.name, pace_sigma)
+        sitting = sitting_sigma(c.kind, pace_sigma)
         sigma = min(MAX_LOG_SIGMA, math.sqrt(relative ** 2 + sitting ** 2 + extra_sigma ** 2))
-        rows.append(np.exp(sigma * _normals(f"{_stream_owner(key, c.name)}/{c.name}")))
+        rows.append(np.exp(sigma * _normals(f"{_stream_owner(key, c)}/{c.name}")))
     return np.array(rows) if rows else np.ones((0, RESAMPLES))
 
 
@@ -136,13 +137,13 @@ def _factors(key: str, components: list[Component], pace_sigma: float, extra_sig
 class _Draws:
     """One candidate's components and their drawn values (rows: components)."""
 
-    names: tuple[str, ...]
+    components: tuple[Component, ...]  # every component, as a share of one request
     latency: np.ndarray  # drawn values of the components that make up a request's latency
     amortised: np.ndarray  # every component's drawn share of one request
     ttfi: np.ndarray
     memory: np.ndarray  # drawn memory per instance
-    latency_names: tuple[str, ...]
-    ttfi_names: tuple[str, ...]
+    latency_components: tuple[Component, ...]
+    ttfi_components: tuple[Component, ...]
 
 
 def _draw(candidate: Candidate) -> _Draws:
@@ -163,8 +164,8 @@ def _draw(candidate: Candidate) -> _Draws:
     relative = p.memory_per_instance_sigma / own if own > 0 else 0.0
     sigma = min(MAX_LOG_SIGMA, math.hypot(relative, max(SIZE_SITTING_SIGMA, pace), extra))
     memory = linear + own * np.exp(sigma * _normals(f"{key}/memory per instance"))
-    return _Draws(tuple(c.name for c in amortised), lat_values, am_values, ttfi_values,
-                  memory, tuple(c.name for c in latency), tuple(c.name for c in ttfi))
+    return _Draws(tuple(amortised), lat_values, am_values, ttfi_values, memory,
+                  tuple(latency), tuple(ttfi))
 
 
 def _merits(draws: _Draws, maturity: float, weights: dict[str, float]) -> np.ndarray:
@@ -253,16 +254,17 @@ class Resampled:
             out = d.memory
         return out  # maturity: a fixed trait, the same in every draw
 
-    def component_draws(self, key: str, objective: str) -> dict[str, np.ndarray]:
-        """The drawn values of the components behind ``objective`` (ns), by name."""
+    def component_draws(self, key: str, objective: str
+                        ) -> list[tuple[Component, np.ndarray]]:
+        """The components behind ``objective``, each with its drawn values (ns)."""
         d = self.draws[key]
         if objective == "latency":
-            names, values = d.latency_names, d.latency
+            components, values = d.latency_components, d.latency
         elif objective == "cold_start":
-            names, values = d.ttfi_names, d.ttfi
+            components, values = d.ttfi_components, d.ttfi
         else:
-            names, values = d.names, d.amortised
-        return {name: values[i] for i, name in enumerate(names)}
+            components, values = d.components, d.amortised
+        return [(c, values[i]) for i, c in enumerate(components)]
 
 
 def resample(ranked: list[Candidate], weights: dict[str, float]) -> Resampled:

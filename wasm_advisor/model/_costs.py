@@ -31,29 +31,22 @@ uncertainty from the spread of the measurements behind its coefficient:
   sequential-access rate;
 - ``memory traffic``: bytes touched / 8 × ns per 8-byte access for the pattern.
 
-Figures: ``latency_ns`` (a typical request on a warm host: includes creating
-the instance when each request gets a fresh one), ``mean_cost_ns`` (everything
-amortised per request: the CPU time one request costs), ``cold_ns`` (first
-request after a module load), ``ttfi_ns`` (module bytes to first instruction),
-``throughput_per_core`` (1 s / mean cost), ``memory_per_instance_bytes``,
-``memory_total_bytes`` (for the declared concurrency, or more if Little's law
-needs more instances at the declared rate), ``artifact_bytes``.
+The components make a :class:`~._prediction.Prediction`, which sums them into figures.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ._coefficients import Coefficient, ModeCoefficients
+from ._prediction import Component, Kind, Prediction
 
-__all__ = ["FIRST_INSTANCE", "RUN_COMPILE", "Component", "Prediction", "WorkloadFeatures",
-           "block_scan_ns_per_op", "missing_coefficients", "predict_costs"]
+__all__ = ["WorkloadFeatures", "block_scan_ns_per_op", "compiled_code_bytes",
+           "compute_ns_per_instruction", "missing_coefficients", "predict_costs"]
 
 PAGE = 65536
-FIRST_INSTANCE = "first instance"  # per-module-load component: a module's first instantiation
-RUN_COMPILE = "compile as it runs"  # per-module-load component: a lazy JIT's compile of run code
 EMPTY_MODULE_CODE_BYTES = 200  # code in the calibration's empty module
 # Real code is costed as the mean of the 'int' kernel (a chain of dependent i32
 # operations) and the 'typical' one (generated functions with frames, calls and short
@@ -150,118 +143,16 @@ class WorkloadFeatures:
         return replace(self, **changes)
 
 
-@dataclass(frozen=True)
-class Component:
-    """A named part of a predicted figure: its value and one-sigma uncertainty."""
-
-    name: str
-    value: float
-    sigma: float = 0.0
-    engine: bool = True  # False for the binding's own overhead
-
-
-def _c(name: str, coefficient: Coefficient | None, amount: float, engine: bool = True
-       ) -> Component:
+def _part(coefficient: Coefficient | None, amount: float) -> tuple[float, float]:
+    """A coefficient times an amount: its value and one-sigma uncertainty."""
     if coefficient is None:
-        return Component(name, 0.0, 0.0, engine)
+        return 0.0, 0.0
     value = max(0.0, coefficient.value) * amount
-    return Component(name, value, value * coefficient.rel_sigma, engine)
+    return value, value * coefficient.rel_sigma
 
 
-def _total(components: list[Component]) -> tuple[float, float]:
-    return (sum(c.value for c in components),
-            math.sqrt(sum(c.sigma ** 2 for c in components)))
-
-
-@dataclass(frozen=True)
-class Prediction:
-    """What one runtime/mode would cost for one workload, as named components."""
-
-    key: str
-    per_request: list[Component]  # compute, host calls, memory traffic
-    per_instance: list[Component]  # instantiate, binding
-    per_module_load: list[Component]  # compile or load artifact
-    features: WorkloadFeatures
-    memory_per_instance_bytes: float
-    runtime_memory_first_bytes: float
-    artifact_bytes: float
-    notes: list[str] = field(default_factory=list)
-    # one sigma of the runtime's own memory per extra instance (the linear memory is exact)
-    memory_per_instance_sigma: float = 0.0
-
-    def amortised(self) -> list[Component]:
-        """Every component as its average share of one request (ns)."""
-        f = self.features
-        per_instance = max(1.0, f.requests_per_instance)
-        per_load = per_instance * max(1.0, f.instances_per_module_load)
-        out = list(self.per_request)
-        out += [Component(c.name, c.value / per_instance, c.sigma / per_instance, c.engine)
-                for c in self.per_instance]
-        out += [Component(c.name, c.value / per_load, c.sigma / per_load, c.engine)
-                for c in self.per_module_load]
-        return out
-
-    def latency_components(self) -> list[Component]:
-        """A typical request on a warm host: instance creation included when it is per request."""
-        if self.features.requests_per_instance <= 1:
-            return list(self.per_request) + list(self.per_instance)
-        return list(self.per_request)
-
-    def cold_components(self) -> list[Component]:
-        return list(self.per_module_load) + list(self.per_instance) + list(self.per_request)
-
-    def ttfi_components(self) -> list[Component]:
-        return list(self.per_module_load) + list(self.per_instance)
-
-    @property
-    def latency_ns(self) -> float:
-        return _total(self.latency_components())[0]
-
-    @property
-    def mean_cost_ns(self) -> float:
-        return _total(self.amortised())[0]
-
-    @property
-    def cold_ns(self) -> float:
-        return _total(self.cold_components())[0]
-
-    @property
-    def ttfi_ns(self) -> float:
-        return _total(self.ttfi_components())[0]
-
-    @property
-    def throughput_per_core(self) -> float:
-        cost = self.mean_cost_ns
-        return 1e9 / cost if cost > 0 else math.inf
-
-    @property
-    def effective_concurrency(self) -> float:
-        f = self.features
-        return max(f.concurrent_instances, f.request_rate_per_s * self.latency_ns / 1e9)
-
-    @property
-    def memory_total_bytes(self) -> float:
-        n = self.effective_concurrency
-        extra = self.memory_per_instance_bytes - self.features.linear_memory_bytes
-        return self.runtime_memory_first_bytes + (n - 1) * extra + n * (
-            self.features.linear_memory_bytes)
-
-    def totals(self) -> dict[str, float]:
-        """The headline figures, with relative one-sigma uncertainties."""
-        latency, latency_sigma = _total(self.latency_components())
-        mean, mean_sigma = _total(self.amortised())
-        cold, cold_sigma = _total(self.cold_components())
-        ttfi, ttfi_sigma = _total(self.ttfi_components())
-        return {
-            "latency_ms": latency / 1e6, "latency_ms_sigma": latency_sigma / 1e6,
-            "mean_cost_ms": mean / 1e6, "mean_cost_ms_sigma": mean_sigma / 1e6,
-            "cold_ms": cold / 1e6, "cold_ms_sigma": cold_sigma / 1e6,
-            "ttfi_ms": ttfi / 1e6, "ttfi_ms_sigma": ttfi_sigma / 1e6,
-            "throughput_per_core": self.throughput_per_core,
-            "memory_per_instance_bytes": self.memory_per_instance_bytes,
-            "memory_total_bytes": self.memory_total_bytes,
-            "artifact_bytes": self.artifact_bytes,
-        }
+def _c(kind: Kind, coefficient: Coefficient | None, amount: float) -> Component:
+    return Component(kind, *_part(coefficient, amount))
 
 
 def missing_coefficients(coefficients: ModeCoefficients) -> list[str]:
@@ -362,111 +253,166 @@ def _access(m: ModeCoefficients, pattern: str) -> Coefficient | None:
 
 def predict_costs(m: ModeCoefficients, f: WorkloadFeatures) -> Prediction:
     """The components of every figure for workload features ``f`` on mode ``m``."""
+    per_instance, per_instance_sigma, first = _memory(m, f)
+    return Prediction(
+        key=m.key, per_request=_per_request(m, f), per_instance=_per_instance(m, f),
+        per_module_load=_per_module_load(m, f), features=f,
+        memory_per_instance_bytes=per_instance, runtime_memory_first_bytes=first,
+        artifact_bytes=_artifact_bytes(m, f), notes=_notes(m, f),
+        memory_per_instance_sigma=per_instance_sigma,
+    )
+
+
+def _memory(m: ModeCoefficients, f: WorkloadFeatures) -> tuple[float, float, float]:
+    """Resident memory: an instance's (the runtime's own per extra instance, plus the
+    linear memory), one sigma of it (the runtime's part: the linear memory is exact), and
+    the runtime's with its first instance."""
+    rss_first = m.get("rss_first_instance_bytes")
+    rss_extra = m.get("rss_per_extra_instance_bytes")
+    # resident memory can fall between samples; an instance never costs less than nothing
+    per_instance = max(0.0, rss_extra.value if rss_extra else 0.0) + f.linear_memory_bytes
+    sigma = max(0.0, rss_extra.value * rss_extra.rel_sigma) if rss_extra else 0.0
+    return per_instance, sigma, rss_first.value if rss_first else 0.0
+
+
+def _notes(m: ModeCoefficients, f: WorkloadFeatures) -> list[str]:
+    """What the prediction for ``f`` on ``m`` assumes that its figures do not show."""
     notes: list[str] = []
     if _single_call_interpreter(m) and f.compute_instructions_per_request > 0:
         notes.append(f"{m.key}: its profile's 'typical' kernel is the older one, which called "
                      "a new function every time; this interpreter's compute is costed by the "
                      "'int' kernel alone (recalibrate to cost it with both)")
-    hostcall = m.get("hostcall_ns")
+    if f.precompiled and not m.precompiled_mode and not _loads_artifact(m, f) \
+            and _load_kind(m) is Kind.COMPILE:
+        notes.append(f"{m.key}: no precompiled-load figure; compiling assumed")
+    return notes
+
+
+def _per_request(m: ModeCoefficients, f: WorkloadFeatures) -> list[Component]:
+    """Compute (with any block-end scans), host calls (with the bytes they copy) and
+    memory traffic."""
     seq = m.get("mem_seq_ns")
     copy = Coefficient(seq.value / 8, 0.0, seq.rel_sigma) if seq else None
-    per_request = [
-        Component("compute", *_sum_pair(
-            _c("", compute_ns_per_instruction(m, f), f.compute_instructions_per_request),
-            _c("", block_scan_ns_per_op(m), f.block_scan_ops_per_request))),
-        Component("host calls", *_sum_pair(
-            _c("", hostcall, f.host_calls_per_request),
-            _c("", copy, f.host_calls_per_request * f.bytes_per_host_call))),
-        _c("memory traffic", _access(m, f.access_pattern), f.touched_bytes_per_request / 8),
+    return [
+        Component(Kind.COMPUTE, *_sum_pair(
+            _part(compute_ns_per_instruction(m, f), f.compute_instructions_per_request),
+            _part(block_scan_ns_per_op(m), f.block_scan_ops_per_request))),
+        Component(Kind.HOST_CALLS, *_sum_pair(
+            _part(m.get("hostcall_ns"), f.host_calls_per_request),
+            _part(copy, f.host_calls_per_request * f.bytes_per_host_call))),
+        _c(Kind.MEMORY_TRAFFIC, _access(m, f.access_pattern), f.touched_bytes_per_request / 8),
     ]
 
-    # starting an instance: the engine's instantiation, and the binding's fixed cost
-    pages = math.ceil(f.linear_memory_bytes / PAGE)
+
+def _per_instance(m: ModeCoefficients, f: WorkloadFeatures) -> list[Component]:
+    """Starting an instance: the engine's instantiation, and the binding's fixed cost."""
     instantiate = m.get("instantiate_ns")
-    per_page = _c("", m.get("instantiate_ns_per_page"), pages)
-    per_data = _c("", m.get("instantiate_ns_per_data_byte"), f.data_bytes)
-    compile_c = m.get("compile_ns_per_code_byte")
-    ttfi = m.get("ttfi_ns")
-    empty_compile = 0.0
-    if compile_c is not None and not m.precompiled_mode:
-        empty_compile = max(0.0, compile_c.value) * EMPTY_MODULE_CODE_BYTES
-        if compile_c.source == "compile":
-            empty_compile += max(0.0, compile_c.intercept)
-    base = instantiate.value if instantiate else 0.0
+    per_page = _part(m.get("instantiate_ns_per_page"), math.ceil(f.linear_memory_bytes / PAGE))
+    per_data = _part(m.get("instantiate_ns_per_data_byte"), f.data_bytes)
+    engine_start = _instantiate_base_ns(m, f) + per_page[0] + per_data[0]
+    sigma = math.hypot((instantiate.value * instantiate.rel_sigma) if instantiate else 0.0,
+                       per_page[1], per_data[1])
+    return [Component(Kind.INSTANTIATE, engine_start, sigma), _binding(m)]
+
+
+def _instantiate_base_ns(m: ModeCoefficients, f: WorkloadFeatures) -> float:
+    """The engine's instantiation of a module of ``f``'s make-up, before its pages and
+    data bytes: the empty module's, or a code or data family's fixed part."""
+    instantiate = m.get("instantiate_ns")
+    if instantiate is None:
+        return 0.0
+    base = instantiate.value
     data_c = m.get("instantiate_ns_per_data_byte")
-    if f.data_bytes > 0 and instantiate is not None and data_c is not None and \
+    if f.data_bytes > 0 and data_c is not None and \
             data_c.source in ("instantiate", "instantiate_again") and data_c.intercept > base:
         base = data_c.intercept  # a module with data segments: the data family's fixed part
     code_c = m.get("instantiate_code_ns")
-    if f.code_bytes > EMPTY_MODULE_CODE_BYTES and instantiate is not None and code_c is not None:
+    if f.code_bytes > EMPTY_MODULE_CODE_BYTES and code_c is not None:
         # a module with code of its own (functions, a table, globals): the code family's
         # instances, which cost more than the empty module's at every size
         base = max(base, code_c.value)
-    engine_start = base + per_page.value + per_data.value
+    return base
+
+
+def _binding(m: ModeCoefficients) -> Component:
+    """The binding's fixed cost of starting an instance: measured per run (time to first
+    instruction less the engine's phases), or where the binding cannot separate the
+    engine's instantiation, the empty module's time to first instruction less its compile
+    (and the instantiation with it)."""
+    instantiate, ttfi = m.get("instantiate_ns"), m.get("ttfi_ns")
     binding = m.get("binding_ns")
     if binding is not None and instantiate is not None:
-        binding_value = max(0.0, binding.value)  # measured per run: ttfi minus engine phases
+        value = max(0.0, binding.value)
     else:
-        binding_value = max(0.0, (ttfi.value if ttfi else 0.0) - empty_compile
-                            - (instantiate.value if instantiate else 0.0))
-    binding_name = f"binding ({m.binding})" if instantiate else (
-        f"binding + instantiate ({m.binding})")
-    per_instance = [
-        Component("instantiate", engine_start,
-                  math.hypot((instantiate.value * instantiate.rel_sigma) if instantiate else 0.0,
-                             per_page.sigma, per_data.sigma)),
-        Component(binding_name, binding_value,
-                  binding_value * (ttfi.rel_sigma if ttfi else 0.0), engine=False),
-    ]
+        value = max(0.0, (ttfi.value if ttfi else 0.0) - _empty_module_compile_ns(m)
+                    - (instantiate.value if instantiate else 0.0))
+    kind = Kind.BINDING if instantiate else Kind.BINDING_AND_INSTANTIATE
+    return Component(kind, value, value * (ttfi.rel_sigma if ttfi else 0.0),
+                     f"{kind.value} ({m.binding})")
 
-    # loading the module: compile it, or load a precompiled artifact
+
+def _empty_module_compile_ns(m: ModeCoefficients) -> float:
+    """What compiling the calibration's empty module costs (0 for a precompiled mode)."""
+    compile_c = m.get("compile_ns_per_code_byte")
+    if compile_c is None or m.precompiled_mode:
+        return 0.0
+    empty = max(0.0, compile_c.value) * EMPTY_MODULE_CODE_BYTES
+    if compile_c.source == "compile":
+        empty += max(0.0, compile_c.intercept)
+    return empty
+
+
+def _loads_artifact(m: ModeCoefficients, f: WorkloadFeatures) -> bool:
+    """Whether a module load of ``f`` on a compiling mode loads a precompiled artifact."""
+    return f.precompiled and m.get("load_ns_per_code_byte") is not None
+
+
+def _load_kind(m: ModeCoefficients) -> Kind:
+    """What a mode that is not precompiled does with a module it loads."""
+    return Kind.COMPILE if m.jit or m.binding == "wasmtime-py" else Kind.LOAD_AND_PREPARE
+
+
+def _per_module_load(m: ModeCoefficients, f: WorkloadFeatures) -> list[Component]:
+    """Loading the module: compile it, or load a precompiled artifact; then what a lazy
+    JIT compiles of the code that runs, and the engine's set-up of the module at its first
+    instance."""
     load_c = m.get("load_ns_per_code_byte")
-    per_module_load: list[Component] = []
+    out: list[Component] = []
     if m.precompiled_mode:
         if not f.precompiled:
-            per_module_load.append(_c("compile (ahead of time)", compile_c, f.code_bytes))
-        per_module_load.append(_c("load artifact", load_c, f.code_bytes))
-    elif f.precompiled and load_c is not None:
+            out.append(_c(Kind.COMPILE_AHEAD_OF_TIME, m.get("compile_ns_per_code_byte"),
+                          f.code_bytes))
+        out.append(_c(Kind.LOAD_ARTIFACT, load_c, f.code_bytes))
+    elif _loads_artifact(m, f):
+        assert load_c is not None
         fixed = max(0.0, load_c.intercept) if load_c.source == "load" else 0.0
-        c = _c("load artifact", load_c, f.code_bytes)
-        per_module_load.append(Component(c.name, c.value + fixed, c.sigma))
+        value, sigma = _part(load_c, f.code_bytes)
+        out.append(Component(Kind.LOAD_ARTIFACT, value + fixed, sigma))
     else:
-        name = "compile" if m.jit or m.binding == "wasmtime-py" else "load and prepare"
-        if f.precompiled and name == "compile":
-            notes.append(f"{m.key}: no precompiled-load figure; compiling assumed")
-        per_module_load.append(_compile(name, m, f))
+        out.append(_compile(_load_kind(m), m, f))
     run_compile = _run_compile_ns_per_code_byte(m)
-    if run_compile is not None and not (f.precompiled and load_c is not None):
+    if run_compile is not None and not _loads_artifact(m, f):
         ran = f.code_bytes if f.ran_code_bytes is None else min(f.ran_code_bytes, f.code_bytes)
-        per_module_load.append(_c(RUN_COMPILE, run_compile, ran))
+        out.append(_c(Kind.RUN_COMPILE, run_compile, ran))
     first_code = m.get("first_instance_ns_per_code_byte")
     if first_code is not None:  # the engine's one-off set-up of a module at its first instance
-        by_code = _c("", first_code, f.code_bytes)
-        by_data = _c("", m.get("first_instance_ns_per_data_byte"), f.data_bytes)
-        value, sigma = _sum_pair(by_code, by_data)
-        per_module_load.append(Component(FIRST_INSTANCE, max(0.0, first_code.intercept)
-                                         + max(0.0, value), sigma))
+        value, sigma = _sum_pair(
+            _part(first_code, f.code_bytes),
+            _part(m.get("first_instance_ns_per_data_byte"), f.data_bytes))
+        out.append(Component(Kind.FIRST_INSTANCE, max(0.0, first_code.intercept)
+                             + max(0.0, value), sigma))
+    return out
 
-    rss_first = m.get("rss_first_instance_bytes")
-    rss_extra = m.get("rss_per_extra_instance_bytes")
-    # resident memory can fall between samples; an instance never costs less than nothing
-    per_instance_memory = max(0.0, rss_extra.value if rss_extra else 0.0) + f.linear_memory_bytes
+
+def _artifact_bytes(m: ModeCoefficients, f: WorkloadFeatures) -> float:
+    """The bytes a module load reads: the module, or its precompiled artifact."""
     artifact = m.get("artifact_bytes_per_code_byte")
-    artifact_bytes = f.module_bytes
     if (f.precompiled or m.precompiled_mode) and artifact is not None:
-        artifact_bytes = max(0.0, artifact.intercept) + artifact.value * f.code_bytes
-    return Prediction(
-        key=m.key, per_request=per_request, per_instance=per_instance,
-        per_module_load=per_module_load, features=f,
-        memory_per_instance_bytes=per_instance_memory,
-        runtime_memory_first_bytes=(rss_first.value if rss_first else 0.0),
-        artifact_bytes=artifact_bytes, notes=notes,
-        memory_per_instance_sigma=max(0.0, rss_extra.value * rss_extra.rel_sigma)
-        if rss_extra else 0.0,
-    )
+        return max(0.0, artifact.intercept) + artifact.value * f.code_bytes
+    return f.module_bytes
 
 
-def _compile(name: str, m: ModeCoefficients, f: WorkloadFeatures) -> Component:
+def _compile(kind: Kind, m: ModeCoefficients, f: WorkloadFeatures) -> Component:
     """Compiling the module when it is loaded.
 
     Where the profile has both code families and the module's count of functions a
@@ -486,13 +432,11 @@ def _compile(name: str, m: ModeCoefficients, f: WorkloadFeatures) -> Component:
     if f.escaping_functions is not None and local is not None and entry is not None \
             and compile_c is not None and local.source == compile_c.source:
         compile_c = local
-        entries = _c("", entry, f.escaping_functions)
+        entries = _part(entry, f.escaping_functions)
     else:
-        entries = Component("", 0.0)
-    c = _c(name, compile_c, compiled_code_bytes(m, f))
-    fixed = _fixed_compile_ns(m, compile_c)
-    value, sigma = _sum_pair(c, entries)
-    return Component(name, value + fixed, sigma)
+        entries = (0.0, 0.0)
+    value, sigma = _sum_pair(_part(compile_c, compiled_code_bytes(m, f)), entries)
+    return Component(kind, value + _fixed_compile_ns(m, compile_c), sigma)
 
 
 def _fixed_compile_ns(m: ModeCoefficients, compile_c: Coefficient | None) -> float:
@@ -545,5 +489,6 @@ def _run_compile_ns_per_code_byte(m: ModeCoefficients) -> Coefficient | None:
     return Coefficient(value, 0.0, spread / value if value else 0.0, ran.source)
 
 
-def _sum_pair(a: Component, b: Component) -> tuple[float, float]:
-    return a.value + b.value, math.hypot(a.sigma, b.sigma)
+def _sum_pair(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
+    """Two (value, sigma) parts added, their uncertainties as independent."""
+    return a[0] + b[0], math.hypot(a[1], b[1])

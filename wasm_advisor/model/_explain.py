@@ -21,7 +21,8 @@ import numpy as np
 
 from ..workload import human_bytes
 from ._confidence import CLEAR_WIN, MATERIAL, Confidence, Resampled
-from ._costs import Component, Prediction, WorkloadFeatures
+from ._costs import WorkloadFeatures
+from ._prediction import Component, Kind, Prediction
 from ._scoring import FLOORS, OBJECTIVES, Candidate, Constraints, ModeEvidence, rank
 from ._traits import traits_for
 
@@ -60,16 +61,20 @@ def human_ns(ns: float) -> str:
     return f"{ns:.3g} ns"
 
 
-def _component_name(name: str) -> str:
-    """The family a component belongs to, so that modes whose bindings name their parts
-    differently compare like with like (an interpreter's "load and prepare" with a
-    compiler's "compile"; "binding + instantiate" with "binding" and "instantiate")."""
-    base = name.split(" (")[0]
-    if base.startswith(("compile", "load")):
-        return "compile/load"
-    if base.startswith(("binding", "instantiate")):
-        return "start-up (instantiate + binding)"
-    return base
+# the family a component belongs to, so that modes whose bindings name their parts
+# differently compare like with like (an interpreter's "load and prepare" with a compiler's
+# "compile"; "binding + instantiate" with "binding" and "instantiate"); any other kind is
+# a family of its own, by its name
+FAMILIES = {
+    **dict.fromkeys((Kind.COMPILE, Kind.COMPILE_AHEAD_OF_TIME, Kind.RUN_COMPILE,
+                     Kind.LOAD_AND_PREPARE, Kind.LOAD_ARTIFACT), "compile/load"),
+    **dict.fromkeys((Kind.INSTANTIATE, Kind.BINDING, Kind.BINDING_AND_INSTANTIATE),
+                    "start-up (instantiate + binding)"),
+}
+
+
+def _family(kind: Kind) -> str:
+    return FAMILIES.get(kind, kind.value)
 
 
 @dataclass(frozen=True)
@@ -94,12 +99,12 @@ def _format_objective(objective: str, value: float) -> str:
     return f"{value:.2f}"
 
 
-def _families(view: dict[str, np.ndarray] | list[Component]) -> dict[str, Any]:
-    """Components summed by family (:func:`_component_name`), as values or drawn arrays."""
+def _families(view: list[tuple[Component, np.ndarray]] | list[Component]) -> dict[str, Any]:
+    """Components summed by family (:data:`FAMILIES`), as values or drawn arrays."""
     out: dict[str, Any] = {}
-    items = view.items() if isinstance(view, dict) else ((c.name, c.value) for c in view)
-    for name, value in items:
-        family = _component_name(name)
+    for item in view:
+        c, value = item if isinstance(item, tuple) else (item, item.value)
+        family = _family(c.kind)
         out[family] = out.get(family, 0.0) + value
     return out
 

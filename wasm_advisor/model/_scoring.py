@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 from ..calibration import PROBES
 from ..workload import human_bytes_apart
 from ._coefficients import ModeCoefficients
-from ._costs import Prediction, WorkloadFeatures, missing_coefficients, predict_costs
+from ._costs import WorkloadFeatures, missing_coefficients, predict_costs
+from ._prediction import Prediction
 from ._traits import traits_for
 
 __all__ = ["FLOORS", "OBJECTIVES", "Candidate", "Constraints", "ModeEvidence",

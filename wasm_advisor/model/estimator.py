@@ -24,7 +24,6 @@ learned state ends in ``_``, and ``predict`` checks the model was fitted.
 
 from __future__ import annotations
 
-import re
 import statistics
 from typing import TYPE_CHECKING
 
@@ -33,7 +32,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ..harness import fit_slope
-from ..profiles import Profile
+from ..profiles import Figure, ModeRecord, Profile
 from ._coefficients import COEFFICIENT_METRICS, Coefficient, ModeCoefficients
 from ._costs import WorkloadFeatures, predict_costs
 from ._traits import ModeTraits, load_traits, traits_for
@@ -178,47 +177,54 @@ def _fit_samples(X: pd.DataFrame) -> tuple[dict[tuple[str, str], dict[str, Coeff
     return fitted, instructions
 
 
+# what a figure's parameters count per iteration of its kernel: the instructions it runs,
+# those WAMR's classic interpreter scans for block ends, and its SIMD instructions; each
+# the name of the ModeCoefficients field that holds them by kernel
+KERNEL_COUNTS = ("instructions_per_iter", "scan_ops_per_iter", "simd_ops_per_iter")
+
+
 def _mode_coefficients(runtime: str, mode: str, metrics: dict[str, Coefficient],
                        profile: Profile | None,
                        instructions: dict[str, float] | None = None) -> ModeCoefficients:
-    record = None
-    instructions = dict(instructions or {})
-    scanned: dict[str, float] = {}
-    simd: dict[str, float] = {}
-    single_call_typical = False
-    if profile is not None:
-        record = next((m for r in profile.runtimes if r.name == runtime for m in r.modes
-                       if m.name == mode), None)
-        for f in profile.figures:
-            if (f.runtime, f.mode) != (runtime, mode):
-                continue
-            if "instructions_per_iter" in f.params:
-                instructions[f.kernel] = float(f.params["instructions_per_iter"])
-            if "scan_ops_per_iter" in f.params:
-                scanned[f.kernel] = float(f.params["scan_ops_per_iter"])
-            if "simd_ops_per_iter" in f.params:
-                simd[f.kernel] = float(f.params["simd_ops_per_iter"])
-            if f.kernel == "typical":
-                single_call_typical = calls_running(str(f.params.get("iteration", ""))) == 1
-    by_name = {name: metrics[metric] for name, metric in COEFFICIENT_METRICS.items()
-               if metric in metrics}
+    """One runtime/mode's coefficients, with what its profile records of the mode (its
+    binding, label, kind of engine) and of its kernels; with no profile, only the fits."""
+    figures = [] if profile is None else [
+        f for f in profile.figures if (f.runtime, f.mode) == (runtime, mode)]
+    runtimes = [] if profile is None else profile.runtimes
+    record = next((m for r in runtimes if r.name == runtime for m in r.modes if m.name == mode),
+                  ModeRecord(name=mode, label=f"{runtime} {mode}", binding=""))
     traits = traits_for(f"{runtime}:{mode}")
     return ModeCoefficients(
-        runtime=runtime, mode=mode,
-        binding=record.binding if record else "",
-        label=record.label if record else f"{runtime} {mode}",
-        precompiled_mode=bool(record and record.precompiled),
-        jit=bool(record and record.jit),
-        instructions_per_iter=instructions,
-        scan_ops_per_iter=scanned,
-        simd_ops_per_iter=simd,
-        coefficients=by_name,
-        notes=record.notes if record else "",
-        single_call_typical=single_call_typical,
+        runtime=runtime, mode=mode, binding=record.binding, label=record.label,
+        precompiled_mode=record.precompiled, jit=record.jit,
+        **_kernel_counts(figures, instructions or {}),
+        coefficients={name: metrics[metric] for name, metric in COEFFICIENT_METRICS.items()
+                      if metric in metrics},
+        notes=record.notes,
+        single_call_typical=_single_call_typical(figures),
         compile_threads=_compile_threads(traits, profile),
         # the traits table says which engine scans for block ends
         scans_block_ends=traits is not None and traits.scans_block_ends,
     )
+
+
+def _kernel_counts(figures: list[Figure], instructions: dict[str, float]
+                   ) -> dict[str, dict[str, float]]:
+    """Each of :data:`KERNEL_COUNTS` by kernel, as ``figures`` record them (the fitted
+    samples' ``instructions`` first)."""
+    counts: dict[str, dict[str, float]] = {name: {} for name in KERNEL_COUNTS}
+    counts["instructions_per_iter"].update(instructions)
+    for f in figures:
+        for name in KERNEL_COUNTS:
+            if name in f.params:
+                counts[name][f.kernel] = float(f.params[name])
+    return counts
+
+
+def _single_call_typical(figures: list[Figure]) -> bool:
+    """Whether the profile's 'typical' kernel called a new function every time."""
+    typical = [f for f in figures if f.kernel == "typical"]
+    return bool(typical) and typical[-1].calls_in_a_row == 1
 
 
 def _compile_threads(traits: ModeTraits | None, profile: Profile | None) -> int:
@@ -227,14 +233,6 @@ def _compile_threads(traits: ModeTraits | None, profile: Profile | None) -> int:
     if profile is None or traits is None or not traits.parallel_compile:
         return 1
     return max(1, profile.machine.cores)
-
-
-def calls_running(iteration: str) -> int:
-    """How many times running the 'typical' kernel called each function, from the
-    description of an iteration its figure records ("... each is called 16 times in a
-    row"); 1 where it says nothing of it, as before the kernel repeated its calls."""
-    found = re.search(r"called (\d+) times in a row", iteration)
-    return int(found.group(1)) if found else 1
 
 
 def _profile_modes(profile: Profile, fitted: dict[tuple[str, str], dict[str, Coefficient]]

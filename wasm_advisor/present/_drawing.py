@@ -7,7 +7,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..model import SWEEPS, Component, Prediction, WorkloadFeatures, human_ns, predict_costs
+from ..model import (
+    SWEEPS,
+    Component,
+    Kind,
+    Prediction,
+    WorkloadFeatures,
+    human_ns,
+    predict_costs,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -20,11 +28,12 @@ __all__ = ["FORMATS", "MAX_BARS", "MAX_LINES", "breakdown_figure", "draw_breakdo
            "new_figure", "plain_number", "sweep_points", "value_axis"]
 
 COLOURS = {
-    "compile": "#d62728", "compile (ahead of time)": "#d62728", "load artifact": "#ff9896",
-    "load and prepare": "#e377c2", "instantiate": "#9467bd", "binding": "#c5b0d5",
-    "binding + instantiate": "#8c6d9e",
-    "compute": "#1f77b4", "host calls": "#ff7f0e", "memory traffic": "#2ca02c",
+    Kind.COMPILE: "#d62728", Kind.COMPILE_AHEAD_OF_TIME: "#d62728",
+    Kind.LOAD_ARTIFACT: "#ff9896", Kind.LOAD_AND_PREPARE: "#e377c2",
+    Kind.INSTANTIATE: "#9467bd", Kind.BINDING: "#c5b0d5", Kind.BINDING_AND_INSTANTIATE: "#8c6d9e",
+    Kind.COMPUTE: "#1f77b4", Kind.HOST_CALLS: "#ff7f0e", Kind.MEMORY_TRAFFIC: "#2ca02c",
 }
+OTHER_COLOUR = "#7f7f7f"  # a lazy JIT's compile as it runs, a module's first instance
 MODE_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
                 "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939")
 MAX_BARS = 10
@@ -32,8 +41,8 @@ MAX_LINES = 5
 FORMATS = (".png", ".svg", ".pdf")
 
 
-def _colour(name: str) -> str:
-    return COLOURS.get(name, COLOURS.get(name.split(" (")[0], "#7f7f7f"))
+def _colour(kind: Kind) -> str:
+    return COLOURS.get(kind, OTHER_COLOUR)
 
 
 LINE_STYLES = ("-", "--", "-.", ":")
@@ -127,9 +136,9 @@ def draw_breakdown(ax: Any, rec: Recommendation, view: str = "mean", *,
         start = 0.0
         for component in components:
             width = component.value / scale
-            name = component.name.split(" (")[0]
+            name = component.kind.short_name
             ax.barh(row, min(width, max(0.0, limit - start)), left=min(start, limit),
-                    color=_colour(name), label=None if name in seen else name,
+                    color=_colour(component.kind), label=None if name in seen else name,
                     edgecolor="white", linewidth=0.5)
             seen.add(name)
             start += width

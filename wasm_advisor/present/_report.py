@@ -163,7 +163,7 @@ def _ranking(rec: Recommendation) -> str:
             _e(human_ns(p.mean_cost_ns)), _e(human_ns(p.ttfi_ns)),
             _e(f"{p.throughput_per_core:,.0f}"),
             _e(f"{p.memory_per_instance_bytes / 2**20:,.2f}"),
-            _e(f"{biggest.name.split(' (')[0]} {share:.0%}"), where, _e(notes)))
+            _e(f"{biggest.kind.short_name} {share:.0%}"), where, _e(notes)))
         classes.append("out" if c.excluded else ("winner" if rank == 1 else ""))
     table = _table(("#", "runtime:mode", "binding", "score", "wins", "latency",
                     "mean cost / request", "cold start", "req/s per core", "MiB / instance",

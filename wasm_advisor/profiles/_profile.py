@@ -17,13 +17,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import ProfileError
 from ..files import reference_profile_paths, write_atomically
@@ -44,6 +45,7 @@ __all__ = [
     "RuntimeRecord",
     "Steadiness",
     "SteadinessFigure",
+    "calls_running",
     "default_cache_dir",
     "reference_profiles",
 ]
@@ -86,6 +88,30 @@ class Figure(_Record):
         default_factory=list,
         description="The raw (size, value) samples behind the figure: size is iterations, "
         "code bytes, pages or data bytes for slopes, 0 for medians.")
+    calls_in_a_row: int = Field(
+        default=1, exclude=True,
+        description="How many times in a row an iteration of the kernel calls each function "
+        "it calls (the 'typical' kernel: 1 in profiles made before it repeated its calls). "
+        "Not stored: read from the iteration's description when the figure is loaded.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _migrate(cls, data: Any) -> Any:
+        """Format migration: the calls in a row of an iteration, which every profile
+        records only in words ("... each is called 16 times in a row"), as a number."""
+        if isinstance(data, dict) and "calls_in_a_row" not in data:
+            params = data.get("params")
+            iteration = params.get("iteration", "") if isinstance(params, dict) else ""
+            data = {**data, "calls_in_a_row": calls_running(str(iteration))}
+        return data
+
+
+def calls_running(iteration: str) -> int:
+    """How many times an iteration calls each function in a row, from its description
+    ("... each is called 16 times in a row"); 1 where it says nothing of it, as before the
+    'typical' kernel repeated its calls."""
+    found = re.search(r"called (\d+) times in a row", iteration)
+    return int(found.group(1)) if found else 1
 
 
 class FeatureResult(_Record):
@@ -262,7 +288,8 @@ class Profile(_Record):
         import pandas as pd
 
         rows = [f.model_dump(exclude={"params"}) | {"params": f.params} for f in self.figures]
-        return pd.DataFrame(rows, columns=list(Figure.model_fields))
+        return pd.DataFrame(rows, columns=[name for name, f in Figure.model_fields.items()
+                                           if not f.exclude])
 
     # ----- files ------------------------------------------------------------------
 

@@ -61,8 +61,6 @@ from ..calibration import PaceReading, pace_factors
 from ..errors import AdvisorError
 from ..harness import WorkerLimits, run_worker
 from ..model import (
-    FIRST_INSTANCE,
-    RUN_COMPILE,
     ModeEvidence,
     WorkloadFeatures,
     block_scan_ns_per_op,
@@ -555,14 +553,12 @@ def predicted_phases(e: ModeEvidence, features: WorkloadFeatures,
     by which the start-up phases (``compile``) and execution (``execute``) are scaled."""
     starting, executing = (pace["compile"], pace["execute"]) if pace else (1.0, 1.0)
     prediction = predict_costs(e.coefficients, features)
-    loads = prediction.per_module_load
-    compile_part = sum(c.value for c in loads
-                       if c.name not in ("load artifact", FIRST_INSTANCE, RUN_COMPILE))
-    load_part = sum(c.value for c in loads if c.name == "load artifact")
-    # what a run pays once per module beyond its compile or load: the engine's set-up of
-    # the module at its first instance, and a lazy JIT's compiling of the code that runs
-    first_instance = sum(c.value for c in loads if c.name in (FIRST_INSTANCE, RUN_COMPILE))
-    execute = sum(c.value for c in prediction.per_request)
+    compile_part = prediction.phase_ns("compile")
+    # what a run pays once per module beyond its compile or load, in no phase of its own:
+    # the engine's set-up of the module at its first instance, and a lazy JIT's compiling
+    # of the code that runs
+    first_instance = sum(c.value for c in prediction.per_module_load if c.kind.phase is None)
+    execute = prediction.phase_ns("execute")
     start = sum(c.value for c in prediction.per_instance)
     binding = e.coefficients.binding
     # a warm run loads the compiled module where the binding keeps one, else compiles;
@@ -571,8 +567,8 @@ def predicted_phases(e: ModeEvidence, features: WorkloadFeatures,
     warm_load = _load_prediction(e, features)
     return {
         "compile": compile_part * starting,
-        "load": (warm_load or load_part) * starting,
-        "instantiate": prediction.per_instance[0].value * starting,
+        "load": (warm_load or prediction.phase_ns("load")) * starting,
+        "instantiate": prediction.phase_ns("instantiate") * starting,
         "execute": execute * executing,
         "total": (start + first_instance + (
             warm_load if keeps_artifact else 0.0 if binding == "wasmer-sdk" else compile_part)
@@ -583,7 +579,7 @@ def predicted_phases(e: ModeEvidence, features: WorkloadFeatures,
 def _load_prediction(e: ModeEvidence, features: WorkloadFeatures) -> float:
     """The predicted load of the precompiled artifact (0 where the mode has no such figure)."""
     warm = predict_costs(e.coefficients, replace(features, precompiled=True))
-    return sum(c.value for c in warm.per_module_load if c.name == "load artifact")
+    return warm.phase_ns("load")
 
 
 def _keep_spread(v: ModeVerification, phase: str, spread: float | None) -> None:
@@ -606,69 +602,104 @@ def _fill(v: ModeVerification, record: dict[str, Any], compiles_as_it_runs: bool
         v.limit_hit = cold.get("limit_hit")
         v.failure = failure
         return
-    warm = record.get("warm", [])
-    # the binding's whole run of the empty module: its start-up and its teardown (an iwasm
-    # process exiting, a sandbox closing), both of which the hollow copy's run pays too
-    walls = [r["wall_ns"] for r in record.get("empty", [])]
-    empty = _median(walls)
-    v.wall_warm_ns = _median([r["wall_ns"] for r in warm])
-    v.warm_runs = len(warm)
-    v.peak_rss_bytes = max((r.get("peak_rss_bytes") or 0 for r in [cold, *warm]), default=0) \
-        or None
-    phases = cold.get("phases_ns", {})
-    warm_phases = [r.get("phases_ns", {}) for r in warm]
-    if v.wall_warm_ns is not None:
-        v.measured_ns["total"] = v.wall_warm_ns
-        _keep_spread(v, "total", _spread([r["wall_ns"] for r in warm]))
-    # compile: the cold run's, and those of cold runs of the hollow copy beside it
-    again = record.get("cold_hollow", [])
-    compiles = [phases.get("compile")] + [r.get("phases_ns", {}).get("compile") for r in again]
-    if "run" in phases:  # the binding reports the engine's phases (wasmtime-py)
-        # the hollow copy compiled alone, with the default engine (the runs use epoch
-        # interruption, which compiles slower); records saved before that: all three
-        alone = [r.get("phases_ns", {}).get("compile") for r in again
-                 if "run" not in r.get("phases_ns", {})]
-        v.measured_ns["compile"] = _median(alone or compiles) or 0.0
-        load = _median([p.get("load") for p in warm_phases])
-        if load is not None:
-            v.measured_ns["load"] = load
-        # the steady state (repeat instances), as the model's per-instance figure means
-        v.measured_ns["instantiate"] = _median(
-            [p.get("instantiate_again", p.get("instantiate")) for p in warm_phases]) \
-            or phases.get("instantiate", 0.0)
-        v.measured_ns["execute"] = _median([p.get("run") for p in warm_phases]) or phases["run"]
-        _keep_spread(v, "execute", _spread([p.get("run") for p in warm_phases]))
+    _fill_runs(v, record)
+    if "run" in cold.get("phases_ns", {}):  # the binding reports the engine's phases
+        _fill_engine_phases(v, record)
         return
     # execution: a warm run minus a warm run of the same module with _start emptied, which
     # loads, instantiates, sets up and tears down alike (iwasm interpreters: loading and
     # preparing the code; LLVM JIT: what it compiles before the first instruction)
     hollow = record.get("hollow")
     hollow_ns = _median([r["wall_ns"] for r in hollow]) if isinstance(hollow, list) else None
-    if "compile" in phases:  # an ahead-of-time compiler timed on its own (wamrc)
-        v.measured_ns["compile"] = _median(compiles) or 0.0
+    _fill_compile(v, record, hollow_ns)
+    if hollow_ns is not None and v.binding == "iwasm CLI":
+        _fill_start(v, record, hollow_ns)
+    _fill_execute(v, record, hollow_ns, compiles_as_it_runs)
+
+
+def _fill_runs(v: ModeVerification, record: dict[str, Any]) -> None:
+    """The whole runs: the warm ones' wall times, the peak memory of them all, and the
+    median warm run as the measured total."""
+    cold, warm = record["cold"], record.get("warm", [])
+    v.wall_warm_ns = _median([r["wall_ns"] for r in warm])
+    v.warm_runs = len(warm)
+    v.peak_rss_bytes = max((r.get("peak_rss_bytes") or 0 for r in [cold, *warm]), default=0) \
+        or None
+    if v.wall_warm_ns is not None:
+        v.measured_ns["total"] = v.wall_warm_ns
+        _keep_spread(v, "total", _spread([r["wall_ns"] for r in warm]))
+
+
+def _cold_compiles(record: dict[str, Any]) -> list[Any]:
+    """The compile phase of the cold run and of the cold runs of the hollow copy beside it."""
+    again = record.get("cold_hollow", [])
+    return [record["cold"].get("phases_ns", {}).get("compile")] + [
+        r.get("phases_ns", {}).get("compile") for r in again]
+
+
+def _fill_engine_phases(v: ModeVerification, record: dict[str, Any]) -> None:
+    """The phases a binding that reports the engine's own (wasmtime-py) timed."""
+    phases = record["cold"].get("phases_ns", {})
+    warm_phases = [r.get("phases_ns", {}) for r in record.get("warm", [])]
+    # the hollow copy compiled alone, with the default engine (the runs use epoch
+    # interruption, which compiles slower); records saved before that: all three
+    alone = [r.get("phases_ns", {}).get("compile") for r in record.get("cold_hollow", [])
+             if "run" not in r.get("phases_ns", {})]
+    v.measured_ns["compile"] = _median(alone or _cold_compiles(record)) or 0.0
+    load = _median([p.get("load") for p in warm_phases])
+    if load is not None:
+        v.measured_ns["load"] = load
+    # the steady state (repeat instances), as the model's per-instance figure means
+    v.measured_ns["instantiate"] = _median(
+        [p.get("instantiate_again", p.get("instantiate")) for p in warm_phases]) \
+        or phases.get("instantiate", 0.0)
+    v.measured_ns["execute"] = _median([p.get("run") for p in warm_phases]) or phases["run"]
+    _keep_spread(v, "execute", _spread([p.get("run") for p in warm_phases]))
+
+
+def _fill_compile(v: ModeVerification, record: dict[str, Any], hollow_ns: float | None
+                  ) -> None:
+    """The compile of a mode timed from outside: an ahead-of-time compiler timed on its own
+    (wamrc), or a cold run less a warm one where the warm run reads a cache (wasmer-sdk)."""
+    cold = record["cold"]
+    if "compile" in cold.get("phases_ns", {}):
+        v.measured_ns["compile"] = _median(_cold_compiles(record)) or 0.0
     elif v.binding == "wasmer-sdk" and v.wall_warm_ns is not None:
         # the cache against none: a cold run less a warm one, of the module and of its copy
         cold_less_warm = [cold["wall_ns"] - v.wall_warm_ns]
         if hollow_ns is not None:
-            cold_less_warm += [r["wall_ns"] - hollow_ns for r in again]
+            cold_less_warm += [r["wall_ns"] - hollow_ns for r in record.get("cold_hollow", [])]
         v.measured_ns["compile"] = max(0.0, _median(cold_less_warm) or 0.0)
-    if hollow_ns is not None and v.binding == "iwasm CLI" and empty is not None:
-        # the hollow module against the empty one, both started the same way: what this
-        # module's code costs before its first instruction, when it stands out of the
-        # noise of the process start
-        before, noise = _start_difference(record["empty"], hollow_ns, empty, walls)
-        phase = "load" if "compile" in phases else "compile"
-        if before > noise:
-            v.measured_ns[phase] = before
-        else:
-            v.notes.append(f"{phase} not separated: {human_ns(max(0.0, before))}, within "
-                           f"the {human_ns(noise)} noise of starting iwasm")
+
+
+def _fill_start(v: ModeVerification, record: dict[str, Any], hollow_ns: float) -> None:
+    """The hollow module against the empty one, both started the same way: what this
+    module's code costs before its first instruction, when it stands out of the noise of
+    the process start (the binding's whole run of the empty module: its start-up and its
+    teardown, an iwasm process exiting, both of which the hollow copy's run pays too)."""
+    walls = [r["wall_ns"] for r in record.get("empty", [])]
+    empty = _median(walls)
+    if empty is None:
+        return
+    before, noise = _start_difference(record["empty"], hollow_ns, empty, walls)
+    phase = "load" if "compile" in record["cold"].get("phases_ns", {}) else "compile"
+    if before > noise:
+        v.measured_ns[phase] = before
+    else:
+        v.notes.append(f"{phase} not separated: {human_ns(max(0.0, before))}, within "
+                       f"the {human_ns(noise)} noise of starting iwasm")
+
+
+def _fill_execute(v: ModeVerification, record: dict[str, Any], hollow_ns: float | None,
+                  compiles_as_it_runs: bool) -> None:
+    """Execution: the median warm run less the median warm run of the hollow copy."""
+    hollow = record.get("hollow")
     if compiles_as_it_runs and hollow_ns is not None:
         v.notes.append("execution not separated: this JIT compiles functions while the "
                        "program runs; the total is the whole run")
     elif v.wall_warm_ns is not None and hollow_ns is not None:
         v.measured_ns["execute"] = max(0.0, v.wall_warm_ns - hollow_ns)
-        spreads = [_spread([r["wall_ns"] for r in warm]),
+        spreads = [_spread([r["wall_ns"] for r in record.get("warm", [])]),
                    _spread([r["wall_ns"] for r in hollow]) if isinstance(hollow, list) else None]
         if None not in spreads:
             _keep_spread(v, "execute", math.hypot(*(x or 0.0 for x in spreads)))
