@@ -22,7 +22,6 @@ BASE: dict[str, float] = {
     "hostcall_ns_per_iter": 50.0,
     "mem_seq_ns_per_iter": 0.5,
     "mem_rand_ns_per_iter": 5.0,
-    "mem_grow_ns_per_iter": 500.0,
     "compile_ns_per_code_byte": 100.0,
     "load_ns_per_code_byte": 1.0,
     "instantiate_ns_per_page": 0.0,
