@@ -31,8 +31,9 @@ from ..errors import ModuleError
 from ._encoding import section as _section
 from ._encoding import sleb as _sleb
 from ._encoding import uleb as _uleb
-from ._encoding import validated
-from ._module import MAGIC, _Reader, code_body_sizes, read_imports
+from ._encoding import validated, vector_with
+from ._module import code_body_sizes, imports_of
+from ._sections import Reader, Section, sections, vector_count
 
 __all__ = ["CLASSES", "COUNTERS", "EXPORT_PREFIX", "MARK_PREFIX", "classify_body",
            "counting_module", "function_body_bytes"]
@@ -43,7 +44,7 @@ CLASSES = ("local", "const", "int", "float", "load", "store", "branch", "block",
 EXPORT_PREFIX = "__mix_"
 MARK_PREFIX = "__ran_"
 
-_TYPE, _IMPORT, _FUNCTION, _MEMORY, _GLOBAL, _EXPORT, _CODE = 1, 2, 3, 5, 6, 7, 10
+_TYPE, _FUNCTION, _MEMORY, _GLOBAL, _EXPORT, _CODE = 1, 3, 5, 6, 7, 10
 # where a global section goes when the module has none: after these sections
 _BEFORE_GLOBAL = {1, 2, 3, 4, 5, 13}
 
@@ -88,13 +89,13 @@ _SIMD_MEMARG = frozenset((*range(0, 12), 92, 93))
 _SIMD_MEMARG_LANE = frozenset(range(84, 92))
 
 
-def _memarg(r: _Reader) -> None:
+def _memarg(r: Reader) -> None:
     if r.uleb() & 0x40:  # multi-memory: a memory index follows the alignment
         r.uleb()
     r.uleb(64)
 
 
-def _next(r: _Reader) -> tuple[int, int]:
+def _next(r: Reader) -> tuple[int, int]:
     """Read one instruction: its opcode (prefixed ones as 0xFC/0xFD/0xFE) and class."""
     op = r.byte()
     if op in _NO_IMMEDIATE:
@@ -189,14 +190,14 @@ class _Instruction:
 
 
 def _decode(code: bytes, where: str) -> list[_Instruction]:
-    r = _Reader(code, where)
+    r = Reader(code, where)
     out = []
     while r.pos < len(code):
         start = r.pos
         op, cls = _next(r)
         ins = _Instruction(start, r.pos, op, cls)
         if op in (0x0C, 0x0D, 0x0E):
-            q = _Reader(code, where)
+            q = Reader(code, where)
             q.pos = start + 1
             ins.depths = tuple(q.uleb() for _ in range(q.uleb() + 1)) if op == 0x0E \
                 else (q.uleb(),)
@@ -278,7 +279,7 @@ def _branch_check(block: _Block, layout: _Layout) -> bytes:
 
 def _rewrite_body(body: bytes, params: int, base: int, layout: _Layout, mark: int,
                   where: str) -> bytes:
-    r = _Reader(body, where)
+    r = Reader(body, where)
     declared = 0
     for _ in range(r.count(2)):  # local declarations: count, type
         declared += r.uleb()
@@ -295,7 +296,7 @@ def _rewrite_body(body: bytes, params: int, base: int, layout: _Layout, mark: in
         if b.op == 0x02:
             b.local, next_local = next_local, next_local + 1
     head = bytearray(body[: locals_end])
-    r = _Reader(body, where)
+    r = Reader(body, where)
     groups = r.uleb()
     head[: r.pos] = _uleb(groups + 1)
     head += _uleb(next_local - scratch) + b"\x7f"  # the new i32 locals
@@ -399,15 +400,6 @@ def _add(global_index: int, amount: int) -> bytes:
     return b"\x23" + g + b"\x42" + _sleb(amount) + b"\x7c\x24" + g  # get, const, add, set
 
 
-def _vector_with(payload: bytes | None, items: list[bytes], where: str) -> bytes:
-    """A vector section's payload (or a new one) with ``items`` appended."""
-    if payload is None:
-        return _uleb(len(items)) + b"".join(items)
-    r = _Reader(payload, where)
-    count = r.uleb()
-    return _uleb(count + len(items)) + payload[r.pos:] + b"".join(items)
-
-
 def _export(name: str, kind: int, index: int) -> bytes:
     encoded = name.encode()
     return _uleb(len(encoded)) + encoded + bytes([kind]) + _uleb(index)
@@ -417,7 +409,7 @@ def _param_counts(types: bytes | None, functions: bytes | None, where: str) -> l
     """The number of parameters of each function the module defines."""
     params: list[int] = []
     if types is not None:
-        r = _Reader(types, where)
+        r = Reader(types, where)
         for _ in range(r.uleb()):
             if r.byte() != 0x60:
                 raise r.fail("a type that is not a function type")
@@ -431,32 +423,19 @@ def _param_counts(types: bytes | None, functions: bytes | None, where: str) -> l
             params.append(counts[0])
     if functions is None:
         return []
-    r = _Reader(functions, where)
+    r = Reader(functions, where)
     return [params[r.uleb()] for _ in range(r.uleb())]
 
 
 COUNTERS = ("__scan_ops", "__scans")
 
 
-def _sections(data: bytes, where: str) -> list[tuple[int, bytes, int]]:
-    """The module's sections: id, payload, and the payload's offset in ``data``."""
-    if data[:4] != MAGIC or len(data) < 8:
-        raise ModuleError(f"{where}: not a WebAssembly module")
-    r = _Reader(data, where)
-    r.pos = 8
-    sections = []
-    while r.pos < len(data):
-        section_id = r.byte()
-        size = r.uleb()
-        sections.append((section_id, r.take(size), r.pos - size))
-    return sections
-
-
 def function_body_bytes(data: bytes, where: str = "<bytes>") -> list[int]:
     """The size in bytes of each function body of the module's own, in the order of the
     ``__ran_<n>`` flags of its counting copy."""
-    return [size for section_id, payload, _ in _sections(data, where) if section_id == _CODE
-            for size in code_body_sizes(_Reader(payload, where))]
+    found = list(sections(data, where))  # every section framed before a body is read
+    return [size for s in found if s.id == _CODE
+            for size in code_body_sizes(Reader(s.payload, where))]
 
 
 def counting_module(data: bytes, where: str = "<bytes>") -> bytes:
@@ -468,17 +447,16 @@ def counting_module(data: bytes, where: str = "<bytes>") -> bytes:
     the scans for block ends WAMR's classic interpreter would make, and the
     instructions they pass over.
     """
-    sections = _sections(data, where)
-    ids = [s for s, _, _ in sections]
-    payload_of = {s: p for s, p, _ in sections}
+    found = list(sections(data, where))
+    ids = [s.id for s in found]
+    payload_of = {s.id: s.payload for s in found}
     if _CODE not in ids:
         raise ModuleError(f"{where}: no code to count")
-    imports = [entry for s, p, _ in sections if s == _IMPORT
-               for entry, _ in read_imports(_Reader(p, where))]
-    defined_globals = _Reader(payload_of[_GLOBAL], where).uleb() if _GLOBAL in ids else 0
-    defined_memories = _Reader(payload_of[_MEMORY], where).uleb() if _MEMORY in ids else 0
+    imports = imports_of(found, where)
+    defined_globals = vector_count(payload_of.get(_GLOBAL), where)
+    defined_memories = vector_count(payload_of.get(_MEMORY), where)
     params = _param_counts(payload_of.get(_TYPE), payload_of.get(_FUNCTION), where)
-    types = _Reader(payload_of[_TYPE], where).uleb() if _TYPE in ids else 0
+    types = vector_count(payload_of.get(_TYPE), where)
     functions = len(params)
     first = sum(i.kind == "global" for i in imports) + defined_globals
     first_mark = first + len(CLASSES) + len(COUNTERS)
@@ -501,24 +479,25 @@ def counting_module(data: bytes, where: str = "<bytes>") -> bytes:
     for section_id in wanted:  # sections the module lacks go where the order puts them
         if section_id not in ids:
             rank = order.index(section_id)
-            at = max((i + 1 for i, (s, _, _) in enumerate(sections)
-                      if s in order and order.index(s) < rank), default=0)
-            sections.insert(at, (section_id, b"", -1))
+            at = max((i + 1 for i, s in enumerate(found)
+                      if s.id in order and order.index(s.id) < rank), default=0)
+            found.insert(at, Section(section_id, b"", -1))
     out = bytearray(data[:8])
-    for section_id, payload, offset in sections:
-        if section_id in wanted:
-            payload = _vector_with(payload if offset >= 0 else None, wanted[section_id], where)
-        elif section_id == _CODE:
-            payload = _code_payload(payload, offset, params, layout, first_mark, where)
-            payload = _vector_with(payload, [_uleb(len(b)) + b for b in (lookup, insert)],
-                                   where)
-        out += _section(section_id, payload)
+    for s in found:
+        payload = s.payload
+        if s.id in wanted:
+            payload = vector_with(payload if s.offset >= 0 else None, wanted[s.id], where)
+        elif s.id == _CODE:
+            payload = _code_payload(payload, s.offset, params, layout, first_mark, where)
+            payload = vector_with(payload, [_uleb(len(b)) + b for b in (lookup, insert)],
+                                  where)
+        out += _section(s.id, payload)
     return validated(bytes(out), "counting copy", where)
 
 
 def _code_payload(payload: bytes, offset: int, params: list[int], layout: _Layout,
                   first_mark: int, where: str) -> bytes:
-    r = _Reader(payload, where)
+    r = Reader(payload, where)
     count = r.count(2)
     if count != len(params):
         raise r.fail(f"{count} function bodies for {len(params)} functions")
