@@ -32,6 +32,7 @@ from typing import Any
 
 from .base import Availability, Mode, RunRequest, RunResult, RuntimeAdapter
 from .resident_growth import growth_record, resident_bytes
+from .run_outcome import time_limit_trap
 
 CACHE_PREFIX = "wasm-advisor-wasmer-"
 MAX_LIVE_SANDBOXES = 128  # for the memory figure: see WasmerAdapter.instance_memory
@@ -164,7 +165,7 @@ class WasmerAdapter(RuntimeAdapter):
         trap = None
         limit_hit = None
         if output.reason is ExitReason.TIMEOUT:
-            trap, limit_hit = f"time limit of {request.timeout_s:g} s hit", "time"
+            trap, limit_hit = time_limit_trap(request.timeout_s), "time"
         elif output.reason is not ExitReason.EXITED:
             trap = f"process {output.reason.value}"
         elif output.exit_code != 0:
