@@ -12,11 +12,14 @@ a trap (iwasm's ``Exception:``, Wasmtime's ``wasm trap:``, wasmer-sdk's
 ``EXECUTION_ERROR``). A trap otherwise ends with a status of its own (134 through
 wasmtime-py, 255 through wasmer-sdk, 1 through iwasm), which then differs from
 the status expected.
+
+A run a limit stopped says so in its trap the same way through every binding:
+:func:`time_limit_trap` and :func:`memory_limit_trap`.
 """
 
 from __future__ import annotations
 
-__all__ = ["run_failure"]
+__all__ = ["memory_limit_trap", "run_failure", "time_limit_trap"]
 
 # how the runtimes word a trap of their own, whatever the exit status
 _RUNTIME_TRAPS = ("Exception:", "wasm trap:", "EXECUTION_ERROR")
@@ -38,3 +41,14 @@ def run_failure(exit_code: int | None, trap: str | None, limit_hit: str | None,
     said = f"exited with status {exit_code}" + (
         f", expected {expect_exit}" if expect_exit != 0 else "")
     return f"{said}: {trap}" if trap else said
+
+
+def time_limit_trap(timeout_s: float) -> str:
+    """The trap of a run stopped at its time limit of ``timeout_s`` seconds."""
+    return f"time limit of {timeout_s:g} s hit"
+
+
+def memory_limit_trap(limit_bytes: int, then: str | None = None) -> str:
+    """The trap of a run stopped at its memory limit; ``then``: the trap the guest met there."""
+    hit = f"memory limit of {limit_bytes >> 20} MiB hit"
+    return hit if then is None else f"{hit} (then: {then})"

@@ -42,6 +42,7 @@ from ..errors import RuntimeUnavailableError
 from .base import Mode, RunRequest, RunResult
 from .libiwasm import MODE_INTERP, MODE_LLVM_JIT, TERMINATED, LibIwasm, LoadedModule
 from .resident_growth import growth_record, resident_bytes
+from .run_outcome import memory_limit_trap, time_limit_trap
 
 __all__ = ["BINDING", "EmbeddedWamr", "libiwasm_candidates", "linked_libiwasm"]
 
@@ -271,63 +272,91 @@ def _load_only(lib: LibIwasm, code: bytes) -> RunResult:
 def _run_once(engine: _Engine, code: bytes, request: RunRequest, phases: dict[str, int],
               aot: bool, stdout_fd: int, stderr_fd: int) -> RunResult:
     """Load, instantiate (and again, ``request.instantiate_again`` times) and run ``_start``."""
-    max_pages = 0
-    if request.enforce_limits and request.memory_limit_bytes:
-        max_pages = max(1, request.memory_limit_bytes // WASM_PAGE)
-    exit_code, trap, limit_hit = 0, None, None
-    module: LoadedModule | None = None
-    instance = exec_env = 0
+    run = _Run(engine, request, phases)
     realtime, start = RunResult.clock()
     try:
+        exit_code, trap = run.start(code, aot, stdout_fd, stderr_fd)
+    except RuntimeUnavailableError as e:
+        exit_code, trap = 255, str(e).strip()
+    wall = time.perf_counter_ns() - start - run.aside_ns
+    limit_hit, trap = run.limit_hit(trap)
+    run.release()
+    return RunResult(exit_code=exit_code, stdout="", stderr="",
+                     host_start_realtime_ns=realtime + run.aside_ns, wall_ns=wall,
+                     phases_ns=phases, trap=trap, limit_hit=limit_hit)
+
+
+class _Run:
+    """One run through libiwasm: the module loaded, instantiated and its ``_start`` called,
+    each phase timed into ``phases``; :meth:`release` frees what was made."""
+
+    def __init__(self, engine: _Engine, request: RunRequest, phases: dict[str, int]) -> None:
+        self.engine = engine
+        self.request = request
+        self.phases = phases
+        # the cap on linear memory in pages, when the request enforces limits (0: none)
+        self.max_pages = 0
+        if request.enforce_limits and request.memory_limit_bytes:
+            self.max_pages = max(1, request.memory_limit_bytes // WASM_PAGE)
+        self.module: LoadedModule | None = None
+        self.instance = self.exec_env = 0
+        self.aside_ns = 0  # spent instantiating again: kept out of the wall time and start
+
+    def start(self, code: bytes, aot: bool, stdout_fd: int, stderr_fd: int
+              ) -> tuple[int, str | None]:
+        """The exit status and trap of ``_start``; a failure to load or instantiate raises."""
+        request, phases = self.request, self.phases
         t = time.perf_counter_ns()
-        module = LoadedModule(engine.library, code)
+        self.module = module = LoadedModule(self.engine.library, code)
         phases["load" if aot else "compile"] = time.perf_counter_ns() - t
         module.set_wasi(["module", *request.argv], workdir=request.workdir, env=request.env,
                         stdout_fd=stdout_fd, stderr_fd=stderr_fd)
         t = time.perf_counter_ns()
-        instance = module.instantiate(STACK_SIZE, HEAP_SIZE, max_pages)
+        self.instance = module.instantiate(STACK_SIZE, HEAP_SIZE, self.max_pages)
         phases["instantiate"] = time.perf_counter_ns() - t
         if request.instantiate_again:
             t = time.perf_counter_ns()
-            again = _instantiate_again(module, request.instantiate_again, max_pages)
-            aside = time.perf_counter_ns() - t  # kept out of the wall time and the start
-            start += aside
-            realtime += aside
+            again = _instantiate_again(module, request.instantiate_again, self.max_pages)
+            self.aside_ns = time.perf_counter_ns() - t
             phases["instantiate_again"] = again
         timer = None
         if request.enforce_limits:
             timer = threading.Timer(request.timeout_s,
-                                    engine.library.api.wasm_runtime_terminate, (instance,))
+                                    self.engine.library.api.wasm_runtime_terminate,
+                                    (self.instance,))
             timer.daemon = True
             timer.start()
         # outside the phases (the stack's size is the host's choice; WAMR zeroes it), within
         # the time to the first instruction
-        exec_env = module.exec_env(instance, STACK_SIZE)
+        self.exec_env = module.exec_env(self.instance, STACK_SIZE)
         t = time.perf_counter_ns()
         try:
-            exit_code, trap = module.call_start(instance, exec_env, engine.running_mode)
+            return module.call_start(self.instance, self.exec_env, self.engine.running_mode)
         finally:
             phases["run"] = time.perf_counter_ns() - t
             if timer is not None:
                 timer.cancel()
-    except RuntimeUnavailableError as e:
-        exit_code, trap = 255, str(e).strip()
-    wall = time.perf_counter_ns() - start
-    if trap and TERMINATED in trap:
-        limit_hit, trap = "time", f"time limit of {request.timeout_s:g} s hit"
-    elif trap and max_pages and module is not None and instance and \
-            module.memory_pages(instance) >= 0.9 * max_pages:
-        # memory.grow failed at the cap, and the program gave up (unreachable, or an abort)
-        limit_hit = "memory"
-        trap = f"memory limit of {max_pages * WASM_PAGE >> 20} MiB hit (then: {trap})"
-    if module is not None:
-        if exec_env:
-            module.destroy_exec_env(exec_env)
-        if instance:
-            module.deinstantiate(instance)
-        module.unload()
-    return RunResult(exit_code=exit_code, stdout="", stderr="", host_start_realtime_ns=realtime,
-                     wall_ns=wall, phases_ns=phases, trap=trap, limit_hit=limit_hit)
+
+    def limit_hit(self, trap: str | None) -> tuple[str | None, str | None]:
+        """The limit that stopped the run ('time', 'memory' or None), and its trap as the
+        result tells it."""
+        if trap and TERMINATED in trap:
+            return "time", time_limit_trap(self.request.timeout_s)
+        if trap and self.max_pages and self.module is not None and self.instance and \
+                self.module.memory_pages(self.instance) >= 0.9 * self.max_pages:
+            # memory.grow failed at the cap, and the program gave up (unreachable, or an abort)
+            return "memory", memory_limit_trap(self.max_pages * WASM_PAGE, then=trap)
+        return None, trap
+
+    def release(self) -> None:
+        """Free the exec env, the instance and the module, as far as they were made."""
+        if self.module is None:
+            return
+        if self.exec_env:
+            self.module.destroy_exec_env(self.exec_env)
+        if self.instance:
+            self.module.deinstantiate(self.instance)
+        self.module.unload()
 
 
 def _instantiate_again(module: LoadedModule, times: int, max_pages: int) -> int:

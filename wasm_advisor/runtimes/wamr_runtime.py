@@ -47,6 +47,7 @@ from pathlib import Path
 
 from ..errors import RuntimeUnavailableError
 from .base import Availability, Mode, RunRequest, RunResult, RuntimeAdapter
+from .run_outcome import memory_limit_trap, time_limit_trap
 from .wamr_embedded import EmbeddedWamr, libiwasm_candidates, linked_libiwasm
 
 __all__ = ["WamrAdapter"]
@@ -391,69 +392,88 @@ def _spawn_timed(cmd: list[str], cwd: str | None, timeout: float,
     finally:
         os.close(out_w)
         os.close(err_w)
-    pid = process.pid
-    chunks: dict[int, list[bytes]] = {out_r: [], err_r: []}
-    # One thread does everything: drain both pipes, sample memory, reap. (Reader
-    # threads would hand the GIL back only every switch interval, ~5 ms, and a
-    # short run would end before the first memory sample.)
-    selector = selectors.DefaultSelector()
-    for fd in chunks:
-        os.set_blocking(fd, False)
-        selector.register(fd, selectors.EVENT_READ)
-    exited = _exit_fd(pid)
-    if exited is not None:
-        selector.register(exited, selectors.EVENT_READ)
-    timed_out, over_memory, peak = False, False, 0
+    watch = _Watch(process.pid, out_r, err_r)
     cap = memory_limit + IWASM_OWN_BYTES if memory_limit is not None else None
-    deadline = time.monotonic() + timeout
-    status_file = f"/proc/{pid}/status"
-    interval = SAMPLE_S if exited is not None else POLL_S
-    while True:
-        peak = max(peak, _high_water_mark(status_file))
-        wait = max(0.0, min(interval, deadline - time.monotonic()))
-        for key, _ in selector.select(timeout=wait):
-            if key.fd != exited:
-                _drain(key.fd, chunks[key.fd], selector)
-        waited, status, _ = os.wait4(pid, os.WNOHANG)
-        if waited == pid:
-            break
-        over_memory = cap is not None and peak > cap
-        timed_out = time.monotonic() > deadline
-        if over_memory or timed_out:
-            _kill_group(pid)
-            _, status, _ = os.wait4(pid, 0)
-            break
+    status, limit_hit = watch.until_exit(timeout, cap)
     wall = time.perf_counter_ns() - start
     process.returncode = code = os.waitstatus_to_exitcode(status)  # negative: a signal
-    if exited is not None:
-        selector.unregister(exited)
-        os.close(exited)
-    _kill_group(pid)  # nothing it started outlives it, or holds its pipes open
-    drain_until = time.monotonic() + DRAIN_S
-    while selector.get_map() and time.monotonic() < drain_until:  # what it wrote last
-        for key, _ in selector.select(timeout=0.1):
-            _drain(key.fd, chunks[key.fd], selector)
-    for key in list(selector.get_map().values()):  # a pipe still open: give up on it
-        selector.unregister(key.fd)
-        os.close(key.fd)
-    selector.close()
-    stdout = b"".join(chunks[out_r]).decode(errors="replace")
-    stderr = b"".join(chunks[err_r]).decode(errors="replace")
-    trap = None
-    if over_memory:
-        trap = f"memory limit of {(memory_limit or 0) >> 20} MiB hit"
-    elif timed_out:
-        trap = f"time limit of {timeout:g} s hit"
-    elif code < 0:
-        trap = f"iwasm was killed by signal {-code}"
-    elif code != 0:
-        trap = _wamr_error(stdout) or _last_line(stderr)
-    if code < 0:
-        code = 128 - code
-    return RunResult(exit_code=code, stdout=stdout, stderr=stderr,
+    stdout, stderr = watch.output()
+    if limit_hit == "memory":
+        trap: str | None = memory_limit_trap(memory_limit or 0)
+    elif limit_hit == "time":
+        trap = time_limit_trap(timeout)
+    else:
+        trap = _exit_trap(code, stdout, stderr)
+    return RunResult(exit_code=128 - code if code < 0 else code, stdout=stdout, stderr=stderr,
                      host_start_realtime_ns=realtime, wall_ns=wall, phases_ns=phases,
-                     peak_rss_bytes=peak or None, trap=trap,
-                     limit_hit="memory" if over_memory else "time" if timed_out else None)
+                     peak_rss_bytes=watch.peak or None, trap=trap, limit_hit=limit_hit)
+
+
+class _Watch:
+    """An iwasm process, watched by this one thread: both its pipes drained, its resident
+    memory sampled, its exit awaited. (Reader threads would hand the GIL back only every
+    switch interval, ~5 ms, and a short run would end before the first memory sample.)"""
+
+    def __init__(self, pid: int, out_r: int, err_r: int) -> None:
+        self.pid = pid
+        self.out_r, self.err_r = out_r, err_r
+        self.chunks: dict[int, list[bytes]] = {out_r: [], err_r: []}
+        self.selector = selectors.DefaultSelector()
+        for fd in self.chunks:
+            os.set_blocking(fd, False)
+            self.selector.register(fd, selectors.EVENT_READ)
+        self.exited = _exit_fd(pid)
+        if self.exited is not None:
+            self.selector.register(self.exited, selectors.EVENT_READ)
+        self.peak = 0  # the resident memory's high-water mark, as last sampled
+
+    def until_exit(self, timeout: float, cap: int | None) -> tuple[int, str | None]:
+        """Wait for the process to exit, or kill it once it passes ``cap`` bytes or
+        ``timeout`` seconds: its wait status, and the limit it hit ('memory', 'time')."""
+        deadline = time.monotonic() + timeout
+        status_file = f"/proc/{self.pid}/status"
+        interval = SAMPLE_S if self.exited is not None else POLL_S
+        while True:
+            self.peak = max(self.peak, _high_water_mark(status_file))
+            wait = max(0.0, min(interval, deadline - time.monotonic()))
+            for key, _ in self.selector.select(timeout=wait):
+                if key.fd != self.exited:
+                    _drain(key.fd, self.chunks[key.fd], self.selector)
+            waited, status, _ = os.wait4(self.pid, os.WNOHANG)
+            if waited == self.pid:
+                return status, None
+            over_memory = cap is not None and self.peak > cap
+            if over_memory or time.monotonic() > deadline:
+                _kill_group(self.pid)
+                _, status, _ = os.wait4(self.pid, 0)
+                return status, "memory" if over_memory else "time"
+
+    def output(self) -> tuple[str, str]:
+        """Once the process has exited: kill what it started, and read the last of what it
+        wrote (for up to :data:`DRAIN_S`); its stdout and stderr."""
+        if self.exited is not None:
+            self.selector.unregister(self.exited)
+            os.close(self.exited)
+        _kill_group(self.pid)  # nothing it started outlives it, or holds its pipes open
+        drain_until = time.monotonic() + DRAIN_S
+        while self.selector.get_map() and time.monotonic() < drain_until:  # what it wrote last
+            for key, _ in self.selector.select(timeout=0.1):
+                _drain(key.fd, self.chunks[key.fd], self.selector)
+        for key in list(self.selector.get_map().values()):  # a pipe still open: give up on it
+            self.selector.unregister(key.fd)
+            os.close(key.fd)
+        self.selector.close()
+        return (b"".join(self.chunks[self.out_r]).decode(errors="replace"),
+                b"".join(self.chunks[self.err_r]).decode(errors="replace"))
+
+
+def _exit_trap(code: int, stdout: str, stderr: str) -> str | None:
+    """The trap of an iwasm that exited by itself with ``code`` (negative: a signal)."""
+    if code < 0:
+        return f"iwasm was killed by signal {-code}"
+    if code != 0:
+        return _wamr_error(stdout) or _last_line(stderr)
+    return None
 
 
 # iwasm prints its own errors on stdout, among whatever the guest printed there.

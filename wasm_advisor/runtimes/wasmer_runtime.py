@@ -32,6 +32,7 @@ from typing import Any
 
 from .base import Availability, Mode, RunRequest, RunResult, RuntimeAdapter
 from .resident_growth import growth_record, resident_bytes
+from .run_outcome import time_limit_trap
 
 CACHE_PREFIX = "wasm-advisor-wasmer-"
 MAX_LIVE_SANDBOXES = 128  # for the memory figure: see WasmerAdapter.instance_memory
@@ -74,6 +75,30 @@ def _workdir_files(workdir: Path) -> dict[str, bytes]:
                 raise OSError(f"{workdir} holds more than {MAX_WORKDIR_BYTES >> 20} MiB")
             files[f"/{path.relative_to(workdir).as_posix()}"] = path.read_bytes()
     return files
+
+
+def _result(output: Any, timeout_s: float, realtime: int, wall: int) -> RunResult:
+    """The result of a sandbox's command that ran: its ``output`` (an SDK ``Output``)."""
+    from wasmer_sdk import ExitReason
+
+    trap = None
+    limit_hit = None
+    if output.reason is ExitReason.TIMEOUT:
+        trap, limit_hit = time_limit_trap(timeout_s), "time"
+    elif output.reason is not ExitReason.EXITED:
+        trap = f"process {output.reason.value}"
+    elif output.exit_code != 0:
+        lines = output.stderr.text(errors="replace").strip().splitlines()
+        trap = lines[-1] if lines else None
+    return RunResult(
+        exit_code=output.exit_code if output.reason is ExitReason.EXITED else 134,
+        stdout=output.stdout.text(errors="replace"),
+        stderr=output.stderr.text(errors="replace"),
+        host_start_realtime_ns=realtime,
+        wall_ns=wall,
+        trap=trap,
+        limit_hit=limit_hit,
+    )
 
 
 class WasmerAdapter(RuntimeAdapter):
@@ -122,7 +147,6 @@ class WasmerAdapter(RuntimeAdapter):
 
     async def _timed_run(self, request: RunRequest, fresh_cache: str | None) -> RunResult:
         from wasmer_sdk import (
-            ExitReason,
             NetworkPolicy,
             PackageCommandDefinition,
             PackageDefinition,
@@ -161,24 +185,7 @@ class WasmerAdapter(RuntimeAdapter):
             if fresh is not None:
                 await fresh.close()
         wall = time.perf_counter_ns() - start
-        trap = None
-        limit_hit = None
-        if output.reason is ExitReason.TIMEOUT:
-            trap, limit_hit = f"time limit of {request.timeout_s:g} s hit", "time"
-        elif output.reason is not ExitReason.EXITED:
-            trap = f"process {output.reason.value}"
-        elif output.exit_code != 0:
-            lines = output.stderr.text(errors="replace").strip().splitlines()
-            trap = lines[-1] if lines else None
-        return RunResult(
-            exit_code=output.exit_code if output.reason is ExitReason.EXITED else 134,
-            stdout=output.stdout.text(errors="replace"),
-            stderr=output.stderr.text(errors="replace"),
-            host_start_realtime_ns=realtime,
-            wall_ns=wall,
-            trap=trap,
-            limit_hit=limit_hit,
-        )
+        return _result(output, request.timeout_s, realtime, wall)
 
     def run(self, mode: Mode, request: RunRequest) -> RunResult:
         result: RunResult = self._run_async(self._run(request))

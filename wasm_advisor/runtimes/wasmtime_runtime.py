@@ -29,6 +29,7 @@ import wasmtime._bindings as _bindings
 
 from .base import Availability, Mode, RunRequest, RunResult, RuntimeAdapter
 from .resident_growth import growth_record, resident_bytes
+from .run_outcome import memory_limit_trap, time_limit_trap
 
 __all__ = ["WasmtimeAdapter"]
 
@@ -159,6 +160,109 @@ def _artifact(engine: wasmtime.Engine, mode: str, request: RunRequest) -> bytes:
     return _ARTIFACTS[key]
 
 
+def _store(engine: wasmtime.Engine, request: RunRequest, stdout: Path, stderr: Path
+           ) -> wasmtime.Store:
+    """A store for one run: its fuel, its epoch deadline and memory cap when the request
+    enforces limits, and WASI with the request's arguments, environment and folder."""
+    store = wasmtime.Store(engine)
+    if request.fuel is not None:
+        store.set_fuel(request.fuel)
+    if _epochs(request):  # untrusted code: stop it at the time limit (see _epoch_timer)
+        store.set_epoch_deadline(1)
+    if request.enforce_limits and request.memory_limit_bytes is not None:
+        store.set_limits(memory_size=request.memory_limit_bytes)  # cap linear memory
+    wasi = wasmtime.WasiConfig()
+    wasi.argv = ["module", *request.argv]
+    wasi.env = [list(kv) for kv in request.env]
+    wasi.stdout_file = str(stdout)
+    wasi.stderr_file = str(stderr)
+    if request.workdir is not None:
+        wasi.preopen_dir(str(request.workdir), ".")
+    store.set_wasi(wasi)
+    return store
+
+
+def _epoch_timer(engine: wasmtime.Engine, request: RunRequest) -> threading.Timer | None:
+    """A timer that ends the epoch, and so the run, at the time limit (None: no limit)."""
+    if not _epochs(request):
+        return None
+    timer = threading.Timer(request.timeout_s, engine.increment_epoch)
+    timer.daemon = True
+    return timer
+
+
+class _Run:
+    """One run in a store: the module compiled or loaded, instantiated and started, each
+    phase timed; and what the store holds after it."""
+
+    def __init__(self, engine: wasmtime.Engine, store: wasmtime.Store,
+                 request: RunRequest) -> None:
+        self.engine = engine
+        self.store = store
+        self.request = request
+        self.linker = wasmtime.Linker(engine)
+        self.linker.define_wasi()
+        self.phases: dict[str, int] = {}
+        self.instance: wasmtime.Instance | None = None
+        self.aside_ns = 0  # spent instantiating again: kept out of the wall time and start
+
+    def start(self, artifact: bytes | None) -> None:
+        """Compile (or load ``artifact``), instantiate and run ``_start``; a trap raises."""
+        t = time.perf_counter_ns()
+        if artifact is not None:
+            module = wasmtime.Module.deserialize(self.engine, artifact)
+            self.phases["load"] = time.perf_counter_ns() - t
+        else:
+            module = wasmtime.Module(self.engine, self.request.module)
+            self.phases["compile"] = time.perf_counter_ns() - t
+        t = time.perf_counter_ns()
+        self.instance = self.linker.instantiate(self.store, module)
+        self.phases["instantiate"] = time.perf_counter_ns() - t
+        if self.request.instantiate_again:
+            # timed now, in the state the first instance left (not after the guest's run
+            # has filled the caches with its own work), and kept out of the run's wall
+            # time and time to first instruction
+            t = time.perf_counter_ns()
+            again = _instantiate_again(self.engine, self.linker, module, self.request)
+            self.aside_ns = time.perf_counter_ns() - t
+            if again is not None:
+                self.phases["instantiate_again"] = again
+        entry = self.instance.exports(self.store)["_start"]
+        assert isinstance(entry, wasmtime.Func)
+        t = time.perf_counter_ns()
+        try:
+            entry(self.store)
+        finally:
+            self.phases["run"] = time.perf_counter_ns() - t
+
+    def memory_bytes(self) -> int:
+        """The size of the instance's exported memory now (0 without one)."""
+        exports = self.instance.exports(self.store) if self.instance else None
+        memory = exports.get("memory") if exports is not None else None
+        return memory.data_len(self.store) if isinstance(memory, wasmtime.Memory) else 0
+
+    def limit_hit(self, trap: str | None) -> tuple[str | None, str | None]:
+        """The limit that stopped the run ('memory', 'time', 'fuel' or None), and its trap
+        as the result tells it."""
+        limit = self.request.memory_limit_bytes
+        if trap and limit and self.memory_bytes() >= 0.9 * limit:
+            return "memory", memory_limit_trap(limit, then=trap)
+        if trap and "interrupt" in trap:
+            return "time", time_limit_trap(self.request.timeout_s)
+        if trap and "fuel" in trap:
+            return "fuel", trap
+        return None, trap
+
+    def read_globals(self) -> dict[str, int] | None:
+        """The exported globals the request asked for, by name (None: it asked for none)."""
+        prefix = self.request.read_globals
+        if prefix is None or self.instance is None:
+            return None
+        return {name: int(value.value(self.store)) for name, value in
+                self.instance.exports(self.store).items()
+                if name.startswith(prefix) and isinstance(value, wasmtime.Global)}
+
+
 class WasmtimeAdapter(RuntimeAdapter):
     name = "wasmtime"
 
@@ -173,71 +277,17 @@ class WasmtimeAdapter(RuntimeAdapter):
             return _compile_only(engine_for(mode.name), request.module)
         engine = engine_for(mode.name, fuel=request.fuel is not None,
                             epochs=_epochs(request))
-        artifact = None
-        if request.precompiled:
-            artifact = _artifact(engine, mode.name, request)
+        artifact = _artifact(engine, mode.name, request) if request.precompiled else None
         with tempfile.TemporaryDirectory(prefix="wasm-advisor-") as tmp:
             out, err = Path(tmp) / "stdout", Path(tmp) / "stderr"
-            store = wasmtime.Store(engine)
-            if request.fuel is not None:
-                store.set_fuel(request.fuel)
-            timer = None
-            if _epochs(request):  # untrusted code: stop it at the time limit
-                store.set_epoch_deadline(1)
-                timer = threading.Timer(request.timeout_s, engine.increment_epoch)
-                timer.daemon = True
-            if request.enforce_limits and request.memory_limit_bytes is not None:
-                store.set_limits(memory_size=request.memory_limit_bytes)  # cap linear memory
-            wasi = wasmtime.WasiConfig()
-            wasi.argv = ["module", *request.argv]
-            wasi.env = [list(kv) for kv in request.env]
-            wasi.stdout_file = str(out)
-            wasi.stderr_file = str(err)
-            if request.workdir is not None:
-                wasi.preopen_dir(str(request.workdir), ".")
-            store.set_wasi(wasi)
-            linker = wasmtime.Linker(engine)
-            linker.define_wasi()
-            phases: dict[str, int] = {}
-            exit_code, trap = 0, None
-            instance: wasmtime.Instance | None = None
-
-            def instance_memory_bytes(store: wasmtime.Store) -> int:
-                memory = instance.exports(store).get("memory") if instance else None
-                return memory.data_len(store) if isinstance(memory, wasmtime.Memory) else 0
-
+            run = _Run(engine, _store(engine, request, out, err), request)
+            timer = _epoch_timer(engine, request)
             realtime, start = RunResult.clock()
             if timer is not None:
                 timer.start()
+            exit_code, trap = 0, None
             try:
-                t = time.perf_counter_ns()
-                if artifact is not None:
-                    module = wasmtime.Module.deserialize(engine, artifact)
-                    phases["load"] = time.perf_counter_ns() - t
-                else:
-                    module = wasmtime.Module(engine, request.module)
-                    phases["compile"] = time.perf_counter_ns() - t
-                t = time.perf_counter_ns()
-                instance = linker.instantiate(store, module)
-                phases["instantiate"] = time.perf_counter_ns() - t
-                if request.instantiate_again:
-                    # timed now, in the state the first instance left (not after the guest's
-                    # run has filled the caches with its own work), and kept out of the run's
-                    # wall time and time to first instruction
-                    t = time.perf_counter_ns()
-                    again = _instantiate_again(engine, linker, module, request)
-                    aside = time.perf_counter_ns() - t
-                    start += aside
-                    realtime += aside
-                    if again is not None:
-                        phases["instantiate_again"] = again
-                entry = instance.exports(store)["_start"]
-                assert isinstance(entry, wasmtime.Func)
-                t = time.perf_counter_ns()
-                try:
-                    entry(store)
-                finally:
-                    phases["run"] = time.perf_counter_ns() - t
+                run.start(artifact)
             except wasmtime.ExitTrap as e:
                 exit_code = e.code
             except (wasmtime.Trap, wasmtime.WasmtimeError, KeyError, AssertionError) as e:
@@ -245,37 +295,21 @@ class WasmtimeAdapter(RuntimeAdapter):
             finally:
                 if timer is not None:
                     timer.cancel()
-            wall = time.perf_counter_ns() - start
-            limit_hit = None
-            if trap and request.memory_limit_bytes and instance_memory_bytes(store) >= \
-                    0.9 * request.memory_limit_bytes:
-                limit_hit = "memory"
-                trap = (f"memory limit of {request.memory_limit_bytes >> 20} MiB hit "
-                        f"(then: {trap})")
-            elif trap and "interrupt" in trap:
-                limit_hit, trap = "time", f"time limit of {request.timeout_s:g} s hit"
-            elif trap and "fuel" in trap:
-                limit_hit = "fuel"
-            fuel_used = None
-            if request.fuel is not None:
-                fuel_used = request.fuel - store.get_fuel()
-            read = None
-            if request.read_globals is not None and instance is not None:
-                read = {name: int(value.value(store)) for name, value in
-                        instance.exports(store).items() if name.startswith(
-                            request.read_globals) and isinstance(value, wasmtime.Global)}
+            wall = time.perf_counter_ns() - start - run.aside_ns
+            limit_hit, trap = run.limit_hit(trap)
             return RunResult(
                 exit_code=exit_code,
                 stdout=out.read_text(errors="replace") if out.exists() else "",
                 stderr=err.read_text(errors="replace") if err.exists() else "",
-                host_start_realtime_ns=realtime,
+                host_start_realtime_ns=realtime + run.aside_ns,
                 wall_ns=wall,
-                phases_ns=phases,
+                phases_ns=run.phases,
                 trap=trap,
                 artifact_bytes=len(artifact) if artifact is not None else None,
-                fuel_consumed=fuel_used,
+                fuel_consumed=None if request.fuel is None else
+                request.fuel - run.store.get_fuel(),
                 limit_hit=limit_hit,
-                globals=read,
+                globals=run.read_globals(),
             )
 
     def instance_memory(self, mode: Mode, module_bytes: bytes, instances: int

@@ -1,6 +1,6 @@
-"""Writing the pieces of a WebAssembly binary: LEB128 integers and sections.
+"""Writing the pieces of a WebAssembly binary: LEB128 integers, vectors and sections.
 
-Used by the module rewriters (:mod:`.hollow_module`, :mod:`.instruction_mix`),
+Used by the module rewriters (:mod:`._hollow`, :mod:`._instruction_mix`),
 which copy a module and change as little of it as they can.
 """
 
@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from ..errors import ModuleError
 from ._features import validate_module
+from ._sections import Reader
 
-__all__ = ["section", "sleb", "uleb", "validated"]
+__all__ = ["section", "sleb", "uleb", "validated", "vector_with"]
 
 
 def uleb(value: int) -> bytes:
@@ -38,6 +39,15 @@ def sleb(value: int) -> bytes:
 def section(section_id: int, payload: bytes) -> bytes:
     """A section: its id, its size, its payload."""
     return bytes([section_id]) + uleb(len(payload)) + payload
+
+
+def vector_with(payload: bytes | None, items: list[bytes], where: str) -> bytes:
+    """A vector's payload (or a new one, for ``None``) with ``items`` appended."""
+    if payload is None:
+        return uleb(len(items)) + b"".join(items)
+    r = Reader(payload, where)
+    count = r.uleb()
+    return uleb(count + len(items)) + payload[r.pos:] + b"".join(items)
 
 
 def validated(data: bytes, what: str, where: str) -> bytes:

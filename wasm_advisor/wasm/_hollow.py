@@ -18,27 +18,19 @@ from __future__ import annotations
 from ..errors import ModuleError
 from ._encoding import section as _section
 from ._encoding import uleb as _uleb
-from ._encoding import validated
-from ._module import MAGIC, _Reader, read_imports
+from ._encoding import validated, vector_with
+from ._module import imports_of
+from ._sections import Reader, Section, sections, vector_count
 
 __all__ = ["hollow_module"]
 
-_TYPE, _IMPORT, _FUNCTION, _EXPORT, _CODE = 1, 2, 3, 7, 10
+_TYPE, _FUNCTION, _EXPORT, _CODE = 1, 3, 7, 10
 _EMPTY_TYPE = b"\x60\x00\x00"  # func () -> ()
 _EMPTY_BODY = b"\x02\x00\x0b"  # 2 bytes: no locals, end
 
 
-
-
-def _append_item(payload: bytes, item: bytes, where: str) -> tuple[bytes, int]:
-    """A vector section with ``item`` added at its end, and the item's index."""
-    r = _Reader(payload, where)
-    count = r.uleb()
-    return _uleb(count + 1) + payload[r.pos:] + item, count
-
-
 def _point_start_at(payload: bytes, function: int, where: str) -> bytes:
-    r = _Reader(payload, where)
+    r = Reader(payload, where)
     out = bytearray(_uleb(count := r.uleb()))
     found = False
     for _ in range(count):
@@ -57,34 +49,33 @@ def _point_start_at(payload: bytes, function: int, where: str) -> bytes:
     return bytes(out)
 
 
-def hollow_module(data: bytes, where: str = "<bytes>") -> bytes:
-    """``data`` with ``_start`` returning at once; :class:`ModuleError` if that cannot be made."""
-    if data[:4] != MAGIC or len(data) < 8:
-        raise ModuleError(f"{where}: not a WebAssembly module")
-    r = _Reader(data, where)
-    r.pos = 8
-    sections: list[tuple[int, bytes]] = []
-    while r.pos < len(data):
-        section_id = r.byte()
-        sections.append((section_id, r.take(r.uleb())))
-    ids = [s for s, _ in sections]
-    if _FUNCTION not in ids or _CODE not in ids or _TYPE not in ids:
+def _check_hollowable(found: list[Section], where: str) -> None:
+    """Refuse a module with no function of its own, or no exports to find ``_start`` in."""
+    ids = {s.id for s in found}
+    if not {_FUNCTION, _CODE, _TYPE} <= ids:
         raise ModuleError(f"{where}: no functions of its own to empty")
     if _EXPORT not in ids:
         raise ModuleError(f"{where}: no _start function to empty (not a WASI command)")
-    imported = sum(entry.kind == "func" for s, p in sections if s == _IMPORT
-                   for entry, _ in read_imports(_Reader(p, where)))
+
+
+def hollow_module(data: bytes, where: str = "<bytes>") -> bytes:
+    """``data`` with ``_start`` returning at once; :class:`ModuleError` if that cannot be made."""
+    found = list(sections(data, where))
+    _check_hollowable(found, where)
+    imported = sum(entry.kind == "func" for entry in imports_of(found, where))
     out = bytearray(data[:8])
     type_index = function_index = -1
-    for section_id, payload in sections:
-        if section_id == _TYPE:
-            payload, type_index = _append_item(payload, _EMPTY_TYPE, where)
-        elif section_id == _FUNCTION:
-            payload, defined = _append_item(payload, _uleb(type_index), where)
-            function_index = imported + defined
-        elif section_id == _CODE:
-            payload, _ = _append_item(payload, _EMPTY_BODY, where)
-        elif section_id == _EXPORT:
+    for s in found:
+        payload = s.payload
+        if s.id == _TYPE:
+            type_index = vector_count(payload, where)
+            payload = vector_with(payload, [_EMPTY_TYPE], where)
+        elif s.id == _FUNCTION:
+            function_index = imported + vector_count(payload, where)
+            payload = vector_with(payload, [_uleb(type_index)], where)
+        elif s.id == _CODE:
+            payload = vector_with(payload, [_EMPTY_BODY], where)
+        elif s.id == _EXPORT:
             payload = _point_start_at(payload, function_index, where)
-        out += _section(section_id, payload)
+        out += _section(s.id, payload)
     return validated(bytes(out), "hollow copy", where)

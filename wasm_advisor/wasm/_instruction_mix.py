@@ -25,14 +25,16 @@ instructions; anything else (GC, typed function references, ``try_table``) is a
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from ..errors import ModuleError
 from ._encoding import section as _section
 from ._encoding import sleb as _sleb
 from ._encoding import uleb as _uleb
-from ._encoding import validated
-from ._module import MAGIC, _Reader, code_body_sizes, read_imports
+from ._encoding import validated, vector_with
+from ._module import code_body_sizes, imports_of
+from ._sections import Reader, Section, sections, vector_count
 
 __all__ = ["CLASSES", "COUNTERS", "EXPORT_PREFIX", "MARK_PREFIX", "classify_body",
            "counting_module", "function_body_bytes"]
@@ -43,9 +45,7 @@ CLASSES = ("local", "const", "int", "float", "load", "store", "branch", "block",
 EXPORT_PREFIX = "__mix_"
 MARK_PREFIX = "__ran_"
 
-_TYPE, _IMPORT, _FUNCTION, _MEMORY, _GLOBAL, _EXPORT, _CODE = 1, 2, 3, 5, 6, 7, 10
-# where a global section goes when the module has none: after these sections
-_BEFORE_GLOBAL = {1, 2, 3, 4, 5, 13}
+_TYPE, _FUNCTION, _MEMORY, _GLOBAL, _EXPORT, _CODE = 1, 3, 5, 6, 7, 10
 
 _C = {name: i for i, name in enumerate(CLASSES)}
 _CLASS_OF = bytearray([_C["other"]]) * 256
@@ -88,94 +88,105 @@ _SIMD_MEMARG = frozenset((*range(0, 12), 92, 93))
 _SIMD_MEMARG_LANE = frozenset(range(84, 92))
 
 
-def _memarg(r: _Reader) -> None:
+def _memarg(r: Reader) -> None:
     if r.uleb() & 0x40:  # multi-memory: a memory index follows the alignment
         r.uleb()
     r.uleb(64)
 
 
-def _next(r: _Reader) -> tuple[int, int]:
+def _index(r: Reader) -> None:
+    r.uleb()
+
+
+def _two_indices(r: Reader) -> None:
+    r.uleb()
+    r.uleb()
+
+
+def _s33(r: Reader) -> None:
+    r.uleb(40)  # a block or heap type: one byte for the usual ones, read as a plain LEB
+
+
+def _labels(r: Reader) -> None:  # br_table: its labels, then the default
+    for _ in range(r.count()):
+        r.uleb()
+    r.uleb()
+
+
+def _value_types(r: Reader) -> None:  # select with types
+    for _ in range(r.count()):
+        r.byte()
+
+
+def _misc(r: Reader) -> int:
+    """An 0xFC instruction's immediates; its class."""
+    sub = r.uleb()
+    if sub <= 7:
+        return _C["float"]  # saturating float-to-int truncation
+    if sub in (8, 10, 12, 14):
+        _two_indices(r)
+    elif sub in (9, 11, 13, 15, 16, 17):
+        r.uleb()
+    else:
+        raise r.fail(f"unknown instruction 0xfc {sub}")
+    return _C["bulk"] if sub <= 11 else _C["other"]
+
+
+def _simd(r: Reader) -> int:
+    """An 0xFD instruction's immediates; its class."""
+    sub = r.uleb()
+    if sub in _SIMD_MEMARG or sub in _SIMD_MEMARG_LANE:
+        _memarg(r)
+    if sub in (12, 13):
+        r.take(16)
+    if sub in _SIMD_LANE or sub in _SIMD_MEMARG_LANE:
+        r.byte()
+    return _C["simd"]
+
+
+def _atomic(r: Reader) -> int:
+    """An 0xFE instruction's immediates; its class."""
+    if r.uleb() == 3:  # atomic.fence
+        r.byte()
+    else:
+        _memarg(r)
+    return _C["other"]
+
+
+# how to read each instruction's immediates, by opcode (the ones that have some)
+_IMMEDIATES: dict[int, Callable[[Reader], object]] = {
+    **dict.fromkeys(_ONE_INDEX, _index),
+    **dict.fromkeys((*_BLOCK_TYPE, 0xD0), _s33),
+    **dict.fromkeys(range(0x28, 0x3F), _memarg),
+    0x41: lambda r: r.uleb(35), 0x42: lambda r: r.uleb(70),
+    0x43: lambda r: r.take(4), 0x44: lambda r: r.take(8),
+    0x0E: _labels, 0x11: _two_indices, 0x13: _two_indices, 0x1C: _value_types,
+}
+# the prefixed instructions: read the rest of the opcode and the immediates, give the class
+_PREFIXED: dict[int, Callable[[Reader], int]] = {0xFC: _misc, 0xFD: _simd, 0xFE: _atomic}
+
+
+def _next(r: Reader) -> tuple[int, int]:
     """Read one instruction: its opcode (prefixed ones as 0xFC/0xFD/0xFE) and class."""
     op = r.byte()
     if op in _NO_IMMEDIATE:
         return op, _CLASS_OF[op]
-    if op in _ONE_INDEX:
-        r.uleb()
-    elif op in _BLOCK_TYPE:
-        r.uleb(40)  # s33 block type: one byte for the usual ones, read as a plain LEB
-    elif 0x28 <= op <= 0x3E:
-        _memarg(r)
-    elif op == 0x41:
-        r.uleb(35)
-    elif op == 0x42:
-        r.uleb(70)
-    elif op == 0x43:
-        r.take(4)
-    elif op == 0x44:
-        r.take(8)
-    elif op == 0x0E:
-        for _ in range(r.count()):
-            r.uleb()
-        r.uleb()
-    elif op in (0x11, 0x13):
-        r.uleb()
-        r.uleb()
-    elif op == 0x1C:
-        for _ in range(r.count()):
-            r.byte()
-    elif op == 0xD0:
-        r.uleb(40)
-    elif op == 0xFC:
-        sub = r.uleb()
-        if sub <= 7:
-            return op, _C["float"]  # saturating float-to-int truncation
-        if sub in (8, 10, 12, 14):
-            r.uleb()
-            r.uleb()
-        elif sub in (9, 11, 13, 15, 16, 17):
-            r.uleb()
-        else:
-            raise r.fail(f"unknown instruction 0xfc {sub}")
-        return op, _C["bulk"] if sub <= 11 else _C["other"]
-    elif op == 0xFD:
-        sub = r.uleb()
-        if sub in _SIMD_MEMARG:
-            _memarg(r)
-        elif sub in (12, 13):
-            r.take(16)
-        elif sub in _SIMD_LANE:
-            r.byte()
-        elif sub in _SIMD_MEMARG_LANE:
-            _memarg(r)
-            r.byte()
-        return op, _C["simd"]
-    elif op == 0xFE:
-        sub = r.uleb()
-        if sub == 3:
-            r.byte()
-        else:
-            _memarg(r)
-        return op, _C["other"]
-    else:
+    prefixed = _PREFIXED.get(op)
+    if prefixed is not None:
+        return op, prefixed(r)
+    immediates = _IMMEDIATES.get(op)
+    if immediates is None:
         r.pos -= 1
         raise r.fail(f"instruction {op:#04x} is not one the instruction mix can count")
+    immediates(r)
     return op, _CLASS_OF[op]
 
 
 def classify_body(code: bytes, where: str = "<code>") -> list[tuple[int, list[int]]]:
     """The straight runs of an expression: (offset each starts at, its counts per class)."""
-    runs: list[tuple[int, list[int]]] = []
-    counts = [0] * len(CLASSES)
-    start = 0
-    for ins in _decode(code, where):
-        counts[ins.cls] += 1
-        if ins.op in _ENDS_RUN:
-            runs.append((start, counts))
-            counts = [0] * len(CLASSES)
-            start = ins.end
-    if any(counts):
-        runs.append((start, counts))
-    return runs
+    instructions = _decode(code, where)
+    return [(instructions[run[0]].start, _class_counts(instructions, run))
+            for run in _straight_runs(instructions)]
 
 
 @dataclass(slots=True)
@@ -189,19 +200,39 @@ class _Instruction:
 
 
 def _decode(code: bytes, where: str) -> list[_Instruction]:
-    r = _Reader(code, where)
+    r = Reader(code, where)
     out = []
     while r.pos < len(code):
         start = r.pos
         op, cls = _next(r)
         ins = _Instruction(start, r.pos, op, cls)
         if op in (0x0C, 0x0D, 0x0E):
-            q = _Reader(code, where)
+            q = Reader(code, where)
             q.pos = start + 1
             ins.depths = tuple(q.uleb() for _ in range(q.uleb() + 1)) if op == 0x0E \
                 else (q.uleb(),)
         out.append(ins)
     return out
+
+
+def _straight_runs(instructions: list[_Instruction]) -> Iterator[range]:
+    """The straight runs of code, as ranges of instruction indices: a run ends after each
+    control instruction (the last one where the code ends)."""
+    start = 0
+    for i, ins in enumerate(instructions):
+        if ins.op in _ENDS_RUN:
+            yield range(start, i + 1)
+            start = i + 1
+    if start < len(instructions):
+        yield range(start, len(instructions))
+
+
+def _class_counts(instructions: list[_Instruction], run: range) -> list[int]:
+    """How many instructions of each class ``run`` holds."""
+    counts = [0] * len(CLASSES)
+    for i in run:
+        counts[instructions[i].cls] += 1
+    return counts
 
 
 # --- WAMR's classic interpreter: where it looks block ends up, and what that costs ---
@@ -255,6 +286,9 @@ class _Layout:
     scans: int
     lookup: int  # function (i32 address) -> i32 found
     insert: int  # function (i32 address)
+    marks: int  # the flag of the module's first function of its own
+    types: int  # lookup's type (insert's is the next)
+    memory: int  # the block-address cache's
 
 
 def _scan(block: _Block, layout: _Layout) -> bytes:
@@ -276,82 +310,128 @@ def _branch_check(block: _Block, layout: _Layout) -> bytes:
             b"\x45\x04\x40" + _scan(block, layout) + b"\x0b\x0b")
 
 
-def _rewrite_body(body: bytes, params: int, base: int, layout: _Layout, mark: int,
-                  where: str) -> bytes:
-    r = _Reader(body, where)
+@dataclass
+class _Rewrite:
+    """One body's code being rewritten: its blocks, and the labels open where it is."""
+
+    code: bytes
+    instructions: list[_Instruction]
+    blocks: dict[int, _Block]  # by instruction index
+    layout: _Layout
+    scratch: int  # an i32 local for a branch's condition or index
+    labels: list[_Block] = field(default_factory=list)  # open labels, innermost last
+
+    def original(self, i: int) -> bytes:
+        """Instruction ``i`` as the module has it."""
+        ins = self.instructions[i]
+        return self.code[ins.start:ins.end]
+
+    def depths(self, i: int) -> tuple[int, ...]:
+        """The labels branch ``i`` may take."""
+        return self.instructions[i].depths
+
+    def target(self, depth: int) -> _Block | None:
+        """The ``block`` a branch to label ``depth`` leaves (None: a loop, if, try or the
+        function, whose ends the interpreter does not look up)."""
+        b = self.labels[-1 - depth] if depth < len(self.labels) else None
+        return b if b is not None and b.op == 0x02 else None
+
+
+def _enter_block(rw: _Rewrite, i: int) -> bytes:
+    """block: look its end up on entry."""
+    b = rw.blocks[i]
+    rw.labels.append(b)
+    return rw.original(i) + _found(b, rw.layout) + b"\x21" + _uleb(b.local)
+
+
+def _enter_if(rw: _Rewrite, i: int) -> bytes:
+    """if: look its end up on entry, scan on a miss."""
+    b = rw.blocks[i]
+    rw.labels.append(b)
+    scratch = _uleb(rw.scratch)
+    return (b"\x21" + scratch + _found(b, rw.layout) + b"\x45\x04\x40" + _scan(b, rw.layout) +
+            b"\x0b\x20" + scratch + rw.original(i))
+
+
+def _enter_label(rw: _Rewrite, i: int) -> bytes:
+    """loop, try: a label, looked up by no one."""
+    rw.labels.append(rw.blocks[i])
+    return rw.original(i)
+
+
+def _leave_label(rw: _Rewrite, i: int) -> bytes:
+    """end, delegate."""
+    if rw.labels:
+        rw.labels.pop()
+    return rw.original(i)
+
+
+def _br(rw: _Rewrite, i: int) -> bytes:
+    out_of = rw.target(rw.depths(i)[0])
+    check = b"" if out_of is None else _branch_check(out_of, rw.layout)
+    return check + rw.original(i)
+
+
+def _br_if(rw: _Rewrite, i: int) -> bytes:
+    out_of = rw.target(rw.depths(i)[0])
+    if out_of is None:
+        return rw.original(i)
+    scratch = _uleb(rw.scratch)
+    return (b"\x21" + scratch + b"\x20" + scratch + b"\x04\x40" +
+            _branch_check(out_of, rw.layout) + b"\x0b\x20" + scratch + rw.original(i))
+
+
+def _br_table(rw: _Rewrite, i: int) -> bytes:
+    targets = [rw.target(d) for d in rw.depths(i)]
+    if all(t is None for t in targets):
+        return rw.original(i)
+    scratch = _uleb(rw.scratch)
+    return (b"\x21" + scratch + _table_checks(targets, rw.scratch, rw.layout) + b"\x20" +
+            scratch + rw.original(i))
+
+
+# what the counting copy adds at each control instruction, by opcode (the others: nothing)
+_AT_INSTRUCTION: dict[int, Callable[[_Rewrite, int], bytes]] = {
+    0x02: _enter_block, 0x04: _enter_if, 0x03: _enter_label, 0x06: _enter_label,
+    0x0B: _leave_label, 0x18: _leave_label, 0x0C: _br, 0x0D: _br_if, 0x0E: _br_table,
+}
+
+
+def _declared_locals(body: bytes, where: str) -> tuple[int, int]:
+    """Where a function body's local declarations end, and how many locals they declare."""
+    r = Reader(body, where)
     declared = 0
     for _ in range(r.count(2)):  # local declarations: count, type
         declared += r.uleb()
         valtype = r.byte()
         if valtype in (0x63, 0x64):
             r.uleb(40)
-    locals_end = r.pos
+    return r.pos, declared
+
+
+def _rewrite_body(body: bytes, params: int, base: int, layout: _Layout, mark: int,
+                  where: str) -> bytes:
+    locals_end, declared = _declared_locals(body, where)
     code = body[locals_end:]
     instructions = _decode(code, where)
-    blocks = _blocks(instructions, base + locals_end)
-    scratch = params + declared  # an i32 for a branch's condition or index
-    next_local = scratch + 1
-    for b in blocks.values():
+    rw = _Rewrite(code, instructions, _blocks(instructions, base + locals_end), layout,
+                  scratch=params + declared)
+    next_local = rw.scratch + 1
+    for b in rw.blocks.values():
         if b.op == 0x02:
             b.local, next_local = next_local, next_local + 1
-    head = bytearray(body[: locals_end])
-    r = _Reader(body, where)
-    groups = r.uleb()
-    head[: r.pos] = _uleb(groups + 1)
-    head += _uleb(next_local - scratch) + b"\x7f"  # the new i32 locals
-    out = bytearray(head)
-    out += b"\x41\x01\x24" + _uleb(mark)  # i32.const 1, global.set: this function ran
-    counts = [0] * len(CLASSES)
-    pending = bytearray()  # code of the current straight run, its counts added at its start
-    labels: list[_Block | None] = []  # open labels, innermost last (None: the function's)
-
-    def flush() -> None:
-        nonlocal counts, pending
-        for cls, n in enumerate(counts):
+    # the new i32 locals, then i32.const 1, global.set: this function ran
+    out = bytearray(vector_with(body[:locals_end], [_uleb(next_local - rw.scratch) + b"\x7f"],
+                                where))
+    out += b"\x41\x01\x24" + _uleb(mark)
+    for run in _straight_runs(instructions):
+        # each straight run adds its counts as it is entered
+        for cls, n in enumerate(_class_counts(instructions, run)):
             if n:
-                out.extend(_add(layout.counters + cls, n))
-        out.extend(pending)
-        counts = [0] * len(CLASSES)
-        pending = bytearray()
-
-    def target(depth: int) -> _Block | None:
-        b = labels[-1 - depth] if depth < len(labels) else None
-        return b if b is not None and b.op == 0x02 else None
-
-    for i, ins in enumerate(instructions):
-        counts[ins.cls] += 1
-        original = code[ins.start:ins.end]
-        if ins.op == 0x02:  # block: look its end up on entry
-            b = blocks[i]
-            pending += original + _found(b, layout) + b"\x21" + _uleb(b.local)
-            labels.append(b)
-        elif ins.op == 0x04:  # if: look up on entry, scan on a miss
-            b = blocks[i]
-            pending += (b"\x21" + _uleb(scratch) + _found(b, layout) + b"\x45\x04\x40" +
-                        _scan(b, layout) + b"\x0b\x20" + _uleb(scratch) + original)
-            labels.append(b)
-        elif ins.op in (0x03, 0x06):
-            pending += original
-            labels.append(blocks[i])
-        elif ins.op in (0x0B, 0x18):
-            pending += original
-            if labels:
-                labels.pop()
-        elif ins.op == 0x0C and (out_of := target(ins.depths[0])) is not None:
-            pending += _branch_check(out_of, layout) + original
-        elif ins.op == 0x0D and (out_of := target(ins.depths[0])) is not None:
-            pending += (b"\x21" + _uleb(scratch) + b"\x20" + _uleb(scratch) + b"\x04\x40" +
-                        _branch_check(out_of, layout) + b"\x0b\x20" + _uleb(scratch) +
-                        original)
-        elif ins.op == 0x0E and any(target(d) is not None for d in ins.depths):
-            pending += b"\x21" + _uleb(scratch) + _table_checks(
-                [target(d) for d in ins.depths], scratch, layout) + b"\x20" + _uleb(scratch) \
-                + original
-        else:
-            pending += original
-        if ins.op in _ENDS_RUN:
-            flush()
-    flush()
+                out += _add(layout.counters + cls, n)
+        for i in run:
+            at = _AT_INSTRUCTION.get(instructions[i].op)
+            out += rw.original(i) if at is None else at(rw, i)
     return bytes(out)
 
 
@@ -391,21 +471,9 @@ def _helpers(memory: int) -> tuple[bytes, bytes]:
     return lookup, insert
 
 
-
-
-
 def _add(global_index: int, amount: int) -> bytes:
     g = _uleb(global_index)
     return b"\x23" + g + b"\x42" + _sleb(amount) + b"\x7c\x24" + g  # get, const, add, set
-
-
-def _vector_with(payload: bytes | None, items: list[bytes], where: str) -> bytes:
-    """A vector section's payload (or a new one) with ``items`` appended."""
-    if payload is None:
-        return _uleb(len(items)) + b"".join(items)
-    r = _Reader(payload, where)
-    count = r.uleb()
-    return _uleb(count + len(items)) + payload[r.pos:] + b"".join(items)
 
 
 def _export(name: str, kind: int, index: int) -> bytes:
@@ -417,7 +485,7 @@ def _param_counts(types: bytes | None, functions: bytes | None, where: str) -> l
     """The number of parameters of each function the module defines."""
     params: list[int] = []
     if types is not None:
-        r = _Reader(types, where)
+        r = Reader(types, where)
         for _ in range(r.uleb()):
             if r.byte() != 0x60:
                 raise r.fail("a type that is not a function type")
@@ -431,32 +499,19 @@ def _param_counts(types: bytes | None, functions: bytes | None, where: str) -> l
             params.append(counts[0])
     if functions is None:
         return []
-    r = _Reader(functions, where)
+    r = Reader(functions, where)
     return [params[r.uleb()] for _ in range(r.uleb())]
 
 
 COUNTERS = ("__scan_ops", "__scans")
 
 
-def _sections(data: bytes, where: str) -> list[tuple[int, bytes, int]]:
-    """The module's sections: id, payload, and the payload's offset in ``data``."""
-    if data[:4] != MAGIC or len(data) < 8:
-        raise ModuleError(f"{where}: not a WebAssembly module")
-    r = _Reader(data, where)
-    r.pos = 8
-    sections = []
-    while r.pos < len(data):
-        section_id = r.byte()
-        size = r.uleb()
-        sections.append((section_id, r.take(size), r.pos - size))
-    return sections
-
-
 def function_body_bytes(data: bytes, where: str = "<bytes>") -> list[int]:
     """The size in bytes of each function body of the module's own, in the order of the
     ``__ran_<n>`` flags of its counting copy."""
-    return [size for section_id, payload, _ in _sections(data, where) if section_id == _CODE
-            for size in code_body_sizes(_Reader(payload, where))]
+    found = list(sections(data, where))  # every section framed before a body is read
+    return [size for s in found if s.id == _CODE
+            for size in code_body_sizes(Reader(s.payload, where))]
 
 
 def counting_module(data: bytes, where: str = "<bytes>") -> bytes:
@@ -468,65 +523,82 @@ def counting_module(data: bytes, where: str = "<bytes>") -> bytes:
     the scans for block ends WAMR's classic interpreter would make, and the
     instructions they pass over.
     """
-    sections = _sections(data, where)
-    ids = [s for s, _, _ in sections]
-    payload_of = {s: p for s, p, _ in sections}
-    if _CODE not in ids:
+    found = list(sections(data, where))
+    if all(s.id != _CODE for s in found):
         raise ModuleError(f"{where}: no code to count")
-    imports = [entry for s, p, _ in sections if s == _IMPORT
-               for entry, _ in read_imports(_Reader(p, where))]
-    defined_globals = _Reader(payload_of[_GLOBAL], where).uleb() if _GLOBAL in ids else 0
-    defined_memories = _Reader(payload_of[_MEMORY], where).uleb() if _MEMORY in ids else 0
-    params = _param_counts(payload_of.get(_TYPE), payload_of.get(_FUNCTION), where)
-    types = _Reader(payload_of[_TYPE], where).uleb() if _TYPE in ids else 0
-    functions = len(params)
-    first = sum(i.kind == "global" for i in imports) + defined_globals
-    first_mark = first + len(CLASSES) + len(COUNTERS)
-    imported_functions = sum(i.kind == "func" for i in imports)
-    layout = _Layout(counters=first, scan_ops=first + len(CLASSES),
-                     scans=first + len(CLASSES) + 1,
-                     lookup=imported_functions + functions,
-                     insert=imported_functions + functions + 1)
-    memory = sum(i.kind == "memory" for i in imports) + defined_memories
-    lookup, insert = _helpers(memory)
-    new_globals = [b"\x7e\x01\x42\x00\x0b"] * (len(CLASSES) + len(COUNTERS))  # (mut i64) 0
-    new_globals += [b"\x7f\x01\x41\x00\x0b"] * functions  # (mut i32) 0
-    exports = [_export(EXPORT_PREFIX + cls, 3, first + i) for i, cls in enumerate(CLASSES)]
-    exports += [_export(name, 3, first + len(CLASSES) + i) for i, name in enumerate(COUNTERS)]
-    exports += [_export(f"{MARK_PREFIX}{i}", 3, first_mark + i) for i in range(functions)]
-    wanted = {_TYPE: [b"\x60\x01\x7f\x01\x7f", b"\x60\x01\x7f\x00"],
-              _FUNCTION: [_uleb(types), _uleb(types + 1)],
-              _MEMORY: [b"\x00\x01"], _GLOBAL: new_globals, _EXPORT: exports}
-    order = [1, 2, 3, 4, 5, 13, 6, 7, 8, 9, 12, 10, 11]
-    for section_id in wanted:  # sections the module lacks go where the order puts them
-        if section_id not in ids:
-            rank = order.index(section_id)
-            at = max((i + 1 for i, (s, _, _) in enumerate(sections)
-                      if s in order and order.index(s) < rank), default=0)
-            sections.insert(at, (section_id, b"", -1))
+    layout, params = _layout(found, where)
+    added = _added_items(layout, len(params))
     out = bytearray(data[:8])
-    for section_id, payload, offset in sections:
-        if section_id in wanted:
-            payload = _vector_with(payload if offset >= 0 else None, wanted[section_id], where)
-        elif section_id == _CODE:
-            payload = _code_payload(payload, offset, params, layout, first_mark, where)
-            payload = _vector_with(payload, [_uleb(len(b)) + b for b in (lookup, insert)],
-                                   where)
-        out += _section(section_id, payload)
+    for s in _with_missing(found, added):
+        payload = s.payload
+        if s.id in added:
+            payload = vector_with(payload if s.offset >= 0 else None, added[s.id], where)
+        elif s.id == _CODE:
+            payload = _code_payload(s, params, layout, where)
+        out += _section(s.id, payload)
     return validated(bytes(out), "counting copy", where)
 
 
-def _code_payload(payload: bytes, offset: int, params: list[int], layout: _Layout,
-                  first_mark: int, where: str) -> bytes:
-    r = _Reader(payload, where)
+def _layout(found: list[Section], where: str) -> tuple[_Layout, list[int]]:
+    """Where the counting copy's globals, functions, types and memory go, and the number
+    of parameters of each function of the module's own."""
+    payload_of = {s.id: s.payload for s in found}
+    imports = imports_of(found, where)
+    first = sum(i.kind == "global" for i in imports) + vector_count(payload_of.get(_GLOBAL),
+                                                                    where)
+    memory = sum(i.kind == "memory" for i in imports) + vector_count(payload_of.get(_MEMORY),
+                                                                     where)
+    params = _param_counts(payload_of.get(_TYPE), payload_of.get(_FUNCTION), where)
+    types = vector_count(payload_of.get(_TYPE), where)
+    lookup = sum(i.kind == "func" for i in imports) + len(params)
+    return _Layout(counters=first, scan_ops=first + len(CLASSES),
+                   scans=first + len(CLASSES) + 1, lookup=lookup, insert=lookup + 1,
+                   marks=first + len(CLASSES) + len(COUNTERS), types=types,
+                   memory=memory), params
+
+
+def _added_items(layout: _Layout, functions: int) -> dict[int, list[bytes]]:
+    """What the counting copy appends to each section it adds to, by section id."""
+    new_globals = [b"\x7e\x01\x42\x00\x0b"] * (len(CLASSES) + len(COUNTERS))  # (mut i64) 0
+    new_globals += [b"\x7f\x01\x41\x00\x0b"] * functions  # (mut i32) 0
+    first = layout.counters
+    exports = [_export(EXPORT_PREFIX + cls, 3, first + i) for i, cls in enumerate(CLASSES)]
+    exports += [_export(name, 3, first + len(CLASSES) + i) for i, name in enumerate(COUNTERS)]
+    exports += [_export(f"{MARK_PREFIX}{i}", 3, layout.marks + i) for i in range(functions)]
+    return {_TYPE: [b"\x60\x01\x7f\x01\x7f", b"\x60\x01\x7f\x00"],
+            _FUNCTION: [_uleb(layout.types), _uleb(layout.types + 1)],
+            _MEMORY: [b"\x00\x01"], _GLOBAL: new_globals, _EXPORT: exports}
+
+
+_ORDER = [1, 2, 3, 4, 5, 13, 6, 7, 8, 9, 12, 10, 11]  # the order a module's sections come in
+
+
+def _with_missing(found: list[Section], wanted: dict[int, list[bytes]]) -> list[Section]:
+    """``found``, with an empty section (offset -1) for each id in ``wanted`` it lacks,
+    where the order of sections puts it."""
+    out = list(found)
+    present = {s.id for s in found}
+    for section_id in wanted:
+        if section_id not in present:
+            rank = _ORDER.index(section_id)
+            at = max((i + 1 for i, s in enumerate(out)
+                      if s.id in _ORDER and _ORDER.index(s.id) < rank), default=0)
+            out.insert(at, Section(section_id, b"", -1))
+    return out
+
+
+def _code_payload(code: Section, params: list[int], layout: _Layout, where: str) -> bytes:
+    """The code section with every body rewritten, and the cache's lookup and insert
+    functions appended."""
+    r = Reader(code.payload, where)
     count = r.count(2)
     if count != len(params):
         raise r.fail(f"{count} function bodies for {len(params)} functions")
     out = bytearray(_uleb(count))
     for i in range(count):
         size = r.uleb()
-        base = offset + r.pos
-        body = _rewrite_body(r.take(size), params[i], base, layout, first_mark + i,
+        base = code.offset + r.pos
+        body = _rewrite_body(r.take(size), params[i], base, layout, layout.marks + i,
                              f"{where}: function {i}")
         out += _uleb(len(body)) + body
-    return bytes(out)
+    return vector_with(bytes(out), [_uleb(len(b)) + b for b in _helpers(layout.memory)], where)

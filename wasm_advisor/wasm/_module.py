@@ -10,15 +10,16 @@ huge allocation.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ModuleError
 from ._features import WasmFeature, features_used, validate_module
+from ._sections import MAGIC, Reader, Section, sections
 
-__all__ = ["Import", "Memory", "ModuleInfo", "read_module", "read_module_bytes"]
+__all__ = ["Import", "Memory", "ModuleInfo", "imports_of", "read_module", "read_module_bytes"]
 
-MAGIC = b"\0asm"
 CORE_VERSION = b"\x01\0\0\0"
 MAX_MODULE_BYTES = 1 << 30  # 1 GiB: far beyond any real module
 WASM_PAGE_BYTES = 65536
@@ -121,73 +122,17 @@ class ModuleInfo:
         return any(name == "_start" and kind == "func" for name, kind in self.exports)
 
 
-class _Reader:
-    def __init__(self, data: bytes, where: str) -> None:
-        self.data = data
-        self.pos = 0
-        self.where = where
-
-    def fail(self, message: str) -> ModuleError:
-        return ModuleError(f"{self.where}: {message} at byte {self.pos}")
-
-    def byte(self) -> int:
-        if self.pos >= len(self.data):
-            raise self.fail("unexpected end of file")
-        value = self.data[self.pos]
-        self.pos += 1
-        return value
-
-    def uleb(self, max_bits: int = 32) -> int:
-        result = shift = 0
-        while True:
-            b = self.byte()
-            result |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                return result
-            if shift >= max_bits + 7:
-                raise self.fail("integer too long")
-
-    def count(self, min_item_bytes: int = 1) -> int:
-        n = self.uleb()
-        if n * min_item_bytes > len(self.data) - self.pos:
-            raise self.fail(f"declares {n} items, more than the bytes that remain")
-        return n
-
-    def take(self, n: int) -> bytes:
-        if n > len(self.data) - self.pos:
-            raise self.fail(f"declares {n} bytes, more than remain")
-        chunk = self.data[self.pos : self.pos + n]
-        self.pos += n
-        return chunk
-
-    def name(self) -> str:
-        return self.take(self.uleb()).decode("utf-8", errors="replace")
-
-    def limits(self) -> tuple[int, int | None, bool, bool]:
-        flags = self.byte()
-        if flags & ~0x0F:
-            raise self.fail(f"unknown limits flags {flags:#x}")
-        memory64 = bool(flags & 0x04)
-        bits = 64 if memory64 else 32
-        initial = self.uleb(bits)
-        maximum = self.uleb(bits) if flags & 0x01 else None
-        if flags & 0x08:  # custom page size
-            self.uleb()
-        return initial, maximum, bool(flags & 0x02), memory64
-
-
-def _skip_value_type(r: _Reader) -> None:
+def _skip_value_type(r: Reader) -> None:
     if r.byte() in (0x63, 0x64):  # (ref null? heaptype)
         r.uleb(33)
 
 
-def _skip_table_type(r: _Reader) -> None:
+def _skip_table_type(r: Reader) -> None:
     _skip_value_type(r)
     r.limits()
 
 
-def _skip_global_type(r: _Reader) -> None:
+def _skip_global_type(r: Reader) -> None:
     _skip_value_type(r)
     r.byte()  # mutability
 
@@ -195,7 +140,7 @@ def _skip_global_type(r: _Reader) -> None:
 _CONST_NO_IMMEDIATE = frozenset((0x6A, 0x6B, 0x6C, 0x7C, 0x7D, 0x7E))  # extended-const
 
 
-def _const_expr_functions(r: _Reader) -> list[int] | None:
+def _const_expr_functions(r: Reader) -> list[int] | None:
     """The functions a constant expression refers to (``ref.func``); None for an
     instruction this reader does not know (GC's constant instructions)."""
     functions: list[int] = []
@@ -215,7 +160,7 @@ def _const_expr_functions(r: _Reader) -> list[int] | None:
             return None
 
 
-def _element_functions(r: _Reader) -> set[int] | None:
+def _element_functions(r: Reader) -> set[int] | None:
     """Every function an element section lists (active, passive or declared); None where
     an expression in it is one this reader does not know."""
     functions: set[int] = set()
@@ -244,7 +189,7 @@ def _element_functions(r: _Reader) -> set[int] | None:
     return functions
 
 
-def code_body_sizes(code: _Reader) -> list[int]:
+def code_body_sizes(code: Reader) -> list[int]:
     """The size in bytes of each function body in a code section's payload, in order."""
     sizes = []
     for _ in range(code.count(2)):
@@ -254,7 +199,7 @@ def code_body_sizes(code: _Reader) -> list[int]:
     return sizes
 
 
-def read_imports(r: _Reader) -> list[tuple[Import, Memory | None]]:
+def read_imports(r: Reader) -> list[tuple[Import, Memory | None]]:
     """The entries of an import section, each with its memory's limits when it is one."""
     out: list[tuple[Import, Memory | None]] = []
     for _ in range(r.count(3)):
@@ -278,8 +223,80 @@ def read_imports(r: _Reader) -> list[tuple[Import, Memory | None]]:
     return out
 
 
-def read_module_bytes(data: bytes, where: str = "<bytes>") -> ModuleInfo:
-    """Describe the module in ``data``; ``where`` names it in error messages."""
+def imports_of(found: Iterable[Section], where: str) -> list[Import]:
+    """Every import of a module, from its sections."""
+    return [entry for s in found if s.id == 2  # the import section
+            for entry, _ in read_imports(Reader(s.payload, where))]
+
+
+@dataclass
+class _Tally:
+    """What the walk over a module's sections has found so far."""
+
+    section_bytes: dict[str, int] = field(default_factory=dict)
+    imports: list[Import] = field(default_factory=list)
+    exports: list[tuple[str, str]] = field(default_factory=list)
+    memories: list[Memory] = field(default_factory=list)
+    functions: int = 0
+    code_bytes: int = 0
+    data_bytes: int = 0
+    data_segments: int = 0
+    code: Reader | None = None  # the code section's payload
+    # functions reachable from outside: exported or in an element segment (None: unknown)
+    escaping: set[int] | None = field(default_factory=set)
+
+
+def _tally_imports(tally: _Tally, body: Reader) -> None:
+    for entry, memory in read_imports(body):
+        tally.imports.append(entry)
+        if memory is not None:
+            tally.memories.append(memory)
+
+
+def _tally_functions(tally: _Tally, body: Reader) -> None:
+    tally.functions = body.count()
+
+
+def _tally_memories(tally: _Tally, body: Reader) -> None:
+    for _ in range(body.count(2)):
+        initial, maximum, shared, m64 = body.limits()
+        tally.memories.append(Memory(initial, maximum, shared, m64, imported=False))
+
+
+def _tally_exports(tally: _Tally, body: Reader) -> None:
+    for _ in range(body.count(3)):
+        export_name, kind = body.name(), body.byte()
+        index = body.uleb()
+        tally.exports.append((export_name, _KINDS.get(kind, f"kind{kind}")))
+        if kind == 0 and tally.escaping is not None:
+            tally.escaping.add(index)
+
+
+def _tally_elements(tally: _Tally, body: Reader) -> None:
+    listed = _element_functions(body)
+    escaping = tally.escaping
+    tally.escaping = None if listed is None or escaping is None else escaping | listed
+
+
+def _tally_code(tally: _Tally, body: Reader) -> None:
+    tally.code_bytes += len(body.data)
+    tally.code = body
+
+
+def _tally_data(tally: _Tally, body: Reader) -> None:
+    tally.data_bytes += len(body.data)
+    tally.data_segments += body.count()
+
+
+# what each section adds to the tally, by section id (the others only count their bytes)
+_TALLIES: dict[int, Callable[[_Tally, Reader], None]] = {
+    2: _tally_imports, 3: _tally_functions, 5: _tally_memories, 7: _tally_exports,
+    9: _tally_elements, 10: _tally_code, 11: _tally_data,
+}
+
+
+def _check_header(data: bytes, where: str) -> None:
+    """Refuse what is not a core WebAssembly module, before reading any section."""
     if len(data) == 0:
         raise ModuleError(f"{where}: file is empty, not a WebAssembly module")
     if len(data) > MAX_MODULE_BYTES:
@@ -292,70 +309,47 @@ def read_module_bytes(data: bytes, where: str = "<bytes>") -> ModuleInfo:
                 f"{where}: a WebAssembly component or unknown version, not a core module"
             )
         raise ModuleError(f"{where}: unsupported WebAssembly version {data[4:8].hex()}")
-    r = _Reader(data, where)
-    r.pos = 8
-    section_bytes: dict[str, int] = {}
-    imports: list[Import] = []
-    exports: list[tuple[str, str]] = []
-    memories: list[Memory] = []
-    functions = data_bytes = code_bytes = data_segments = 0
-    code: _Reader | None = None  # the code section's payload
-    # functions reachable from outside: exported or in an element segment (None: unknown)
-    escaping: set[int] | None = set()
-    while r.pos < len(data):
-        section_id = r.byte()
-        size = r.uleb()
-        body = _Reader(r.take(size), where)
-        body_start = r.pos - size
-        name = _SECTION_NAMES.get(section_id)
+
+
+def _tally(data: bytes, where: str) -> _Tally:
+    """Walk the sections of ``data`` and tally what each holds."""
+    tally = _Tally()
+    for s in sections(data, where):
+        name = _SECTION_NAMES.get(s.id)
         if name is None:
-            raise ModuleError(f"{where}: unknown section id {section_id} at byte {body_start}")
-        section_bytes[name] = section_bytes.get(name, 0) + size
-        if section_id == 2:
-            for entry, memory in read_imports(body):
-                imports.append(entry)
-                if memory is not None:
-                    memories.append(memory)
-        elif section_id == 3:
-            functions = body.count()
-        elif section_id == 5:
-            for _ in range(body.count(2)):
-                initial, maximum, shared, m64 = body.limits()
-                memories.append(Memory(initial, maximum, shared, m64, imported=False))
-        elif section_id == 7:
-            for _ in range(body.count(3)):
-                export_name, kind = body.name(), body.byte()
-                index = body.uleb()
-                exports.append((export_name, _KINDS.get(kind, f"kind{kind}")))
-                if kind == 0 and escaping is not None:
-                    escaping.add(index)
-        elif section_id == 9:
-            listed = _element_functions(body)
-            escaping = None if listed is None or escaping is None else escaping | listed
-        elif section_id == 10:
-            code_bytes += size
-            code = body
-        elif section_id == 11:
-            data_bytes += size
-            data_segments += body.count()
+            raise ModuleError(f"{where}: unknown section id {s.id} at byte {s.offset}")
+        tally.section_bytes[name] = tally.section_bytes.get(name, 0) + len(s.payload)
+        add = _TALLIES.get(s.id)
+        if add is not None:
+            add(tally, Reader(s.payload, where))
+    return tally
+
+
+def read_module_bytes(data: bytes, where: str = "<bytes>") -> ModuleInfo:
+    """Describe the module in ``data``; ``where`` names it in error messages."""
+    _check_header(data, where)
+    tally = _tally(data, where)
     reason = validate_module(data)
     if reason is not None:
         raise ModuleError(f"{where}: not a valid WebAssembly module: {reason}")
     # read once valid: every body the section declares is there
+    code = tally.code
     largest_function = max(code_body_sizes(code), default=0) if code is not None else 0
-    imported = sum(i.kind == "func" for i in imports)  # own functions' indices follow these
+    # the module's own functions' indices follow the imported ones
+    imported = sum(i.kind == "func" for i in tally.imports)
+    escaping = tally.escaping
     return ModuleInfo(
         path=None,
         total_bytes=len(data),
-        code_bytes=code_bytes,
-        function_count=functions,
-        imports=tuple(imports),
-        exports=tuple(exports),
-        memories=tuple(memories),
-        data_bytes=data_bytes,
-        section_bytes=section_bytes,
+        code_bytes=tally.code_bytes,
+        function_count=tally.functions,
+        imports=tuple(tally.imports),
+        exports=tuple(tally.exports),
+        memories=tuple(tally.memories),
+        data_bytes=tally.data_bytes,
+        section_bytes=tally.section_bytes,
         features=features_used(data),
-        data_segments=data_segments,
+        data_segments=tally.data_segments,
         escaping_functions=None if escaping is None else sum(i >= imported for i in escaping),
         largest_function_bytes=largest_function,
     )
