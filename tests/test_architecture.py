@@ -14,9 +14,7 @@ MAX_BODY_LINES = 60  # a function's body, its docstring left out
 # own modules a function may import, and why: each loads a heavy or optional library
 DEFERRED_ON_PURPOSE = {
     ("advisor.py", ".model.estimator"): "scikit-learn, only when a profile is fitted",
-    ("runtimes/__init__.py", ".wasmtime_runtime"): "the wasmtime binding",
-    ("runtimes/__init__.py", ".wasmer_runtime"): "the wasmer-sdk binding",
-    ("runtimes/__init__.py", ".wamr_runtime"): "ctypes over a user's libiwasm",
+    ("runtimes/__init__.py", ".wasmtime_runtime"): "the wasmtime engine (a native library)",
 }
 
 

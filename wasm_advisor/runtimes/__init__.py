@@ -10,6 +10,8 @@ from typing import Any
 
 from ..errors import RuntimeUnavailableError
 from .base import Availability, Mode, RunRequest, RunResult, RuntimeAdapter
+from .wamr_runtime import WamrAdapter
+from .wasmer_runtime import WasmerAdapter
 
 __all__ = [
     "RUNTIMES",
@@ -29,16 +31,12 @@ def adapter_for(name: str, options: dict[str, Any] | None = None) -> RuntimeAdap
     """The adapter for runtime ``name`` ('wasmtime', 'wasmer' or 'wamr')."""
     options = options or {}
     if name == "wasmtime":
-        from .wasmtime_runtime import WasmtimeAdapter
+        from .wasmtime_runtime import WasmtimeAdapter  # loads the wasmtime engine: only here
 
         return WasmtimeAdapter()
     if name == "wasmer":
-        from .wasmer_runtime import WasmerAdapter
-
         return WasmerAdapter()
     if name == "wamr":
-        from .wamr_runtime import WamrAdapter
-
         return WamrAdapter(iwasm=options.get("iwasm"), wamrc=options.get("wamrc"),
                            libiwasm=options.get("libiwasm"))
     raise RuntimeUnavailableError(
