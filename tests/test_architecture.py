@@ -9,7 +9,7 @@ from pathlib import Path
 from radon.complexity import cc_visit
 
 PACKAGE = Path(__file__).resolve().parent.parent / "wasm_advisor"
-MAX_COMPLEXITY = 20  # radon's grade C at most: `radon cc -n D wasm_advisor` lists nothing
+MAX_COMPLEXITY = 15  # the issue's ~15; radon's grade D (21+) is far above it
 MAX_BODY_LINES = 60  # a function's body, its docstring left out
 # own modules a function may import, and why: each loads a heavy or optional library
 DEFERRED_ON_PURPOSE = {

@@ -125,6 +125,23 @@ def _tie(winner: Candidate, runner_up: Candidate, weights: dict[str, float],
             f"higher in {clearly:.0%}, and a clear win needs {CLEAR_WIN:.0%}")
     if others:
         head += "; also tied: " + ", ".join(others)
+    better = _clearly_better(winner, runner_up, weights, resampled)
+    parts = [f"{c.label} has the better " + _and(better[c.key])
+             for c in (winner, runner_up) if better[c.key]]
+    sentence = head + ". What separates them: " + (
+        "; ".join(parts) if parts else "no figure differs beyond the noise") + "."
+    for a, b in ((winner, runner_up), (runner_up, winner)):
+        traits = traits_for(a.key)
+        if traits is not None and traits.variant_of == b.key:
+            sentence += (f" {a.label} is a configuration of {b.label}: where they tie, the "
+                         "plain configuration needs no extra set-up.")
+    return Decision("tie", None, winner.score, runner_up.score, None, sentence)
+
+
+def _clearly_better(winner: Candidate, runner_up: Candidate, weights: dict[str, float],
+                    resampled: Resampled) -> dict[str, list[str]]:
+    """For each of the two modes, the weighted objectives it is better in, in at least
+    :data:`CLEAR_WIN` of the draws (maturity, which is not drawn: simply better)."""
     better: dict[str, list[str]] = {winner.key: [], runner_up.key: []}
     for objective, (figure, _lower) in OBJECTIVES.items():
         if not weights.get(objective):
@@ -140,16 +157,7 @@ def _tie(winner: Candidate, runner_up: Candidate, weights: dict[str, float],
                 mine, theirs = (_format_objective(objective, x.objectives[figure])
                                 for x in (c, other))
                 better[c.key].append(f"{objective.replace('_', ' ')} ({mine} against {theirs})")
-    parts = [f"{c.label} has the better " + _and(better[c.key])
-             for c in (winner, runner_up) if better[c.key]]
-    sentence = head + ". What separates them: " + (
-        "; ".join(parts) if parts else "no figure differs beyond the noise") + "."
-    for a, b in ((winner, runner_up), (runner_up, winner)):
-        traits = traits_for(a.key)
-        if traits is not None and traits.variant_of == b.key:
-            sentence += (f" {a.label} is a configuration of {b.label}: where they tie, the "
-                         "plain configuration needs no extra set-up.")
-    return Decision("tie", None, winner.score, runner_up.score, None, sentence)
+    return better
 
 
 def decide(winner: Candidate, runner_up: Candidate, weights: dict[str, float],
@@ -181,6 +189,15 @@ def decide(winner: Candidate, runner_up: Candidate, weights: dict[str, float],
         else:
             sentence = head + " (from the sourced traits table)."
         return Decision(objective, None, wv, rv, None, sentence)
+    return _by_component(winner, runner_up, objective, head, resampled)
+
+
+def _by_component(winner: Candidate, runner_up: Candidate, objective: str, head: str,
+                  resampled: Resampled | None) -> Decision:
+    """The decision named by the cost component that separates the two in ``objective``,
+    where one differs beyond the noise of the draws."""
+    figure = OBJECTIVES[objective][0]
+    wv, rv = winner.objectives[figure], runner_up.objectives[figure]
     view = _VIEWS[objective]
     wc = _families(view(winner.prediction))
     rc = _families(view(runner_up.prediction))

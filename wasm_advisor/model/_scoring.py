@@ -136,8 +136,22 @@ def log_merit(objectives: dict[str, float], weights: dict[str, float]) -> float:
 
 
 def _exclusions(c: Candidate, k: Constraints) -> list[str]:
+    reasons = _unsupported_features(c, k)
+    traits = traits_for(c.evidence.coefficients.key)
+    if traits is not None:
+        why = traits.cannot_run_on(k.arch, k.device_class)
+        if why:
+            reasons.append(why)
+    missing = missing_coefficients(c.evidence.coefficients)
+    if missing:
+        return [*reasons, "not measured: " + ", ".join(missing)]
+    return reasons + _limits_broken(c.prediction, k)
+
+
+def _unsupported_features(c: Candidate, k: Constraints) -> list[str]:
+    """The required features the mode failed in its probes; a warning on the candidate
+    for each one that was not probed."""
     reasons = []
-    m = c.evidence.coefficients
     for feature in k.required_features:
         status = c.evidence.feature_status.get(feature)
         if status in ("unsupported", "error"):
@@ -145,16 +159,12 @@ def _exclusions(c: Candidate, k: Constraints) -> list[str]:
             reasons.append(f"cannot run {feature}" + (f" ({detail})" if detail else ""))
         elif status is None and feature not in PROBED:
             c.warnings.append(f"{feature} was not probed; support assumed")
-    traits = traits_for(m.key)
-    if traits is not None:
-        why = traits.cannot_run_on(k.arch, k.device_class)
-        if why:
-            reasons.append(why)
-    missing = missing_coefficients(m)
-    if missing:
-        reasons.append("not measured: " + ", ".join(missing))
-        return reasons
-    p = c.prediction
+    return reasons
+
+
+def _limits_broken(p: Prediction, k: Constraints) -> list[str]:
+    """Each limit of the workload's that the prediction goes beyond, said with both figures."""
+    reasons = []
     if k.max_memory_per_instance_bytes is not None and \
             p.memory_per_instance_bytes > k.max_memory_per_instance_bytes:
         reasons.append(f"needs {p.memory_per_instance_bytes / 2**20:.1f} MiB per instance, "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from ..errors import AdvisorError
 from ..files import data_folder
@@ -63,38 +64,48 @@ def load_traits() -> dict[str, ModeTraits]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as e:
         raise AdvisorError(f"{path}: cannot read the runtime traits: {e}") from e
-    out: dict[str, ModeTraits] = {}
-    runtimes = data.get("runtime", {})
-    for name, entry in runtimes.items():
-        out[name] = ModeTraits(
-            key=name,
-            scores={t: int(entry[t]["score"]) for t in TRAITS if t in entry},
-            reasons={t: str(entry[t]["reason"]) for t in TRAITS if t in entry},
-            sources={t: str(entry[t]["source"]) for t in TRAITS if t in entry},
-            architectures=None, device_classes=None, where_reason="", where_source="",
-            parallel_compile=bool(entry.get("parallel_compile", False)),
-        )
+    out = {name: _runtime_traits(name, entry) for name, entry in data.get("runtime", {}).items()}
     for key, entry in data.get("mode", {}).items():
-        base = out.get(key.split(":")[0])
-        scores = dict(base.scores) if base else {}
-        for trait in TRAITS:
-            if trait in entry:
-                scores[trait] = int(entry[trait])
-        out[key] = ModeTraits(
-            key=key, scores=scores,
-            reasons=dict(base.reasons) if base else {},
-            sources=dict(base.sources) if base else {},
-            architectures=tuple(entry.get("architectures", ())) or None,
-            device_classes=tuple(entry.get("device_classes", ())) or None,
-            where_reason=str(entry.get("reason", "")),
-            where_source=str(entry.get("source", "")),
-            variant_of=str(entry["variant_of"]) if "variant_of" in entry else None,
-            same_code_as=str(entry["same_code_as"]) if "same_code_as" in entry else None,
-            parallel_compile=bool(entry.get("parallel_compile",
-                                            base.parallel_compile if base else False)),
-            scans_block_ends=bool(entry.get("scans_block_ends", False)),
-        )
+        out[key] = _mode_traits(key, entry, out.get(key.split(":")[0]))
     return out
+
+
+def _runtime_traits(name: str, entry: dict[str, Any]) -> ModeTraits:
+    """A runtime's own traits: a score, its reason and its source per trait."""
+    listed = [t for t in TRAITS if t in entry]
+    return ModeTraits(
+        key=name,
+        scores={t: int(entry[t]["score"]) for t in listed},
+        reasons={t: str(entry[t]["reason"]) for t in listed},
+        sources={t: str(entry[t]["source"]) for t in listed},
+        architectures=None, device_classes=None, where_reason="", where_source="",
+        parallel_compile=bool(entry.get("parallel_compile", False)),
+    )
+
+
+def _mode_traits(key: str, entry: dict[str, Any], base: ModeTraits | None) -> ModeTraits:
+    """A mode's traits: its runtime's (``base``), with the scores and settings the mode
+    gives of its own."""
+    scores = dict(base.scores) if base else {}
+    scores.update({t: int(entry[t]) for t in TRAITS if t in entry})
+    return ModeTraits(
+        key=key, scores=scores,
+        reasons=dict(base.reasons) if base else {},
+        sources=dict(base.sources) if base else {},
+        architectures=tuple(entry.get("architectures", ())) or None,
+        device_classes=tuple(entry.get("device_classes", ())) or None,
+        where_reason=str(entry.get("reason", "")),
+        where_source=str(entry.get("source", "")),
+        variant_of=_optional(entry, "variant_of"),
+        same_code_as=_optional(entry, "same_code_as"),
+        parallel_compile=bool(entry.get("parallel_compile",
+                                        base.parallel_compile if base else False)),
+        scans_block_ends=bool(entry.get("scans_block_ends", False)),
+    )
+
+
+def _optional(entry: dict[str, Any], name: str) -> str | None:
+    return str(entry[name]) if name in entry else None
 
 
 def traits_for(key: str) -> ModeTraits | None:

@@ -311,39 +311,8 @@ class Profile(_Record):
 
     @classmethod
     def from_json(cls, text: str, where: str = "<profile>") -> Profile:
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise ProfileError(
-                f"{where}: truncated or not a profile (invalid JSON at line {e.lineno}); "
-                "run 'wasm-advisor calibrate' again or import a good copy"
-            ) from None
-        except RecursionError:
-            raise ProfileError(f"{where}: not a profile (nested too deeply)") from None
-        if not isinstance(document, dict):
-            raise ProfileError(f"{where}: not a profile (the top level is not an object)")
-        version = document.get("format_version")
-        if not isinstance(version, int):
-            raise ProfileError(f"{where}: not a profile (no format_version)")
-        if version > FORMAT_VERSION:
-            raise ProfileError(
-                f"{where}: profile format {version} is newer than this wasm-advisor reads "
-                f"({FORMAT_VERSION}); upgrade wasm-advisor"
-            )
-        if version < OLDEST_READABLE_VERSION:
-            raise ProfileError(
-                f"{where}: profile format {version} is too old (this wasm-advisor reads "
-                f"{OLDEST_READABLE_VERSION} to {FORMAT_VERSION}); run 'wasm-advisor "
-                "calibrate' again"
-            )
-        if version < 3:
-            machine = document.get("machine")
-            added = ["steadiness"] if "steadiness" in document else []
-            if isinstance(machine, dict):
-                added += [f"machine.{n}" for n in ADDED_IN_FORMAT_3 if n in machine]
-            if added:
-                raise ProfileError(f"{where}: not a valid profile: {added[0]}: a format "
-                                   f"{version} profile has no such field")
+        document = _profile_document(text, where)
+        _check_format(document, where)
         stored = document.pop("checksum", None)
         try:
             profile = cls.model_validate(document)
@@ -479,3 +448,46 @@ def now_utc() -> datetime:
 def make_profile(**fields: Any) -> Profile:
     """A new profile for this machine, created now."""
     return Profile(created=now_utc(), machine=this_machine(), **fields)
+
+
+def _profile_document(text: str, where: str) -> dict[str, Any]:
+    """The JSON object a profile file holds, or a :class:`ProfileError` saying why not."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ProfileError(
+            f"{where}: truncated or not a profile (invalid JSON at line {e.lineno}); "
+            "run 'wasm-advisor calibrate' again or import a good copy"
+        ) from None
+    except RecursionError:
+        raise ProfileError(f"{where}: not a profile (nested too deeply)") from None
+    if not isinstance(document, dict):
+        raise ProfileError(f"{where}: not a profile (the top level is not an object)")
+    return document
+
+
+def _check_format(document: dict[str, Any], where: str) -> None:
+    """A :class:`ProfileError` unless this wasm-advisor reads the document's format, and
+    the document holds no field its format does not have."""
+    version = document.get("format_version")
+    if not isinstance(version, int):
+        raise ProfileError(f"{where}: not a profile (no format_version)")
+    if version > FORMAT_VERSION:
+        raise ProfileError(
+            f"{where}: profile format {version} is newer than this wasm-advisor reads "
+            f"({FORMAT_VERSION}); upgrade wasm-advisor"
+        )
+    if version < OLDEST_READABLE_VERSION:
+        raise ProfileError(
+            f"{where}: profile format {version} is too old (this wasm-advisor reads "
+            f"{OLDEST_READABLE_VERSION} to {FORMAT_VERSION}); run 'wasm-advisor "
+            "calibrate' again"
+        )
+    if version < 3:
+        machine = document.get("machine")
+        added = ["steadiness"] if "steadiness" in document else []
+        if isinstance(machine, dict):
+            added += [f"machine.{n}" for n in ADDED_IN_FORMAT_3 if n in machine]
+        if added:
+            raise ProfileError(f"{where}: not a valid profile: {added[0]}: a format "
+                               f"{version} profile has no such field")

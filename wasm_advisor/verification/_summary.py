@@ -130,29 +130,37 @@ class ModeOrder:
 def order_verdict(report: VerifyReport) -> ModeOrder | None:
     """The predicted order of the modes that ran against the measured one, by execution
     where every such mode's was separated, else by whole runs; None with fewer than two."""
-    ran = [m for m in report.modes if m.failure is None]
-    phase = "execute" if all(m.measured_ns.get("execute") and m.predicted_ns.get("execute")
-                             for m in ran) else "total"
-    timed = [(m.key, m.predicted_ns[phase], m.measured_ns[phase]) for m in ran
-             if m.predicted_ns.get(phase) and m.measured_ns.get(phase)]
+    phase, timed = _timed(report)
     if len(timed) < 2:
         return None
-    def tie(a: float, b: float) -> bool:
-        return max(a, b) <= min(a, b) * (1 + ORDER_NOISE)
-
     predicted = sorted(timed, key=lambda t: t[1])
     inversions, ties, predicted_ties = [], [], []
     for i, (fast, fast_predicted, fast_measured) in enumerate(predicted):
         for slow, slow_predicted, slow_measured in predicted[i + 1:]:
-            if tie(fast_measured, slow_measured):
+            if _tied(fast_measured, slow_measured):
                 ties.append((fast, slow))
-            elif tie(fast_predicted, slow_predicted):
+            elif _tied(fast_predicted, slow_predicted):
                 predicted_ties.append((fast, slow))
             elif fast_measured > slow_measured:
                 inversions.append((fast, slow, fast_measured / slow_measured))
     return ModeOrder(phase, [t[0] for t in predicted],
                      [t[0] for t in sorted(timed, key=lambda t: t[2])], inversions, ties,
                      predicted_ties)
+
+
+def _timed(report: VerifyReport) -> tuple[str, list[tuple[str, float, float]]]:
+    """The phase the order is read in, and each mode that ran with its predicted and
+    measured time in it."""
+    ran = [m for m in report.modes if m.failure is None]
+    phase = "execute" if all(m.measured_ns.get("execute") and m.predicted_ns.get("execute")
+                             for m in ran) else "total"
+    return phase, [(m.key, m.predicted_ns[phase], m.measured_ns[phase]) for m in ran
+                   if m.predicted_ns.get(phase) and m.measured_ns.get(phase)]
+
+
+def _tied(a: float, b: float) -> bool:
+    """Two times closer than :data:`ORDER_NOISE`: a tie, not an order."""
+    return max(a, b) <= min(a, b) * (1 + ORDER_NOISE)
 
 
 def human(ns: float | None) -> str:

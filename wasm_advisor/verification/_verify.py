@@ -320,22 +320,8 @@ def _diagnose(v: ModeVerification, kind: str, declared: dict[str, float],
         factor = 1 / r if r < 1 else r
         direction = "slower" if r < 1 else "faster"
         if phase == "execute":
-            blame = (f"compute per instruction ({kind}) underestimated" if r < 1
-                     else f"compute per instruction ({kind}) overestimated")
-            hints = []
-            if r < 1 and not declared.get("touched"):
-                hints.append("memory.touched_bytes_per_request is 0: if the module walks "
-                             "memory, declare it")
-            if r < 1 and not declared.get("host_calls"):
-                hints.append("work.host_calls_per_request is 0: declare its host calls")
-            predicted = v.predicted_ns.get("execute", 0.0)
-            if predicted and scan_ns >= 0.25 * predicted:
-                hints.append(f"{scan_ns / predicted:.0%} of the prediction is this engine's "
-                             "scans for block ends, whose cost per instruction scanned "
-                             "depends on the code scanned")
-            hint = f" ({'; '.join(hints)})" if hints else \
-                " (revisit work.compute_kind, memory.access_pattern)"
-            out.append(f"execution {factor:.1f}× {direction} than predicted: {blame}{hint}")
+            out.append(f"execution {factor:.1f}× {direction} than predicted: "
+                       f"{_execution_blame(v, r, kind, declared, scan_ns)}")
         elif phase == "total":
             out.append(f"a whole run {factor:.1f}× {direction} than predicted (start-up, "
                        "loading or compiling, and execution together)")
@@ -347,6 +333,28 @@ def _diagnose(v: ModeVerification, kind: str, declared: dict[str, float],
             out.append(f"instantiation {factor:.1f}× {direction} than predicted: initial memory "
                        "or data segments cost differently than calibrated")
     return out
+
+
+def _execution_blame(v: ModeVerification, r: float, kind: str, declared: dict[str, float],
+                     scan_ns: float) -> str:
+    """What a missed execution is put down to (``r``: measured over predicted), and what
+    in the workload to revisit."""
+    blame = (f"compute per instruction ({kind}) underestimated" if r < 1
+             else f"compute per instruction ({kind}) overestimated")
+    hints = []
+    if r < 1 and not declared.get("touched"):
+        hints.append("memory.touched_bytes_per_request is 0: if the module walks "
+                     "memory, declare it")
+    if r < 1 and not declared.get("host_calls"):
+        hints.append("work.host_calls_per_request is 0: declare its host calls")
+    predicted = v.predicted_ns.get("execute", 0.0)
+    if predicted and scan_ns >= 0.25 * predicted:
+        hints.append(f"{scan_ns / predicted:.0%} of the prediction is this engine's "
+                     "scans for block ends, whose cost per instruction scanned "
+                     "depends on the code scanned")
+    hint = f" ({'; '.join(hints)})" if hints else \
+        " (revisit work.compute_kind, memory.access_pattern)"
+    return f"{blame}{hint}"
 
 
 def _count_instructions(spec: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
