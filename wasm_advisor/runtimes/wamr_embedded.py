@@ -319,16 +319,17 @@ class _Run:
             again = _instantiate_again(module, request.instantiate_again, self.max_pages)
             self.aside_ns = time.perf_counter_ns() - t
             phases["instantiate_again"] = again
+        # outside the phases (the stack's size is the host's choice; WAMR zeroes it), within
+        # the time to the first instruction
+        self.exec_env = module.exec_env(self.instance, STACK_SIZE)
         timer = None
-        if request.enforce_limits:
+        if request.enforce_limits:  # started once nothing can fail before it is cancelled:
+            # a timer left running would terminate an instance already freed
             timer = threading.Timer(request.timeout_s,
                                     self.engine.library.api.wasm_runtime_terminate,
                                     (self.instance,))
             timer.daemon = True
             timer.start()
-        # outside the phases (the stack's size is the host's choice; WAMR zeroes it), within
-        # the time to the first instruction
-        self.exec_env = module.exec_env(self.instance, STACK_SIZE)
         t = time.perf_counter_ns()
         try:
             return module.call_start(self.instance, self.exec_env, self.engine.running_mode)
