@@ -95,13 +95,8 @@ from wasm_advisor.verification._accuracy import (
     judge_top_choice,
     startup_close,
 )
-from wasm_advisor.verification._verify import (
-    PHASES,
-    ModeVerification,
-    VerifyReport,
-    predicted_phases,
-    with_counted,
-)
+from wasm_advisor.verification._report import ModeVerification, VerifyReport
+from wasm_advisor.verification._verify import PHASES, predicted_phases, with_counted
 
 REPO = Path(__file__).resolve().parent.parent
 TARGETS = {"startup": 0.80, "no_confident_inversion": 0.85, "top_choice_in_tied_set": 0.90}

@@ -171,7 +171,8 @@ def _phases_run(compile_ns: float | None = None, wall_ns: float = 1e6,
 
 
 def test_compile_is_the_median_of_the_cold_run_and_the_hollow_copys_cold_runs() -> None:
-    from wasm_advisor.verification._verify import ModeVerification, _fill
+    from wasm_advisor.verification._measured import fill_measured as _fill
+    from wasm_advisor.verification._report import ModeVerification
 
     # wasmtime-py: the cold run, with epoch interruption, took 100 ms to compile; the
     # copy compiled alone with the default engine 50, 52 and 60
@@ -252,7 +253,8 @@ def test_short_runs_repeat_up_to_the_cap_within_the_budget_and_pair_with_the_hol
 
 
 def test_a_miss_names_the_block_end_scans_when_they_are_much_of_the_prediction() -> None:
-    from wasm_advisor.verification._verify import ModeVerification, _diagnose
+    from wasm_advisor.verification._report import ModeVerification
+    from wasm_advisor.verification._verify import _diagnose
 
     v = ModeVerification("wamr:classic-interp", "iwasm CLI",
                          measured_ns={"execute": 3e9}, predicted_ns={"execute": 1e9})
@@ -265,7 +267,8 @@ def test_a_miss_names_the_block_end_scans_when_they_are_much_of_the_prediction()
 
 def test_iwasm_compile_is_the_median_of_paired_starts_and_one_slow_start_does_not_hide_it(
         ) -> None:
-    from wasm_advisor.verification._verify import ModeVerification, _fill
+    from wasm_advisor.verification._measured import fill_measured as _fill
+    from wasm_advisor.verification._report import ModeVerification
 
     # hollow copy 0.3 ms slower to start than the empty module, pair by pair; one empty
     # start took 5 ms longer (a busy moment): its pair is off, the median is not

@@ -175,7 +175,7 @@ def test_verify_says_first_that_its_profile_is_unsteady(
     module.write_bytes(wasmtime.wat2wasm('(module (memory (export "memory") 1) '
                                          '(func (export "_start")))'))
     # the runs themselves are tested elsewhere (test_inspect_verify.py)
-    from wasm_advisor.verification._verify import VerifyReport
+    from wasm_advisor.verification._report import VerifyReport
 
     monkeypatch.setattr(Advisor, "verify", lambda self, workload, **options: VerifyReport(
         workload, None, [], ["the profile the runs were judged against"]))

@@ -11,8 +11,9 @@ from wasm_advisor import Advisor, ProfileStore, Workload
 from wasm_advisor.calibration import kernels
 from wasm_advisor.cli import main
 from wasm_advisor.runtimes.wasmtime_runtime import WasmtimeAdapter
+from wasm_advisor.verification._measured import fill_measured as _fill
+from wasm_advisor.verification._report import ModeVerification
 from wasm_advisor.verification._rounds import _add_round
-from wasm_advisor.verification._verify import ModeVerification, _fill
 from wasm_advisor.verification.tasks import run_task
 
 from .helpers.synthetic import synthetic_profile
@@ -110,7 +111,8 @@ def test_the_cli_refuses_no_rounds(tmp_path: Path, capsys: pytest.CaptureFixture
 def test_a_measured_phase_carries_the_spread_of_its_runs() -> None:
     import math
 
-    from wasm_advisor.verification._verify import ModeVerification, _fill
+    from wasm_advisor.verification._measured import fill_measured as _fill
+    from wasm_advisor.verification._report import ModeVerification
 
     runs = [100.0, 110.0, 90.0, 104.0]
     record = {"cold": {"exit_code": 0, "wall_ns": 500.0,

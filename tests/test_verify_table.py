@@ -10,8 +10,8 @@ import pytest
 
 from wasm_advisor import Workload
 from wasm_advisor.cli import main
+from wasm_advisor.verification._report import ModeVerification, VerifyReport
 from wasm_advisor.verification._summary import PhaseCheck, not_run, order_verdict, phase_checks
-from wasm_advisor.verification._verify import ModeVerification, VerifyReport
 
 from .helpers.synthetic import synthetic_profile
 

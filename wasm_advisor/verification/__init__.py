@@ -1,8 +1,9 @@
 """Verification: a user's module run on every mode and read against the model's prediction,
 and the accuracy rules the benchmark judges the model by."""
 
+from ._report import VerifyReport
 from ._summary import TOLERANCE, human, not_run, order_verdict, phase_checks
-from ._verify import VerifyReport, run_verification
+from ._verify import run_verification
 
 __all__ = [
     "TOLERANCE",

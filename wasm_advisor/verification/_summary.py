@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..model import human_ns
 
 if TYPE_CHECKING:
-    from ._verify import VerifyReport
+    from ._report import VerifyReport
 
 __all__ = ["ORDER_NOISE", "PHASES", "TOLERANCE", "ModeOrder", "PhaseCheck", "not_run",
            "order_verdict", "phase_checks"]

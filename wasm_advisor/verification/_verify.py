@@ -50,185 +50,32 @@ prediction uses the module's real work.
 
 from __future__ import annotations
 
-import math
-import statistics
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..calibration import PaceReading, pace_factors
+from ..calibration import pace_factors
 from ..errors import AdvisorError
 from ..harness import WorkerLimits, run_worker
 from ..model import (
     ModeEvidence,
     WorkloadFeatures,
     block_scan_ns_per_op,
-    human_ns,
     predict_costs,
 )
-from ._rounds import TASKS_MODULE, Rounds, _run_failure, run_spec, worker_memory
-from ._summary import PHASES, TOLERANCE, not_run, order_verdict, phase_checks
+from ._measured import fill_measured
+from ._report import ModeVerification, VerifyReport
+from ._rounds import TASKS_MODULE, Rounds, run_spec, worker_memory
+from ._summary import PHASES, TOLERANCE
 
 if TYPE_CHECKING:
-    import pandas as pd
 
     from ..profiles import Profile
     from ..workload import Workload
 
-__all__ = ["PHASES", "ModeVerification", "VerifyReport", "predicted_phases",
+__all__ = ["PHASES", "predicted_phases",
            "run_verification"]
-
-
-@dataclass
-class ModeVerification:
-    """One runtime/mode: what happened, measured and predicted phases, and the diagnosis."""
-
-    key: str
-    binding: str
-    exit_code: int | None = None
-    failure: str | None = None  # trap, limit hit, or a failed worker
-    limit_hit: str | None = None
-    measured_ns: dict[str, float] = field(default_factory=dict)
-    predicted_ns: dict[str, float] = field(default_factory=dict)
-    # twice the standard error of a measured phase's median (from the runs' median absolute
-    # deviation), where it was taken over several runs: how far apart two modes must be
-    # measured for the measurements, not their noise, to order them
-    measured_spread_ns: dict[str, float] = field(default_factory=dict)
-    wall_warm_ns: float | None = None
-    warm_runs: int = 0  # over every round
-    peak_rss_bytes: float | None = None
-    diagnosis: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # what could not be measured, and why
-
-    def ratio(self, phase: str) -> float | None:
-        """Predicted / measured for ``phase``, when both exist and are positive."""
-        p, m = self.predicted_ns.get(phase), self.measured_ns.get(phase)
-        return p / m if p and m and m > 0 else None
-
-
-@dataclass
-class VerifyReport:
-    """Every runtime/mode's run of one module, with predictions and their errors."""
-
-    workload: Workload
-    instructions: int | None
-    modes: list[ModeVerification]
-    provenance: list[str]
-    skipped: dict[str, str] = field(default_factory=dict)
-    # from the counting copy: "mix" (instructions by class), "block_scan_ops" and
-    # "block_scans" (WAMR's classic interpreter), "functions_ran" of "functions"
-    counted: dict[str, Any] = field(default_factory=dict)
-    # the machine's pace, read before each round of runs and after the last (pace.py), and
-    # its ratio to the pace of the profile the predictions come from: the predictions of
-    # the modes from that profile are scaled by it (None: not read, or nothing to compare
-    # with)
-    pace: list[PaceReading] = field(default_factory=list)
-    pace_factors: dict[str, float] | None = None
-    expect_exit: int = 0  # the exit status the program's correct result is
-
-    @property
-    def block_scan_ops(self) -> int | None:
-        value = self.counted.get("block_scan_ops")
-        return None if value is None else int(value)
-
-    def rows(self) -> list[dict[str, Any]]:
-        out = []
-        for m in self.modes:
-            row: dict[str, Any] = {"mode": m.key, "binding": m.binding, "exit": m.exit_code,
-                                   "failure": m.failure, "limit_hit": m.limit_hit}
-            for phase in PHASES:
-                row[f"{phase}_measured_ms"] = _ms(m.measured_ns.get(phase))
-                row[f"{phase}_predicted_ms"] = _ms(m.predicted_ns.get(phase))
-                row[f"{phase}_ratio"] = m.ratio(phase)  # predicted ÷ measured
-                ratio = m.ratio(phase)
-                row[f"{phase}_measured_over_predicted"] = 1 / ratio if ratio else None
-                row[f"{phase}_measured_spread_ms"] = _ms(m.measured_spread_ns.get(phase))
-            row["wall_warm_ms"] = _ms(m.wall_warm_ns)
-            row["warm_runs"] = m.warm_runs
-            row["peak_rss_bytes"] = m.peak_rss_bytes
-            row["diagnosis"] = "; ".join(m.diagnosis)
-            row["notes"] = "; ".join(m.notes)
-            out.append(row)
-        return out
-
-    def to_frame(self) -> pd.DataFrame:
-        import pandas as pd
-
-        return pd.DataFrame(self.rows())
-
-    def to_dict(self) -> dict[str, Any]:
-        """Everything the report says, for JSON: the rows (``{phase}_ratio`` is predicted
-        ÷ measured, kept for older readers), and the same as :meth:`explain` in a form
-        whose direction cannot be misread: ``phases`` (``measured_over_predicted`` and the
-        error in words), ``not_run`` (each mode that did not run, and why) and ``order``
-        (whether the predicted order of the modes held; None with fewer than two)."""
-        order = order_verdict(self)
-        return {"instructions": self.instructions, "counted": self.counted,
-                "expect_exit": self.expect_exit, "profiles": self.provenance,
-                "modes": self.rows(), "skipped": self.skipped,
-                "phases": [c.to_dict() for c in phase_checks(self)],
-                "not_run": not_run(self), "order": order.to_dict() if order else None,
-                "pace": [r.to_dict() for r in self.pace], "pace_factors": self.pace_factors}
-
-    def header_lines(self) -> list[str]:
-        """What was run and counted, the profiles predicted from, and the machine's pace."""
-        lines = [f"Verified {self.workload.module.path}: "
-                 + (f"{self.instructions:,} instructions per run (Wasmtime fuel)"
-                    if self.instructions else "instructions not counted")]
-        mix = self.counted.get("mix")
-        if mix:
-            total = sum(mix.values()) or 1
-            shares = sorted(((n / total, cls) for cls, n in mix.items() if n), reverse=True)
-            lines.append("  mix: " + ", ".join(f"{cls} {share:.0%}" for share, cls in shares
-                                               if share >= 0.005)
-                         + f"; {self.counted['functions_ran']} of "
-                         f"{self.counted['functions']} functions ran")
-            lines.append(f"  block ends WAMR's classic interpreter would scan for: "
-                         f"{self.counted['block_scans']:,} scans over "
-                         f"{self.counted['block_scan_ops']:,} instructions")
-        lines.append("; ".join(self.provenance))
-        if self.pace_factors:
-            lines.append(_pace_line(self.pace_factors, len(self.pace)))
-        return lines
-
-    def explain(self) -> str:
-        lines = self.header_lines()
-        checks = phase_checks(self)
-        for m in self.modes:
-            if m.failure:
-                continue
-            lines.append(f"  {m.key} ({m.binding}):")
-            for c in (c for c in checks if c.mode == m.key):
-                assert c.measured_ns is not None
-                lines.append(f"    {c.phase} {human_ns(c.measured_ns)}"
-                             + (f", predicted {human_ns(c.predicted_ns)}: {c.said()}"
-                                if c.predicted_ns else ""))
-            lines += [f"    note: {n}" for n in m.notes]
-            lines += [f"    → {d}" for d in m.diagnosis]
-        for key, why in not_run(self).items():
-            lines.append(f"  {key}: did not run: {why}")
-        for key in ("instruction count", "instruction mix", "pace"):
-            if key in self.skipped:
-                lines.append(f"  {key}: {self.skipped[key]}")
-        order = order_verdict(self)
-        if order is not None:
-            lines.append(f"  {order.said()}")
-        return "\n".join(lines)
-
-
-def _pace_line(factors: dict[str, float], readings: int) -> str:
-    def said(factor: float) -> str:
-        return (f"{factor:.2f}x slower" if factor >= 1.005 else
-                f"{1 / factor:.2f}x faster" if factor <= 1 / 1.005 else "as fast")
-    return (f"  the machine ran {said(factors['compile'])} at compiling and "
-            f"{said(factors['execute'])} at executing than while the profile was made "
-            f"({readings} pace readings); the predictions of the modes it measured are "
-            "scaled by it")
-
-
-def _ms(ns: float | None) -> float | None:
-    return None if ns is None else ns / 1e6
 
 
 def with_counted(features: WorkloadFeatures, counted: dict[str, Any]) -> WorkloadFeatures:
@@ -270,39 +117,6 @@ def compute_kind_of(mix: dict[str, int]) -> str | None:
     if mix["call"] + mix.get("call_indirect", 0) >= KIND_SHARE * total:
         return "call-heavy"
     return "mixed"
-
-
-def _start_difference(empty_runs: list[dict[str, Any]], hollow_ns: float, empty_ns: float,
-                      walls: list[float]) -> tuple[float, float]:
-    """The hollow copy's start less the empty module's, and the noise it must stand out of.
-
-    From the pairs run side by side: the median difference, and twice its standard
-    error (from the differences' median absolute deviation, which one slow start
-    does not sway). Records without pairs (saved before them) give the medians'
-    difference and the empty runs' whole spread.
-    """
-    paired = [r["hollow_ns"] - r["wall_ns"] for r in empty_runs if "hollow_ns" in r]
-    if not paired:
-        return hollow_ns - empty_ns, max(walls) - min(walls)
-    middle = statistics.median(paired)
-    deviation = statistics.median(abs(d - middle) for d in paired)
-    return middle, 2 * 1.4826 * deviation / math.sqrt(len(paired))
-
-
-def _median(values: Sequence[float]) -> float | None:
-    clean = [v for v in values if v is not None]
-    return statistics.median(clean) if clean else None
-
-
-def _spread(values: Sequence[float | None]) -> float | None:
-    """Twice the standard error of the median of ``values``, from their median absolute
-    deviation (which one slow run does not sway); None for fewer than two values."""
-    clean = [v for v in values if v is not None]
-    if len(clean) < 2:
-        return None
-    middle = statistics.median(clean)
-    deviation = statistics.median(abs(v - middle) for v in clean)
-    return 2 * 1.4826 * deviation / math.sqrt(len(clean))
 
 
 def _diagnose(v: ModeVerification, kind: str, declared: dict[str, float],
@@ -539,7 +353,7 @@ def _mode_verified(e: ModeEvidence, runs: Rounds, features: WorkloadFeatures,
             "time" if "timed out" in str(reason) else None)
         return v
     record = runs.records[key]
-    _fill(v, record, compiles_as_it_runs=e.coefficients.jit and
+    fill_measured(v, record, compiles_as_it_runs=e.coefficients.jit and
           e.coefficients.binding == "iwasm CLI", expect_exit=runs.spec["expect_exit"])
     v.notes += record.get("round_notes", [])
     v.predicted_ns = predicted_phases(e, features, pace)
@@ -588,128 +402,3 @@ def _load_prediction(e: ModeEvidence, features: WorkloadFeatures) -> float:
     """The predicted load of the precompiled artifact (0 where the mode has no such figure)."""
     warm = predict_costs(e.coefficients, replace(features, precompiled=True))
     return warm.phase_ns("load")
-
-
-def _keep_spread(v: ModeVerification, phase: str, spread: float | None) -> None:
-    if spread is not None:
-        v.measured_spread_ns[phase] = spread
-
-
-def _fill(v: ModeVerification, record: dict[str, Any], compiles_as_it_runs: bool = False,
-          expect_exit: int = 0) -> None:
-    """Measured phases from a verify record.
-
-    ``compiles_as_it_runs``: WAMR's LLVM JIT compiles functions in background threads
-    as they are first needed, so a run's time past the first instruction is compiling
-    and executing together, and only the whole run is reported.
-    """
-    cold = record["cold"]
-    v.exit_code = cold.get("exit_code")
-    failure = _run_failure(cold, expect_exit)
-    if failure is not None:
-        v.limit_hit = cold.get("limit_hit")
-        v.failure = failure
-        return
-    _fill_runs(v, record)
-    if "run" in cold.get("phases_ns", {}):  # the binding reports the engine's phases
-        _fill_engine_phases(v, record)
-        return
-    # execution: a warm run minus a warm run of the same module with _start emptied, which
-    # loads, instantiates, sets up and tears down alike (iwasm interpreters: loading and
-    # preparing the code; LLVM JIT: what it compiles before the first instruction)
-    hollow = record.get("hollow")
-    hollow_ns = _median([r["wall_ns"] for r in hollow]) if isinstance(hollow, list) else None
-    _fill_compile(v, record, hollow_ns)
-    if hollow_ns is not None and v.binding == "iwasm CLI":
-        _fill_start(v, record, hollow_ns)
-    _fill_execute(v, record, hollow_ns, compiles_as_it_runs)
-
-
-def _fill_runs(v: ModeVerification, record: dict[str, Any]) -> None:
-    """The whole runs: the warm ones' wall times, the peak memory of them all, and the
-    median warm run as the measured total."""
-    cold, warm = record["cold"], record.get("warm", [])
-    v.wall_warm_ns = _median([r["wall_ns"] for r in warm])
-    v.warm_runs = len(warm)
-    v.peak_rss_bytes = max((r.get("peak_rss_bytes") or 0 for r in [cold, *warm]), default=0) \
-        or None
-    if v.wall_warm_ns is not None:
-        v.measured_ns["total"] = v.wall_warm_ns
-        _keep_spread(v, "total", _spread([r["wall_ns"] for r in warm]))
-
-
-def _cold_compiles(record: dict[str, Any]) -> list[Any]:
-    """The compile phase of the cold run and of the cold runs of the hollow copy beside it."""
-    again = record.get("cold_hollow", [])
-    return [record["cold"].get("phases_ns", {}).get("compile")] + [
-        r.get("phases_ns", {}).get("compile") for r in again]
-
-
-def _fill_engine_phases(v: ModeVerification, record: dict[str, Any]) -> None:
-    """The phases a binding that reports the engine's own (wasmtime-py) timed."""
-    phases = record["cold"].get("phases_ns", {})
-    warm_phases = [r.get("phases_ns", {}) for r in record.get("warm", [])]
-    # the hollow copy compiled alone, with the default engine (the runs use epoch
-    # interruption, which compiles slower); records saved before that: all three
-    alone = [r.get("phases_ns", {}).get("compile") for r in record.get("cold_hollow", [])
-             if "run" not in r.get("phases_ns", {})]
-    v.measured_ns["compile"] = _median(alone or _cold_compiles(record)) or 0.0
-    load = _median([p.get("load") for p in warm_phases])
-    if load is not None:
-        v.measured_ns["load"] = load
-    # the steady state (repeat instances), as the model's per-instance figure means
-    v.measured_ns["instantiate"] = _median(
-        [p.get("instantiate_again", p.get("instantiate")) for p in warm_phases]) \
-        or phases.get("instantiate", 0.0)
-    v.measured_ns["execute"] = _median([p.get("run") for p in warm_phases]) or phases["run"]
-    _keep_spread(v, "execute", _spread([p.get("run") for p in warm_phases]))
-
-
-def _fill_compile(v: ModeVerification, record: dict[str, Any], hollow_ns: float | None
-                  ) -> None:
-    """The compile of a mode timed from outside: an ahead-of-time compiler timed on its own
-    (wamrc), or a cold run less a warm one where the warm run reads a cache (wasmer-sdk)."""
-    cold = record["cold"]
-    if "compile" in cold.get("phases_ns", {}):
-        v.measured_ns["compile"] = _median(_cold_compiles(record)) or 0.0
-    elif v.binding == "wasmer-sdk" and v.wall_warm_ns is not None:
-        # the cache against none: a cold run less a warm one, of the module and of its copy
-        cold_less_warm = [cold["wall_ns"] - v.wall_warm_ns]
-        if hollow_ns is not None:
-            cold_less_warm += [r["wall_ns"] - hollow_ns for r in record.get("cold_hollow", [])]
-        v.measured_ns["compile"] = max(0.0, _median(cold_less_warm) or 0.0)
-
-
-def _fill_start(v: ModeVerification, record: dict[str, Any], hollow_ns: float) -> None:
-    """The hollow module against the empty one, both started the same way: what this
-    module's code costs before its first instruction, when it stands out of the noise of
-    the process start (the binding's whole run of the empty module: its start-up and its
-    teardown, an iwasm process exiting, both of which the hollow copy's run pays too)."""
-    walls = [r["wall_ns"] for r in record.get("empty", [])]
-    empty = _median(walls)
-    if empty is None:
-        return
-    before, noise = _start_difference(record["empty"], hollow_ns, empty, walls)
-    phase = "load" if "compile" in record["cold"].get("phases_ns", {}) else "compile"
-    if before > noise:
-        v.measured_ns[phase] = before
-    else:
-        v.notes.append(f"{phase} not separated: {human_ns(max(0.0, before))}, within "
-                       f"the {human_ns(noise)} noise of starting iwasm")
-
-
-def _fill_execute(v: ModeVerification, record: dict[str, Any], hollow_ns: float | None,
-                  compiles_as_it_runs: bool) -> None:
-    """Execution: the median warm run less the median warm run of the hollow copy."""
-    hollow = record.get("hollow")
-    if compiles_as_it_runs and hollow_ns is not None:
-        v.notes.append("execution not separated: this JIT compiles functions while the "
-                       "program runs; the total is the whole run")
-    elif v.wall_warm_ns is not None and hollow_ns is not None:
-        v.measured_ns["execute"] = max(0.0, v.wall_warm_ns - hollow_ns)
-        spreads = [_spread([r["wall_ns"] for r in record.get("warm", [])]),
-                   _spread([r["wall_ns"] for r in hollow]) if isinstance(hollow, list) else None]
-        if None not in spreads:
-            _keep_spread(v, "execute", math.hypot(*(x or 0.0 for x in spreads)))
-    elif isinstance(hollow, str):
-        v.notes.append(f"execution not separated: {hollow}")
