@@ -47,9 +47,10 @@ from ..runtimes.base import Mode
 from ._analysis import analyse_mode
 from ._budgets import BUDGETS, Budget, merge_guest, split_passes, tasks_for
 from ._notebook_progress import in_notebook, notebook_progress
-from ._pace import PACE_MODE, PACE_RUNTIME, TASKS_MODULE, PaceReading, pace_figures, read_pace
+from ._pace import PACE_MODE, PACE_RUNTIME, PaceReading, pace_figures, read_pace
 from ._steadiness import Assessment, SystemSampler, assess
 from .kernels import instructions_per_iteration, scan_ops_per_iteration, simd_ops_per_iteration
+from .tasks import TASKS_MODULE
 
 __all__ = ["CalibrationProgress", "calibrate"]
 

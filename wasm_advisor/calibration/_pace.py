@@ -31,10 +31,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..harness import WorkerLimits, WorkerOutcome, fit_slope, run_worker
 from ..profiles import Figure
-from . import tasks
 from .kernels import KernelPlan
-
-TASKS_MODULE = tasks.__name__  # the worker runs the pace kernels with the calibration's tasks
+from .tasks import TASKS_MODULE
 
 if TYPE_CHECKING:
     from ..profiles import Figure, Profile

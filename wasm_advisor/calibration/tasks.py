@@ -2,7 +2,8 @@
 probes and instance memory, each run in the worker process for one runtime/mode.
 
 :mod:`wasm_advisor.harness.worker` imports this module when a job names it
-(``"tasks_module"``) and calls :func:`run_task` for each task.
+(``"tasks_modules"``, :data:`TASKS_MODULE`) and calls :func:`run_task` for each task
+of its :data:`KINDS`.
 """
 
 from __future__ import annotations
@@ -13,14 +14,17 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from ..harness import INSTANTIATE_AGAIN, run_failed, run_module, ttfi_ns
+from ..harness import INSTANTIATE_AGAIN, run_detail, run_failed, run_module, ttfi_ns
 from ..runtimes import adapter_for
 from ..runtimes.base import Mode, RuntimeAdapter
 from ..runtimes.resident_growth import LIVE_INSTANCES
 from . import kernels
 from ._probes import PROBE_SUCCESS, PROBES
 
-__all__ = ["KINDS", "parse_guest_output", "run_task"]
+__all__ = ["KINDS", "TASKS_MODULE", "parse_guest_output", "run_task"]
+
+TASKS_MODULE = __name__  # how a job names this module to the worker
+
 
 def parse_guest_output(stdout: str) -> tuple[int | None, list[tuple[int, int]]]:
     """The guest's first realtime reading and its ``(n, ns)`` samples.
@@ -109,9 +113,8 @@ def _probe(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any],
     result = run_module(adapter, mode, probe.module(), task)
     if result.exit_code == PROBE_SUCCESS:
         return {"ok": True, "status": "supported", "detail": ""}
-    detail = result.trap or (result.stderr.strip().splitlines() or [""])[-1]
     return {"ok": True, "status": "unsupported", "detail": f"exit {result.exit_code}: "
-            f"{detail}"[:300]}
+            f"{run_detail(result)}"[:300]}
 
 
 def _memory(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any],

@@ -3,7 +3,7 @@ builds on, and the statistics every figure is fitted with."""
 
 from ._runner import WorkerLimits, WorkerOutcome, run_worker
 from ._statistics import SlopeFit, fit_slope, median_spread
-from ._task_tools import INSTANTIATE_AGAIN, run_failed, run_module, run_record, ttfi_ns
+from ._task_tools import INSTANTIATE_AGAIN, run_detail, run_failed, run_module, ttfi_ns
 
 __all__ = [
     "INSTANTIATE_AGAIN",
@@ -12,9 +12,9 @@ __all__ = [
     "WorkerOutcome",
     "fit_slope",
     "median_spread",
+    "run_detail",
     "run_failed",
     "run_module",
-    "run_record",
     "run_worker",
     "ttfi_ns",
 ]

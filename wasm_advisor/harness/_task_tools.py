@@ -1,4 +1,4 @@
-"""What every worker task uses: one run of a module, why a run failed, its record.
+"""What every worker task uses: one run of a module, and what its end says.
 
 The task modules (:mod:`wasm_advisor.calibration.tasks`,
 :mod:`wasm_advisor.verification.tasks`) run in the worker process
@@ -12,7 +12,7 @@ from typing import Any
 from ..runtimes.base import Mode, RunRequest, RunResult, RuntimeAdapter
 from ..runtimes.run_outcome import run_failure
 
-__all__ = ["INSTANTIATE_AGAIN", "run_failed", "run_module", "run_record", "ttfi_ns"]
+__all__ = ["INSTANTIATE_AGAIN", "run_detail", "run_failed", "run_module", "ttfi_ns"]
 
 
 def ttfi_ns(result: RunResult, t0: int | None) -> int | None:
@@ -30,7 +30,7 @@ INSTANTIATE_AGAIN = 3
 
 
 def run_module(adapter: RuntimeAdapter, mode: Mode, module: bytes, task: dict[str, Any],
-         instantiate_again: int = 0) -> RunResult:
+               instantiate_again: int = 0) -> RunResult:
     """One run of ``module`` with the task's time limit and precompiled setting."""
     return adapter.run(
         mode,
@@ -49,13 +49,10 @@ def run_failed(result: RunResult, expect_exit: int = 0) -> str | None:
     its correct result is."""
     if run_failure(result.exit_code, result.trap, result.limit_hit, expect_exit) is None:
         return None
-    detail = result.trap or (result.stderr.strip().splitlines() or [""])[-1]
     expected = f" (expected {expect_exit})" if expect_exit not in (0, result.exit_code) else ""
-    return f"exit {result.exit_code}{expected}: {detail}"[:300]
+    return f"exit {result.exit_code}{expected}: {run_detail(result)}"[:300]
 
 
-def run_record(result: RunResult) -> dict[str, Any]:
-    """What a verify run records of a run."""
-    return {"exit_code": result.exit_code, "trap": result.trap, "limit_hit": result.limit_hit,
-            "wall_ns": result.wall_ns, "phases_ns": result.phases_ns,
-            "peak_rss_bytes": result.peak_rss_bytes, "fuel": result.fuel_consumed}
+def run_detail(result: RunResult) -> str:
+    """What a run said of how it ended: its trap, else the last line it wrote to stderr."""
+    return result.trap or (result.stderr.strip().splitlines() or [""])[-1]

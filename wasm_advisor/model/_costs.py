@@ -38,10 +38,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._coefficients import Coefficient, ModeCoefficients
 from ._prediction import Component, Kind, Prediction
+
+if TYPE_CHECKING:
+    from ..workload import Workload
 
 __all__ = ["WorkloadFeatures", "block_scan_ns_per_op", "compiled_code_bytes",
            "compute_ns_per_instruction", "missing_coefficients", "predict_costs"]
@@ -106,28 +109,27 @@ class WorkloadFeatures:
     largest_function_bytes: float | None = None
 
     @classmethod
-    def from_workload(cls, workload: object) -> WorkloadFeatures:
-        w = workload  # a Workload; typed loosely to keep this module import-light
+    def from_workload(cls, w: Workload) -> WorkloadFeatures:
         return cls(
-            code_bytes=float(w.code_bytes),  # type: ignore[attr-defined]
-            module_bytes=float(w.module.module_bytes or 0),  # type: ignore[attr-defined]
-            requests_per_instance=float(w.instances.requests_per_instance),  # type: ignore[attr-defined]
-            instances_per_module_load=float(w.instances.instances_per_module_load),  # type: ignore[attr-defined]
-            precompiled=bool(w.instances.precompiled),  # type: ignore[attr-defined]
-            request_rate_per_s=float(w.instances.request_rate_per_s),  # type: ignore[attr-defined]
-            concurrent_instances=float(w.instances.concurrent_instances),  # type: ignore[attr-defined]
-            compute_instructions_per_request=float(w.work.compute_instructions_per_request),  # type: ignore[attr-defined]
-            compute_kind=str(w.work.compute_kind),  # type: ignore[attr-defined]
-            data_bytes=float(w.module.data_bytes or 0),  # type: ignore[attr-defined]
-            host_calls_per_request=float(w.work.host_calls_per_request),  # type: ignore[attr-defined]
-            bytes_per_host_call=float(w.work.bytes_per_host_call),  # type: ignore[attr-defined]
-            linear_memory_bytes=float(w.memory.linear_memory_bytes),  # type: ignore[attr-defined]
-            touched_bytes_per_request=float(w.memory.touched_bytes_per_request),  # type: ignore[attr-defined]
-            access_pattern=str(w.memory.access_pattern),  # type: ignore[attr-defined]
-            escaping_functions=None if w.module.escaping_functions is None  # type: ignore[attr-defined]
-            else float(w.module.escaping_functions),  # type: ignore[attr-defined]
-            largest_function_bytes=None if w.module.largest_function_bytes is None  # type: ignore[attr-defined]
-            else float(w.module.largest_function_bytes),  # type: ignore[attr-defined]
+            code_bytes=float(w.code_bytes),
+            module_bytes=float(w.module.module_bytes or 0),
+            requests_per_instance=float(w.instances.requests_per_instance),
+            instances_per_module_load=float(w.instances.instances_per_module_load),
+            precompiled=bool(w.instances.precompiled),
+            request_rate_per_s=float(w.instances.request_rate_per_s),
+            concurrent_instances=float(w.instances.concurrent_instances),
+            compute_instructions_per_request=float(w.work.compute_instructions_per_request),
+            compute_kind=str(w.work.compute_kind),
+            data_bytes=float(w.module.data_bytes or 0),
+            host_calls_per_request=float(w.work.host_calls_per_request),
+            bytes_per_host_call=float(w.work.bytes_per_host_call),
+            linear_memory_bytes=float(w.memory.linear_memory_bytes),
+            touched_bytes_per_request=float(w.memory.touched_bytes_per_request),
+            access_pattern=str(w.memory.access_pattern),
+            escaping_functions=None if w.module.escaping_functions is None
+            else float(w.module.escaping_functions),
+            largest_function_bytes=None if w.module.largest_function_bytes is None
+            else float(w.module.largest_function_bytes),
         )
 
     def with_value(self, field_name: str, value: float) -> WorkloadFeatures:

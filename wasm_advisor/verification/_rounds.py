@@ -20,12 +20,10 @@ from ..calibration import PaceReading, read_pace
 from ..harness import WorkerLimits, WorkerOutcome, run_worker
 from ..model import ModeEvidence
 from ..runtimes.run_outcome import run_failure
-from . import tasks
-from .tasks import MAX_WARM_RUNS
+from .tasks import MAX_WARM_RUNS, TASKS_MODULE
 
-__all__ = ["TASKS_MODULE", "Rounds", "run_spec", "worker_memory"]
+__all__ = ["Rounds", "run_spec", "worker_memory"]
 
-TASKS_MODULE = tasks.__name__  # what the worker runs a verify job's tasks with
 
 
 def run_spec(module_path: Path, argv: list[str], workdir: str | None, env: list[list[str]],

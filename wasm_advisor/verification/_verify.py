@@ -66,8 +66,9 @@ from ..model import (
 )
 from ._measured import fill_measured
 from ._report import ModeVerification, VerifyReport
-from ._rounds import TASKS_MODULE, Rounds, run_spec, worker_memory
+from ._rounds import Rounds, run_spec, worker_memory
 from ._summary import PHASES, TOLERANCE
+from .tasks import TASKS_MODULE
 
 if TYPE_CHECKING:
 

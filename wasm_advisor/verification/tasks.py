@@ -3,7 +3,8 @@ compile timed again on a hollow copy, the empty module beside it, and its instru
 mix counted.
 
 :mod:`wasm_advisor.harness.worker` imports this module when a job names it
-(``"tasks_module"``) and calls :func:`run_task` for each task.
+(``"tasks_modules"``, :data:`TASKS_MODULE`) and calls :func:`run_task` for each task
+of its :data:`KINDS`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from ..calibration import kernels
 from ..errors import ModuleError
-from ..harness import INSTANTIATE_AGAIN, run_failed, run_record
+from ..harness import INSTANTIATE_AGAIN, run_failed
 from ..runtimes.base import Mode, RunRequest, RunResult, RuntimeAdapter
 from ..wasm import (
     CLASSES,
@@ -28,9 +29,18 @@ from ..wasm import (
     hollow_module,
 )
 
-__all__ = ["COMPILE_REPEATS", "KINDS", "MAX_WARM_RUNS", "START_PAIRS", "run_task"]
+__all__ = ["COMPILE_REPEATS", "KINDS", "MAX_WARM_RUNS", "START_PAIRS", "TASKS_MODULE", "run_task"]
+
+TASKS_MODULE = __name__  # how a job names this module to the worker
 
 KINDS = frozenset({"verify", "verify-warm", "count"})
+
+
+def run_record(result: RunResult) -> dict[str, Any]:
+    """What a verify run records of a run."""
+    return {"exit_code": result.exit_code, "trap": result.trap, "limit_hit": result.limit_hit,
+            "wall_ns": result.wall_ns, "phases_ns": result.phases_ns,
+            "peak_rss_bytes": result.peak_rss_bytes, "fuel": result.fuel_consumed}
 
 
 def run_task(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any],
