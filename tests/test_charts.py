@@ -10,6 +10,7 @@ import pytest
 from wasm_advisor import Advisor, AdvisorError, Recommendation, Workload
 from wasm_advisor.cli import main
 from wasm_advisor.present._charts import CHARTS, chart_figure, save_charts, save_figure
+from wasm_advisor.present._drawing import MAX_BARS
 from wasm_advisor.present._features_chart import feature_matrix
 from wasm_advisor.present._memory_chart import total_memory_bytes
 
@@ -73,8 +74,10 @@ def test_memory_curve_is_the_models_total(recommendation: Recommendation) -> Non
     p = recommendation.ranked[0].prediction
     n = p.effective_concurrency
     assert total_memory_bytes(p, n) == pytest.approx(p.memory_total_bytes)
-    assert total_memory_bytes(p, 1) == pytest.approx(
-        p.runtime_memory_first_bytes + p.features.linear_memory_bytes)
+    assert total_memory_bytes(p, 1) == pytest.approx(sum(
+        part.bytes for part in p.memory_parts(1)))
+    assert total_memory_bytes(p, 1) >= p.runtime_memory_first_bytes + (
+        p.features.linear_memory_bytes)
 
 
 def test_memory_chart_shows_every_mode_and_what_each_runtime_adds(
@@ -82,7 +85,7 @@ def test_memory_chart_shows_every_mode_and_what_each_runtime_adds(
     from wasm_advisor.present._memory_chart import CONCURRENCY, KIB, memory_figure
 
     figure = memory_figure(recommendation)
-    total_ax, own_ax = figure.axes
+    total_ax, own_ax, parts_ax = figure.axes
     lines = {line.get_label(): line for line in own_ax.get_lines() if line.get_label() in MODES}
     assert set(lines) == set(MODES)
     assert {line.get_label() for line in total_ax.get_lines()} >= set(MODES)
@@ -93,6 +96,14 @@ def test_memory_chart_shows_every_mode_and_what_each_runtime_adds(
         assert own[-1] == pytest.approx(
             (total_memory_bytes(p, n) / n - p.features.linear_memory_bytes) / KIB)
     assert "beyond its linear memory" in own_ax.get_ylabel()
+    # the deployment by part: a bar per mode, as long as its whole deployment
+    keys = [c.key for c in recommendation.ranked[:MAX_BARS]][::-1]  # the winner on top
+    ends: dict[str, float] = {}
+    for patch in parts_ax.patches:
+        key = keys[round(patch.get_y() + patch.get_height() / 2)]
+        ends[key] = max(ends.get(key, 0.0), patch.get_x() + patch.get_width())
+    for c in recommendation.ranked[:MAX_BARS]:
+        assert ends[c.key] == pytest.approx(c.prediction.memory_total_bytes / 2**20)
 
 
 def test_cli_plot_with_chart(profile_file: Path, tmp_path: Path,

@@ -215,6 +215,21 @@ def test_memory_is_the_workers_growth_in_kib() -> None:
     assert record["runtime_bytes"] > 0 and "libiwasm in-process" in record["method"]
 
 
+@needs_libiwasm
+def test_the_footprint_and_a_loaded_modules_memory_are_read_apart() -> None:
+    task = {"id": "memory", "kind": "memory", "pages": 1, "data_bytes": 0, "instances": 16,
+            "module_copies": 6}
+    record = _job(_first_interpreter(), [task]).results["memory"]
+    assert record["ok"], record
+    # the interpreter keeps the bytecode and its own prepared copy: more than the code,
+    # less than 20 times it
+    assert 0.5 < record["module_bytes_per_code_byte"] < 20
+    assert record["modules"] == 6
+    # the library's file, of which only the pages read so far are resident
+    assert 0 <= record["library_bytes"] <= record["library_file_bytes"]
+    assert record["library_path"] in [os.path.realpath(p) for p in LIBIWASM]
+
+
 @needs_wamrc
 def test_aot_artifact_loads_in_process(tmp_path: Path) -> None:
     hello = _job(None, [], wamrc=WAMRC).hello

@@ -216,7 +216,8 @@ class Recommendation:
 
     def _repr_html_(self) -> str:
         head = ("<tr><th>rank</th><th>runtime:mode</th><th>score</th><th>latency</th>"
-                "<th>mean cost</th><th>cold start</th><th>MiB/instance</th><th>notes</th></tr>")
+                "<th>mean cost</th><th>cold start</th><th>MiB/instance</th><th>MiB in all</th>"
+                "<th>notes</th></tr>")
         body = []
         for row, c in zip(self.rows(), self.candidates, strict=True):
             notes = "; ".join(c.excluded) if c.excluded else "; ".join(c.warnings)
@@ -226,7 +227,8 @@ class Recommendation:
                     f"{c.score:.0f}" if not c.excluded else "–",
                     human_ns(c.prediction.latency_ns), human_ns(c.prediction.mean_cost_ns),
                     human_ns(c.prediction.ttfi_ns),
-                    f"{c.prediction.memory_per_instance_bytes / 2**20:.2f}", notes)) + "</tr>")
+                    f"{c.prediction.memory_per_instance_bytes / 2**20:.2f}",
+                    f"{c.prediction.memory_total_bytes / 2**20:,.1f}", notes)) + "</tr>")
         sentence = html.escape(self.decision.sentence if self.decision else self.explain(False))
         return (f"<div><p><b>{html.escape(self.workload.name)}</b>: "
                 f"{html.escape(self.headline)} {sentence}</p>"

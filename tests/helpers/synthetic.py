@@ -60,6 +60,8 @@ def synthetic_profile(modes: dict[str, dict[str, float]],
         runtime, mode = key.split(":")
         binding = {"wasmtime": "wasmtime-py", "wasmer": "wasmer-sdk",
                    "wamr": "iwasm CLI"}.get(runtime, "fake-binding")
+        if mode.endswith("-embedded"):
+            binding = "libiwasm (in-process)"
         for metric, value in {**BASE, **overrides}.items():
             figures.append(figure(runtime, mode, metric, value, binding))
         for feature in ("simd", "threads", "bulk-memory"):

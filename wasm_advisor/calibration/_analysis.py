@@ -33,8 +33,10 @@ Figures and their sources (``params["source"]`` says which was used):
   (steady-state instantiation where the binding exposes it; time from handing over
   the bytes to the guest's first instruction; the part of the time to first
   instruction outside the engine phases the binding reports, per run).
-- ``rss_first_instance_bytes``, ``rss_per_extra_instance_bytes``: memory; and
-  ``rss_runtime_bytes``, the runtime's init alone, where the binding reads it apart.
+- ``rss_first_instance_bytes``, ``rss_per_extra_instance_bytes``: memory; and, where
+  the binding reads them apart, ``rss_runtime_bytes`` (the runtime's init alone),
+  ``rss_library_bytes`` (the library's pages resident before it) and
+  ``rss_module_bytes_per_code_byte`` (what a loaded module holds per byte of code).
 """
 
 from __future__ import annotations
@@ -409,16 +411,33 @@ def _guest_figures(mode: Mode, ok: Results, counts: KernelCounts
 
 
 def _memory_figures(mode: Mode, memory: dict[str, Any] | None) -> list[Figure]:
-    """rss_runtime_bytes: what the runtime's own init added, where the binding reads it
-    apart (in-process WAMR: wasm_runtime_full_init); part of the first instance's figure."""
+    """The memory record's figures: the first instance's and each extra one's; where the
+    binding reads them apart, the runtime's init alone (``rss_runtime_bytes``, part of the
+    first instance's figure: in-process WAMR's wasm_runtime_full_init, Wasmtime's engine),
+    the library's pages resident before it (``rss_library_bytes``, in none of the
+    others), and what each loaded module holds per byte of its code."""
     if not memory:
         return []
     method = str(memory.get("method", ""))
-    return [_figure(mode, metric, "memory", "bytes", _Fitted(
-                value, 0.0, int(memory.get("instances", 1)), [(0.0, value)]), note=method)
-            for metric in ("rss_first_instance_bytes", "rss_per_extra_instance_bytes",
-                           "rss_runtime_bytes")
-            if (value := _field(metric.removeprefix("rss_"))(memory)) is not None]
+    figures = [_figure(mode, metric, "memory", "bytes", _Fitted(
+                   value, 0.0, int(memory.get("instances", 1)), [(0.0, value)]), note=method)
+               for metric in ("rss_first_instance_bytes", "rss_per_extra_instance_bytes",
+                              "rss_runtime_bytes")
+               if (value := _field(metric.removeprefix("rss_"))(memory)) is not None]
+    if memory.get("library_bytes") is not None:
+        value = float(memory["library_bytes"])
+        figures.append(_figure(mode, "rss_library_bytes", "memory", "bytes", _Fitted(
+            value, 0.0, 1, [(0.0, value)]), note=(
+            f"resident pages of {memory.get('library_path')} before the engine existed "
+            f"(/proc/self/smaps), of its {int(memory.get('library_file_bytes', 0)):,} bytes "
+            "on disk")))
+    if memory.get("module_bytes_per_code_byte") is not None:
+        value, code = float(memory["module_bytes_per_code_byte"]), memory["module_code_bytes"]
+        figures.append(_figure(mode, "rss_module_bytes_per_code_byte", "memory",
+                               "bytes/code byte", _Fitted(
+            value, 0.0, int(memory["modules"]), [(0.0, value)],
+            params={"module_code_bytes": int(code)}), note=str(memory.get("module_method", ""))))
+    return figures
 
 
 def _failure(mode: Mode, task: str, reason: str) -> MeasurementFailure:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..runtimes.resident_growth import LIVE_INSTANCES
+from ..runtimes.resident_growth import LIVE_INSTANCES, MODULE_COPIES
 from ._probes import PROBES
 from .kernels import GUEST_KERNELS, KernelPlan
 
@@ -124,7 +124,7 @@ def tasks_for(
               for f in budget.probes]
     tasks.append({"id": "memory", "kind": "memory", "pages": 16, "data_bytes": 64 * KiB,
                   "instances": budget.memory_instances, "pairs": budget.memory_pairs,
-                  "timeout_s": timeout, **reuse})
+                  "module_copies": MODULE_COPIES, "timeout_s": timeout, **reuse})
     return tasks
 
 

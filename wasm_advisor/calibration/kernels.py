@@ -539,15 +539,18 @@ def empty_module() -> bytes:
 
 
 @cache
-def code_size_module(code_bytes: int, run_all: bool = False, tabled: bool = True) -> bytes:
+def code_size_module(code_bytes: int, run_all: bool = False, tabled: bool = True,
+                     dwell_ns: int = 0) -> bytes:
     """A WASI command with about ``code_bytes`` in its code section (see
     :func:`_code_size_module`), kept on disk for the next worker (:mod:`.module_cache`)."""
 
-    return cached_module(f"code-{code_bytes}-{int(run_all)}-{int(tabled)}",
-                         lambda: _code_size_module(code_bytes, run_all, tabled))
+    dwell = f"-{dwell_ns}" if dwell_ns else ""
+    return cached_module(f"code-{code_bytes}-{int(run_all)}-{int(tabled)}{dwell}",
+                         lambda: _code_size_module(code_bytes, run_all, tabled, dwell_ns))
 
 
-def _code_size_module(code_bytes: int, run_all: bool = False, tabled: bool = True) -> bytes:
+def _code_size_module(code_bytes: int, run_all: bool = False, tabled: bool = True,
+                      dwell_ns: int = 0) -> bytes:
     """A WASI command with about ``code_bytes`` in its code section, in ordinary functions.
 
     Like every compiled C or Rust program, it also has a small data segment
@@ -562,6 +565,8 @@ def _code_size_module(code_bytes: int, run_all: bool = False, tabled: bool = Tru
     ``tabled=False``: the same code with its table's every slot holding the first
     function, so that no other function is reachable from outside it (see
     :func:`~wasm_advisor.calibration._typical_code.typical_functions`).
+
+    ``dwell_ns``: ``_start`` then stays alive that long, as :func:`resident_module` does.
     """
 
     base, per_function = _code_section_growth()
@@ -575,7 +580,7 @@ def _code_size_module(code_bytes: int, run_all: bool = False, tabled: bool = Tru
             break
         functions += step
     return _host_timed_module(functions=functions, pages=1, data_bytes=CODE_FAMILY_DATA,
-                              run_all=run_all, tabled=tabled)
+                              run_all=run_all, tabled=tabled, dwell_ns=dwell_ns)
 
 
 @cache

@@ -18,12 +18,17 @@ from ..harness import INSTANTIATE_AGAIN, run_detail, run_failed, run_module, ttf
 from ..runtimes import adapter_for
 from ..runtimes.base import Mode, RuntimeAdapter
 from ..runtimes.resident_growth import LIVE_INSTANCES
+from ..wasm import distinct_copies, read_module_bytes
 from . import kernels
 from ._probes import PROBE_SUCCESS, PROBES
 
 __all__ = ["KINDS", "TASKS_MODULE", "parse_guest_output", "run_task"]
 
 TASKS_MODULE = __name__  # how a job names this module to the worker
+# code in each module of the module-memory figure: the code family's largest size, of the
+# same ordinary functions; compiled by Cranelift, about a MiB of resident memory for six
+MODULE_CODE_BYTES = 64 * 1024
+RESIDENT_DWELL_NS = 20_000_000  # as kernels.resident_module: long enough to be sampled
 
 
 def parse_guest_output(stdout: str) -> tuple[int | None, list[tuple[int, int]]]:
@@ -129,12 +134,17 @@ def _memory(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any],
     if measure is None:
         return _peak_memory(adapter, mode, module, task)
     if by_process:  # an instance per process
-        # read against a process running the empty module, which stays alive as long
+        # read against a process running the empty module, which stays alive as long; with
+        # module copies asked for, a module of code against it too
+        code = kernels.code_size_module(MODULE_CODE_BYTES, dwell_ns=RESIDENT_DWELL_NS)
+        asked = int(task.get("module_copies", 0)) >= 2
         return {"ok": True, **measure(mode, module, int(task.get("pairs", 5)),
-                                      kernels.resident_module(1, 0))}
+                                      kernels.resident_module(1, 0),
+                                      code_modules=[code] if asked else [],
+                                      code_bytes=read_module_bytes(code).code_bytes)}
     return {"ok": True, **_in_fresh_process(mode, module,
                                             int(task.get("instances", LIVE_INSTANCES)),
-                                            options)}
+                                            int(task.get("module_copies", 0)), options)}
 
 
 def _peak_memory(adapter: RuntimeAdapter, mode: Mode, module: bytes, task: dict[str, Any]
@@ -155,23 +165,32 @@ RUNNERS: dict[str, Callable[[RuntimeAdapter, Mode, dict[str, Any], dict[str, Any
 KINDS = frozenset(RUNNERS)
 
 
-def _in_fresh_process(mode: Mode, module: bytes, instances: int,
+def _in_fresh_process(mode: Mode, module: bytes, instances: int, module_copies: int,
                       options: dict[str, Any]) -> dict[str, Any]:
-    """An in-process binding's memory figure, measured in a new Python process.
+    """An in-process binding's memory figure, measured in a new Python process; with
+    ``module_copies``, distinct modules of :data:`MODULE_CODE_BYTES` of code give the
+    memory a loaded module holds.
 
     Growth of the resident set shows an instance's memory only once the memory
     that earlier work freed is used up; this worker has compiled and run every
     kernel, so its allocators hold megabytes of it. A new process holds only
     what its engine needs, and the worker's own figures are left as they were.
+    The module copies are made here and handed over: made there, the garbage of
+    making them would be memory the new process's first instances land in.
     """
+    code = kernels.code_size_module(MODULE_CODE_BYTES) if module_copies >= 2 else b""
+    copies = distinct_copies(code, module_copies) if code else []
+    code_bytes = read_module_bytes(code).code_bytes if code else 0
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(_instance_memory, mode, module, instances, options).result()
+        return pool.submit(_instance_memory, mode, module, instances, copies, code_bytes,
+                           options).result()
 
 
-def _instance_memory(mode: Mode, module: bytes, instances: int,
-                     options: dict[str, Any]) -> dict[str, Any]:
+def _instance_memory(mode: Mode, module: bytes, instances: int, copies: list[bytes],
+                     code_bytes: int, options: dict[str, Any]) -> dict[str, Any]:
     adapter = adapter_for(mode.runtime, options)
-    measured: dict[str, Any] = adapter.instance_memory(mode, module, instances)  # type: ignore[attr-defined]
+    measured: dict[str, Any] = adapter.instance_memory(  # type: ignore[attr-defined]
+        mode, module, instances, code_modules=copies, code_bytes=code_bytes)
     return measured
 
 

@@ -14,7 +14,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..calibration import BINDING_NOTES, CalibrationProgress, calibrate, pace_summary
-from ..profiles import RUNNING_COLUMNS, STARTUP_COLUMNS, Profile, ProfileStore, summary_rows
+from ..profiles import (
+    MEMORY_COLUMNS,
+    RUNNING_COLUMNS,
+    STARTUP_COLUMNS,
+    Profile,
+    ProfileStore,
+    summary_rows,
+)
 from .console import wide_console
 
 __all__ = ["calibration_progress", "print_summary", "register", "steadiness_line"]
@@ -82,12 +89,17 @@ def _fmt(value: float | None) -> str:
 
 # the summary's columns, headed short enough for 100 columns; the units are in the legend
 _STARTING = {"compile_us_per_kb": "compile", "load_us_per_kb": "load",
-             "instantiate_us": "instan-\ntiate", "ttfi_ms": "1st\ninstr.",
-             "rss_first_kib": "RSS\n1st", "rss_extra_kib": "RSS\n+1"}
+             "instantiate_us": "instan-\ntiate", "ttfi_ms": "1st\ninstr."}
 _STARTING_LEGEND = ("compile, load: µs per KiB of code; instantiate: µs; 1st instr.: ms from "
-                    "the module's bytes to its first instruction; RSS 1st, +1: KiB resident "
-                    "for the first instance and for each further one; –: not measured "
-                    "through this binding")
+                    "the module's bytes to its first instruction; –: not measured through "
+                    "this binding")
+_MEMORY = {"rss_library_kib": "library", "rss_first_kib": "first\ninstance",
+           "rss_extra_kib": "each\nfurther", "module_bytes_per_code_byte": "a module's\ncode"}
+_MEMORY_LEGEND = ("KiB resident: the runtime library's pages before the engine existed; the "
+                  "first instance with the engine (through the iwasm CLI: a whole process); "
+                  "each further instance; a module's code: bytes a loaded module holds per "
+                  "byte of its code (through the iwasm CLI: what it adds to each process); –: "
+                  "not measured through this binding")
 _RUNNING = {"mixed_ns_per_instr": "mixed", "typical_ns_per_instr": "typical",
             "int_ns_per_instr": "int", "float_ns_per_instr": "float",
             "call_ns_per_instr": "call", "hostcall_ns": "host\ncall",
@@ -102,10 +114,12 @@ def print_summary(profile: Profile, console: Console) -> None:
     under their runtime and binding, short headings whose units a legend gives, and the
     proposals each mode did not run listed below rather than squeezed into a column."""
     assert STARTUP_COLUMNS.keys() == _STARTING.keys()
+    assert MEMORY_COLUMNS.keys() == _MEMORY.keys()
     assert RUNNING_COLUMNS.keys() == _RUNNING.keys()
     rows = summary_rows(profile)
     console.print(f"[bold]Calibration[/bold]: {escape(profile.provenance)}")
     for title, columns, legend in (("Starting an instance", _STARTING, _STARTING_LEGEND),
+                                   ("Memory", _MEMORY, _MEMORY_LEGEND),
                                    ("Running", _RUNNING, _RUNNING_LEGEND)):
         console.print(_figures_table(title, columns, rows))
         console.print(f"[dim]{escape(legend)}[/dim]")
@@ -146,7 +160,7 @@ def _print_mode_notes(rows: list[dict[str, Any]], console: Console) -> None:
             console.print(f"[dim]{row['runtime']}:{row['mode']}: {escape(row['notes'])}[/dim]")
     for row in rows:
         for column, why in row["not_measured"].items():
-            heading = (STARTUP_COLUMNS | RUNNING_COLUMNS).get(column, column)
+            heading = (STARTUP_COLUMNS | MEMORY_COLUMNS | RUNNING_COLUMNS).get(column, column)
             console.print(f"{row['runtime']}:{row['mode']} {heading}: {why}", markup=False,
                           soft_wrap=True)
 

@@ -112,7 +112,8 @@ def _recommend(args: argparse.Namespace) -> int:
     table = Table(show_lines=False, caption="wins: share of resamples in which the mode ranks "
                   "first; = : tied with #1 (the measurements cannot tell them apart)")
     for heading in ("#", "runtime:mode", "score", "wins", "latency", "mean cost/request",
-                    "cold start", "req/s/core", "MiB/instance", "largest cost"):
+                    "cold start", "req/s/core", "MiB/instance", "MiB in all",
+                    "largest cost"):
         table.add_column(heading, justify="left" if heading in ("runtime:mode", "largest cost")
                          else "right", no_wrap=heading == "runtime:mode")
     confidence = recommendation.confidence
@@ -129,6 +130,7 @@ def _recommend(args: argparse.Namespace) -> int:
                       f"{human_ns(p.mean_cost_ns)} {spread_cell(sigma, c.evidence.measured_here)}",
                       human_ns(p.ttfi_ns), f"{p.throughput_per_core:,.0f}",
                       f"{p.memory_per_instance_bytes / 2**20:.2f}",
+                      f"{p.memory_total_bytes / 2**20:,.1f}",
                       f"{biggest.name.split(' (')[0]} {share:.0%}")
     console.print(table)
     console.print(recommendation.explain(crossovers=not args.no_crossovers), markup=False)
@@ -201,7 +203,8 @@ def _judge_score(chosen: Candidate, recommendation: Recommendation, margin: floa
     is named, not held against it)."""
     p = chosen.prediction
     print(f"{chosen.key}: score {chosen.score:.1f}, latency {human_ns(p.latency_ns)}, "
-          f"{p.memory_per_instance_bytes / 2**20:.2f} MiB per instance, cold start "
+          f"{p.memory_per_instance_bytes / 2**20:.2f} MiB per instance "
+          f"({p.memory_total_bytes / 2**20:,.1f} MiB for the deployment), cold start "
           f"{human_ns(p.ttfi_ns)}", file=out)
     source = chosen.evidence.profile_id
     peers = [c for c in recommendation.ranked if c.evidence.profile_id == source]

@@ -9,13 +9,22 @@ from ._coefficients import ModeCoefficients
 from ._confidence import CLEAR_WIN, Confidence, Resampled, resample
 from ._costs import WorkloadFeatures, block_scan_ns_per_op, predict_costs
 from ._explain import SWEEPS, Crossover, Decision, decide, find_crossovers, human_ns
-from ._prediction import FIRST_INSTANCE, RUN_COMPILE, Component, Kind, Prediction
+from ._prediction import (
+    FIRST_INSTANCE,
+    MEMORY_PARTS,
+    RUN_COMPILE,
+    Component,
+    Kind,
+    MemoryPart,
+    Prediction,
+)
 from ._rescale import pace_ratio
 from ._scoring import Candidate, Constraints, ModeEvidence, rank
 
 __all__ = [
     "CLEAR_WIN",
     "FIRST_INSTANCE",
+    "MEMORY_PARTS",
     "RUN_COMPILE",
     "SWEEPS",
     "Candidate",
@@ -26,6 +35,7 @@ __all__ = [
     "Crossover",
     "Decision",
     "Kind",
+    "MemoryPart",
     "ModeCoefficients",
     "ModeEvidence",
     "Prediction",

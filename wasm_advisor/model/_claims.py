@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ._coefficients import ModeCoefficients
 from ._costs import WorkloadFeatures, predict_costs
@@ -104,24 +104,30 @@ def _c_host_calls(modes: dict[str, ModeCoefficients]) -> tuple[str, str]:
         f"best): {text}")
 
 
+def _in_process(modes: dict[str, ModeCoefficients], runtime: str) -> dict[str, ModeCoefficients]:
+    """``runtime``'s modes whose instances live in one process (not WAMR's iwasm CLI)."""
+    return {k: m for k, m in modes.items()
+            if k.startswith(f"{runtime}:") and not m.process_per_instance}
+
+
 def _d_memory(modes: dict[str, ModeCoefficients]) -> tuple[str, str]:
     wasmer = _best(modes, "wasmer", "rss_per_extra_instance_bytes")
-    wamr = _best(modes, "wamr", "rss_per_extra_instance_bytes")
+    wamr = _best(_in_process(modes, "wamr"), "wamr", "rss_per_extra_instance_bytes")
     if wasmer is None or wamr is None:
+        if wasmer is not None and any(k.startswith("wamr:") for k in modes):
+            return NOT_MEASURABLE, ("WAMR embedded in-process is needed: through the iwasm CLI "
+                                    "an instance is a process of its own, not an embedded "
+                                    "instance (give a libiwasm.so: docs/runtimes.md)")
         return NOT_MEASURABLE, "Wasmer and WAMR are both needed"
-    binding = modes[wamr[0]].binding
 
     def kib(value: float) -> str:  # a fall in resident memory is noise, not a negative cost
         return f"{value / 1024:,.0f} KiB" if value >= 0 else \
             f"0 KiB (measured {value / 1024:,.0f} KiB: below the noise)"
 
     text = f"per extra instance: {wasmer[0]} {kib(wasmer[1])}, {wamr[0]} {kib(wamr[1])}"
-    if binding == "iwasm CLI":
-        return NOT_MEASURABLE, (text + "; WAMR is measured as one iwasm process per instance, "
-                                "not as an embedded instance, so the two do not compare")
     ratio = max(0.0, wasmer[1]) / wamr[1] if wamr[1] > 0 else float("inf")
     return (SUPPORTED if _in_range(ratio / 2, 0.9, 1.1) else NOT_SUPPORTED), (
-        text + f" (ratio {ratio:.1f}×)")
+        text + f" (ratio {ratio:.1f}×; wasmer-sdk's instance is a WASIX sandbox)")
 
 
 def _e_first_execution(modes: dict[str, ModeCoefficients]) -> tuple[str, str]:
@@ -138,19 +144,55 @@ def _e_first_execution(modes: dict[str, ModeCoefficients]) -> tuple[str, str]:
                      f"bytes to first instruction {whole:.2f}× including wasmer-sdk's sandbox")
 
 
+FOOTPRINT_FIGURES = ("rss_library_bytes", "rss_module_bytes_per_code_byte")
+
+
+def _f_not_measurable(modes: dict[str, ModeCoefficients],
+                      embedded: list[ModeCoefficients]) -> str | None:
+    """Why claim (f) cannot be judged on ``modes``, or None."""
+    if not embedded:
+        cli = modes.get("wamr:fast-interp") or modes.get("wamr:classic-interp")
+        return (f"{cli.key} runs through the iwasm CLI only: an instance is a process, whose "
+                "memory and start cannot be told from an embedded runtime's (give a "
+                "libiwasm.so: docs/runtimes.md)" if cli else "no WAMR interpreter was measured")
+    lacking = sorted(k for k, m in modes.items() if not m.process_per_instance
+                     and any(m.get(f) is None for f in FOOTPRINT_FIGURES))
+    if lacking:
+        return (f"{', '.join(lacking)}: no footprint or module-memory figure in the profile "
+                "(recalibrate them), so the deployments do not compare")
+    return None
+
+
 def _f_wamr_interpreter(modes: dict[str, ModeCoefficients]) -> tuple[str, str]:
-    wamr = modes.get("wamr:fast-interp") or modes.get("wamr:classic-interp")
-    if wamr is None:
-        return NOT_MEASURABLE, "no WAMR interpreter was measured"
-    rss = _value(wamr, "rss_first_instance_bytes") or 0
-    others = {k: _value(m, "rss_first_instance_bytes") for k, m in modes.items()
-              if not k.startswith("wamr:")}
-    parts = [f"{wamr.key}: {rss / 2**20:.1f} MiB for one instance (a whole iwasm process)"]
-    parts.append("others in-process: " + ", ".join(
-        f"{k} {v / 2**20:.2f} MiB" for k, v in others.items() if v is not None))
-    if _value(wamr, "instantiate_ns") is None:
-        parts.append("instantiation is not separable from process start through the iwasm CLI")
-    return NOT_MEASURABLE, "; ".join(parts)
+    embedded = [m for k in ("wamr:fast-interp-embedded", "wamr:classic-interp-embedded")
+                if (m := modes.get(k)) is not None]
+    why = _f_not_measurable(modes, embedded)
+    if why is not None:
+        return NOT_MEASURABLE, why
+    others = {k: m for k, m in modes.items() if not m.process_per_instance}
+    features = replace(_handler(64 << 10, 1_000_000), linear_memory_bytes=64 << 10)
+    memory = {k: predict_costs(m, features).memory_total_bytes for k, m in others.items()}
+    start = {k: v for k, m in others.items() if (v := _value(m, "instantiate_ns")) is not None}
+    wamr = min(embedded, key=lambda m: memory[m.key]).key
+    lowest, fastest = min(memory, key=memory.__getitem__), min(start, key=start.__getitem__)
+    best_other = min((k for k in memory if not k.startswith("wamr:")), key=memory.__getitem__,
+                     default=None)
+
+    def mib(key: str) -> str:
+        return f"{key} {memory[key] / 2**20:.1f} MiB"
+
+    def us(key: str) -> str:
+        return f"{key} {start[key] / 1e3:.1f} µs" if key in start else f"{key} not measured"
+
+    text = (f"a deployment of 16 instances of a 64 KiB-code module with 64 KiB of linear "
+            f"memory, runtime footprint included: {mib(wamr)}"
+            + (f", lowest elsewhere {mib(best_other)}" if best_other else "")
+            + f"; lowest of all {mib(lowest)}; instantiation: {us(wamr)}, fastest "
+            f"{us(fastest)}; predictable latency is not judged (a spread of repeated runs is "
+            "not a latency distribution)")
+    interpreters = {m.key for m in embedded}
+    holds = lowest in interpreters and fastest in interpreters
+    return (SUPPORTED if holds else NOT_SUPPORTED), text
 
 
 def _g_long_compute(modes: dict[str, ModeCoefficients]) -> tuple[str, str]:

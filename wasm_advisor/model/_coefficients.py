@@ -43,6 +43,9 @@ COEFFICIENT_METRICS = {
     "binding_ns": "binding_ns",
     "rss_first_instance_bytes": "rss_first_instance_bytes",
     "rss_per_extra_instance_bytes": "rss_per_extra_instance_bytes",
+    "rss_runtime_bytes": "rss_runtime_bytes",
+    "rss_library_bytes": "rss_library_bytes",
+    "rss_module_bytes_per_code_byte": "rss_module_bytes_per_code_byte",
     "artifact_bytes_per_code_byte": "artifact_bytes_per_code_byte",
 }
 
@@ -85,6 +88,9 @@ class ModeCoefficients:
     # table: WAMR's classic interpreter); only such an engine is costed for the scans
     # ``verify`` counts
     scans_block_ends: bool = False
+    # every instance is a runtime process of its own (WAMR's iwasm CLI binding): its
+    # first-instance memory is a whole process, paid again for each instance
+    process_per_instance: bool = False
 
     @property
     def key(self) -> str:

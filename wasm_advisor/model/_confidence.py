@@ -50,7 +50,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ._prediction import Component, Kind, Prediction
+from ._prediction import LINEAR, Component, Kind, Prediction
 from ._scoring import FLOORS, OBJECTIVES, Candidate, ModeEvidence
 from ._traits import traits_for
 
@@ -141,7 +141,7 @@ class _Draws:
     latency: np.ndarray  # drawn values of the components that make up a request's latency
     amortised: np.ndarray  # every component's drawn share of one request
     ttfi: np.ndarray
-    memory: np.ndarray  # drawn memory per instance
+    memory: np.ndarray  # drawn memory of the whole deployment
     latency_components: tuple[Component, ...]
     ttfi_components: tuple[Component, ...]
 
@@ -159,13 +159,23 @@ def _draw(candidate: Candidate) -> _Draws:
     ttfi_values = np.array([c.value for c in ttfi])[:, None] * _factors(key, ttfi, pace, extra)
     am_values = np.array([c.value for c in amortised])[:, None] * _factors(
         key, amortised, pace, extra)
-    linear = p.features.linear_memory_bytes
-    own = max(0.0, p.memory_per_instance_bytes - linear)
-    relative = p.memory_per_instance_sigma / own if own > 0 else 0.0
-    sigma = min(MAX_LOG_SIGMA, math.hypot(relative, max(SIZE_SITTING_SIGMA, pace), extra))
-    memory = linear + own * np.exp(sigma * _normals(f"{key}/memory per instance"))
+    memory = _memory_draws(key, p, max(SIZE_SITTING_SIGMA, pace), extra)
     return _Draws(tuple(amortised), lat_values, am_values, ttfi_values, memory,
                   tuple(latency), tuple(ttfi))
+
+
+def _memory_draws(key: str, p: Prediction, sitting: float, extra: float) -> np.ndarray:
+    """The deployment's memory, drawn part by part (:meth:`Prediction.memory_parts`): each
+    measured size by its own spread and what sizes move between sittings; the linear
+    memory, declared, exactly."""
+    total = np.zeros(RESAMPLES)
+    for part in p.memory_parts():
+        if part.name == LINEAR:
+            total = total + part.bytes
+            continue
+        sigma = min(MAX_LOG_SIGMA, math.hypot(part.relative_sigma, sitting, extra))
+        total = total + part.bytes * np.exp(sigma * _normals(f"{key}/memory {part.name}"))
+    return total
 
 
 def _merits(draws: _Draws, maturity: float, weights: dict[str, float]) -> np.ndarray:
@@ -174,7 +184,7 @@ def _merits(draws: _Draws, maturity: float, weights: dict[str, float]) -> np.nda
     figures = {
         "latency_ns": draws.latency.sum(axis=0),
         "throughput_per_core": 1e9 / mean_cost,
-        "memory_per_instance_bytes": draws.memory,
+        "memory_total_bytes": draws.memory,
         "ttfi_ns": draws.ttfi.sum(axis=0),
         "maturity": np.full(RESAMPLES, maturity),
     }

@@ -107,6 +107,8 @@ class WorkloadFeatures:
     # bytes of the largest function body (read from the module); None: not known, the code
     # taken to spread over an engine's compile threads as evenly as the calibration's does
     largest_function_bytes: float | None = None
+    # different modules loaded at once, each holding its compiled code
+    distinct_modules: float = 1.0
 
     @classmethod
     def from_workload(cls, w: Workload) -> WorkloadFeatures:
@@ -130,6 +132,7 @@ class WorkloadFeatures:
             else float(w.module.escaping_functions),
             largest_function_bytes=None if w.module.largest_function_bytes is None
             else float(w.module.largest_function_bytes),
+            distinct_modules=float(w.instances.distinct_modules),
         )
 
     def with_value(self, field_name: str, value: float) -> WorkloadFeatures:
@@ -262,7 +265,17 @@ def predict_costs(m: ModeCoefficients, f: WorkloadFeatures) -> Prediction:
         memory_per_instance_bytes=per_instance, runtime_memory_first_bytes=first,
         artifact_bytes=_artifact_bytes(m, f), notes=_notes(m, f),
         memory_per_instance_sigma=per_instance_sigma,
+        library_bytes=_value(m, "rss_library_bytes"),
+        module_memory_bytes=_value(m, "rss_module_bytes_per_code_byte") * f.code_bytes,
+        process_per_instance=m.process_per_instance,
     )
+
+
+def _value(m: ModeCoefficients, name: str) -> float:
+    """A size figure of ``m``'s, 0 where its profile has none; never below 0 (resident
+    memory can fall between two readings: noise, not a size)."""
+    c = m.get(name)
+    return max(0.0, c.value) if c else 0.0
 
 
 def _memory(m: ModeCoefficients, f: WorkloadFeatures) -> tuple[float, float, float]:

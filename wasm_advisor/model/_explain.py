@@ -22,7 +22,7 @@ import numpy as np
 from ..workload import human_bytes
 from ._confidence import CLEAR_WIN, MATERIAL, Confidence, Resampled
 from ._costs import WorkloadFeatures
-from ._prediction import Component, Kind, Prediction
+from ._prediction import Component, Kind, MemoryPart, Prediction
 from ._scoring import FLOORS, OBJECTIVES, Candidate, Constraints, ModeEvidence, rank
 from ._traits import traits_for
 
@@ -48,7 +48,7 @@ _VIEWS: dict[str, Callable[[Prediction], list[Component]]] = {
     "cold_start": Prediction.ttfi_components,
 }
 _FIGURE_NAMES = {"latency": "a request", "throughput": "a request, all costs shared out",
-                 "cold_start": "the time to first instruction", "memory": "memory per instance",
+                 "cold_start": "the time to first instruction", "memory": "the deployment's memory",
                  "maturity": "maturity"}
 
 
@@ -111,6 +111,25 @@ def _families(view: list[tuple[Component, np.ndarray]] | list[Component]) -> dic
 
 def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _memory_decides(winner: Prediction, runner_up: Prediction) -> str:
+    """The end of the sentence when memory decides: the part of the deployment's memory
+    that differs most between the two, then what the deployment holds."""
+    mine = {part.name: part for part in winner.memory_parts()}
+    theirs = {part.name: part for part in runner_up.memory_parts()}
+    names = list(dict.fromkeys([*mine, *theirs]))
+
+    def size(parts: dict[str, MemoryPart], name: str) -> float:
+        return parts[name].bytes if name in parts else 0.0
+
+    name = max(names, key=lambda n: (abs(size(mine, n) - size(theirs, n)), n))
+    a, b = size(mine, name), size(theirs, name)
+    how = {n: p.detail for n, p in mine.items()}
+    return (f"; where they differ most: the {name}, {_format_objective('memory', a)} against "
+            f"{_format_objective('memory', b)} (the winner's whole deployment: " + "; ".join(
+                f"{n} {_format_objective('memory', p.bytes)} ({how[n]})"
+                for n, p in mine.items()) + ").")
 
 
 def _tie(winner: Candidate, runner_up: Candidate, weights: dict[str, float],
@@ -185,7 +204,7 @@ def decide(winner: Candidate, runner_up: Candidate, weights: dict[str, float],
             f"{_format_objective(objective, wv)} against {_format_objective(objective, rv)}")
     if objective not in _VIEWS:
         if objective == "memory":
-            sentence = head + " (runtime overhead per instance plus linear memory)."
+            sentence = head + _memory_decides(winner.prediction, runner_up.prediction)
         else:
             sentence = head + " (from the sourced traits table)."
         return Decision(objective, None, wv, rv, None, sentence)

@@ -10,8 +10,10 @@ the instance when each request gets a fresh one), ``mean_cost_ns`` (everything
 amortised per request: the CPU time one request costs), ``cold_ms`` in the totals (first
 request after a module load), ``ttfi_ns`` (module bytes to first instruction),
 ``throughput_per_core`` (1 s / mean cost), ``memory_per_instance_bytes``,
-``memory_total_bytes`` (for the declared concurrency, or more if Little's law
-needs more instances at the declared rate), ``artifact_bytes``.
+``memory_total_bytes`` (the whole deployment, :meth:`Prediction.memory_parts`: the
+runtime's footprint, the code of every distinct module loaded, and the instances at the
+declared concurrency, or more if Little's law needs more at the declared rate),
+``artifact_bytes``.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ._costs import WorkloadFeatures
 
-__all__ = ["FIRST_INSTANCE", "PHASE_OF_KIND", "RUN_COMPILE", "Component", "Kind", "Prediction"]
+__all__ = ["FIRST_INSTANCE", "PHASE_OF_KIND", "RUN_COMPILE", "Component", "Kind", "MemoryPart",
+           "Prediction"]
 
 
 class Kind(enum.Enum):
@@ -103,6 +106,28 @@ def _total(components: list[Component]) -> tuple[float, float]:
 
 
 @dataclass(frozen=True)
+class MemoryPart:
+    """One named part of a deployment's resident memory."""
+
+    name: str  # MEMORY_PARTS
+    bytes: float
+    detail: str  # what it is made of, with the counts
+    relative_sigma: float = 0.0  # one sigma of it, relative, from its own measurement
+
+
+# a deployment's memory, part by part: an in-process runtime holds one footprint, the code
+# of each distinct module, and each instance; through a process per instance (WAMR's iwasm
+# CLI), every instance is a whole runtime process
+RUNTIME, MODULES, INSTANCES, LINEAR, PROCESSES = (
+    "runtime footprint", "modules' code", "instances", "linear memory", "runtime processes")
+MEMORY_PARTS = (RUNTIME, MODULES, INSTANCES, LINEAR, PROCESSES)
+
+
+def _mib(value: float) -> str:
+    return f"{value / 2**20:.2f} MiB"
+
+
+@dataclass(frozen=True)
 class Prediction:
     """What one runtime/mode would cost for one workload, as named components."""
 
@@ -117,6 +142,12 @@ class Prediction:
     notes: list[str] = field(default_factory=list)
     # one sigma of the runtime's own memory per extra instance (the linear memory is exact)
     memory_per_instance_sigma: float = 0.0
+    # the runtime library's pages resident before the engine existed (in no other figure)
+    library_bytes: float = 0.0
+    # resident memory one loaded module of the workload's code holds (0: not measured)
+    module_memory_bytes: float = 0.0
+    # every instance is a runtime process of its own (WAMR's iwasm CLI)
+    process_per_instance: bool = False
 
     def amortised(self) -> list[Component]:
         """Every component as its average share of one request (ns)."""
@@ -164,10 +195,38 @@ class Prediction:
 
     @property
     def memory_total_bytes(self) -> float:
-        n = self.effective_concurrency
-        extra = self.memory_per_instance_bytes - self.features.linear_memory_bytes
-        return self.runtime_memory_first_bytes + (n - 1) * extra + n * (
-            self.features.linear_memory_bytes)
+        return sum(part.bytes for part in self.memory_parts())
+
+    def memory_parts(self, instances: float | None = None) -> list[MemoryPart]:
+        """The deployment's resident memory with ``instances`` live (default: the
+        :attr:`effective_concurrency`), by part."""
+        f = self.features
+        n = self.effective_concurrency if instances is None else instances
+        own = self.memory_per_instance_bytes - f.linear_memory_bytes
+        linear = MemoryPart(LINEAR, n * f.linear_memory_bytes,
+                            f"{n:,.0f} × {_mib(f.linear_memory_bytes)}")
+        if self.process_per_instance:
+            module = (f" + {_mib(self.module_memory_bytes)} of the module's code"
+                      if self.module_memory_bytes else
+                      " (the module's code in it not measured: an older profile)")
+            return [MemoryPart(PROCESSES, n * (self.runtime_memory_first_bytes +
+                                               self.module_memory_bytes),
+                               f"{n:,.0f} × a runtime process with its instance, "
+                               f"{_mib(self.runtime_memory_first_bytes)}{module}"), linear]
+        footprint = self.library_bytes + max(0.0, self.runtime_memory_first_bytes - own)
+        # modules loaded at once: the distinct ones, or more where each load serves only a
+        # few instances (a plugin host loading a module for each instance holds n of them)
+        loaded = max(f.distinct_modules, math.ceil(n / max(1.0, f.instances_per_module_load)))
+        return [
+            MemoryPart(RUNTIME, footprint, f"library {_mib(self.library_bytes)}, engine and "
+                       f"first-instance set-up {_mib(footprint - self.library_bytes)}"),
+            MemoryPart(MODULES, loaded * self.module_memory_bytes,
+                       f"{loaded:,.0f} × {_mib(self.module_memory_bytes)}"
+                       if self.module_memory_bytes else "not measured (an older profile)"),
+            MemoryPart(INSTANCES, n * own, f"{n:,.0f} × {own / 1024:,.1f} KiB",
+                       self.memory_per_instance_sigma / own if own > 0 else 0.0),
+            linear,
+        ]
 
     def totals(self) -> dict[str, float]:
         """The headline figures, with relative one-sigma uncertainties."""

@@ -46,7 +46,7 @@ __all__ = ["FLOORS", "OBJECTIVES", "Candidate", "Constraints", "ModeEvidence",
 OBJECTIVES = {
     "latency": ("latency_ns", True),
     "throughput": ("throughput_per_core", False),
-    "memory": ("memory_per_instance_bytes", True),
+    "memory": ("memory_total_bytes", True),  # the whole deployment (Prediction.memory_parts)
     "cold_start": ("ttfi_ns", True),
     "maturity": ("maturity", False),
 }
@@ -200,7 +200,7 @@ def rank(evidence: list[ModeEvidence], features: WorkloadFeatures, k: Constraint
         traits = traits_for(c.key)
         p = c.prediction
         c.objectives = {"latency_ns": p.latency_ns, "throughput_per_core": p.throughput_per_core,
-                        "memory_per_instance_bytes": p.memory_per_instance_bytes,
+                        "memory_total_bytes": p.memory_total_bytes,
                         "ttfi_ns": p.ttfi_ns,
                         "maturity": traits.maturity if traits else 0.5}
         candidates.append(c)

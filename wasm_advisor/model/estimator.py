@@ -33,6 +33,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..harness import fit_slope
 from ..profiles import Figure, ModeRecord, Profile
+from ..runtimes import WAMR_CLI_BINDING
 from ._coefficients import COEFFICIENT_METRICS, Coefficient, ModeCoefficients
 from ._costs import WorkloadFeatures, predict_costs
 from ._traits import ModeTraits, load_traits, traits_for
@@ -205,6 +206,7 @@ def _mode_coefficients(runtime: str, mode: str, metrics: dict[str, Coefficient],
         compile_threads=_compile_threads(traits, profile),
         # the traits table says which engine scans for block ends
         scans_block_ends=traits is not None and traits.scans_block_ends,
+        process_per_instance=record.binding == WAMR_CLI_BINDING,
     )
 
 

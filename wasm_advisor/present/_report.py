@@ -41,7 +41,8 @@ CAPTIONS = {
                  "with every cost shared out (left) and for a cold start (right).",
     "crossovers": "Where the answer would change: cost of the leading modes as request rate, "
                   "host calls and module size move; dashed lines mark where the ranking flips.",
-    "memory": "Resident memory for N concurrent instances, in total against the target's "
+    "memory": "Resident memory of the whole deployment (runtime footprint, modules' code, "
+              "instances) for N concurrent instances, in total against the target's "
               "memory (left), and what the runtime itself adds per instance beyond its "
               "linear memory, its fixed cost shared out (right).",
     "features": "Which WebAssembly proposals each runtime/mode ran correctly in the "
@@ -163,12 +164,13 @@ def _ranking(rec: Recommendation) -> str:
             _e(human_ns(p.mean_cost_ns)), _e(human_ns(p.ttfi_ns)),
             _e(f"{p.throughput_per_core:,.0f}"),
             _e(f"{p.memory_per_instance_bytes / 2**20:,.2f}"),
+            _e(_mib(p.memory_total_bytes)),
             _e(f"{biggest.kind.short_name} {share:.0%}"), where, _e(notes)))
         classes.append("out" if c.excluded else ("winner" if rank == 1 else ""))
     table = _table(("#", "runtime:mode", "binding", "score", "wins", "latency",
                     "mean cost / request", "cold start", "req/s per core", "MiB / instance",
-                    "largest cost", "measured", "exclusions and notes"), rows,
-                   {0, 3, 4, 5, 6, 7, 8, 9}, classes)
+                    "MiB, whole deployment", "largest cost", "measured",
+                    "exclusions and notes"), rows, {0, 3, 4, 5, 6, 7, 8, 9, 10}, classes)
     missing = "".join(f"<li><b>{_e(r)}</b> not ranked: {_e(why)}</li>"
                       for r, why in rec.unavailable.items())
     return table + (f"<ul>{missing}</ul>" if missing else "")
@@ -306,3 +308,9 @@ def write_report(recommendation: Recommendation, profiles: Sequence[Profile],
     except OSError as e:
         raise AdvisorError(f"{p}: cannot write the report: {e.strerror or e}") from e
     return p
+
+
+def _mib(value: float) -> str:
+    """MiB as people write them: whole above 100, else three significant figures."""
+    mib = value / 2**20
+    return f"{mib:,.0f}" if mib >= 100 else f"{mib:.3g}"

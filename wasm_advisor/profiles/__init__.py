@@ -17,9 +17,10 @@ from ._profile import (
     make_profile,
     reference_profiles,
 )
-from ._summary import RUNNING_COLUMNS, STARTUP_COLUMNS, summarize, summary_rows
+from ._summary import MEMORY_COLUMNS, RUNNING_COLUMNS, STARTUP_COLUMNS, summarize, summary_rows
 
 __all__ = [
+    "MEMORY_COLUMNS",
     "RUNNING_COLUMNS",
     "STARTUP_COLUMNS",
     "STEADY_FAMILIES",

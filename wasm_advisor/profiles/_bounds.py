@@ -34,6 +34,7 @@ LOWER_BOUNDS: dict[str, tuple[float, str]] = {
     "mem_rand_ns_per_iter": (0.0, "a memory load takes some time"),
     "ttfi_ns": (0.0, "starting an instance takes some time"),
     "instantiate_ns": (0.0, "instantiating takes some time"),
+    "rss_module_bytes_per_code_byte": (0.0, "a loaded module's code takes some memory"),
 }
 
 # the families a disturbance moves most, measured again when the machine was disturbed
@@ -63,4 +64,6 @@ def tasks_behind(metric: str, precompiled_mode: bool) -> tuple[str, ...]:
         return ("host:code-run:",)
     if metric.startswith("compile"):
         return ("host:code:",)
+    if metric.startswith("rss_"):
+        return ("memory",)
     return ("host:empty:",)

@@ -30,15 +30,20 @@ from ._profile import Figure, Profile
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["COLUMNS", "RUNNING_COLUMNS", "STARTUP_COLUMNS", "summarize", "summary_rows"]
+__all__ = ["COLUMNS", "MEMORY_COLUMNS", "RUNNING_COLUMNS", "STARTUP_COLUMNS", "summarize",
+           "summary_rows"]
 
 STARTUP_COLUMNS = {
     "compile_us_per_kb": "compile µs/KiB",
     "load_us_per_kb": "load µs/KiB",
     "instantiate_us": "instantiate µs",
     "ttfi_ms": "1st instr. ms",
+}
+MEMORY_COLUMNS = {
+    "rss_library_kib": "library KiB",
     "rss_first_kib": "RSS 1st KiB",
     "rss_extra_kib": "RSS +1 KiB",
+    "module_bytes_per_code_byte": "module bytes/code byte",
 }
 RUNNING_COLUMNS = {
     "mixed_ns_per_instr": "mixed ns/instr",
@@ -50,7 +55,7 @@ RUNNING_COLUMNS = {
     "seq_ns": "seq. load ns",
     "rand_ns": "random load ns",
 }
-COLUMNS = STARTUP_COLUMNS | RUNNING_COLUMNS
+COLUMNS = STARTUP_COLUMNS | MEMORY_COLUMNS | RUNNING_COLUMNS
 
 
 # the column a bounded figure is shown in
@@ -122,8 +127,10 @@ def summary_rows(profile: Profile) -> list[dict[str, Any]]:
                                                  not_measured),
             "call_ns_per_instr": _per_instruction(profile, runtime, mode, "call",
                                                  not_measured),
+            "rss_library_kib": value("rss_library_bytes", 1 / 1024),
             "rss_first_kib": value("rss_first_instance_bytes", 1 / 1024),
             "rss_extra_kib": value("rss_per_extra_instance_bytes", 1 / 1024),
+            "module_bytes_per_code_byte": value("rss_module_bytes_per_code_byte"),
             "features_supported": supported,
             "features_missing": missing,
             "not_measured": not_measured,

@@ -10,11 +10,13 @@ from typing import Any
 
 from ..errors import RuntimeUnavailableError
 from .base import Availability, Mode, RunRequest, RunResult, RuntimeAdapter
+from .wamr_runtime import BINDING as WAMR_CLI_BINDING
 from .wamr_runtime import WamrAdapter
 from .wasmer_runtime import WasmerAdapter
 
 __all__ = [
     "RUNTIMES",
+    "WAMR_CLI_BINDING",
     "Availability",
     "Mode",
     "RunRequest",

@@ -32,7 +32,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -41,7 +41,13 @@ from typing import Any
 from ..errors import RuntimeUnavailableError
 from .base import Mode, RunRequest, RunResult
 from .libiwasm import MODE_INTERP, MODE_LLVM_JIT, TERMINATED, LibIwasm, LoadedModule
-from .resident_growth import growth_record, resident_bytes
+from .resident_growth import (
+    growth_record,
+    library_record,
+    module_record,
+    release_free_memory,
+    resident_bytes,
+)
 from .run_outcome import memory_limit_trap, time_limit_trap
 
 __all__ = ["BINDING", "EmbeddedWamr", "libiwasm_candidates", "linked_libiwasm"]
@@ -215,16 +221,21 @@ class EmbeddedWamr:
         result.artifact_bytes = artifact_bytes or None
         return result
 
-    def instance_memory(self, mode: Mode, module_bytes: bytes, instances: int
+    def instance_memory(self, mode: Mode, module_bytes: bytes, instances: int,
+                        code_modules: Sequence[bytes] = (), code_bytes: int = 0
                         ) -> dict[str, Any]:
-        """Resident memory of one live instance and of each extra one, in this process.
+        """Resident memory of one live instance and of each extra one, in this process;
+        with ``code_modules`` (distinct modules of ``code_bytes`` of code each), the memory
+        each loaded module holds (for AOT, the first one's artifact, loaded once for each),
+        read while the instances stay live.
 
-        The baseline is the process before the runtime's init; the runtime's own
-        share (init, the library's pages it touched) is reported apart as
-        ``runtime_bytes``, and is part of the first instance's figure, as the
-        engine is for Wasmtime.
+        The baseline is the process before the runtime's init; the library's pages
+        resident then are ``library_bytes``; the runtime's own share (init, the
+        library's pages it touched) is reported apart as ``runtime_bytes``, and is
+        part of the first instance's figure, as the engine is for Wasmtime.
         """
         baseline = resident_bytes()
+        library = library_record(self._library_path(mode))
         engine = self._engine(mode)  # initialises the runtime
         runtime = resident_bytes() - baseline
         code, _ = self._code(mode, RunRequest(module_bytes, precompiled=True), {})
@@ -244,6 +255,7 @@ class EmbeddedWamr:
                     if trap or status:
                         raise RuntimeUnavailableError(f"the module did not run: {trap or status}")
                     resident.append(resident_bytes())
+                modules = self._module_memory(mode, engine, code_modules, code_bytes)
             finally:
                 for instance in live:
                     module.deinstantiate(instance)
@@ -252,7 +264,32 @@ class EmbeddedWamr:
                                "(each instance idle after its _start; the exec env that ran "
                                "it, whose operand stack WAMR zeroes, freed: a host keeping one "
                                f"per instance adds its stack, {STACK_SIZE >> 10} KiB here)")
-        return {**record, "runtime_bytes": runtime}
+        return {**record, **library, **modules, "runtime_bytes": runtime}
+
+    def _library_path(self, mode: Mode) -> str | None:
+        engine = self._found[0].get(mode.name.removesuffix(SUFFIX))
+        return engine.library.path if engine else None
+
+    def _module_memory(self, mode: Mode, engine: _Engine, code_modules: Sequence[bytes],
+                       code_bytes: int) -> dict[str, Any]:
+        """The module-memory record (:func:`module_record`), or none without modules."""
+        if not code_modules:
+            return {}
+        if mode.precompiled:
+            artifact, _ = self._code(mode, RunRequest(code_modules[0], precompiled=True), {})
+            codes = [artifact] * len(code_modules)
+        else:
+            codes = list(code_modules)
+        loaded, after = [], []
+        release_free_memory()  # what was freed before is not theirs
+        try:
+            for code in codes:
+                loaded.append(LoadedModule(engine.library, code))
+                after.append(resident_bytes())
+        finally:
+            for module in loaded:
+                module.unload()
+        return module_record(after, code_bytes)
 
 
 def _load_only(lib: LibIwasm, code: bytes) -> RunResult:

@@ -40,7 +40,7 @@ import subprocess
 import tempfile
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -251,10 +251,12 @@ class WamrAdapter(RuntimeAdapter):
         return artifact, elapsed
 
     def instance_memory(self, mode: Mode, module_bytes: bytes, count: int,
-                        baseline: bytes | None = None) -> dict[str, object]:
+                        baseline: bytes | None = None, code_modules: Sequence[bytes] = (),
+                        code_bytes: int = 0) -> dict[str, object]:
         """Memory of the first instance and of each extra one.
 
-        In-process modes: the worker's own growth (``EmbeddedWamr.instance_memory``).
+        In-process modes: the worker's own growth (``EmbeddedWamr.instance_memory``), and
+        with ``code_modules``, the memory each loaded module holds.
         CLI modes: peak memory of an iwasm process running the module, and the instance's own share.
 
         Through the CLI every instance is a process. The first figure is that
@@ -268,10 +270,14 @@ class WamrAdapter(RuntimeAdapter):
         it is compared with (the calibration's ``kernels.resident_module`` builds
         both). The two are run in alternation, ``max(5,
         count)`` pairs, the increase being the median of the pairs' differences:
-        a quiet moment or a busy one then counts on both sides alike.
+        a quiet moment or a busy one then counts on both sides alike. With
+        ``code_modules``, the first (a module of ``code_bytes`` of code that stays alive
+        as long) is run against the empty module the same way: the increase, per code
+        byte, is what a module's code adds to each process.
         """
         if self._embedded.owns(mode):
-            return self._embedded.instance_memory(mode, module_bytes, count)
+            return self._embedded.instance_memory(mode, module_bytes, count, code_modules,
+                                                  code_bytes)
         if baseline is None:
             raise ValueError("a CLI mode's memory per instance is read against a baseline "
                              "module's process: none was given")
@@ -289,7 +295,16 @@ class WamrAdapter(RuntimeAdapter):
         # as much as an instance's own share; without it the peak repeats to the page.
         with _fixed_address_layout() as fixed:
             pairs = [(peak(module_bytes), peak(empty)) for _ in range(max(5, count))]
-        return {
+            coded = [(peak(code_modules[0]), peak(empty)) for _ in range(max(5, count))] \
+                if code_modules else []
+        module = {} if not coded else {
+            "module_bytes_per_code_byte": statistics.median_high(
+                w - e for w, e in coded) / code_bytes,
+            "module_code_bytes": code_bytes, "modules": len(coded),
+            "module_method": f"peak RSS of an iwasm process running a module of "
+                             f"{code_bytes:,} code bytes over one running the empty module, "
+                             f"the median of {len(coded)} alternating pairs, per code byte"}
+        return module | {
             "first_instance_bytes": statistics.median_high(w for w, _ in pairs),
             "per_extra_instance_bytes": max(0, statistics.median_high(w - e for w, e in pairs)),
             "instances": len(pairs),

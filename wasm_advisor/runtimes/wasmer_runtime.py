@@ -25,13 +25,20 @@ import shutil
 import tempfile
 import time
 import weakref
+from collections.abc import Sequence
 from functools import cache
-from importlib import metadata
+from importlib import metadata, util
 from pathlib import Path
 from typing import Any
 
 from .base import Availability, Mode, RunRequest, RunResult, RuntimeAdapter
-from .resident_growth import growth_record, resident_bytes
+from .resident_growth import (
+    growth_record,
+    library_record,
+    module_record,
+    release_free_memory,
+    resident_bytes,
+)
 from .run_outcome import time_limit_trap
 
 CACHE_PREFIX = "wasm-advisor-wasmer-"
@@ -191,9 +198,12 @@ class WasmerAdapter(RuntimeAdapter):
         result: RunResult = self._run_async(self._run(request))
         return result
 
-    def instance_memory(self, mode: Mode, module_bytes: bytes, instances: int
+    def instance_memory(self, mode: Mode, module_bytes: bytes, instances: int,
+                        code_modules: Sequence[bytes] = (), code_bytes: int = 0
                         ) -> dict[str, Any]:
-        """Resident memory with one live sandbox that ran the module, and per extra one.
+        """Resident memory with one live sandbox that ran the module, and per extra one;
+        with ``code_modules`` (distinct modules of ``code_bytes`` of code each), the memory
+        each loaded package holds, read while the sandboxes stay live.
 
         At most :data:`MAX_LIVE_SANDBOXES`: each sandbox is heavier than an
         instance, the growth per sandbox falls as more are live (51 KiB each at
@@ -201,9 +211,12 @@ class WasmerAdapter(RuntimeAdapter):
         """
         instances = min(instances, MAX_LIVE_SANDBOXES)
         baseline = resident_bytes()
+        library = library_record(_library_path())
+        figures: dict[str, Any] = {}
 
         async def measure() -> list[int]:
             client = await self._shared_client()
+            figures["runtime_bytes"] = resident_bytes() - baseline
             package = await client.packages.load(module_bytes)
             live = []
             resident = []
@@ -212,10 +225,30 @@ class WasmerAdapter(RuntimeAdapter):
                 await sandbox.command(package).run(check=False)
                 live.append(sandbox)
                 resident.append(resident_bytes())
+            if code_modules:
+                packages, after = [], []
+                release_free_memory()  # what was freed before is not theirs
+                for copy in code_modules:
+                    packages.append(await client.packages.load(copy))
+                    after.append(resident_bytes())
+                figures.update(module_record(after, code_bytes))
             for sandbox in live:
                 await sandbox.close()
             return resident
 
-        return growth_record(self._run_async(measure()), baseline,
-                             "resident memory of the worker with live sandboxes, Python's "
-                             "baseline subtracted; includes the WASIX sandbox")
+        record = growth_record(self._run_async(measure()), baseline,
+                               "resident memory of the worker with live sandboxes, Python's "
+                               "baseline subtracted; includes the WASIX sandbox")
+        return {**record, **library, **figures}
+
+
+@cache
+def _library_path() -> str | None:
+    """The native library of the ``wasmer_sdk`` package (engine, WASIX sandbox and the
+    bindings' glue in one file), found without importing it."""
+    spec = util.find_spec("wasmer_sdk")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        found = sorted(Path(folder).glob("*.so"))
+        if found:
+            return str(found[0])
+    return None

@@ -21,6 +21,8 @@ import hashlib
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,13 @@ import wasmtime
 import wasmtime._bindings as _bindings
 
 from .base import Availability, Mode, RunRequest, RunResult, RuntimeAdapter
-from .resident_growth import growth_record, resident_bytes
+from .resident_growth import (
+    growth_record,
+    library_record,
+    module_record,
+    release_free_memory,
+    resident_bytes,
+)
 from .run_outcome import memory_limit_trap, time_limit_trap
 
 __all__ = ["WasmtimeAdapter"]
@@ -312,17 +320,24 @@ class WasmtimeAdapter(RuntimeAdapter):
                 globals=run.read_globals(),
             )
 
-    def instance_memory(self, mode: Mode, module_bytes: bytes, instances: int
+    def instance_memory(self, mode: Mode, module_bytes: bytes, instances: int,
+                        code_modules: Sequence[bytes] = (), code_bytes: int = 0
                         ) -> dict[str, Any]:
-        """Resident memory of one live instance and of each extra one, in this process.
+        """Resident memory of one live instance and of each extra one, in this process;
+        with ``code_modules`` (distinct modules of ``code_bytes`` of code each), the memory
+        each loaded module's compiled code holds, read while the instances stay live.
 
         The process's resident memory before the engine exists (the Python
-        interpreter and the harness) is the baseline subtracted.
+        interpreter and the harness) is the baseline subtracted; the library's pages
+        resident then (``library_bytes``) and the engine's own growth
+        (``runtime_bytes``) are reported apart.
         """
         if mode.name == "cranelift-pooling":
             instances = min(instances, POOL_SLOTS)  # the pool holds no more live at once
         baseline = resident_bytes()
+        library = library_record(_library_path())
         engine = engine_for(mode.name)
+        runtime = resident_bytes() - baseline
         module = wasmtime.Module(engine, module_bytes)
         live: list[tuple[wasmtime.Store, wasmtime.Instance]] = []
         with tempfile.TemporaryDirectory(prefix="wasm-advisor-") as tmp:
@@ -344,6 +359,22 @@ class WasmtimeAdapter(RuntimeAdapter):
             for _ in range(instances):
                 start_one()
                 resident.append(resident_bytes())
-            return growth_record(
+            record = growth_record(
                 resident, baseline,
                 "resident memory of the worker process, Python's baseline subtracted")
+            if code_modules:
+                loaded, after = [], []
+                release_free_memory()  # what was freed before is not theirs
+                for copy in code_modules:
+                    loaded.append(wasmtime.Module(engine, copy))
+                    after.append(resident_bytes())
+                record |= module_record(after, code_bytes)
+        return {**record, **library, "runtime_bytes": runtime}
+
+
+@cache
+def _library_path() -> str | None:
+    """The native library the ``wasmtime`` package loads (``_libwasmtime.so``)."""
+    found = sorted(Path(wasmtime.__file__).parent.glob("*/_libwasmtime.*"))
+    return str(found[0]) if found else None
+

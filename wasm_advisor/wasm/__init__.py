@@ -1,6 +1,7 @@
 """WebAssembly modules read and rewritten: their sections and features, the hollow copy
 (code kept, program emptied) and the counting copy (instruction mix)."""
 
+from ._encoding import distinct_copies
 from ._features import WasmFeature
 from ._hollow import hollow_module
 from ._instruction_mix import (
@@ -19,6 +20,7 @@ __all__ = [
     "ModuleInfo",
     "WasmFeature",
     "counting_module",
+    "distinct_copies",
     "function_body_bytes",
     "hollow_module",
     "read_module",

@@ -10,7 +10,10 @@ from ..errors import ModuleError
 from ._features import validate_module
 from ._sections import Reader
 
-__all__ = ["section", "sleb", "uleb", "validated", "vector_with"]
+__all__ = ["COPY_SECTION", "distinct_copies", "section", "sleb", "uleb", "validated",
+           "vector_with"]
+
+COPY_SECTION = b"wasm-advisor.copy"
 
 
 def uleb(value: int) -> bytes:
@@ -56,3 +59,11 @@ def validated(data: bytes, what: str, where: str) -> bytes:
     if reason is not None:
         raise ModuleError(f"{where}: its {what} does not validate: {reason}")
     return data
+
+
+def distinct_copies(module: bytes, count: int) -> list[bytes]:
+    """``count`` copies of ``module`` whose bytes differ: each ends with a custom section
+    (:data:`COPY_SECTION`) holding its number, which no engine runs, so an engine that
+    keeps compiled code by the module's hash (a cache) still loads each as its own."""
+    name = uleb(len(COPY_SECTION)) + COPY_SECTION
+    return [module + section(0, name + uleb(i)) for i in range(count)]

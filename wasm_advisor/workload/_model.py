@@ -208,6 +208,14 @@ class Instances(_Group):
         le=1_000_000,
         description="Instances alive at the same time (the memory the host must hold).",
     )
+    distinct_modules: int = Field(
+        default=1,
+        ge=1,
+        le=1_000_000,
+        description="Different modules loaded at the same time, each holding its compiled "
+        "code (a plugin host with 200 plugins: 200); each is taken as the size declared in "
+        "module.",
+    )
 
 
 class Work(_Group):
