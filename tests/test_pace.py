@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import wasmtime
 
 from wasm_advisor import Advisor, ProfileStore, Workload
 from wasm_advisor.calibration import kernels
@@ -56,6 +57,33 @@ def test_the_pace_factor_is_the_pace_now_over_the_profiles() -> None:
     # nothing to compare with: a profile without readings, or one from another machine
     assert pace_factors(synthetic_profile({"wasmtime:cranelift": {}}), now) is None
     assert pace_factors(_paced_profile(machine_id="elsewhere"), now) is None
+
+
+def test_a_profile_whose_compile_pace_was_read_on_every_core_has_none_to_compare() -> None:
+    # before 2026-12-07 the pace compile ran on a pool of threads: another measurement
+    profile = _paced_profile()
+    old = [f.model_copy(update={"params": {k: v for k, v in f.params.items()
+                                           if k != "compile_threads"}})
+           if f.metric == COMPILE_METRIC else f for f in profile.figures]
+    profile = profile.model_copy(update={"figures": old})
+    assert profile_pace(profile) is None
+    assert pace_factors(profile, READINGS) is None
+
+
+def test_the_pace_compile_runs_on_one_thread() -> None:
+    import time
+
+    from wasm_advisor.runtimes.wasmtime_runtime import engine_for
+
+    module = kernels.code_size_module(64 * 1024)
+    engine = engine_for("cranelift", single_thread=True)
+    wasmtime.Module(engine, module)  # warm up
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(3):
+        wasmtime.Module(engine, module)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    # one thread cannot use more CPU time than the time that passed
+    assert cpu < 1.1 * wall
 
 
 def test_a_pace_that_moved_while_calibrating_is_flagged() -> None:

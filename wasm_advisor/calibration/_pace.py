@@ -8,7 +8,14 @@ against them at another pace. A *pace reading* measures the same two things each
 in a Wasmtime Cranelift worker of its own:
 
 - **compile**: the median time to compile the calibration's 64 KiB code-family module
-  (``PACE_COMPILES`` times, after one warm-up), host-timed through ``wasmtime-py``;
+  (``PACE_COMPILES`` times, after one warm-up), host-timed through ``wasmtime-py``, on
+  **one thread**: a compile spread over a pool of one thread per core takes as long as
+  its work happens to split and whatever else lands on the other cores allows. On the
+  development VM, idle (2026-12-07), twelve readings of the parallel compile moved 25 %
+  (range over median, twice), of the single-threaded one 10 % (twice); a calibration's
+  six parallel readings had moved 38 % and marked its profile unsteady. A profile whose
+  readings were parallel compiles (``compile_threads`` is not 1 in the figure's
+  parameters, as before 2026-12-07) has no compile pace to compare with;
 - **execute**: the slope of the calibration's ``int`` kernel, timed inside the guest.
 
 A calibration reads the pace before its first mode, between its passes and after its
@@ -43,6 +50,7 @@ __all__ = ["DRIFT_WARNING", "PaceReading", "pace_drift", "pace_factors", "pace_f
 PACE_RUNTIME, PACE_MODE, PACE_BINDING = "wasmtime", "cranelift", "wasmtime-py"
 PACE_CODE_BYTES = 64 * 1024
 PACE_COMPILES = 7
+PACE_COMPILE_THREADS = 1  # the pace compile's threads (see the module's docstring)
 PACE_PLAN = KernelPlan(min_sample_ns=2_000_000, repeats=3)
 COMPILE_METRIC, EXECUTE_METRIC = "pace_compile_ns", "pace_int_ns_per_iter"
 DRIFT_WARNING = 0.15  # the pace moved more than this (range / median) while calibrating
@@ -69,7 +77,8 @@ class PaceReading:
 def _tasks() -> list[dict[str, Any]]:
     return [
         {"id": "pace:compile", "kind": "host", "family": "code", "size": PACE_CODE_BYTES,
-         "repeats": PACE_COMPILES, "warmups": 1, "timeout_s": PACE_TIMEOUT_S},
+         "repeats": PACE_COMPILES, "warmups": 1, "timeout_s": PACE_TIMEOUT_S,
+         "single_thread_compile": True},
         {"id": "pace:int", "kind": "guest", "kernel": "int",
          "plan": {**PACE_PLAN.__dict__, "sizes": list(PACE_PLAN.sizes)},
          "timeout_s": PACE_TIMEOUT_S},
@@ -137,16 +146,19 @@ def pace_figures(readings: Sequence[PaceReading]) -> list[Figure]:
             runtime=PACE_RUNTIME, mode=PACE_MODE, binding=PACE_BINDING, metric=metric,
             kernel=kernel, unit=unit, value=value,
             spread=pace_drift(values), runs=len(values),
-            params={"code_bytes": PACE_CODE_BYTES, "compiles": PACE_COMPILES}
+            params={"code_bytes": PACE_CODE_BYTES, "compiles": PACE_COMPILES,
+                    "compile_threads": PACE_COMPILE_THREADS}
             if metric == COMPILE_METRIC else {}, note=note,
             samples=[(r.at_s, v) for r, v in zip(readings, values, strict=True)]))
     return out
 
 
 def profile_pace(profile: Profile) -> tuple[float, float] | None:
-    """The profile's pace, (compile ns, execute ns/iteration), where it was read."""
+    """The profile's pace, (compile ns, execute ns/iteration), where it was read as a pace
+    reading reads it now (a compile on one thread)."""
     got = [profile.figure(PACE_RUNTIME, PACE_MODE, m) for m in (COMPILE_METRIC, EXECUTE_METRIC)]
-    if got[0] is None or got[1] is None:
+    if got[0] is None or got[1] is None or \
+            got[0].params.get("compile_threads") != PACE_COMPILE_THREADS:
         return None
     return got[0].value, got[1].value
 

@@ -39,6 +39,7 @@ def run_module(adapter: RuntimeAdapter, mode: Mode, module: bytes, task: dict[st
             timeout_s=float(task.get("timeout_s", 60)),
             precompiled=bool(task.get("precompiled", False)),
             instantiate_again=instantiate_again,
+            single_thread_compile=bool(task.get("single_thread_compile", False)),
         ),
     )
 

@@ -87,6 +87,10 @@ class RunRequest:
     # nothing of it runs, so no limit applies (where the binding compiles in-process:
     # wasmtime-py; other bindings run the request as usual)
     compile_only: bool = False
+    # compile on one thread, where the engine spreads a module's functions over a pool of
+    # threads by default (Wasmtime): the machine's pace reading, which a parallel compile
+    # blurs with whatever else lands on the other cores (calibration._pace)
+    single_thread_compile: bool = False
 
 
 @dataclass

@@ -78,11 +78,14 @@ def _trap_message(error: Exception) -> str:
     return (caused[-1] if caused else lines[0]) if lines else "trap"
 
 
-def engine_for(mode: str, fuel: bool = False, epochs: bool = False) -> wasmtime.Engine:
-    """A Wasmtime engine configured for ``mode`` (with fuel metering or epoch interruption)."""
+def engine_for(mode: str, fuel: bool = False, epochs: bool = False,
+               single_thread: bool = False) -> wasmtime.Engine:
+    """A Wasmtime engine configured for ``mode`` (with fuel metering or epoch interruption;
+    compiling on one thread instead of a pool of one per core)."""
     config = wasmtime.Config()
     config.consume_fuel = fuel
     config.epoch_interruption = epochs
+    config.parallel_compilation = not single_thread
     config.shared_memory = True  # threads: shared memories and atomics
     if mode == "pulley":
         config.target = "pulley64"
@@ -284,7 +287,8 @@ class WasmtimeAdapter(RuntimeAdapter):
         if request.compile_only:
             return _compile_only(engine_for(mode.name), request.module)
         engine = engine_for(mode.name, fuel=request.fuel is not None,
-                            epochs=_epochs(request))
+                            epochs=_epochs(request),
+                            single_thread=request.single_thread_compile)
         artifact = _artifact(engine, mode.name, request) if request.precompiled else None
         with tempfile.TemporaryDirectory(prefix="wasm-advisor-") as tmp:
             out, err = Path(tmp) / "stdout", Path(tmp) / "stderr"
