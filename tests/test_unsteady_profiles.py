@@ -109,6 +109,19 @@ def test_a_mode_whose_runtime_is_not_installed_is_labelled_so(
     assert by_key["wasmtime:cranelift"].measured_here
     assert not by_key["wamr:aot"].measured_here
     assert by_key["wamr:aot"].provenance.endswith("wamr is not installed here")
+    # verify runs it all the same where WAMR's binaries are given by hand, as this
+    # machine's own profile measured them
+    from wasm_advisor.verification._report import VerifyReport
+    from wasm_advisor.verification._verify import _modes_to_run
+
+    def keys(given: frozenset[str]) -> list[str]:
+        report = VerifyReport(workload=Workload.preset("request-response"), instructions=None,
+                              modes=[], provenance=[])
+        return [e.coefficients.key for e in _modes_to_run(report, advisor.evidence, None, {},
+                                                          given)]
+
+    assert keys(frozenset()) == ["wasmtime:cranelift"]
+    assert keys(frozenset({"wamr"})) == ["wasmtime:cranelift", "wamr:aot"]
 
 
 def test_advisor_prefers_the_newest_steady_profile_and_says_why(tmp_path: Path) -> None:
@@ -216,6 +229,7 @@ def test_installed_here_finds_the_packages_the_adapters_import(
 
     for runtime, package in (("wasmtime", "wasmtime"), ("wasmer", "wasmer_sdk")):
         assert installed_here(runtime) == (importlib.util.find_spec(package) is not None)
+    monkeypatch.delenv("WASM_ADVISOR_LIBIWASM", raising=False)
     fake = tmp_path / "iwasm"
     fake.write_text("#!/bin/sh\n")
     fake.chmod(0o755)
@@ -223,6 +237,13 @@ def test_installed_here_finds_the_packages_the_adapters_import(
     assert installed_here("wamr")
     monkeypatch.setenv("WASM_ADVISOR_IWASM", str(tmp_path / "missing"))
     assert not installed_here("wamr")
+    # WAMR embedded in-process: a libiwasm.so named is WAMR installed, without any iwasm
+    library = tmp_path / "libiwasm.so"
+    library.write_bytes(b"")
+    monkeypatch.setenv("WASM_ADVISOR_LIBIWASM", str(tmp_path / "none.so"))
+    assert not installed_here("wamr")
+    monkeypatch.setenv("WASM_ADVISOR_LIBIWASM", str(library))
+    assert installed_here("wamr")
 
 
 def test_recommend_json_gives_the_notice_first(

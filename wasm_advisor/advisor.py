@@ -144,7 +144,7 @@ def _evidence(profile: Profile, store: ProfileStore, runtimes: set[str] | None =
                                            f"; {coefficients.runtime} is not installed here")
         out.append(ModeEvidence(coefficients, status, detail, provenance,
                                 profile.measured_here and installed, profile_id=profile.id,
-                                pace_sigma=pace_sigma))
+                                pace_sigma=pace_sigma, profile_here=profile.measured_here))
     return out
 
 

@@ -74,6 +74,9 @@ class ModeEvidence:
     # relative spread of every figure from how far the machine's pace moved while the
     # profile was made (half the range of its pace readings over their median); 0: unread
     pace_sigma: float = 0.0
+    # the profile was measured on this machine, whether or not the mode's runtime is found
+    # installed now (its binaries may be given by hand, as verify --iwasm/--libiwasm do)
+    profile_here: bool = False
 
 
 @dataclass(frozen=True)

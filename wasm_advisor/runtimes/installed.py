@@ -4,7 +4,8 @@ A profile measured elsewhere (the shipped reference) can hold figures for a runt
 machine does not have; the advisor labels such a mode "not installed here", whatever the
 profile's machine fingerprint says. Wasmtime and Wasmer are Python packages (found, not
 imported); WAMR is an ``iwasm`` executable, found as calibration finds it (see
-:mod:`.wamr_runtime`): ``$WASM_ADVISOR_IWASM``, then ``PATH``.
+:mod:`.wamr_runtime`): ``$WASM_ADVISOR_IWASM``, then ``PATH``; or a ``libiwasm.so`` named in
+``$WASM_ADVISOR_LIBIWASM`` (the in-process modes, :mod:`.wamr_embedded`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ def installed_here(runtime: str) -> bool:
         except (ImportError, ValueError):
             return False
     if runtime == "wamr":
+        libraries = [p for p in os.environ.get("WASM_ADVISOR_LIBIWASM", "").split(os.pathsep)
+                     if p]
+        if any(os.path.isfile(p) for p in libraries):
+            return True
         given = [p for p in os.environ.get("WASM_ADVISOR_IWASM", "").split(os.pathsep) if p]
         if given:
             return any(os.access(p, os.X_OK) or shutil.which(p) for p in given)

@@ -234,7 +234,8 @@ def run_verification(
     counted, count_error = _count_instructions(spec)
     report = _counted_report(workload, provenance, counted, count_error, expect_exit)
     features = _counted_features(workload, report.instructions, counted or {})
-    todo = _modes_to_run(report, evidence, modes, unavailable or {})
+    todo = _modes_to_run(report, evidence, modes, unavailable or {},
+                         frozenset({"wamr"} if iwasm or libiwasm else ()))
     # the modes whose predictions come from the profile the pace is compared with
     paced_modes = {e.coefficients.key for e in todo
                    if pace_profile is not None and e.provenance == pace_profile.provenance}
@@ -295,17 +296,19 @@ def _counted_features(workload: Workload, instructions: int | None,
 
 
 def _modes_to_run(report: VerifyReport, evidence: list[ModeEvidence],
-                  modes: Sequence[str] | None, unavailable: dict[str, str]
-                  ) -> list[ModeEvidence]:
+                  modes: Sequence[str] | None, unavailable: dict[str, str],
+                  given: frozenset[str] = frozenset()) -> list[ModeEvidence]:
     """The modes asked for (``modes``, runtimes or ``runtime:mode`` keys; all when none)
-    that were measured here; those that cannot run go to ``report.skipped``, with why."""
+    that were measured here, or whose profile was and whose runtime's binaries are
+    ``given`` by hand (WAMR's, by ``iwasm``/``libiwasm``); those that cannot run go to
+    ``report.skipped``, with why."""
     _skip_unprofiled(report.skipped, evidence, modes, unavailable)
     todo = []
     for e in evidence:
         key = e.coefficients.key
         if modes and key not in modes and e.coefficients.runtime not in modes:
             continue
-        if not e.measured_here:
+        if not (e.measured_here or (e.profile_here and e.coefficients.runtime in given)):
             report.skipped[key] = "measured elsewhere: it cannot be run here"
             continue
         todo.append(e)
