@@ -82,6 +82,10 @@ def test_through_a_process_per_instance_every_instance_is_a_whole_runtime(
     (processes, _) = p.memory_parts()
     assert processes.bytes == pytest.approx(5 * (MiB + 2.0 * 100_000))
     assert "of the module's code" in processes.detail
+    # a module is held loaded only by a process of its own
+    p = coded.recommend(_workload(5, distinct=40)).candidates[0].prediction
+    (processes, _) = p.memory_parts()
+    assert processes.bytes == pytest.approx(40 * (MiB + 2.0 * 100_000))
 
 
 def test_a_profile_without_footprint_figures_says_so(tmp_path: Path) -> None:

@@ -206,12 +206,15 @@ class Prediction:
         linear = MemoryPart(LINEAR, n * f.linear_memory_bytes,
                             f"{n:,.0f} × {_mib(f.linear_memory_bytes)}")
         if self.process_per_instance:
+            # a module is loaded only inside a process: as many processes as live
+            # instances, or as distinct modules held loaded at once, whichever is more
+            processes = max(n, f.distinct_modules)
             module = (f" + {_mib(self.module_memory_bytes)} of the module's code"
                       if self.module_memory_bytes else
                       " (the module's code in it not measured: an older profile)")
-            return [MemoryPart(PROCESSES, n * (self.runtime_memory_first_bytes +
-                                               self.module_memory_bytes),
-                               f"{n:,.0f} × a runtime process with its instance, "
+            return [MemoryPart(PROCESSES, processes * (self.runtime_memory_first_bytes +
+                                                       self.module_memory_bytes),
+                               f"{processes:,.0f} × a runtime process with its instance, "
                                f"{_mib(self.runtime_memory_first_bytes)}{module}"), linear]
         footprint = self.library_bytes + max(0.0, self.runtime_memory_first_bytes - own)
         # modules loaded at once: the distinct ones, or more where each load serves only a
