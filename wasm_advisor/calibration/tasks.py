@@ -136,12 +136,12 @@ def _memory(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any],
     if by_process:  # an instance per process
         # read against a process running the empty module, which stays alive as long; with
         # module copies asked for, a module of code against it too
-        code = kernels.code_size_module(MODULE_CODE_BYTES, dwell_ns=RESIDENT_DWELL_NS)
-        asked = int(task.get("module_copies", 0)) >= 2
+        code, code_bytes = _code_module(RESIDENT_DWELL_NS) \
+            if int(task.get("module_copies", 0)) >= 2 else (b"", 0)
         return {"ok": True, **measure(mode, module, int(task.get("pairs", 5)),
                                       kernels.resident_module(1, 0),
-                                      code_modules=[code] if asked else [],
-                                      code_bytes=read_module_bytes(code).code_bytes)}
+                                      code_modules=[code] if code else [],
+                                      code_bytes=code_bytes)}
     return {"ok": True, **_in_fresh_process(mode, module,
                                             int(task.get("instances", LIVE_INSTANCES)),
                                             int(task.get("module_copies", 0)), options)}
@@ -165,6 +165,13 @@ RUNNERS: dict[str, Callable[[RuntimeAdapter, Mode, dict[str, Any], dict[str, Any
 KINDS = frozenset(RUNNERS)
 
 
+def _code_module(dwell_ns: int = 0) -> tuple[bytes, int]:
+    """The module-memory figure's module, of :data:`MODULE_CODE_BYTES` of ordinary code
+    (staying alive ``dwell_ns`` after it starts), and the bytes of its code section."""
+    code = kernels.code_size_module(MODULE_CODE_BYTES, dwell_ns=dwell_ns)
+    return code, read_module_bytes(code).code_bytes
+
+
 def _in_fresh_process(mode: Mode, module: bytes, instances: int, module_copies: int,
                       options: dict[str, Any]) -> dict[str, Any]:
     """An in-process binding's memory figure, measured in a new Python process; with
@@ -178,9 +185,8 @@ def _in_fresh_process(mode: Mode, module: bytes, instances: int, module_copies: 
     The module copies are made here and handed over: made there, the garbage of
     making them would be memory the new process's first instances land in.
     """
-    code = kernels.code_size_module(MODULE_CODE_BYTES) if module_copies >= 2 else b""
+    code, code_bytes = _code_module() if module_copies >= 2 else (b"", 0)
     copies = distinct_copies(code, module_copies) if code else []
-    code_bytes = read_module_bytes(code).code_bytes if code else 0
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         return pool.submit(_instance_memory, mode, module, instances, copies, code_bytes,
                            options).result()

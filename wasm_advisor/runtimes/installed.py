@@ -14,6 +14,9 @@ import importlib.util
 import os
 import shutil
 
+from .wamr_embedded import libiwasm_candidates
+from .wamr_runtime import candidates
+
 __all__ = ["installed_here"]
 
 _PACKAGES = {"wasmtime": "wasmtime", "wasmer": "wasmer_sdk"}  # as the adapters import them
@@ -26,13 +29,9 @@ def installed_here(runtime: str) -> bool:
             return importlib.util.find_spec(_PACKAGES[runtime]) is not None
         except (ImportError, ValueError):
             return False
-    if runtime == "wamr":
-        libraries = [p for p in os.environ.get("WASM_ADVISOR_LIBIWASM", "").split(os.pathsep)
-                     if p]
-        if any(os.path.isfile(p) for p in libraries):
+    if runtime == "wamr":  # where the WAMR adapter looks, with nothing given to it
+        if any(os.path.isfile(p) for p in libiwasm_candidates(None, [])):
             return True
-        given = [p for p in os.environ.get("WASM_ADVISOR_IWASM", "").split(os.pathsep) if p]
-        if given:
-            return any(os.access(p, os.X_OK) or shutil.which(p) for p in given)
-        return shutil.which("iwasm") is not None
+        return any(os.access(p, os.X_OK) or shutil.which(p)
+                   for p in candidates(None, "WASM_ADVISOR_IWASM", "iwasm"))
     return True

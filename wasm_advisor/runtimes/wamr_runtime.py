@@ -75,7 +75,9 @@ class _Binary:
     flags: tuple[str, ...]  # what selects the mode on this binary
 
 
-def _candidates(given: list[str] | None, env: str, name: str) -> list[str]:
+def candidates(given: list[str] | None, env: str, name: str) -> list[str]:
+    """Executables to try: those ``given``, else the ``env`` variable's (several, separated
+    by ``:``), else ``name`` on ``PATH``."""
     if given:
         return list(given)
     from_env = [p for p in os.environ.get(env, "").split(os.pathsep) if p]
@@ -100,9 +102,9 @@ class WamrAdapter(RuntimeAdapter):
 
     def __init__(self, iwasm: list[str] | str | None = None, wamrc: str | None = None,
                  libiwasm: list[str] | str | None = None) -> None:
-        self._iwasm = _candidates([iwasm] if isinstance(iwasm, str) else iwasm,
+        self._iwasm = candidates([iwasm] if isinstance(iwasm, str) else iwasm,
                                   "WASM_ADVISOR_IWASM", "iwasm")
-        wamrc_list = _candidates([wamrc] if wamrc else None, "WASM_ADVISOR_WAMRC", "wamrc")
+        wamrc_list = candidates([wamrc] if wamrc else None, "WASM_ADVISOR_WAMRC", "wamrc")
         self._wamrc = wamrc_list[0] if wamrc_list else None
         self._embedded = EmbeddedWamr(
             libiwasm_candidates([libiwasm] if isinstance(libiwasm, str) else libiwasm,
