@@ -7,6 +7,7 @@ import re
 import pytest
 import wasmtime
 
+from wasm_advisor.calibration import _kernel_counts as kernel_counts
 from wasm_advisor.calibration import kernels
 from wasm_advisor.calibration._probes import PROBE_SUCCESS, PROBES
 from wasm_advisor.calibration.tasks import parse_guest_output
@@ -45,13 +46,14 @@ def test_kernels_self_calibrate_to_the_runtime_speed() -> None:
 
 
 def test_instruction_counts_come_from_fuel() -> None:
-    counts = {name: kernels.instructions_per_iteration(name) for name in kernels.GUEST_KERNELS}
+    counts = {name: kernel_counts.instructions_per_iteration(name)
+              for name in kernels.GUEST_KERNELS}
     assert all(5 <= c <= 50 for k, c in counts.items()
                if k not in ("typical", "simd") and not k.startswith("block_exit")), counts
     # 'simd': two quarter-rounds, 21 SIMD instructions each and the locals around them
     assert 100 <= counts["simd"] <= 160
-    assert kernels.simd_ops_per_iteration("simd") == 42
-    assert kernels.simd_ops_per_iteration("mixed") == 0
+    assert kernel_counts.simd_ops_per_iteration("simd") == 42
+    assert kernel_counts.simd_ops_per_iteration("mixed") == 0
     # the block_exit kernels: a branch out of each of their blocks, whatever the block holds
     assert counts["block_exit_short"] == counts["block_exit_long"] >= kernels.BLOCK_EXITS
     # 'typical' calls into generated functions, which call others and loop
@@ -91,7 +93,7 @@ def test_the_int_kernel_computes_in_i32_and_counts_every_iteration() -> None:
         kernel(store, n)
         used[n] = (1 << 40) - store.get_fuel()
     (n_small, small), (n_large, large) = used.items()
-    assert large - small == kernels.instructions_per_iteration("int") * (n_large - n_small)
+    assert large - small == kernel_counts.instructions_per_iteration("int") * (n_large - n_small)
 
 
 @pytest.mark.parametrize("name", ["mixed", "typical"])
@@ -99,9 +101,9 @@ def test_instruction_counts_hold_at_the_sizes_the_kernels_are_timed_at(
         name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # the kernels are timed at thousands to millions of iterations; 'mixed' fills its
     # buffer over its first thousand, so a count taken at 100 iterations was 13 % low
-    counted = kernels.instructions_per_iteration.__wrapped__(name)
-    monkeypatch.setattr(kernels, "COUNT_SIZES", (65536, 131072))
-    later = kernels.instructions_per_iteration.__wrapped__(name)
+    counted = kernel_counts.instructions_per_iteration.__wrapped__(name)
+    monkeypatch.setattr(kernel_counts, "COUNT_SIZES", (65536, 131072))
+    later = kernel_counts.instructions_per_iteration.__wrapped__(name)
     assert abs(counted - later) <= 0.02 * later, (counted, later)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from wasm_advisor.calibration import _kernel_counts as kernel_counts
 from wasm_advisor.calibration import kernels
 from wasm_advisor.calibration._probes import PROBE_SUCCESS, PROBES
 from wasm_advisor.calibration.tasks import parse_guest_output
@@ -133,8 +134,8 @@ def test_only_the_classic_interpreter_pays_for_the_code_its_block_end_scans_pass
                                                   precompiled=True))
             assert result.exit_code == 0, (mode.name, result.trap)
             ns[kernel] = fit_slope(parse_guest_output(result.stdout)[1]).slope
-        scanned = (kernels.scan_ops_per_iteration("block_exit_long")
-                   - kernels.scan_ops_per_iteration("block_exit_short"))
+        scanned = (kernel_counts.scan_ops_per_iteration("block_exit_long")
+                   - kernel_counts.scan_ops_per_iteration("block_exit_short"))
         per_op[mode.name] = (ns["block_exit_long"] - ns["block_exit_short"]) / scanned
     if "classic-interp" not in per_op:
         pytest.skip("no iwasm built with the classic interpreter here")

@@ -56,9 +56,10 @@ if TYPE_CHECKING:
 
 __all__ = ["MODEL_VERSION", "Advisor"]
 
-MODEL_VERSION = 9  # bump when the fitted coefficients change meaning
+MODEL_VERSION = 10  # bump when the fitted coefficients change meaning
 # the sources a fit is computed by: a change to any of them makes every cached fit stale
-_FIT_SOURCES = ("model/estimator.py", "model/_coefficients.py", "harness/_statistics.py")
+_FIT_SOURCES = ("model/estimator.py", "model/_coefficients.py", "model/_instruction_costs.py",
+                "harness/_statistics.py")
 
 
 @functools.cache

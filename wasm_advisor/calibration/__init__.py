@@ -3,6 +3,7 @@ machine's pace, and the analysis that turns samples into a profile's figures."""
 
 from ._analysis import BINDING_NOTES
 from ._calibrate import CalibrationProgress, calibrate
+from ._mix_kernels import mix_kernel_names
 from ._pace import (
     COMPILE_METRIC,
     EXECUTE_METRIC,
@@ -29,6 +30,7 @@ __all__ = [
     "CalibrationProgress",
     "PaceReading",
     "calibrate",
+    "mix_kernel_names",
     "pace_factors",
     "pace_summary",
     "profile_pace",

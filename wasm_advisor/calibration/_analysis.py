@@ -47,7 +47,7 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from ..harness import SlopeFit, fit_slope, median_spread
-from ..profiles import FeatureResult, Figure, MeasurementFailure
+from ..profiles import COUNT_PREFIX, FeatureResult, Figure, MeasurementFailure
 from ..runtimes.base import Mode
 from ..wasm import read_module_bytes
 from . import kernels
@@ -359,6 +359,8 @@ class KernelCounts(NamedTuple):
     instructions: Callable[[str], int | None]
     scan_ops: Callable[[str], float | None]
     simd_ops: Callable[[str], float | None]
+    # instructions of each class the counting copy counts (``count_<class>`` params)
+    classes: Callable[[str], dict[str, float] | None] = lambda k: None
 
     def params(self, name: str) -> dict[str, float | int | str]:
         params: dict[str, float | int | str] = {}
@@ -368,6 +370,9 @@ class KernelCounts(NamedTuple):
             params["scan_ops_per_iter"] = scanned
         if simd := self.simd_ops(name):
             params["simd_ops_per_iter"] = simd
+        for cls, count in (self.classes(name) or {}).items():
+            if count:
+                params[f"{COUNT_PREFIX}{cls}"] = round(count, 3)
         return params
 
 
@@ -408,6 +413,23 @@ def _guest_figures(mode: Mode, ok: Results, counts: KernelCounts
             continue
         figures.append(_guest_figure(mode, name, fits, counts))
     return figures, failed
+
+
+def _mix_figures(mode: Mode, record: dict[str, Any] | None, counts: KernelCounts
+                 ) -> list[Figure]:
+    """The instruction-mix family's figures, one per kernel, as for a guest kernel."""
+    figures = []
+    for name, samples in (record or {}).get("kernels", {}).items():
+        points = [(float(n), float(ns)) for n, ns in samples]
+        fit = _fitted_slope(points)
+        if fit is None:
+            continue
+        params: dict[str, float | int | str] = {
+            "iteration": "one pass of a generated loop of the instruction-mix family",
+            "family": "mix", "largest_n": int(max(fit.sizes))}
+        figures.append(_figure(mode, f"{name}_ns_per_iter", name, "ns/iteration",
+                               _Fitted.slope(fit, points, params | counts.params(name))))
+    return figures
 
 
 def _memory_figures(mode: Mode, memory: dict[str, Any] | None) -> list[Figure]:
@@ -468,15 +490,18 @@ def analyse_mode(
     instructions_per_iter: Callable[[str], int | None] = lambda k: None,
     scan_ops_per_iter: Callable[[str], float | None] = lambda k: None,
     simd_ops_per_iter: Callable[[str], float | None] = lambda k: None,
+    class_counts: Callable[[str], dict[str, float] | None] = lambda k: None,
 ) -> tuple[list[Figure], list[FeatureResult], list[MeasurementFailure]]:
     """One mode's figures, feature results and failures from its workers' results."""
     failed = [_failure(mode, t, r) for t, r in failures.items()]
     failed += [_failure(mode, t, str(r.get("reason", "failed")))
                for t, r in results.items() if not r.get("ok")]
     ok = {t: r for t, r in results.items() if r.get("ok")}
-    counts = KernelCounts(instructions_per_iter, scan_ops_per_iter, simd_ops_per_iter)
+    counts = KernelCounts(instructions_per_iter, scan_ops_per_iter, simd_ops_per_iter,
+                          class_counts)
     figures, unfitted = _guest_figures(mode, ok, counts)
     failed += unfitted
+    figures += _mix_figures(mode, ok.get("mix:family"), counts)
     figures += _host_figures(mode, ok) + _memory_figures(mode, ok.get("memory"))
     features = _features(mode, ok, failed)
     lacking = {f.feature for f in features if f.status == "unsupported"}

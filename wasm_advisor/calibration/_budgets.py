@@ -47,6 +47,9 @@ class Budget:
     # reversed each pass, their samples shared out between them (calibrate.py)
     passes: int = 1
     kernels: tuple[str, ...] = field(default_factory=lambda: tuple(GUEST_KERNELS))
+    # the instruction-mix family (one module of 24 kernels, timed in one run), which prices
+    # each instruction class; None: not measured
+    mix_plan: KernelPlan | None = None
     probes: tuple[str, ...] = field(default_factory=lambda: tuple(PROBES))
 
 
@@ -64,6 +67,7 @@ BUDGETS: dict[str, Budget] = {
         task_timeout_s=60,
         slow_code_sizes=(4 * KiB, 12 * KiB, 24 * KiB),
         large_code_sizes=(64 * KiB, 256 * KiB, 768 * KiB),
+        mix_plan=KernelPlan(min_sample_ns=1_000_000, repeats=3),
     ),
     "full": Budget(
         name="full",
@@ -78,6 +82,7 @@ BUDGETS: dict[str, Budget] = {
         large_code_sizes=(64 * KiB, 256 * KiB, 1024 * KiB, 2048 * KiB),
         empty_repeats=31,
         passes=2,
+        mix_plan=KernelPlan(min_sample_ns=2_000_000, repeats=5),
     ),
 }
 
@@ -106,6 +111,9 @@ def tasks_for(
          if GUEST_KERNELS[k].needs_working_set else 1, **reuse}
         for k in budget.kernels
     ]
+    if budget.mix_plan is not None:
+        tasks.append({"id": "mix:family", "kind": "mix", "plan": asdict(budget.mix_plan),
+                      "timeout_s": timeout, **reuse})
     host = {"kind": "host", "repeats": budget.host_repeats, "timeout_s": timeout, **reuse}
     # the empty module gives the start-up and binding figures; a few ms a run, so many
     # runs, after warm-ups: the binding's part falls from ~50 to ~36 us over its first

@@ -46,10 +46,15 @@ from ..runtimes import RUNTIMES
 from ..runtimes.base import Mode
 from ._analysis import analyse_mode
 from ._budgets import BUDGETS, Budget, merge_guest, split_passes, tasks_for
+from ._kernel_counts import (
+    class_counts_per_iteration,
+    instructions_per_iteration,
+    scan_ops_per_iteration,
+    simd_ops_per_iteration,
+)
 from ._notebook_progress import in_notebook, notebook_progress
 from ._pace import PACE_MODE, PACE_RUNTIME, PaceReading, pace_figures, read_pace
 from ._steadiness import Assessment, SystemSampler, assess
-from .kernels import instructions_per_iteration, scan_ops_per_iteration, simd_ops_per_iteration
 from .tasks import TASKS_MODULE
 
 __all__ = ["CalibrationProgress", "calibrate"]
@@ -410,7 +415,7 @@ def _analyse(plans: Plans, run: _Run) -> _Analysis:
     for mode, _ in plans:
         f, feats, fails = analyse_mode(mode, run.results[mode.key], run.failed[mode.key],
                                        instructions_per_iteration, scan_ops_per_iteration,
-                                       simd_ops_per_iteration)
+                                       simd_ops_per_iteration, class_counts_per_iteration)
         analysis.figures += f
         analysis.features += feats
         analysis.failures += fails

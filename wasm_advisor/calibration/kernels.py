@@ -22,13 +22,12 @@ and per data byte, the empty module) are plain modules built here too.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
 import wasmtime
 
-from ..wasm import counting_module, read_module_bytes
+from ..wasm import read_module_bytes
 from ._module_cache import cached_module
 from ._typical_code import typical_functions
 
@@ -39,10 +38,9 @@ __all__ = [
     "empty_module",
     "guest_kernel",
     "instantiate_module",
-    "instructions_per_iteration",
+    "prelude",
     "resident_module",
-    "scan_ops_per_iteration",
-    "simd_ops_per_iteration",
+    "timed_samples",
 ]
 
 PAGE = 65536
@@ -56,10 +54,6 @@ TYPICAL_FUNCTIONS = 64  # generated functions the 'typical' kernel calls into (a
 # programs do per instruction (docs/methodology.md)
 TYPICAL_REPEATS = 16
 CODE_FAMILY_DATA = 1024  # data-segment bytes in each module of the compile-cost family
-# iterations a kernel's instructions are counted between: past the loop's first
-# thousand, where 'mixed' still fills its buffer (40 instructions an iteration counted
-# between 100 and 200, against the 45.8 it runs at the sizes it is timed at)
-COUNT_SIZES = (4096, 8192)
 
 
 @dataclass(frozen=True)
@@ -160,7 +154,13 @@ _START = """
     (local.set $t0 (call $realtime))
     (call $emit_t0 (local.get $t0))
     {setup}
-    (drop (call $sample (i64.const {start_n})))  ;; warm-up
+    {timed}
+    ;; keep the results alive: write the sink where the host never reads it
+    (i64.store (i32.const 8) (global.get $sink)))
+"""
+
+# the timed part of ``_start``: calibrate ``$n`` on ``$kernel``, then the rounds of samples
+_TIMED = """(drop (call $sample (i64.const {start_n})))  ;; warm-up
     (local.set $n (i64.const {start_n}))
     (block $calibrated (loop $double
       (br_if $calibrated (i64.ge_u (call $sample (local.get $n)) (i64.const {min_ns})))
@@ -171,10 +171,7 @@ _START = """
     (loop $round
       {samples}
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
-      (br_if $round (i32.lt_u (local.get $r) (i32.const {repeats}))))
-    ;; keep the results alive: write the sink where the host never reads it
-    (i64.store (i32.const 8) (global.get $sink)))
-"""
+      (br_if $round (i32.lt_u (local.get $r) (i32.const {repeats}))))"""
 
 _SAMPLE = """(call $emit (i64.mul (local.get $n) (i64.const {k}))
         (call $sample (i64.mul (local.get $n) (i64.const {k}))))"""
@@ -433,6 +430,22 @@ GUEST_KERNELS: dict[str, GuestKernel] = {
 }
 
 
+def prelude(pages: int, imports: tuple[str, ...] = ()) -> str:
+    """The module fields every guest-timed module starts with: the WASI imports (and
+    ``imports``), ``pages`` of memory, and the functions that read the clock, time
+    ``$kernel`` (``$sample``, which the module defines) and print the records."""
+    return (_PRELUDE.replace("@IMPORTS@", "\n  ".join(imports))
+            .replace("@PAGES@", str(pages)).replace("@PUT_U64@", PUT_U64))
+
+
+def timed_samples(plan: KernelPlan) -> str:
+    """WAT that calibrates ``$n`` on ``$kernel`` and prints ``plan``'s samples (it needs
+    ``$n i64`` and ``$r i32`` locals)."""
+    samples = "\n      ".join(_SAMPLE.format(k=k) for k in plan.sizes)
+    return _TIMED.format(start_n=min(plan.start_n, plan.max_n), min_ns=plan.min_sample_ns,
+                         max_n=plan.max_n, repeats=plan.repeats, samples=samples)
+
+
 @cache
 def guest_kernel(name: str, plan: KernelPlan = KernelPlan()) -> bytes:
     """The module bytes of guest-timed kernel ``name`` under ``plan``."""
@@ -448,89 +461,17 @@ def guest_kernel(name: str, plan: KernelPlan = KernelPlan()) -> bytes:
         setup = (
             f"(memory.fill (i32.const {base}) (i32.const 1) (i32.const {plan.working_set_bytes}))"
         )
-    samples = "\n      ".join(_SAMPLE.format(k=k) for k in plan.sizes)
     wat = (
         "(module"
-        + _PRELUDE.replace("@IMPORTS@", "\n  ".join(kernel.imports))
-        .replace("@PAGES@", str(pages)).replace("@PUT_U64@", PUT_U64)
+        + prelude(pages, kernel.imports)
         + kernel.extra
         + '\n  (func $kernel (export "kernel") (param $n i64) (result i64)\n    '
         + kernel.body.format(mask=mask, base=base)
         + ")"
-        + _START.format(
-            setup=setup,
-            start_n=min(plan.start_n, plan.max_n),
-            min_ns=plan.min_sample_ns,
-            max_n=plan.max_n,
-            repeats=plan.repeats,
-            samples=samples,
-        )
+        + _START.format(setup=setup, timed=timed_samples(plan))
         + ")"
     )
     return bytes(wasmtime.wat2wasm(wat))
-
-
-def _per_iteration(module_bytes: bytes, fuel: bool, read: Callable[[wasmtime.Store,
-                   Mapping[str, object]], Mapping[str, int]]) -> dict[str, float]:
-    """What ``read`` counts (by name) per iteration of a kernel's exported loop: run at
-    :data:`COUNT_SIZES` iterations, the difference over the difference in size (which
-    leaves out anything counted once, before the loop or on its first pass)."""
-    config = wasmtime.Config()
-    config.consume_fuel = fuel
-    engine = wasmtime.Engine(config)
-    module = wasmtime.Module(engine, module_bytes)
-    counted = []
-    for n in COUNT_SIZES:
-        store = wasmtime.Store(engine)
-        store.set_wasi(wasmtime.WasiConfig())
-        if fuel:
-            store.set_fuel(1 << 40)
-        linker = wasmtime.Linker(engine)
-        linker.define_wasi()
-        exports = dict(linker.instantiate(store, module).exports(store).items())
-        kernel = exports["kernel"]
-        assert isinstance(kernel, wasmtime.Func)
-        kernel(store, n)
-        counted.append(read(store, exports))
-    return {k: (counted[1][k] - counted[0][k]) / (COUNT_SIZES[1] - COUNT_SIZES[0])
-            for k in counted[0]}
-
-
-@cache
-def instructions_per_iteration(name: str) -> int:
-    """WebAssembly instructions one iteration of kernel ``name`` executes (Wasmtime fuel).
-
-    Counted, not timed: the kernel's exported loop runs at two sizes under
-    fuel metering, and the difference is divided by the difference in size.
-    """
-    return int(_per_iteration(guest_kernel(name, KernelPlan(working_set_bytes=PAGE)), True,
-                              lambda store, _: {"fuel": (1 << 40) - store.get_fuel()})["fuel"])
-
-
-@cache
-def _counted_per_iteration(name: str) -> dict[str, float]:
-    """What each of the counting copy's globals counts per iteration of kernel ``name``
-    (see :mod:`wasm_advisor.wasm._instruction_mix`), from one run at two sizes like
-    :func:`instructions_per_iteration`."""
-
-    def counted(store: wasmtime.Store, exports: Mapping[str, object]) -> dict[str, int]:
-        return {k: int(v.value(store)) for k, v in exports.items()
-                if k.startswith("__") and isinstance(v, wasmtime.Global)}
-
-    copy = counting_module(guest_kernel(name, KernelPlan(working_set_bytes=PAGE)), name)
-    return _per_iteration(copy, False, counted)
-
-
-def scan_ops_per_iteration(name: str) -> float:
-    """Instructions WAMR's classic interpreter scans per iteration of kernel ``name``,
-    looking for block ends it has not cached: the difference of two sizes leaves out
-    the first pass, which fills the cache."""
-    return _counted_per_iteration(name)["__scan_ops"]
-
-
-def simd_ops_per_iteration(name: str) -> float:
-    """SIMD (v128) instructions per iteration of kernel ``name``."""
-    return _counted_per_iteration(name)["__mix_simd"]
 
 
 def empty_module() -> bytes:

@@ -20,9 +20,10 @@ from ..runtimes.base import Mode, RuntimeAdapter
 from ..runtimes.resident_growth import LIVE_INSTANCES
 from ..wasm import distinct_copies, read_module_bytes
 from . import kernels
+from ._mix_kernels import mix_family_module, mix_kernel_names
 from ._probes import PROBE_SUCCESS, PROBES
 
-__all__ = ["KINDS", "TASKS_MODULE", "parse_guest_output", "run_task"]
+__all__ = ["KINDS", "TASKS_MODULE", "parse_family_output", "parse_guest_output", "run_task"]
 
 TASKS_MODULE = __name__  # how a job names this module to the worker
 # code in each module of the module-memory figure: the code family's largest size, of the
@@ -51,6 +52,29 @@ def parse_guest_output(stdout: str) -> tuple[int | None, list[tuple[int, int]]]:
         except (ValueError, TypeError, OverflowError):
             raise ValueError(f"malformed output from the module: {line[:80]!r}") from None
     return t0, samples
+
+
+def parse_family_output(stdout: str) -> dict[int, list[tuple[int, int]]]:
+    """A family module's samples by kernel: each ``{"k":I}`` line starts kernel ``I``'s
+    ``(n, ns)`` samples (:mod:`._mix_kernels`). Raises ``ValueError`` as
+    :func:`parse_guest_output` does, and for samples before any kernel's line."""
+    kernels: dict[int, list[tuple[int, int]]] = {}
+    current: list[tuple[int, int]] | None = None
+    for line in stdout.splitlines():
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            record = json.loads(line)
+            if "k" in record:
+                current = kernels.setdefault(int(record["k"]), [])
+            elif "n" in record and "ns" in record:
+                if current is None:
+                    raise ValueError
+                current.append((int(record["n"]), int(record["ns"])))
+        except (ValueError, TypeError, OverflowError):
+            raise ValueError(f"malformed output from the module: {line[:80]!r}") from None
+    return kernels
 
 
 def _samples_peak_memory(adapter: RuntimeAdapter, mode: Mode) -> bool:
@@ -89,6 +113,25 @@ def _guest(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any],
                      "peak_rss_bytes": result.peak_rss_bytes}
         each.append(samples)
     return {"ok": True, "samples": each[0], "instances": each, **first}
+
+
+def _mix(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any],
+         options: dict[str, Any]) -> dict[str, Any]:
+    """The instruction-mix family's samples, by kernel name (one module, one run)."""
+    plan = kernels.KernelPlan(**{**task["plan"], "sizes": tuple(task["plan"]["sizes"])})
+    result = run_module(adapter, mode, mix_family_module(plan), task)
+    error = run_failed(result)
+    if error:
+        return {"ok": False, "reason": error}
+    try:
+        by_index = parse_family_output(result.stdout)
+    except ValueError as e:
+        return {"ok": False, "reason": str(e)}
+    names = mix_kernel_names()
+    if sorted(by_index) != list(range(len(names))) or not all(by_index.values()):
+        return {"ok": False, "reason": f"the family printed samples for {len(by_index)} of "
+                f"its {len(names)} kernels"}
+    return {"ok": True, "kernels": {names[i]: samples for i, samples in by_index.items()}}
 
 
 def _host(adapter: RuntimeAdapter, mode: Mode, task: dict[str, Any],
@@ -161,7 +204,7 @@ def _peak_memory(adapter: RuntimeAdapter, mode: Mode, module: bytes, task: dict[
 
 RUNNERS: dict[str, Callable[[RuntimeAdapter, Mode, dict[str, Any], dict[str, Any]],
                             dict[str, Any]]] = {
-    "guest": _guest, "host": _host, "probe": _probe, "memory": _memory}
+    "guest": _guest, "mix": _mix, "host": _host, "probe": _probe, "memory": _memory}
 KINDS = frozenset(RUNNERS)
 
 

@@ -91,6 +91,16 @@ class ModeCoefficients:
     # every instance is a runtime process of its own (WAMR's iwasm CLI binding): its
     # first-instance memory is a whole process, paid again for each instance
     process_per_instance: bool = False
+    # ns per instruction of each class (model._instruction_costs), fitted to the profile's
+    # kernels; empty for a profile without the instruction-mix family (the old blend costs it)
+    class_ns: dict[str, float] = field(default_factory=dict)
+    # that fit's error out of sample (cross-validated over the kernels; log rms)
+    class_ns_log_sigma: float = 0.0
+    # classes no kernel ran, priced at the kernels' median ns per instruction
+    unpriced_classes: list[str] = field(default_factory=list)
+    # per named compute kernel: instructions of each class per instruction it runs (fuel),
+    # the mix a declared compute kind is costed by
+    kernel_mix: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def key(self) -> str:

@@ -40,6 +40,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from ..wasm import CLASSES
 from ._coefficients import Coefficient, ModeCoefficients
 from ._prediction import Component, Kind, Prediction
 
@@ -109,6 +110,9 @@ class WorkloadFeatures:
     largest_function_bytes: float | None = None
     # different modules loaded at once, each holding its compiled code
     distinct_modules: float = 1.0
+    # instructions of each class (wasm.CLASSES order) per compute instruction: counted by
+    # verify; None: the declared compute kind's kernels stand in for it
+    instruction_mix: tuple[float, ...] | None = None
 
     @classmethod
     def from_workload(cls, w: Workload) -> WorkloadFeatures:
@@ -220,8 +224,35 @@ def _ns_per_instruction(m: ModeCoefficients, kind: str) -> Coefficient | None:
 
 
 def compute_ns_per_instruction(m: ModeCoefficients, f: WorkloadFeatures) -> Coefficient | None:
-    """ns per compute instruction of workload ``f``: the cost for its kind, blended with the
-    ``simd`` kernel's by the workload's share of SIMD instructions.
+    """ns per compute instruction of workload ``f``.
+
+    Where ``m``'s profile has prices per instruction class (:mod:`._instruction_costs`):
+    the workload's counted mix (``f.instruction_mix``), or else the mix of the kernels its
+    declared kind names (:data:`KERNELS_BY_KIND`), priced class by class; its spread is the
+    price fit's error out of sample. Otherwise (a profile made before the instruction-mix
+    family) :func:`_blended_ns_per_instruction`.
+    """
+    shares = f.instruction_mix or _kind_mix(m, f.compute_kind)
+    if m.class_ns and shares is not None:
+        value = sum(share * m.class_ns.get(c, 0.0)
+                    for c, share in zip(CLASSES, shares, strict=True))
+        return Coefficient(value, 0.0, m.class_ns_log_sigma, "guest")
+    return _blended_ns_per_instruction(m, f)
+
+
+def _kind_mix(m: ModeCoefficients, kind: str) -> tuple[float, ...] | None:
+    """The mix per instruction of the kernels that stand in for compute of ``kind``."""
+    kernels = KERNELS_BY_KIND.get(kind, KERNELS_BY_KIND["mixed"])
+    if not all(k in m.kernel_mix for k in kernels):
+        return None
+    return tuple(sum(m.kernel_mix[k].get(c, 0.0) for k in kernels) / len(kernels)
+                 for c in CLASSES)
+
+
+def _blended_ns_per_instruction(m: ModeCoefficients, f: WorkloadFeatures
+                                ) -> Coefficient | None:
+    """ns per compute instruction by the kernels alone: the cost for ``f``'s kind, blended
+    with the ``simd`` kernel's by the workload's share of SIMD instructions.
 
     The blend's weight is that share over the kernel's own (a program with as large a
     share as the kernel, or larger, is costed as the kernel): SIMD code is not SIMD

@@ -49,7 +49,8 @@ class PaceRatio:
                 f"modes both profiles measured")
 
     def apply(self, m: ModeCoefficients) -> ModeCoefficients:
-        """``m``'s coefficients, each timing scaled by the factor of its kind."""
+        """``m``'s coefficients, each timing scaled by the factor of its kind (its prices per
+        instruction class, timed inside the guest, by the in-guest one)."""
         scaled = {}
         for name, c in m.coefficients.items():
             if name.startswith(UNPACED):
@@ -58,7 +59,8 @@ class PaceRatio:
             f = self.guest if c.source == "guest" else self.host
             scaled[name] = Coefficient(c.value * f, c.intercept * f, c.rel_sigma, c.source,
                                        c.runs)
-        return replace(m, coefficients=scaled)
+        return replace(m, coefficients=scaled,
+                       class_ns={c: v * self.guest for c, v in m.class_ns.items()})
 
 
 def _ratios(here: dict[str, ModeCoefficients], there: dict[str, ModeCoefficients],

@@ -25,17 +25,20 @@ learned state ends in ``_``, and ``predict`` checks the model was fitted.
 from __future__ import annotations
 
 import statistics
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from ..calibration import mix_kernel_names
 from ..harness import fit_slope
-from ..profiles import Figure, ModeRecord, Profile
+from ..profiles import COUNT_PREFIX, Figure, ModeRecord, Profile
 from ..runtimes import WAMR_CLI_BINDING
 from ._coefficients import COEFFICIENT_METRICS, Coefficient, ModeCoefficients
-from ._costs import WorkloadFeatures, predict_costs
+from ._costs import WorkloadFeatures, block_scan_ns_per_op, predict_costs
+from ._instruction_costs import MIN_KERNELS, InstructionCostModel, mix_vector
 from ._traits import ModeTraits, load_traits, traits_for
 
 if TYPE_CHECKING:
@@ -71,7 +74,7 @@ def samples_frame(profile: Profile) -> pd.DataFrame:
 SAME_CODE_METRICS = frozenset({
     *(f"{k}_ns_per_iter" for k in ("int", "float", "call", "mixed", "typical", "simd",
                                    "block_exit_short", "block_exit_long", "hostcall",
-                                   "mem_seq", "mem_rand")),
+                                   "mem_seq", "mem_rand", *mix_kernel_names())),
     "compile_ns_per_code_byte", "compile_local_ns_per_code_byte",
     "compile_ns_per_escaping_function", "load_ns_per_code_byte",
     "artifact_bytes_per_code_byte"})
@@ -195,10 +198,13 @@ def _mode_coefficients(runtime: str, mode: str, metrics: dict[str, Coefficient],
     record = next((m for r in runtimes if r.name == runtime for m in r.modes if m.name == mode),
                   ModeRecord(name=mode, label=f"{runtime} {mode}", binding=""))
     traits = traits_for(f"{runtime}:{mode}")
-    return ModeCoefficients(
+    counts = _kernel_counts(figures, instructions or {})
+    coefficients = ModeCoefficients(
         runtime=runtime, mode=mode, binding=record.binding, label=record.label,
         precompiled_mode=record.precompiled, jit=record.jit,
-        **_kernel_counts(figures, instructions or {}),
+        instructions_per_iter=counts["instructions_per_iter"],
+        scan_ops_per_iter=counts["scan_ops_per_iter"],
+        simd_ops_per_iter=counts["simd_ops_per_iter"],
         coefficients={name: metrics[metric] for name, metric in COEFFICIENT_METRICS.items()
                       if metric in metrics},
         notes=record.notes,
@@ -208,6 +214,57 @@ def _mode_coefficients(runtime: str, mode: str, metrics: dict[str, Coefficient],
         scans_block_ends=traits is not None and traits.scans_block_ends,
         process_per_instance=record.binding == WAMR_CLI_BINDING,
     )
+    return _with_class_prices(coefficients, _class_counts(figures), metrics)
+
+
+def _class_counts(figures: list[Figure]) -> dict[str, dict[str, float]]:
+    """Each guest kernel's instructions per iteration by class, where its figure records
+    them (``count_<class>`` params; the latest figure of a kernel wins)."""
+    counts: dict[str, dict[str, float]] = {}
+    for f in figures:
+        found = {k.removeprefix(COUNT_PREFIX): float(v) for k, v in f.params.items()
+                 if k.startswith(COUNT_PREFIX)}
+        if found:
+            counts[f.kernel] = found
+    return counts
+
+
+# the named kernels whose mixes cost a declared compute kind (model._costs.KERNELS_BY_KIND)
+_KIND_KERNELS = ("int", "float", "call", "mixed", "typical", "simd")
+# the kernels the prices are fitted to: the instruction-mix family, and the named kernels
+# shaped like compiled code ('typical', 'mixed'; 'simd', the one that runs SIMD). Not the
+# 'int', 'float' and 'call' kernels: each is one chain of dependent instructions, every one
+# waiting for the last, which measures a compiler's latency, not what mixed code costs (on
+# Cranelift the prices of the others put them at a fifth to a seventh of their time)
+_PRICE_KERNELS = frozenset({*mix_kernel_names(), "typical", "mixed", "simd"})
+
+
+def _with_class_prices(m: ModeCoefficients, counts: dict[str, dict[str, float]],
+                       metrics: dict[str, Coefficient]) -> ModeCoefficients:
+    """``m`` with its prices per instruction class, fitted to the kernels of
+    :data:`_PRICE_KERNELS` it has a time and class counts for
+    (:class:`InstructionCostModel`). A kernel's own block-end scans, on an engine that
+    makes them, are taken out of its time first (they are costed apart). Unchanged where
+    the profile has fewer such kernels than a fit needs (a profile made before the
+    family)."""
+    scan = block_scan_ns_per_op(m)
+    rows, times = [], []
+    for kernel, mix in sorted(counts.items()):
+        c = metrics.get(f"{kernel}_ns_per_iter")
+        if c is None or kernel not in _PRICE_KERNELS:
+            continue
+        scanned = (scan.value if scan else 0.0) * m.scan_ops_per_iter.get(kernel, 0.0)
+        if c.value - scanned <= 0:
+            continue
+        rows.append(mix_vector(mix))
+        times.append(c.value - scanned)
+    if len(rows) < MIN_KERNELS:
+        return m
+    model = InstructionCostModel().fit(rows, times)
+    kernel_mix = {k: {c: v / m.instructions_per_iter[k] for c, v in counts[k].items()}
+                  for k in _KIND_KERNELS if k in counts and m.instructions_per_iter.get(k)}
+    return replace(m, class_ns=model.prices(), class_ns_log_sigma=model.cv_log_rms_,
+                   unpriced_classes=list(model.unfitted_), kernel_mix=kernel_mix)
 
 
 def _kernel_counts(figures: list[Figure], instructions: dict[str, float]

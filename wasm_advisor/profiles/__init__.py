@@ -4,6 +4,7 @@ they were measured on, the physical bounds of a figure, and summaries of them.""
 from ._bounds import STEADY_FAMILIES, out_of_bounds, tasks_behind
 from ._machine import this_machine
 from ._profile import (
+    COUNT_PREFIX,
     FeatureResult,
     Figure,
     MeasurementFailure,
@@ -20,6 +21,7 @@ from ._profile import (
 from ._summary import MEMORY_COLUMNS, RUNNING_COLUMNS, STARTUP_COLUMNS, summarize, summary_rows
 
 __all__ = [
+    "COUNT_PREFIX",
     "MEMORY_COLUMNS",
     "RUNNING_COLUMNS",
     "STARTUP_COLUMNS",

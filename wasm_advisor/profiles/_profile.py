@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "COUNT_PREFIX",
     "FORMAT_VERSION",
     "FeatureResult",
     "Figure",
@@ -63,6 +64,11 @@ MAX_PROFILE_BYTES = 64 << 20  # a full calibration's profile is about 1 MiB
 
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# a guest kernel's figure params: ``count_<class>`` is how many instructions of each class
+# (wasm_advisor.wasm.CLASSES) one iteration runs, as the counting copy counts a program's
+COUNT_PREFIX = "count_"
 
 
 class Figure(_Record):

@@ -64,6 +64,7 @@ from ..model import (
     block_scan_ns_per_op,
     predict_costs,
 )
+from ..wasm import CLASSES
 from ._measured import fill_measured
 from ._report import ModeVerification, VerifyReport
 from ._rounds import Rounds, run_spec, worker_memory
@@ -95,6 +96,10 @@ def with_counted(features: WorkloadFeatures, counted: dict[str, Any]) -> Workloa
         kind = compute_kind_of(mix)
         if kind is not None:
             features = replace(features, compute_kind=kind)
+        total = features.compute_instructions_per_request or sum(mix.values())
+        if total > 0 and set(mix) >= set(CLASSES):
+            features = replace(features, instruction_mix=tuple(
+                float(mix[c]) / total for c in CLASSES))
     return features
 
 
