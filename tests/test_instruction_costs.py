@@ -212,3 +212,66 @@ def test_prices_from_another_profile_are_scaled_at_its_in_guest_pace() -> None:
     scaled = PaceRatio(host=1.5, guest=2.0, sigma=0.0, modes=("a:b",)).apply(_mode(INTERPRETER))
     assert scaled.class_ns["call"] == pytest.approx(60.0)
     assert scaled.class_ns["local"] == pytest.approx(2.0)
+
+
+def test_the_reference_profile_prices_what_interpreters_and_compilers_pay_for() -> None:
+    from wasm_advisor.model.estimator import fit_profile
+    from wasm_advisor.profiles import reference_profiles
+
+    modes = {m.key: m for m in fit_profile(reference_profiles()[0])}
+    for key, m in modes.items():
+        assert set(m.class_ns) == set(CLASSES), key
+        assert 0 < m.class_ns_log_sigma < 1.5, key
+    # an interpreter dispatches every local.get; a compiler keeps locals in registers
+    for interpreter in ("wamr:classic-interp", "wamr:fast-interp", "wasmtime:pulley"):
+        for compiler in ("wasmtime:cranelift", "wamr:aot"):
+            assert modes[interpreter].class_ns["local"] > 10 * modes[compiler].class_ns["local"]
+    # a call costs a frame: more than an integer operation, on every mode
+    assert all(m.class_ns["call"] > m.class_ns["int"] for m in modes.values())
+    # modes that run the same generated code are priced alike (their kernels are pooled)
+    assert modes["wasmtime:cranelift"].class_ns == modes["wasmtime:cranelift-pooling"].class_ns
+    # a mode without SIMD prices it at the kernels' median, and says so
+    assert "simd" in modes["wamr:classic-interp"].unpriced_classes
+
+
+def _with_errors(key: str, errors: list[float]) -> ModeCoefficients:
+    runtime, mode = key.split(":")
+    rms = float(np.sqrt(np.mean(np.square(errors))))
+    return replace(_mode(INTERPRETER, sigma=rms), runtime=runtime, mode=mode,
+                   class_cv_errors={f"mix_{i:02d}": e for i, e in enumerate(errors)})
+
+
+def test_the_share_of_the_price_error_that_modes_have_in_common_is_measured() -> None:
+    from wasm_advisor.model.estimator import with_common_error
+
+    rng = np.random.default_rng(3)
+    shared = rng.normal(0, 0.5, 20)
+    modes = [_with_errors("a:x", list(shared)), _with_errors("b:y", list(shared)),
+             _with_errors("c:z", list(-shared + rng.normal(0, 0.05, 20)))]
+    a, b, c = with_common_error(modes)
+    # a and b err alike on every kernel: most of their error is the common part
+    assert a.class_ns_common_sigma == pytest.approx(b.class_ns_common_sigma)
+    assert a.class_ns_common_sigma > 0.3 * a.class_ns_log_sigma
+    # c errs the other way: nothing of its error is shared
+    assert c.class_ns_common_sigma == 0.0
+    # never more than a mode's own error, and nothing without enough kernels in common
+    assert all(m.class_ns_common_sigma <= m.class_ns_log_sigma for m in (a, b, c))
+    few = [_with_errors("a:x", list(shared[:3])), _with_errors("b:y", list(shared[:3]))]
+    assert [m.class_ns_common_sigma for m in with_common_error(few)] == [0.0, 0.0]
+
+
+def test_compute_draws_share_the_common_part_of_the_price_error() -> None:
+    from wasm_advisor.model._confidence import _factors
+    from wasm_advisor.model._prediction import Component, Kind
+
+    compute = [Component(Kind.COMPUTE, 100.0, 50.0)]  # the prices' error: 0.5 of it
+    apart = [np.log(_factors(k, compute, 0.0, 0.0)[0]) for k in ("a:x", "b:y")]
+    shared = [np.log(_factors(k, compute, 0.0, 0.0, common=0.45)[0]) for k in ("a:x", "b:y")]
+    assert abs(np.corrcoef(*apart)[0, 1]) < 0.2
+    assert np.corrcoef(*shared)[0, 1] > 0.6
+    # each mode's own spread is what it was: only how it moves with the others changes
+    assert np.std(shared[0]) == pytest.approx(np.std(apart[0]), rel=0.15)
+    # other components never draw from the common stream
+    host = [Component(Kind.COMPILE, 100.0, 50.0)]
+    assert np.array_equal(_factors("a:x", host, 0.0, 0.0, common=0.45),
+                          _factors("a:x", host, 0.0, 0.0))

@@ -96,6 +96,13 @@ class ModeCoefficients:
     class_ns: dict[str, float] = field(default_factory=dict)
     # that fit's error out of sample (cross-validated over the kernels; log rms)
     class_ns_log_sigma: float = 0.0
+    # each kernel's held-out log error, by kernel name (what the two figures around are
+    # computed from)
+    class_cv_errors: dict[str, float] = field(default_factory=dict)
+    # the part of class_ns_log_sigma shared with the profile's other modes: the loading of
+    # this mode's held-out errors on their mean over every mode (estimator.py); a program
+    # that one compiler runs slower than its prices say, the others mostly do too
+    class_ns_common_sigma: float = 0.0
     # classes no kernel ran, priced at the kernels' median ns per instruction
     unpriced_classes: list[str] = field(default_factory=list)
     # per named compute kernel: instructions of each class per instruction it runs (fuel),

@@ -18,6 +18,14 @@ that mode's draws for the components fitted from their pooled samples
 differ only where their configuration does, and the difference between them
 is never noise dressed up as a cost.
 
+**Which draws are shared, again.** The compute component's spread includes the error
+of the prices per instruction class on code they were not fitted to
+(:mod:`._instruction_costs`); the part of it that every mode of the profile shares (a
+program whose dependencies slow one compiler down mostly slow the others too:
+:func:`~.estimator.with_common_error`) is drawn from one stream common to every mode,
+and only the rest from the mode's own. Two modes are then as uncertain against each
+other as their prices' errors differ on the kernels, not as their sum.
+
 **The spread of a component** is ``hypot(σ_samples, σ_sitting)``: the spread
 of its samples within the calibration, and what a figure moves between two
 calibrations of the same machine that the samples of one cannot show, as
@@ -79,6 +87,8 @@ GUEST_COMPONENTS = frozenset({Kind.COMPUTE, Kind.HOST_CALLS, Kind.MEMORY_TRAFFIC
 MAX_LOG_SIGMA = 1.5  # a component known to no better than a factor of 4.5 either way
 # components fitted from samples pooled across modes that run the same generated code
 # (estimator.SAME_CODE_METRICS): such modes share their draws
+# the stream every mode's compute draws its share of the prices' common error from
+COMMON_STREAM = "compute/prices' common error"
 SHARED_CODE_COMPONENTS = frozenset({
     Kind.COMPUTE, Kind.HOST_CALLS, Kind.MEMORY_TRAFFIC, Kind.COMPILE, Kind.LOAD_ARTIFACT,
     Kind.LOAD_AND_PREPARE, Kind.COMPILE_AHEAD_OF_TIME, Kind.RUN_COMPILE})
@@ -121,15 +131,23 @@ def sitting_sigma(kind: Kind, pace_sigma: float = 0.0) -> float:
     return max(timing, pace_sigma)
 
 
-def _factors(key: str, components: list[Component], pace_sigma: float, extra_sigma: float
-             ) -> np.ndarray:
-    """One row of multiplicative draws per component."""
+def _factors(key: str, components: list[Component], pace_sigma: float, extra_sigma: float,
+             common: float = 0.0) -> np.ndarray:
+    """One row of multiplicative draws per component; ``common``: the part of the compute
+    component's spread that the prices' error shares with every other mode
+    (:func:`~.estimator.with_common_error`), drawn from one stream for all of them."""
     rows = []
     for c in components:
         relative = c.sigma / c.value if c.value > 0 else 0.0
         sitting = sitting_sigma(c.kind, pace_sigma)
         sigma = min(MAX_LOG_SIGMA, math.sqrt(relative ** 2 + sitting ** 2 + extra_sigma ** 2))
-        rows.append(np.exp(sigma * _normals(f"{_stream_owner(key, c)}/{c.name}")))
+        own = _normals(f"{_stream_owner(key, c)}/{c.name}")
+        shared = min(common, sigma) if c.kind == Kind.COMPUTE else 0.0
+        if shared > 0:
+            rows.append(np.exp(math.sqrt(sigma ** 2 - shared ** 2) * own
+                               + shared * _normals(COMMON_STREAM)))
+            continue
+        rows.append(np.exp(sigma * own))
     return np.array(rows) if rows else np.ones((0, RESAMPLES))
 
 
@@ -151,14 +169,15 @@ def _draw(candidate: Candidate) -> _Draws:
     key = candidate.key
     extra = candidate.evidence.scale_sigma
     pace = candidate.evidence.pace_sigma
+    common = candidate.evidence.coefficients.class_ns_common_sigma
     latency = p.latency_components()
     ttfi = p.ttfi_components()
     amortised = p.amortised()
     lat_values = np.array([c.value for c in latency])[:, None] * _factors(
-        key, latency, pace, extra)
+        key, latency, pace, extra, common)
     ttfi_values = np.array([c.value for c in ttfi])[:, None] * _factors(key, ttfi, pace, extra)
     am_values = np.array([c.value for c in amortised])[:, None] * _factors(
-        key, amortised, pace, extra)
+        key, amortised, pace, extra, common)
     memory = _memory_draws(key, p, max(SIZE_SITTING_SIGMA, pace), extra)
     return _Draws(tuple(amortised), lat_values, am_values, ttfi_values, memory,
                   tuple(latency), tuple(ttfi))

@@ -96,9 +96,11 @@ class InstructionCostModel(BaseEstimator, RegressorMixin):  # type: ignore[misc]
         # fit without it: it prices that class, and is left out of the error
         ran = counts > 0
         alone = (ran & (ran.sum(axis=0) == 1)).any(axis=1)
-        errors = np.log(np.maximum(predicted[~alone], 1e-9) / times[~alone])
-        self.cv_log_errors_ = errors
-        self.cv_log_rms_ = float(math.sqrt(float(np.mean(errors ** 2))))
+        errors = np.log(np.maximum(predicted, 1e-9) / times)
+        errors[alone] = np.nan
+        self.kept_ = keep  # which rows of X were fitted (a time and some counts)
+        self.cv_log_errors_ = errors  # per fitted row; NaN where it alone runs a class
+        self.cv_log_rms_ = float(math.sqrt(float(np.mean(errors[~alone] ** 2))))
         self.n_kernels_ = len(times)
         return self
 

@@ -24,6 +24,7 @@ learned state ends in ``_``, and ``predict`` checks the model was fitted.
 
 from __future__ import annotations
 
+import math
 import statistics
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
 
     from ..workload import Workload
 
-__all__ = ["CostModel", "fit_profile", "samples_frame"]
+__all__ = ["CostModel", "fit_profile", "samples_frame", "with_common_error"]
 
 IQR_TO_SIGMA = 1.349
 
@@ -129,7 +130,7 @@ class CostModel(BaseEstimator):  # type: ignore[misc]
         self.coefficients_ = fitted[0]
         self.instructions_ = fitted[1]
         if profile is not None:
-            self.modes_ = _profile_modes(profile, self.coefficients_)
+            self.modes_ = with_common_error(_profile_modes(profile, self.coefficients_))
         else:
             self.modes_ = [_mode_coefficients(runtime, mode, metrics, None,
                                               self.instructions_.get((runtime, mode), {}))
@@ -248,7 +249,7 @@ def _with_class_prices(m: ModeCoefficients, counts: dict[str, dict[str, float]],
     the profile has fewer such kernels than a fit needs (a profile made before the
     family)."""
     scan = block_scan_ns_per_op(m)
-    rows, times = [], []
+    rows, times, names = [], [], []
     for kernel, mix in sorted(counts.items()):
         c = metrics.get(f"{kernel}_ns_per_iter")
         if c is None or kernel not in _PRICE_KERNELS:
@@ -258,13 +259,49 @@ def _with_class_prices(m: ModeCoefficients, counts: dict[str, dict[str, float]],
             continue
         rows.append(mix_vector(mix))
         times.append(c.value - scanned)
+        names.append(kernel)
     if len(rows) < MIN_KERNELS:
         return m
     model = InstructionCostModel().fit(rows, times)
     kernel_mix = {k: {c: v / m.instructions_per_iter[k] for c, v in counts[k].items()}
                   for k in _KIND_KERNELS if k in counts and m.instructions_per_iter.get(k)}
+    fitted = [k for k, kept in zip(names, model.kept_, strict=True) if kept]
+    errors = {k: float(e) for k, e in zip(fitted, model.cv_log_errors_, strict=True)
+              if not math.isnan(e)}
     return replace(m, class_ns=model.prices(), class_ns_log_sigma=model.cv_log_rms_,
-                   unpriced_classes=list(model.unfitted_), kernel_mix=kernel_mix)
+                   class_cv_errors=errors, unpriced_classes=list(model.unfitted_),
+                   kernel_mix=kernel_mix)
+
+
+def with_common_error(modes: list[ModeCoefficients]) -> list[ModeCoefficients]:
+    """``modes`` with the share of each one's price error that the others share.
+
+    The prices' held-out errors on the kernels are not independent between modes: a kernel
+    whose dependencies one compiler runs slower than its classes say, another compiler
+    mostly does too (on the reference profile, Cranelift's and WAMR AOT's errors differ by
+    0.47 in log, though each alone is 0.43 and 0.56). Drawn apart, two such modes would
+    look more uncertain against each other than the kernels show. The shared part is a
+    single factor: each kernel's mean error over every mode of the profile; a mode's
+    loading on it (the covariance of its errors with that mean, over the standard
+    deviation of the mean, at most its own error) is drawn from one stream common to every
+    mode (:mod:`._confidence`), the rest from the mode's own. Computed over the profile's
+    modes, never over the candidates of a question, so no mode's draws depend on which
+    others are listed."""
+    priced = [m for m in modes if m.class_cv_errors]
+    kernels = sorted(set.intersection(*(set(m.class_cv_errors) for m in priced))) \
+        if len(priced) >= 2 else []
+    if len(kernels) < MIN_KERNELS:
+        return modes
+    errors = np.array([[m.class_cv_errors[k] for k in kernels] for m in priced])
+    mean = errors.mean(axis=0)
+    spread = float(mean.std())
+    if spread <= 0:
+        return modes
+    loading = {m.key: min(m.class_ns_log_sigma, max(0.0, float(
+        np.mean((row - row.mean()) * (mean - mean.mean()))) / spread))
+        for m, row in zip(priced, errors, strict=True)}
+    return [replace(m, class_ns_common_sigma=loading[m.key]) if m.key in loading else m
+            for m in modes]
 
 
 def _kernel_counts(figures: list[Figure], instructions: dict[str, float]
