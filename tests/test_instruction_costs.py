@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -57,26 +58,20 @@ def test_the_family_reaches_the_shares_real_loops_have() -> None:
     assert top["float"] >= 0.18 and top["load"] >= 0.1 and top["global"] >= 0.15
 
 
-def test_the_family_runs_and_prints_samples_for_every_kernel_in_order() -> None:
+def test_the_family_runs_and_prints_samples_for_every_kernel_in_order(tmp_path: Path) -> None:
     plan = KernelPlan(min_sample_ns=20_000, repeats=1, start_n=4, sizes=(1, 2))
     engine = wasmtime.Engine()
     store = wasmtime.Store(engine)
-    out = []
-
+    wasi = wasmtime.WasiConfig()
+    wasi.stdout_file = str(tmp_path / "out")
+    store.set_wasi(wasi)
     linker = wasmtime.Linker(engine)
     linker.define_wasi()
-    wasi = wasmtime.WasiConfig()
-    import tempfile
-
-    with tempfile.NamedTemporaryFile("r", suffix=".out") as stdout:
-        wasi.stdout_file = stdout.name
-        store.set_wasi(wasi)
-        instance = linker.instantiate(store, wasmtime.Module(engine, mix_family_module(plan)))
-        start = instance.exports(store)["_start"]
-        assert isinstance(start, wasmtime.Func)
-        start(store)
-        out.append(stdout.read())
-    kernels = parse_family_output(out[0])
+    instance = linker.instantiate(store, wasmtime.Module(engine, mix_family_module(plan)))
+    start = instance.exports(store)["_start"]
+    assert isinstance(start, wasmtime.Func)
+    start(store)
+    kernels = parse_family_output((tmp_path / "out").read_text())
     assert sorted(kernels) == list(range(MIX_KERNELS))
     assert all(len(samples) == 2 and samples[1][0] == 2 * samples[0][0]
                for samples in kernels.values())

@@ -38,7 +38,26 @@ def parse_guest_output(stdout: str) -> tuple[int | None, list[tuple[int, int]]]:
     Raises ``ValueError`` naming the line when a line that starts like a record
     is not one (a runtime that printed garbage, or a truncated line).
     """
-    t0, samples = None, []
+    t0, by_kernel = _parse_records(stdout)
+    return t0, by_kernel.get(None, [])
+
+
+def parse_family_output(stdout: str) -> dict[int, list[tuple[int, int]]]:
+    """A family module's samples by kernel: each ``{"k":I}`` line starts kernel ``I``'s
+    ``(n, ns)`` samples (:mod:`._mix_kernels`). Raises ``ValueError`` as
+    :func:`parse_guest_output` does, and for samples before any kernel's line."""
+    _, by_kernel = _parse_records(stdout, kernel_lines=True)
+    return {k: samples for k, samples in by_kernel.items() if k is not None}
+
+
+def _parse_records(stdout: str, kernel_lines: bool = False
+                   ) -> tuple[int | None, dict[int | None, list[tuple[int, int]]]]:
+    """The ``{"t0":T}`` reading and the ``{"n":N,"ns":T}`` samples of a module's output,
+    by kernel: with ``kernel_lines``, each ``{"k":I}`` line starts kernel ``I``'s and a
+    sample before any is malformed; without, every sample is kernel None's."""
+    t0: int | None = None
+    by_kernel: dict[int | None, list[tuple[int, int]]] = {}
+    current = None if kernel_lines else by_kernel.setdefault(None, [])
     for line in stdout.splitlines():
         line = line.strip()
         if not line.startswith("{"):
@@ -47,34 +66,15 @@ def parse_guest_output(stdout: str) -> tuple[int | None, list[tuple[int, int]]]:
             record = json.loads(line)
             if "t0" in record:
                 t0 = int(record["t0"])
-            elif "n" in record and "ns" in record:
-                samples.append((int(record["n"]), int(record["ns"])))
-        except (ValueError, TypeError, OverflowError):
-            raise ValueError(f"malformed output from the module: {line[:80]!r}") from None
-    return t0, samples
-
-
-def parse_family_output(stdout: str) -> dict[int, list[tuple[int, int]]]:
-    """A family module's samples by kernel: each ``{"k":I}`` line starts kernel ``I``'s
-    ``(n, ns)`` samples (:mod:`._mix_kernels`). Raises ``ValueError`` as
-    :func:`parse_guest_output` does, and for samples before any kernel's line."""
-    kernels: dict[int, list[tuple[int, int]]] = {}
-    current: list[tuple[int, int]] | None = None
-    for line in stdout.splitlines():
-        line = line.strip()
-        if not line.startswith("{"):
-            continue
-        try:
-            record = json.loads(line)
-            if "k" in record:
-                current = kernels.setdefault(int(record["k"]), [])
+            elif kernel_lines and "k" in record:
+                current = by_kernel.setdefault(int(record["k"]), [])
             elif "n" in record and "ns" in record:
                 if current is None:
                     raise ValueError
                 current.append((int(record["n"]), int(record["ns"])))
         except (ValueError, TypeError, OverflowError):
             raise ValueError(f"malformed output from the module: {line[:80]!r}") from None
-    return kernels
+    return t0, by_kernel
 
 
 def _samples_peak_memory(adapter: RuntimeAdapter, mode: Mode) -> bool:

@@ -38,7 +38,7 @@ from ..harness import fit_slope
 from ..profiles import COUNT_PREFIX, Figure, ModeRecord, Profile
 from ..runtimes import WAMR_CLI_BINDING
 from ._coefficients import COEFFICIENT_METRICS, Coefficient, ModeCoefficients
-from ._costs import WorkloadFeatures, block_scan_ns_per_op, predict_costs
+from ._costs import KERNELS_BY_KIND, WorkloadFeatures, block_scan_ns_per_op, predict_costs
 from ._instruction_costs import MIN_KERNELS, InstructionCostModel, mix_vector
 from ._traits import ModeTraits, load_traits, traits_for
 
@@ -230,8 +230,8 @@ def _class_counts(figures: list[Figure]) -> dict[str, dict[str, float]]:
     return counts
 
 
-# the named kernels whose mixes cost a declared compute kind (model._costs.KERNELS_BY_KIND)
-_KIND_KERNELS = ("int", "float", "call", "mixed", "typical", "simd")
+# the named kernels whose mixes cost a declared compute kind
+_KIND_KERNELS = frozenset(k for kernels in KERNELS_BY_KIND.values() for k in kernels)
 # the kernels the prices are fitted to: the instruction-mix family, and the named kernels
 # shaped like compiled code ('typical', 'mixed'; 'simd', the one that runs SIMD). Not the
 # 'int', 'float' and 'call' kernels: each is one chain of dependent instructions, every one
@@ -264,7 +264,7 @@ def _with_class_prices(m: ModeCoefficients, counts: dict[str, dict[str, float]],
         return m
     model = InstructionCostModel().fit(rows, times)
     kernel_mix = {k: {c: v / m.instructions_per_iter[k] for c, v in counts[k].items()}
-                  for k in _KIND_KERNELS if k in counts and m.instructions_per_iter.get(k)}
+                  for k in sorted(_KIND_KERNELS) if k in counts and m.instructions_per_iter.get(k)}
     fitted = [k for k, kept in zip(names, model.kept_, strict=True) if kept]
     errors = {k: float(e) for k, e in zip(fitted, model.cv_log_errors_, strict=True)
               if not math.isnan(e)}
