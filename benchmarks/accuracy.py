@@ -64,6 +64,9 @@ unscaled (live, and in a replay), to see what the readings change.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import copy
+import io
 import json
 import math
 import statistics
@@ -71,18 +74,26 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from wasm_advisor import Advisor, Workload, calibrate, preset_names
-from wasm_advisor.advisor import constraints_for
+from wasm_advisor.advisor import MODEL_VERSION, constraints_for
 from wasm_advisor.calibration._pace import PaceReading, pace_factors
 from wasm_advisor.model._confidence import resample, stated_sigma
 from wasm_advisor.model._costs import WorkloadFeatures, predict_costs
 from wasm_advisor.model._prediction import Component, Kind, Prediction
 from wasm_advisor.model._scoring import ModeEvidence, rank
+from wasm_advisor.model._startup_transfer import (
+    MIN_PROGRAMS,
+    TRANSFER_PHASES,
+    StartupTransfer,
+    fit_transfer,
+    transfer_document,
+    with_transfer,
+)
 from wasm_advisor.model._traits import load_traits
 from wasm_advisor.verification._accuracy import (
     CLOSE,
@@ -336,6 +347,11 @@ def summarize(tally: Tally, seconds: float) -> dict[str, float]:
         print(f"\nnoise control: modes that run the same code measured "
               f"{min(ratios):.2f}-{max(ratios):.2f}x each other's execution (median "
               f"{statistics.median(ratios):.2f}) over {len(ratios)} modules")
+    return print_shares(tally)
+
+
+def print_shares(tally: Tally) -> dict[str, float]:
+    """The figures judged against the targets, printed, and returned."""
     shares = tally.shares()
     print(f"\nstart-up (compile, instantiate) within {CLOSE}x: {tally.startup_close}/"
           f"{tally.startup_pairs} module x mode pairs = {shares['startup']:.1%} "
@@ -357,6 +373,99 @@ def summarize(tally: Tally, seconds: float) -> dict[str, float]:
     return shares
 
 
+def advisor_with(advisor: Advisor, transfer: StartupTransfer) -> Advisor:
+    """A copy of ``advisor`` whose modes carry ``transfer`` in place of the shipped
+    start-up transfer (``StartupTransfer()``: none)."""
+    out = copy.copy(advisor)
+    out.evidence = [replace(e, coefficients=with_transfer(e.coefficients, e.profile_id,
+                                                          transfer))
+                    for e in advisor.evidence]
+    return out
+
+
+def base_workload(corpus: Path, program: dict[str, Any]) -> Workload:
+    return Workload.from_module(corpus / program["module"], host_calls_per_request=0,
+                                touched_bytes_per_request=0)
+
+
+def startup_ratios(advisor: Advisor, listing: dict[str, Any], runs: dict[str, Any],
+                   args: argparse.Namespace
+                   ) -> dict[str, dict[tuple[str, str], tuple[float, float]]]:
+    """Per program: each mode's start-up phases as predicted without any transfer over
+    measured, with the spread the prediction stated."""
+    free = advisor_with(advisor, StartupTransfer())
+    evidence = {e.coefficients.key: e for e in free.evidence}
+    out: dict[str, dict[tuple[str, str], tuple[float, float]]] = {}
+    for program in listing["programs"]:
+        if program["name"] not in runs:
+            continue
+        report = replayed(free, base_workload(args.corpus, program), runs[program["name"]],
+                          not args.no_pace)
+        features = with_counted(WorkloadFeatures.from_workload(report.workload),
+                                report.counted)
+        ratios = {}
+        for v in report.modes:
+            if v.failure is not None or v.exit_code != expected_exit(program) \
+                    or v.key not in evidence:
+                continue
+            for phase in TRANSFER_PHASES:
+                r = v.ratio(phase)
+                if r is not None:
+                    ratios[(v.key, phase)] = (r, stated_sigma(evidence[v.key], _phase_components(
+                        evidence[v.key], features, phase)))
+        out[program["name"]] = ratios
+    return out
+
+
+def transfer_without(ratios: dict[str, dict[tuple[str, str], tuple[float, float]]],
+                     left_out: str | None, profile_id: str) -> StartupTransfer:
+    """The start-up transfer measured on every program but ``left_out``, from the
+    predictions of profile ``profile_id``."""
+    pooled: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+    for name, found in ratios.items():
+        if name != left_out:
+            for key, pair in found.items():
+                pooled[key].append(pair)
+    return fit_transfer(pooled, profile_id)
+
+
+def leave_one_out_pass(advisor: Advisor, listing: dict[str, Any], runs: dict[str, Any],
+                       args: argparse.Namespace,
+                       ratios: dict[str, dict[tuple[str, str], tuple[float, float]]]
+                       ) -> dict[str, float]:
+    """Every program judged again, predicted with the start-up transfer measured on the
+    other programs only: the figures a program never seen would get."""
+    tally = Tally()
+    with contextlib.redirect_stdout(io.StringIO()):  # each program was printed above
+        for program in listing["programs"]:
+            if program["name"] not in runs:
+                continue
+            held_out = advisor_with(advisor, transfer_without(ratios, program["name"],
+                                                               advisor.profile.id))
+            report = replayed(held_out, base_workload(args.corpus, program),
+                              runs[program["name"]], not args.no_pace)
+            judge_program(program, args.corpus / program["module"], report, held_out, tally,
+                          "")
+    print(f"\nleave one program out: each of the {len(ratios)} programs predicted with the "
+          f"start-up transfer measured on the other {len(ratios) - 1} "
+          f"(models/startup-transfer.json is measured on all of them):")
+    return print_shares(tally)
+
+
+def write_transfer(path: Path, ratios: dict[str, dict[tuple[str, str], tuple[float, float]]],
+                   args: argparse.Namespace, advisor: Advisor) -> None:
+    """The start-up transfer measured on every program of this run, written to ``path``."""
+    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True,
+                            text=True).stdout.strip() or "unknown"
+    document = transfer_document(transfer_without(ratios, None, advisor.profile.id), {
+        "measured_by": "benchmarks/accuracy.py --write-transfer",
+        "run": str(args.replay) if args.replay else "this live run's results file",
+        "programs": sorted(ratios), "profile": advisor.profile.provenance,
+        "commit": commit, "model_version": MODEL_VERSION})
+    path.write_text(json.dumps(document, indent=1) + "\n")
+    print(f"start-up transfer of {len(ratios)} programs written to {path}")
+
+
 def missed_targets(shares: dict[str, float]) -> list[str]:
     missed = [name for name, target in TARGETS.items() if shares[name] < target]
     if shares["mean_tied_set"] > MAX_MEAN_TIED:
@@ -367,7 +476,8 @@ def missed_targets(shares: dict[str, float]) -> list[str]:
 
 
 def write_results(folder: Path, runs: dict[str, Any], profile_path: Path | None,
-                  shares: dict[str, float], args: argparse.Namespace) -> Path:
+                  shares: dict[str, float], held_out: dict[str, float],
+                  args: argparse.Namespace) -> Path:
     """The run's measurements, its profile, its figures and the commit, in one file."""
     commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True,
                             text=True).stdout.strip() or "unknown"
@@ -379,7 +489,8 @@ def write_results(folder: Path, runs: dict[str, Any], profile_path: Path | None,
         "options": {"repeats": args.repeats, "rounds": args.rounds, "pace": not args.no_pace,
                     "calibrate": args.calibrate, "runtime": args.runtime},
         "profile": str(profile_path) if profile_path else args.profile,
-        "figures": shares, "measurements": runs}, indent=1))
+        "figures": shares, "figures_leave_one_program_out": held_out,
+        "measurements": runs}, indent=1))
     return path
 
 
@@ -402,6 +513,9 @@ def parse_arguments() -> tuple[argparse.ArgumentParser, argparse.Namespace]:
     parser.add_argument("--replay", type=Path, help="score a saved run instead of running")
     parser.add_argument("--results", type=Path, default=REPO / "benchmarks" / "results",
                         help="where a live run writes its measurements, profile and figures")
+    parser.add_argument("--write-transfer", type=Path,
+                        help="write the start-up transfer measured on these programs "
+                        "(models/startup-transfer.json)")
     parser.add_argument("--no-pace", action="store_true",
                         help="do not scale the predictions by the machine's pace against "
                         "the profile's")
@@ -425,8 +539,7 @@ def calibrated_advisor(args: argparse.Namespace) -> tuple[Advisor, Path]:
 def program_report(advisor: Advisor, program: dict[str, Any], args: argparse.Namespace,
                    saved: dict[str, Any]) -> VerifyReport | None:
     """One corpus program measured (or its saved run replayed); None: not in the replay."""
-    module = args.corpus / program["module"]
-    base = Workload.from_module(module, host_calls_per_request=0, touched_bytes_per_request=0)
+    base = base_workload(args.corpus, program)
     if not args.replay:
         return advisor.verify(
             base, argv=program.get("argv", []), workdir=args.corpus / program["workdir"],
@@ -486,6 +599,7 @@ def main() -> int:
     tally = Tally()
     started = time.monotonic()
     saved: dict[str, Any] = json.loads(args.replay.read_text()) if args.replay else {}
+    saved = saved.get("measurements", saved)  # a results file holds its run's measurements
     runs: dict[str, dict[str, Any]] = {}
     for program in listing["programs"]:
         t0 = time.monotonic()
@@ -499,12 +613,19 @@ def main() -> int:
         judge_program(program, args.corpus / program["module"], report, advisor, tally, took)
 
     shares = summarize(tally, time.monotonic() - started)
+    judged = shares
     if args.save:
         args.save.write_text(json.dumps(runs, indent=1))
         print(f"measurements saved to {args.save}")
+    if len(runs) > MIN_PROGRAMS:  # the start-up transfer is measured on the corpus
+        ratios = startup_ratios(advisor, listing, runs, args)
+        judged = leave_one_out_pass(advisor, listing, runs, args, ratios)
+        if args.write_transfer:
+            write_transfer(args.write_transfer, ratios, args, advisor)
     if not args.replay:
-        print(f"results written to {write_results(args.results, runs, profile_path, shares, args)}")
-    missed = missed_targets(shares)
+        print(f"results written to "
+              f"{write_results(args.results, runs, profile_path, shares, judged, args)}")
+    missed = missed_targets(judged)
     print("targets: " + ("all met" if not missed else "missed: " + ", ".join(missed)))
     return 0 if not missed else 1
 

@@ -241,7 +241,8 @@ def test_the_fixed_compile_of_a_binding_timed_to_first_instruction_is_beyond_the
     assert compile_ns(10e6, "ttfi") == pytest.approx(100.0 * 50_000 + 6e6)
     assert compile_ns(3e6, "ttfi") == pytest.approx(100.0 * 50_000)  # never below the code
     assert compile_ns(10e6, "compile") == pytest.approx(100.0 * 50_000 + 10e6)
-    assert compile_ns(10e6, "wall") == pytest.approx(100.0 * 50_000)  # iwasm: the binding's
+    # a whole iwasm run: the code family's runs at no code less the empty module's start too
+    assert compile_ns(10e6, "wall") == pytest.approx(100.0 * 50_000 + 6e6)
 
 
 def test_memory_per_instance_separates_modes(tmp_path: Path) -> None:
@@ -622,6 +623,41 @@ def test_modes_that_run_the_same_code_share_their_code_figures(tmp_path: Path) -
     # a mode of other code keeps its own
     assert coefficients["wasmtime:winch"].get("int_ns_per_iter").value == \
         pytest.approx(30.0)  # type: ignore[union-attr]
+
+
+def test_modes_one_compiler_compiles_share_their_compile_figure_and_nothing_else(
+        tmp_path: Path) -> None:
+    from wasm_advisor.model._traits import load_traits
+
+    # both WAMR AOT modes compile with the same wamrc, timed as its own process
+    assert load_traits()["wamr:aot-embedded"].same_compiler_as == "wamr:aot"
+    modes = {"wamr:aot": {"int_ns_per_iter": 10.0, "compile_ns_per_code_byte": 30_000.0},
+             "wamr:aot-embedded": {"int_ns_per_iter": 14.0,
+                                   "compile_ns_per_code_byte": 40_000.0}}
+    coefficients = {e.coefficients.key: e.coefficients for e in advisor(tmp_path, modes).evidence}
+    iwasm, embedded = coefficients["wamr:aot"], coefficients["wamr:aot-embedded"]
+    shared = iwasm.get("compile_ns_per_code_byte")
+    assert shared is not None and shared == embedded.get("compile_ns_per_code_byte")
+    assert 30_000.0 < shared.value < 40_000.0
+    # what the artifact does once loaded is measured through two bindings: apart
+    assert iwasm.get("int_ns_per_iter").value == pytest.approx(10.0)  # type: ignore[union-attr]
+    assert embedded.get("int_ns_per_iter").value == \
+        pytest.approx(14.0)  # type: ignore[union-attr]
+
+
+def test_a_compile_timed_as_a_whole_run_has_the_empty_runs_start_taken_out() -> None:
+    from wasm_advisor.model._coefficients import Coefficient, ModeCoefficients
+    from wasm_advisor.model._costs import _fixed_compile_ns
+
+    m = ModeCoefficients(runtime="wamr", mode="llvm-jit", binding="iwasm CLI", label="j",
+                         precompiled_mode=False, jit=True, instructions_per_iter={},
+                         coefficients={"ttfi_ns": Coefficient(40e6)})
+    # the code family's whole runs: 170 ms at no code; the empty module's run: 40 ms
+    assert _fixed_compile_ns(m, Coefficient(8_000.0, 170e6, 0.1, "wall")) == \
+        pytest.approx(130e6)
+    assert _fixed_compile_ns(m, Coefficient(8_000.0, 20e6, 0.1, "wall")) == 0.0
+    assert _fixed_compile_ns(m, Coefficient(8_000.0, 3e6, 0.1, "compile")) == \
+        pytest.approx(3e6)
 
 
 def test_functions_a_table_reaches_are_costed_apart_where_the_module_tells_them(

@@ -88,9 +88,15 @@ def test_the_advisor_scores_a_filled_in_runtime_as_measured_elsewhere(tmp_path: 
     assert all(not e.measured_here and "wamr not measured here" in e.provenance for e in added)
 
 
-def test_a_profile_whose_pace_moved_gives_less_sure_answers(tmp_path: Path) -> None:
+def test_a_profile_whose_pace_moved_gives_less_sure_answers(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from wasm_advisor import Workload
     from wasm_advisor.calibration._pace import PaceReading, pace_figures
+    from wasm_advisor.model import StartupTransfer, _startup_transfer
+
+    # the pace's spread alone: not the real programs' start-up spread, which the shipped
+    # transfer gives every profile but the one it was measured on
+    monkeypatch.setattr(_startup_transfer, "load_transfer", lambda: StartupTransfer())
 
     modes = {"wasmtime:cranelift": {}, "wasmtime:winch": {"compile_ns_per_code_byte": 50.0}}
     base = synthetic_profile(modes)

@@ -41,7 +41,15 @@ from .calibration import COMPILE_METRIC, EXECUTE_METRIC, PACE_MODE, PACE_RUNTIME
 from .calibration import calibrate as run_calibration
 from .errors import ProfileError
 from .files import write_atomically
-from .model import Constraints, ModeCoefficients, ModeEvidence, WorkloadFeatures, pace_ratio, rank
+from .model import (
+    Constraints,
+    ModeCoefficients,
+    ModeEvidence,
+    WorkloadFeatures,
+    pace_ratio,
+    rank,
+    with_transfer,
+)
 from .profiles import Profile, ProfileStore, reference_profiles
 from .recommendation import Recommendation
 from .runtimes.installed import installed_here
@@ -56,7 +64,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MODEL_VERSION", "Advisor"]
 
-MODEL_VERSION = 10  # bump when the fitted coefficients change meaning
+MODEL_VERSION = 11  # bump when the fitted coefficients change meaning
 # the sources a fit is computed by: a change to any of them makes every cached fit stale
 _FIT_SOURCES = ("model/estimator.py", "model/_coefficients.py", "model/_instruction_costs.py",
                 "harness/_statistics.py")
@@ -143,7 +151,7 @@ def _evidence(profile: Profile, store: ProfileStore, runtimes: set[str] | None =
         installed = installed_here(coefficients.runtime)
         provenance = profile.provenance + ("" if installed else
                                            f"; {coefficients.runtime} is not installed here")
-        out.append(ModeEvidence(coefficients, status, detail, provenance,
+        out.append(ModeEvidence(with_transfer(coefficients, profile.id), status, detail, provenance,
                                 profile.measured_here and installed, profile_id=profile.id,
                                 pace_sigma=pace_sigma, profile_here=profile.measured_here))
     return out

@@ -20,6 +20,14 @@ from ._prediction import (
 )
 from ._rescale import pace_ratio
 from ._scoring import Candidate, Constraints, ModeEvidence, rank
+from ._startup_transfer import (
+    PhaseTransfer,
+    StartupTransfer,
+    fit_transfer,
+    load_transfer,
+    transfer_document,
+    with_transfer,
+)
 
 __all__ = [
     "CLEAR_WIN",
@@ -38,16 +46,22 @@ __all__ = [
     "MemoryPart",
     "ModeCoefficients",
     "ModeEvidence",
+    "PhaseTransfer",
     "Prediction",
     "Resampled",
+    "StartupTransfer",
     "WorkloadFeatures",
     "block_scan_ns_per_op",
     "check_claims",
     "decide",
     "find_crossovers",
+    "fit_transfer",
     "human_ns",
+    "load_transfer",
     "pace_ratio",
     "predict_costs",
     "rank",
     "resample",
+    "transfer_document",
+    "with_transfer",
 ]

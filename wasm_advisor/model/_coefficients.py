@@ -108,6 +108,10 @@ class ModeCoefficients:
     # per named compute kernel: instructions of each class per instruction it runs (fuel),
     # the mix a declared compute kind is costed by
     kernel_mix: dict[str, dict[str, float]] = field(default_factory=dict)
+    # per start-up phase (compile, load, instantiate): [log scale, log sigma] real programs
+    # showed against the prediction (model._startup_transfer); set where the advisor loads
+    # the coefficients, never by the fit
+    startup_transfer: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def key(self) -> str:

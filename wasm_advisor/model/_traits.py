@@ -35,6 +35,9 @@ class ModeTraits:
     # the mode whose generated code this one runs unchanged (an allocator setting): their
     # compute kernels measure the same code, and are fitted as one
     same_code_as: str | None = None
+    # the mode whose compiler compiles this one's modules, run and timed the same way (WAMR's
+    # AOT modes: the same wamrc, timed as its own process): their compile figure is one
+    same_compiler_as: str | None = None
     # compiles a module's functions on a pool of one thread per core at once
     parallel_compile: bool = False
     # scans the bytecode for a block's end when it branches out of a block whose end it
@@ -98,6 +101,7 @@ def _mode_traits(key: str, entry: dict[str, Any], base: ModeTraits | None) -> Mo
         where_source=str(entry.get("source", "")),
         variant_of=_optional(entry, "variant_of"),
         same_code_as=_optional(entry, "same_code_as"),
+        same_compiler_as=_optional(entry, "same_compiler_as"),
         parallel_compile=bool(entry.get("parallel_compile",
                                         base.parallel_compile if base else False)),
         scans_block_ends=bool(entry.get("scans_block_ends", False)),

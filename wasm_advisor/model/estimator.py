@@ -40,6 +40,7 @@ from ..runtimes import WAMR_CLI_BINDING
 from ._coefficients import COEFFICIENT_METRICS, Coefficient, ModeCoefficients
 from ._costs import KERNELS_BY_KIND, WorkloadFeatures, block_scan_ns_per_op, predict_costs
 from ._instruction_costs import MIN_KERNELS, InstructionCostModel, mix_vector
+from ._startup_transfer import with_transfer
 from ._traits import ModeTraits, load_traits, traits_for
 
 if TYPE_CHECKING:
@@ -79,6 +80,9 @@ SAME_CODE_METRICS = frozenset({
     "compile_ns_per_code_byte", "compile_local_ns_per_code_byte",
     "compile_ns_per_escaping_function", "load_ns_per_code_byte",
     "artifact_bytes_per_code_byte"})
+# the figure of compiling the module, which a mode whose modules the same compiler compiles
+# (``same_compiler_as``: WAMR's AOT modes, one wamrc) shares, where both time it alike
+SAME_COMPILER_METRICS = frozenset({"compile_ns_per_code_byte"})
 
 
 def pooled_same_code(samples: pd.DataFrame) -> pd.DataFrame:
@@ -96,14 +100,27 @@ def pooled_same_code(samples: pd.DataFrame) -> pd.DataFrame:
     present = set(keys)
     extra = []
     for key, traits in load_traits().items():
-        other = traits.same_code_as
-        if other is None or key not in present or other not in present:
-            continue
-        for source, target in ((key, other), (other, key)):
-            rows = samples[(keys == source) & samples["metric"].isin(SAME_CODE_METRICS)].copy()
-            rows["runtime"], rows["mode"] = target.split(":")
-            extra.append(rows)
+        for other, metrics in ((traits.same_code_as, SAME_CODE_METRICS),
+                               (traits.same_compiler_as, SAME_COMPILER_METRICS)):
+            if other is None or key not in present or other not in present:
+                continue
+            alike = _timed_alike(samples, keys, key, other, metrics)
+            for source, target in ((key, other), (other, key)):
+                rows = samples[(keys == source) & samples["metric"].isin(metrics)
+                               & samples["source"].isin(alike)].copy()
+                rows["runtime"], rows["mode"] = target.split(":")
+                extra.append(rows)
     return pd.concat([samples, *extra], ignore_index=True) if extra else samples
+
+
+def _timed_alike(samples: pd.DataFrame, keys: pd.Series, a: str, b: str,
+                 metrics: frozenset[str]) -> set[str]:
+    """The timing sources both modes' samples of ``metrics`` share: only samples timed the
+    same way are pooled (a compile timed as its own process against one timed in-process
+    measures more than the compiler)."""
+    chosen = samples["metric"].isin(metrics)
+    return set(samples[chosen & (keys == a)]["source"]) \
+        & set(samples[chosen & (keys == b)]["source"])
 
 
 def _relative_sigma(residuals: list[float], scale: float) -> float:
@@ -130,7 +147,10 @@ class CostModel(BaseEstimator):  # type: ignore[misc]
         self.coefficients_ = fitted[0]
         self.instructions_ = fitted[1]
         if profile is not None:
-            self.modes_ = with_common_error(_profile_modes(profile, self.coefficients_))
+            # with the start-up transfer measured on real programs for this profile's
+            # figures (model._startup_transfer), as the advisor predicts
+            self.modes_ = [with_transfer(m, profile.id) for m in
+                           with_common_error(_profile_modes(profile, self.coefficients_))]
         else:
             self.modes_ = [_mode_coefficients(runtime, mode, metrics, None,
                                               self.instructions_.get((runtime, mode), {}))
