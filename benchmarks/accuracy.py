@@ -452,11 +452,15 @@ def leave_one_out_pass(advisor: Advisor, listing: dict[str, Any], runs: dict[str
     return print_shares(tally)
 
 
+def current_commit() -> str:
+    return subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True,
+                          text=True).stdout.strip() or "unknown"
+
+
 def write_transfer(path: Path, ratios: dict[str, dict[tuple[str, str], tuple[float, float]]],
                    args: argparse.Namespace, advisor: Advisor) -> None:
     """The start-up transfer measured on every program of this run, written to ``path``."""
-    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True,
-                            text=True).stdout.strip() or "unknown"
+    commit = current_commit()
     document = transfer_document(transfer_without(ratios, None, advisor.profile.id), {
         "measured_by": "benchmarks/accuracy.py --write-transfer",
         "run": str(args.replay) if args.replay else "this live run's results file",
@@ -479,8 +483,7 @@ def write_results(folder: Path, runs: dict[str, Any], profile_path: Path | None,
                   shares: dict[str, float], held_out: dict[str, float],
                   args: argparse.Namespace) -> Path:
     """The run's measurements, its profile, its figures and the commit, in one file."""
-    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True,
-                            text=True).stdout.strip() or "unknown"
+    commit = current_commit()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"accuracy-{stamp}.json"

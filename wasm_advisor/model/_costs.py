@@ -427,10 +427,7 @@ def _per_module_load(m: ModeCoefficients, f: WorkloadFeatures) -> list[Component
     out: list[Component] = []
     if m.precompiled_mode:
         if not f.precompiled:
-            compile_c = m.get("compile_ns_per_code_byte")
-            value, sigma = _part(compile_c, f.code_bytes)
-            out.append(Component(Kind.COMPILE_AHEAD_OF_TIME,
-                                 value + _fixed_compile_ns(m, compile_c), sigma))
+            out.append(_compile(Kind.COMPILE_AHEAD_OF_TIME, m, f))
         out.append(_artifact_load(load_c, f))
     elif _loads_artifact(m, f):
         out.append(_artifact_load(load_c, f))

@@ -141,16 +141,14 @@ class CostModel(BaseEstimator):  # type: ignore[misc]
         modes' records and its figures stored without samples), or from a frame of raw
         samples (:func:`samples_frame`), which knows nothing of the modes beyond them."""
         profile = X if isinstance(X, Profile) else None
+        self.profile_id_ = profile.id if profile is not None else ""
         samples = X if profile is None else pooled_same_code(samples_frame(profile))
         assert not isinstance(samples, Profile)
         fitted = _fit_samples(samples)
         self.coefficients_ = fitted[0]
         self.instructions_ = fitted[1]
         if profile is not None:
-            # with the start-up transfer measured on real programs for this profile's
-            # figures (model._startup_transfer), as the advisor predicts
-            self.modes_ = [with_transfer(m, profile.id) for m in
-                           with_common_error(_profile_modes(profile, self.coefficients_))]
+            self.modes_ = with_common_error(_profile_modes(profile, self.coefficients_))
         else:
             self.modes_ = [_mode_coefficients(runtime, mode, metrics, None,
                                               self.instructions_.get((runtime, mode), {}))
@@ -164,10 +162,14 @@ class CostModel(BaseEstimator):  # type: ignore[misc]
 
         check_is_fitted(self, "modes_")
 
+        # with the start-up transfer measured on real programs for the fitted profile's
+        # figures (model._startup_transfer), as the advisor predicts; the fit itself (what
+        # the advisor caches) never holds it
+        modes = [with_transfer(m, self.profile_id_) for m in self.modes_]
         rows = []
         for workload in X:
             features = WorkloadFeatures.from_workload(workload)
-            for coefficients in self.modes_:
+            for coefficients in modes:
                 prediction = predict_costs(coefficients, features)
                 rows.append({"workload": workload.name, "runtime": coefficients.runtime,
                              "mode": coefficients.mode, **prediction.totals()})
