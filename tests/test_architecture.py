@@ -4,6 +4,8 @@ imports at the top of their module (issue 30; docs/architecture.md)."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 from radon.complexity import cc_visit
@@ -83,3 +85,15 @@ def test_the_top_level_holds_only_the_advisor_and_its_subpackages() -> None:
     modules = sorted(p.name for p in PACKAGE.glob("*.py"))
     assert modules == ["__init__.py", "__main__.py", "advisor.py", "errors.py",
                        "recommendation.py"]
+
+
+def test_a_worker_loads_neither_the_model_nor_scikit_learn() -> None:
+    # a calibration starts a few dozen workers; each loading the advisor, the model and
+    # scikit-learn on its way to the harness cost about a second (files/_lazy.py)
+    code = ("import sys, wasm_advisor.harness.worker, wasm_advisor.calibration.tasks, "
+            "wasm_advisor.verification.tasks\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('sklearn', 'pandas', "
+            "'matplotlib', 'wasm_advisor.model', 'wasm_advisor.advisor'))))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    assert loaded == "[]"

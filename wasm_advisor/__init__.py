@@ -7,42 +7,90 @@ runtimes on this machine and recommend one.
 
 from __future__ import annotations
 
-from .advisor import Advisor
-from .calibration import CalibrationProgress, calibrate, sample_module
-from .errors import (
-    AdvisorError,
-    MeasurementError,
-    ModuleError,
-    Problem,
-    ProfileError,
-    RuntimeUnavailableError,
-    WorkloadError,
-    WorkloadFileError,
-)
+from typing import TYPE_CHECKING
+
 from .files import PACKAGE_VERSION
-from .present import render_report, write_report
-from .profiles import Profile, ProfileStore, summarize
-from .recommendation import Recommendation
-from .wasm import ModuleInfo, WasmFeature, read_module
-from .workload import (
-    AccessPattern,
-    ComputeKind,
-    DeviceClass,
-    InstanceLifetime,
-    Instances,
-    Limits,
-    MemoryUse,
-    ModuleSpec,
-    Priorities,
-    Target,
-    TargetArch,
-    Work,
-    Workload,
-    load_workload,
-    parse_bytes,
-    preset_names,
-    save_workload,
-)
+from .files._lazy import lazy_exports
+
+if TYPE_CHECKING:  # what the names below are, for the type checker; loaded on first use
+    from .advisor import Advisor
+    from .calibration import CalibrationProgress, calibrate, sample_module
+    from .errors import (
+        AdvisorError,
+        MeasurementError,
+        ModuleError,
+        Problem,
+        ProfileError,
+        RuntimeUnavailableError,
+        WorkloadError,
+        WorkloadFileError,
+    )
+    from .present import render_report, write_report
+    from .profiles import Profile, ProfileStore, summarize
+    from .recommendation import Recommendation
+    from .wasm import ModuleInfo, WasmFeature, read_module
+    from .workload import (
+        AccessPattern,
+        ComputeKind,
+        DeviceClass,
+        InstanceLifetime,
+        Instances,
+        Limits,
+        MemoryUse,
+        ModuleSpec,
+        Priorities,
+        Target,
+        TargetArch,
+        Work,
+        Workload,
+        load_workload,
+        parse_bytes,
+        preset_names,
+        save_workload,
+    )
+
+# the public names are imported on first use (files/_lazy.py says why)
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "Advisor": ".advisor",
+    "CalibrationProgress": ".calibration",
+    "calibrate": ".calibration",
+    "sample_module": ".calibration",
+    "AdvisorError": ".errors",
+    "MeasurementError": ".errors",
+    "ModuleError": ".errors",
+    "Problem": ".errors",
+    "ProfileError": ".errors",
+    "RuntimeUnavailableError": ".errors",
+    "WorkloadError": ".errors",
+    "WorkloadFileError": ".errors",
+    "render_report": ".present",
+    "write_report": ".present",
+    "Profile": ".profiles",
+    "ProfileStore": ".profiles",
+    "summarize": ".profiles",
+    "Recommendation": ".recommendation",
+    "ModuleInfo": ".wasm",
+    "WasmFeature": ".wasm",
+    "read_module": ".wasm",
+    "AccessPattern": ".workload",
+    "ComputeKind": ".workload",
+    "DeviceClass": ".workload",
+    "InstanceLifetime": ".workload",
+    "Instances": ".workload",
+    "Limits": ".workload",
+    "MemoryUse": ".workload",
+    "ModuleSpec": ".workload",
+    "Priorities": ".workload",
+    "Target": ".workload",
+    "TargetArch": ".workload",
+    "Work": ".workload",
+    "Workload": ".workload",
+    "load_workload": ".workload",
+    "parse_bytes": ".workload",
+    "preset_names": ".workload",
+    "save_workload": ".workload",
+})
+
 
 __version__ = PACKAGE_VERSION  # pyproject.toml's, as installed
 
