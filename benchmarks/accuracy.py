@@ -94,7 +94,7 @@ from wasm_advisor.model._startup_transfer import (
     transfer_document,
     with_transfer,
 )
-from wasm_advisor.model._traits import load_traits
+from wasm_advisor.runtimes.traits import load_traits
 from wasm_advisor.verification._accuracy import (
     CLOSE,
     RANK_NOISE,

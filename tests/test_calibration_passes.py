@@ -81,3 +81,36 @@ def test_passes_run_across_the_modes_in_reversed_order(
         figure = profile.figure("wasmtime", mode, "int_ns_per_iter")
         # 3 sizes x (2 + 1) samples: both passes' samples in one fit
         assert figure is not None and figure.runs == 9
+
+
+@pytest.mark.slow
+def test_a_quick_calibration_measures_the_same_code_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from wasm_advisor.model.estimator import fit_profile
+    from wasm_advisor.profiles import SHARED_FROM
+
+    quick = BUDGETS["quick"]
+    assert quick.share_same_code and not BUDGETS["full"].share_same_code
+    monkeypatch.setitem(budgets.BUDGETS, "quick", replace(
+        quick, kernels=("int",), mix_plan=None, probes=(), data_sizes=quick.data_sizes[:2],
+        pages=quick.pages[:2]))
+    monkeypatch.setattr(calibrate_module, "RETRY_ROUNDS", 0)
+    events: list[CalibrationProgress] = []
+    profile = calibrate("quick", runtimes=["wasmtime"], modes=["cranelift", "cranelift-pooling"],
+                        progress=events.append, save=False)
+    pooled_tasks = {e.task for e in events if e.mode == "cranelift-pooling"}
+    # the pooling allocator runs Cranelift's code: its code is not measured again ...
+    assert not {t for t in pooled_tasks if t.startswith(budgets.SAME_CODE_TASKS)}
+    # ... while what the allocator changes is
+    assert {"host:empty:0", "memory"} <= pooled_tasks
+    own = profile.figure("wasmtime", "cranelift", "int_ns_per_iter")
+    copy = profile.figure("wasmtime", "cranelift-pooling", "int_ns_per_iter")
+    assert own is not None and copy is not None and copy.samples == own.samples
+    assert copy.params[SHARED_FROM] == "wasmtime:cranelift" and "measured on" in copy.note
+    instantiate = profile.figure("wasmtime", "cranelift-pooling", "instantiate_ns")
+    assert instantiate is not None and SHARED_FROM not in instantiate.params
+    # fitted once: the copies are not counted beside the samples they copy
+    fitted = {m.key: m for m in fit_profile(profile)}
+    plain = fitted["wasmtime:cranelift"].get("int_ns_per_iter")
+    pooled = fitted["wasmtime:cranelift-pooling"].get("int_ns_per_iter")
+    assert plain is not None and plain == pooled and plain.runs == len(own.samples)

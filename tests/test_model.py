@@ -596,7 +596,7 @@ def test_a_lazy_jit_pays_for_compiling_the_code_that_runs(tmp_path: Path) -> Non
 
 
 def test_modes_that_run_the_same_code_share_their_code_figures(tmp_path: Path) -> None:
-    from wasm_advisor.model._traits import load_traits
+    from wasm_advisor.runtimes.traits import load_traits
 
     # the pooling allocator runs Cranelift's code: their code's figures are fitted as one
     assert load_traits()["wasmtime:cranelift-pooling"].same_code_as == "wasmtime:cranelift"
@@ -627,7 +627,7 @@ def test_modes_that_run_the_same_code_share_their_code_figures(tmp_path: Path) -
 
 def test_modes_one_compiler_compiles_share_their_compile_figure_and_nothing_else(
         tmp_path: Path) -> None:
-    from wasm_advisor.model._traits import load_traits
+    from wasm_advisor.runtimes.traits import load_traits
 
     # both WAMR AOT modes compile with the same wamrc, timed as its own process
     assert load_traits()["wamr:aot-embedded"].same_compiler_as == "wamr:aot"

@@ -81,3 +81,22 @@ def test_the_empty_module_is_timed_many_times_after_warm_ups() -> None:
     (mode,) = [m for m in adapter.modes() if m.name == "cranelift"]
     record = run_task(adapter, mode, {**empty, "repeats": 3})
     assert len(record["runs"]) == 3 and Counting.calls == 3 + EMPTY_WARMUPS
+
+
+def test_a_runtime_that_starts_a_process_per_run_gets_no_warm_ups() -> None:
+    # each iwasm run is a process of its own: a warm-up leaves nothing for the next run
+    class ProcessPerRun(WasmtimeAdapter):
+        calls = 0
+
+        def samples_peak_memory(self, mode):  # type: ignore[no-untyped-def]
+            return True
+
+        def run(self, mode, request):  # type: ignore[no-untyped-def]
+            ProcessPerRun.calls += 1
+            return super().run(mode, request)
+
+    adapter = ProcessPerRun()
+    (mode,) = [m for m in adapter.modes() if m.name == "cranelift"]
+    record = run_task(adapter, mode, {"id": "host:empty:0", "kind": "host", "family": "empty",
+                                      "size": 0, "repeats": 3, "warmups": 8})
+    assert len(record["runs"]) == 3 and ProcessPerRun.calls == 3

@@ -13,7 +13,7 @@ from ..runtimes.resident_growth import LIVE_INSTANCES, MODULE_COPIES
 from ._probes import PROBES
 from .kernels import GUEST_KERNELS, KernelPlan
 
-__all__ = ["BUDGETS", "Budget", "merge_guest", "split_passes", "tasks_for"]
+__all__ = ["BUDGETS", "SAME_CODE_TASKS", "Budget", "merge_guest", "split_passes", "tasks_for"]
 
 KiB = 1024
 
@@ -43,6 +43,9 @@ class Budget:
     # live instances in one process for the memory figure of an in-process binding: the first
     # half uses up the allocators' slack, the second half's growth is the figure
     memory_instances: int = LIVE_INSTANCES
+    # distinct modules loaded at once for the memory a module's code holds (the growth over
+    # the last half of them)
+    module_copies: int = MODULE_COPIES
     # the guest-timed kernels are measured in this many passes over every mode, the order
     # reversed each pass, their samples shared out between them (calibrate.py)
     passes: int = 1
@@ -51,6 +54,18 @@ class Budget:
     # each instruction class; None: not measured
     mix_plan: KernelPlan | None = None
     probes: tuple[str, ...] = field(default_factory=lambda: tuple(PROBES))
+    # a mode that runs another's generated code unchanged (``same_code_as`` in the traits
+    # table) is not measured again where that code is all a figure depends on
+    # (:data:`SAME_CODE_TASKS`): its figures are the other mode's, labelled as such
+    share_same_code: bool = False
+
+
+# the tasks whose figures depend only on a mode's generated code and its compiler: the
+# guest-timed kernels, the instruction-mix family and the code families (compiled, with one
+# function reachable from outside, run, precompiled and loaded). Instantiation, the empty
+# module's start-up, memory and the feature probes are where a configuration differs
+SAME_CODE_TASKS = ("guest:", "mix:", "host:code:", "host:code-local:", "host:code-run:",
+                   "host:code-precompiled:")
 
 
 EMPTY_WARMUPS = 8
@@ -59,7 +74,9 @@ BUDGETS: dict[str, Budget] = {
     "quick": Budget(
         name="quick",
         plan=KernelPlan(min_sample_ns=1_000_000, repeats=3),
-        code_sizes=(16 * KiB, 64 * KiB, 192 * KiB),
+        # a 12x span, as full's 64x: the slope per code byte needs the span, not the bytes
+        # (Cranelift compiles 96 KiB in about 70 ms here, against a fixed part under 1 ms)
+        code_sizes=(8 * KiB, 32 * KiB, 96 * KiB),
         pages=(1, 256, 1024),
         data_sizes=(KiB, 256 * KiB, 1024 * KiB),
         host_repeats=3,
@@ -67,7 +84,14 @@ BUDGETS: dict[str, Budget] = {
         task_timeout_s=60,
         slow_code_sizes=(4 * KiB, 12 * KiB, 24 * KiB),
         large_code_sizes=(64 * KiB, 256 * KiB, 768 * KiB),
-        mix_plan=KernelPlan(min_sample_ns=1_000_000, repeats=3),
+        # growth over the last four modules: a 64 KiB-code module compiled by Cranelift
+        # holds a few hundred KiB, so still MiBs above the page-level noise
+        module_copies=8,
+        # 24 kernels x 3 sizes x 3 repeats: the family's samples are most of a quick
+        # calibration's guest time; half a millisecond is thousands of iterations of the
+        # slowest interpreter's kernels and far above the clock's resolution
+        mix_plan=KernelPlan(min_sample_ns=500_000, repeats=3),
+        share_same_code=True,
     ),
     "full": Budget(
         name="full",
@@ -132,7 +156,7 @@ def tasks_for(
               for f in budget.probes]
     tasks.append({"id": "memory", "kind": "memory", "pages": 16, "data_bytes": 64 * KiB,
                   "instances": budget.memory_instances, "pairs": budget.memory_pairs,
-                  "module_copies": MODULE_COPIES, "timeout_s": timeout, **reuse})
+                  "module_copies": budget.module_copies, "timeout_s": timeout, **reuse})
     return tasks
 
 

@@ -28,6 +28,7 @@ from typing import Any
 from ..errors import AdvisorError, MeasurementError
 from ..harness import WorkerLimits, WorkerOutcome, run_worker
 from ..profiles import (
+    SHARED_FROM,
     STEADY_FAMILIES,
     FeatureResult,
     Figure,
@@ -44,8 +45,9 @@ from ..profiles import (
 )
 from ..runtimes import RUNTIMES
 from ..runtimes.base import Mode
+from ..runtimes.traits import traits_for
 from ._analysis import analyse_mode
-from ._budgets import BUDGETS, Budget, merge_guest, split_passes, tasks_for
+from ._budgets import BUDGETS, SAME_CODE_TASKS, Budget, merge_guest, split_passes, tasks_for
 from ._kernel_counts import (
     class_counts_per_iteration,
     instructions_per_iteration,
@@ -158,8 +160,10 @@ def calibrate(
     unknown = [r for r in wanted if r not in RUNTIMES]
     if unknown:
         raise AdvisorError(f"unknown runtime {unknown[0]!r}; choose from {', '.join(RUNTIMES)}")
+    # the AOT artifacts of modules whose compile is not timed are kept between modes and
+    # calibrations (runtimes/wamrc_artifacts.py)
     options: dict[str, Any] = {"iwasm": list(iwasm), "wamrc": wamrc,
-                               "libiwasm": list(libiwasm)}
+                               "libiwasm": list(libiwasm), "keep_artifacts": True}
     if not save:
         return _measure(kind, wanted, modes, options, progress)
     store = store or ProfileStore()
@@ -243,8 +247,9 @@ Plans = list[tuple[Mode, list[dict[str, Any]]]]  # each mode and its tasks
 
 
 def _plans(budget: Budget, wanted: list[str], modes: Sequence[str] | None,
-           options: dict[str, Any]) -> tuple[list[RuntimeRecord], Plans]:
-    """Every wanted runtime's record, and the tasks of each of its modes that is asked for."""
+           options: dict[str, Any]) -> tuple[list[RuntimeRecord], Plans, dict[str, str]]:
+    """Every wanted runtime's record, the tasks of each of its modes that is asked for, and
+    the modes whose same-code figures are another planned mode's (mode -> that mode)."""
     records: list[RuntimeRecord] = []
     plans: Plans = []
     working_set = _working_set_bytes()
@@ -258,7 +263,39 @@ def _plans(budget: Budget, wanted: list[str], modes: Sequence[str] | None,
                                    lazy_compile=mode.lazy_compile))
                   for mode in found
                   if not modes or mode.name in modes or mode.key in modes]
-    return records, plans
+    shared = _same_code(plans) if budget.share_same_code else {}
+    plans = [(mode, [t for t in tasks if not t["id"].startswith(SAME_CODE_TASKS)]
+              if mode.key in shared else tasks) for mode, tasks in plans]
+    return records, plans, shared
+
+
+def _same_code(plans: Plans) -> dict[str, str]:
+    """The planned modes that run another planned mode's generated code unchanged
+    (``same_code_as`` in the traits table), each with that mode."""
+    keys = {mode.key for mode, _ in plans}
+    out = {}
+    for mode, _ in plans:
+        traits = traits_for(mode.key)
+        if traits is not None and traits.same_code_as in keys:
+            out[mode.key] = traits.same_code_as
+    return out
+
+
+def _shared_figures(figures: list[Figure], shared: dict[str, str]) -> list[Figure]:
+    """For each mode of ``shared``, the figures of the mode whose code it runs that it has
+    none of, as its own, labelled with where they were measured (``shared_from``)."""
+    out = []
+    for key, source in shared.items():
+        runtime, mode_name = key.split(":", 1)
+        own = {f.metric for f in figures if f"{f.runtime}:{f.mode}" == key}
+        for f in figures:
+            if f"{f.runtime}:{f.mode}" == source and f.metric not in own:
+                note = (f"measured on {source}, which generates the same code (this "
+                        "calibration measured it once)" + (f"; {f.note}" if f.note else ""))
+                out.append(f.model_copy(update={
+                    "runtime": runtime, "mode": mode_name, "note": note,
+                    "params": {**f.params, SHARED_FROM: source}}))
+    return out
 
 
 def _paced(plans: Plans) -> bool:
@@ -284,7 +321,7 @@ def _measure(kind: str, wanted: list[str], modes: Sequence[str] | None,
              ) -> Profile:
     budget = BUDGETS[kind]
     started = time.monotonic()
-    records, plans = _plans(budget, wanted, modes, options)
+    records, plans, shared = _plans(budget, wanted, modes, options)
     with SystemSampler(started=started) as sampler:
         run = _Run(options, progress, sampler,
                    results={mode.key: {} for mode, _ in plans},
@@ -299,6 +336,7 @@ def _measure(kind: str, wanted: list[str], modes: Sequence[str] | None,
                                                        time.monotonic() + RETRY_BUDGET_S[kind])
     analysis.failures += run.pace_failures
     _leave_out_rejected(analysis, remeasured)
+    analysis.figures += _shared_figures(analysis.figures, shared)
     if not analysis.figures:
         raise MeasurementError(_nothing_measured(records, analysis.failures))
     steadiness = _steadiness(verdict, remeasured, len(sampler.samples))

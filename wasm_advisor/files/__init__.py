@@ -2,11 +2,12 @@
 data shipped with it."""
 
 from ._atomic import write_atomically
-from ._data import PACKAGE_VERSION, data_folder, reference_profile_paths
+from ._data import PACKAGE_VERSION, data_folder, default_cache_dir, reference_profile_paths
 
 __all__ = [
     "PACKAGE_VERSION",
     "data_folder",
+    "default_cache_dir",
     "reference_profile_paths",
     "write_atomically",
 ]

@@ -7,10 +7,13 @@ a source checkout (an editable install) they are read where they are.
 
 from __future__ import annotations
 
+import os
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-__all__ = ["PACKAGE_VERSION", "data_folder", "reference_profile_paths"]
+import platformdirs
+
+__all__ = ["PACKAGE_VERSION", "data_folder", "default_cache_dir", "reference_profile_paths"]
 
 try:  # the version pyproject.toml gives, as installed
     PACKAGE_VERSION = version("wasm-advisor")
@@ -32,3 +35,10 @@ def reference_profile_paths() -> list[Path]:
     """The reference calibration profiles shipped with the package."""
     folder = data_folder("calibration")
     return sorted(folder.glob("reference-*.json")) if folder.is_dir() else []
+
+
+def default_cache_dir() -> Path:
+    """Where profiles and what calibrations keep between runs live: ``$WASM_ADVISOR_CACHE``,
+    else the user's cache folder."""
+    override = os.environ.get("WASM_ADVISOR_CACHE")
+    return Path(override) if override else Path(platformdirs.user_cache_dir("wasm-advisor"))

@@ -58,9 +58,9 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..runtimes.traits import traits_for
 from ._prediction import LINEAR, Component, Kind, Prediction
 from ._scoring import FLOORS, OBJECTIVES, Candidate, ModeEvidence
-from ._traits import traits_for
 
 __all__ = ["CLEAR_WIN", "HOST_SITTING_SIGMA", "MATERIAL", "RESAMPLES", "SEED",
            "SITTING_SIGMA", "SIZE_SITTING_SIGMA", "Confidence", "Resampled",

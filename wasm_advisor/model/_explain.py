@@ -19,12 +19,12 @@ from typing import Any
 
 import numpy as np
 
+from ..runtimes.traits import traits_for
 from ..workload import human_bytes
 from ._confidence import CLEAR_WIN, MATERIAL, Confidence, Resampled
 from ._costs import WorkloadFeatures
 from ._prediction import Component, Kind, MemoryPart, Prediction
 from ._scoring import FLOORS, OBJECTIVES, Candidate, Constraints, ModeEvidence, rank
-from ._traits import traits_for
 
 __all__ = ["SWEEPS", "Crossover", "Decision", "decide", "find_crossovers", "human_ns"]
 

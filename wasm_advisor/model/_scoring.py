@@ -33,11 +33,11 @@ import math
 from dataclasses import dataclass, field
 
 from ..calibration import PROBES
+from ..runtimes.traits import traits_for
 from ..workload import human_bytes_apart
 from ._coefficients import ModeCoefficients
 from ._costs import WorkloadFeatures, missing_coefficients, predict_costs
 from ._prediction import Prediction
-from ._traits import traits_for
 
 __all__ = ["FLOORS", "OBJECTIVES", "Candidate", "Constraints", "ModeEvidence",
            "log_merit", "rank"]

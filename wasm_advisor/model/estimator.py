@@ -35,13 +35,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..calibration import mix_kernel_names
 from ..harness import fit_slope
-from ..profiles import COUNT_PREFIX, Figure, ModeRecord, Profile
+from ..profiles import COUNT_PREFIX, SHARED_FROM, Figure, ModeRecord, Profile
 from ..runtimes import WAMR_CLI_BINDING
+from ..runtimes.traits import ModeTraits, load_traits, traits_for
 from ._coefficients import COEFFICIENT_METRICS, Coefficient, ModeCoefficients
 from ._costs import KERNELS_BY_KIND, WorkloadFeatures, block_scan_ns_per_op, predict_costs
 from ._instruction_costs import MIN_KERNELS, InstructionCostModel, mix_vector
 from ._startup_transfer import with_transfer
-from ._traits import ModeTraits, load_traits, traits_for
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -60,11 +60,12 @@ def samples_frame(profile: Profile) -> pd.DataFrame:
     rows = [
         {"runtime": f.runtime, "mode": f.mode, "metric": f.metric, "x": x, "y": y,
          "source": str(f.params.get("source", "guest" if f.metric.endswith("_iter") else "")),
-         "instructions_per_iter": float(f.params.get("instructions_per_iter", 0) or 0)}
+         "instructions_per_iter": float(f.params.get("instructions_per_iter", 0) or 0),
+         "shared_from": str(f.params.get(SHARED_FROM, ""))}
         for f in profile.figures for x, y in f.samples
     ]
     return pd.DataFrame(rows, columns=["runtime", "mode", "metric", "x", "y", "source",
-                                       "instructions_per_iter"])
+                                       "instructions_per_iter", "shared_from"])
 
 
 # figures of what a mode's generated code and its compiler do, which a configuration that
@@ -96,6 +97,7 @@ def pooled_same_code(samples: pd.DataFrame) -> pd.DataFrame:
     modes apart that run the same memory-access code."""
     import pandas as pd
 
+    samples = _without_shared_copies(samples)
     keys = samples["runtime"] + ":" + samples["mode"]
     present = set(keys)
     extra = []
@@ -113,14 +115,27 @@ def pooled_same_code(samples: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([samples, *extra], ignore_index=True) if extra else samples
 
 
+def _without_shared_copies(samples: pd.DataFrame) -> pd.DataFrame:
+    """``samples`` without the copies a quick calibration labelled as another mode's
+    (``shared_from``), where that mode's own samples are there: pooling gives them back
+    once, where keeping them would count each sample twice."""
+    if "shared_from" not in samples.columns:
+        return samples
+    keys = set(samples["runtime"] + ":" + samples["mode"])
+    copied = (samples["shared_from"] != "") & samples["shared_from"].isin(keys)
+    return samples[~copied]
+
+
 def _timed_alike(samples: pd.DataFrame, keys: pd.Series, a: str, b: str,
                  metrics: frozenset[str]) -> set[str]:
     """The timing sources both modes' samples of ``metrics`` share: only samples timed the
     same way are pooled (a compile timed as its own process against one timed in-process
-    measures more than the compiler)."""
+    measures more than the compiler). Where one mode has no such samples at all (a quick
+    calibration measured the code once), the other's."""
     chosen = samples["metric"].isin(metrics)
-    return set(samples[chosen & (keys == a)]["source"]) \
-        & set(samples[chosen & (keys == b)]["source"])
+    mine = set(samples[chosen & (keys == a)]["source"])
+    theirs = set(samples[chosen & (keys == b)]["source"])
+    return (mine & theirs) if mine and theirs else (mine | theirs)
 
 
 def _relative_sigma(residuals: list[float], scale: float) -> float:

@@ -5,6 +5,7 @@ from ._bounds import STEADY_FAMILIES, out_of_bounds, tasks_behind
 from ._machine import this_machine
 from ._profile import (
     COUNT_PREFIX,
+    SHARED_FROM,
     FeatureResult,
     Figure,
     MeasurementFailure,
@@ -24,6 +25,7 @@ __all__ = [
     "COUNT_PREFIX",
     "MEMORY_COLUMNS",
     "RUNNING_COLUMNS",
+    "SHARED_FROM",
     "STARTUP_COLUMNS",
     "STEADY_FAMILIES",
     "FeatureResult",

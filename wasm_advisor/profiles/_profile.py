@@ -16,18 +16,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import ProfileError
-from ..files import reference_profile_paths, write_atomically
+from ..files import default_cache_dir, reference_profile_paths, write_atomically
 from ._locks import calibration_lock, save_lock
 from ._machine import ADDED_IN_FORMAT_3, Machine, Relation, relation, this_machine
 
@@ -69,6 +67,9 @@ class _Record(BaseModel):
 # a guest kernel's figure params: ``count_<class>`` is how many instructions of each class
 # (wasm_advisor.wasm.CLASSES) one iteration runs, as the counting copy counts a program's
 COUNT_PREFIX = "count_"
+# a figure's params: the mode it was measured on, where a quick calibration measured a mode
+# that runs another's generated code only once (its samples are that mode's)
+SHARED_FROM = "shared_from"
 
 
 class Figure(_Record):
@@ -357,12 +358,6 @@ class Profile(_Record):
         except (OSError, UnicodeDecodeError) as e:
             raise ProfileError(f"{p}: cannot read the profile: {e}") from e
         return cls.from_json(text, str(p))
-
-
-def default_cache_dir() -> Path:
-    """Where profiles live: ``$WASM_ADVISOR_CACHE``, else the user's cache folder."""
-    override = os.environ.get("WASM_ADVISOR_CACHE")
-    return Path(override) if override else Path(platformdirs.user_cache_dir("wasm-advisor"))
 
 
 class ProfileStore:

@@ -40,7 +40,8 @@ def adapter_for(name: str, options: dict[str, Any] | None = None) -> RuntimeAdap
         return WasmerAdapter()
     if name == "wamr":
         return WamrAdapter(iwasm=options.get("iwasm"), wamrc=options.get("wamrc"),
-                           libiwasm=options.get("libiwasm"))
+                           libiwasm=options.get("libiwasm"),
+                           keep_artifacts=bool(options.get("keep_artifacts")))
     raise RuntimeUnavailableError(
         f"unknown runtime {name!r}; choose one of {', '.join(RUNTIMES)}"
     )

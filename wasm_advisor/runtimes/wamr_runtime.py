@@ -49,6 +49,7 @@ from ..errors import RuntimeUnavailableError
 from .base import Availability, Mode, RunRequest, RunResult, RuntimeAdapter
 from .run_outcome import memory_limit_trap, time_limit_trap
 from .wamr_embedded import EmbeddedWamr, libiwasm_candidates, linked_libiwasm
+from .wamrc_artifacts import ArtifactCache
 
 __all__ = ["WamrAdapter"]
 
@@ -101,7 +102,9 @@ class WamrAdapter(RuntimeAdapter):
     name = "wamr"
 
     def __init__(self, iwasm: list[str] | str | None = None, wamrc: str | None = None,
-                 libiwasm: list[str] | str | None = None) -> None:
+                 libiwasm: list[str] | str | None = None, keep_artifacts: bool = False) -> None:
+        """``keep_artifacts``: reuse and keep on disk the AOT artifacts of modules whose
+        compile is not timed (:mod:`.wamrc_artifacts`; the calibration's own modules)."""
         self._iwasm = candidates([iwasm] if isinstance(iwasm, str) else iwasm,
                                   "WASM_ADVISOR_IWASM", "iwasm")
         wamrc_list = candidates([wamrc] if wamrc else None, "WASM_ADVISOR_WAMRC", "wamrc")
@@ -114,6 +117,7 @@ class WamrAdapter(RuntimeAdapter):
         # artifacts and run folders go with the adapter (or at exit)
         weakref.finalize(self, shutil.rmtree, self._workdir, ignore_errors=True)
         self._artifacts: dict[str, Path] = {}
+        self._kept = ArtifactCache(self._wamrc) if keep_artifacts and self._wamrc else None
 
     # ----- discovery -------------------------------------------------------------
 
@@ -237,11 +241,17 @@ class WamrAdapter(RuntimeAdapter):
     def _compile_aot(self, module: bytes, fresh: bool, timeout: float) -> tuple[Path, int | None]:
         """The AOT artifact for ``module`` and the wamrc time, when it compiled now."""
         wasm, digest = self._module_file(module)
-        if digest in self._artifacts and not fresh:
-            return self._artifacts[digest], None
+        artifact = self._workdir / f"{digest}.aot"
+        if not fresh:
+            if digest in self._artifacts:
+                return self._artifacts[digest], None
+            kept = self._kept.get(digest) if self._kept else None
+            if kept is not None:
+                artifact.write_bytes(kept)
+                self._artifacts[digest] = artifact
+                return artifact, None
         if self._wamrc is None:
             raise RuntimeUnavailableError("the aot mode needs wamrc")
-        artifact = self._workdir / f"{digest}.aot"
         start = time.perf_counter_ns()
         done = _run_quietly([self._wamrc, "-o", str(artifact), str(wasm)], timeout=timeout)
         elapsed = time.perf_counter_ns() - start
@@ -250,6 +260,8 @@ class WamrAdapter(RuntimeAdapter):
             reason = _wamr_error(message) or _last_line(message) or "timed out"
             raise RuntimeUnavailableError(f"wamrc failed: {reason}")
         self._artifacts[digest] = artifact
+        if self._kept:
+            self._kept.put(digest, artifact)
         return artifact, elapsed
 
     def instance_memory(self, mode: Mode, module_bytes: bytes, count: int,
