@@ -35,10 +35,7 @@ def _per_iteration(module_bytes: bytes, fuel: bool, read: Callable[[wasmtime.Sto
     run at :data:`COUNT_SIZES` iterations, the difference over the difference in size
     (which leaves out anything counted once, before the loop or on its first pass). A
     module that exports ``setup`` (the memory its kernels read) has it run first."""
-    config = wasmtime.Config()
-    config.consume_fuel = fuel
-    engine = wasmtime.Engine(config)
-    module = wasmtime.Module(engine, module_bytes)
+    engine, module = _compiled(module_bytes, fuel)
     counted = []
     for n in COUNT_SIZES:
         store = wasmtime.Store(engine)
@@ -72,6 +69,18 @@ def instructions_per_iteration(name: str) -> int:
                               export)["fuel"])
 
 
+@cache
+def _compiled(module_bytes: bytes, fuel: bool) -> tuple[wasmtime.Engine, wasmtime.Module]:
+    """``module_bytes`` compiled once per process: the instruction-mix family's 24 kernels
+    are counted in one module, which compiling again for each (twice: fuel and the counting
+    copy) made most of the 2.8 s the counts took in a calibration's analysis."""
+    config = wasmtime.Config()
+    config.consume_fuel = fuel
+    engine = wasmtime.Engine(config)
+    return engine, wasmtime.Module(engine, module_bytes)
+
+
+@cache
 def _counted_kernel(name: str) -> tuple[bytes, str]:
     """The module that holds kernel ``name`` (a guest kernel, or one of the instruction-mix
     family's), at a page of working set, and the name its loop is exported by."""
@@ -91,7 +100,12 @@ def _counted_per_iteration(name: str) -> dict[str, float]:
                 if k.startswith("__") and isinstance(v, wasmtime.Global)}
 
     module, export = _counted_kernel(name)
-    return _per_iteration(counting_module(module, name), False, counted, export)
+    return _per_iteration(_counting_copy(module), False, counted, export)
+
+
+@cache
+def _counting_copy(module: bytes) -> bytes:
+    return counting_module(module, "a calibration kernel")
 
 
 def class_counts_per_iteration(name: str) -> dict[str, float]:
