@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from wasm_advisor.calibration._pace import PaceReading
 from wasm_advisor.calibration._steadiness import (
     PACE_LIMIT,
     RUN_QUEUE_LIMIT,
+    SPEED_LIMIT,
     STEAL_LIMIT,
     SystemSample,
     assess,
@@ -157,9 +158,12 @@ class _FakeSampler:
 
 
 def _fake_calibration(monkeypatch: pytest.MonkeyPatch, busy_until: float,
-                      load_values: Iterator[float]) -> list[list[str]]:
+                      load_values: Iterator[float],
+                      probe: Callable[[int, str], float] = lambda job, task: 1.2e6
+                      ) -> list[list[str]]:
     """Fakes discovery, workers, pace and analysis; each analysis of the code family gives
-    the next of ``load_values`` as the load cost. Returns the task ids of every worker."""
+    the next of ``load_values`` as the load cost; ``probe(job number, task id)`` is the
+    speed probe read either side of a task. Returns the task ids of every worker."""
     jobs: list[list[str]] = []
     state = {"load": next(load_values)}
 
@@ -168,7 +172,8 @@ def _fake_calibration(monkeypatch: pytest.MonkeyPatch, busy_until: float,
         jobs.append(ids)
         if any(i.startswith("host:code-precompiled:") for i in ids) and len(jobs) > 1:
             state["load"] = next(load_values)
-        return WorkerOutcome(results={i: {"ok": True} for i in ids})
+        return WorkerOutcome(results={i: {"ok": True, "speed_probe_ns": [
+            probe(len(jobs), i)] * 2} for i in ids})
 
     def analyse_mode(mode: Mode, results: Any, failed: Any, *_: Any) -> tuple[Any, Any, Any]:
         return ([figure("wasmtime", "cranelift", m, v, "wasmtime-py") for m, v in (
@@ -198,6 +203,48 @@ def test_a_disturbed_mode_is_measured_again_and_steady_afterwards(
     assert profile.steadiness is not None and profile.steadiness.steady
     assert profile.steadiness.remeasured == ["wasmtime:cranelift"]
     assert profile.verdict == "steady after measuring wasmtime:cranelift again"
+
+
+SLOW_PHASE = ("guest:int", "host:pages:1")  # 'host:pages:1' is also how 'host:pages:1024' starts
+
+
+def test_tasks_from_a_slow_phase_are_measured_again_and_only_they(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # the machine ran twice as slow around two tasks of the first pass, and at its usual
+    # speed when they were measured again
+    jobs = _fake_calibration(monkeypatch, busy_until=0.0, load_values=iter([2.0] * 3),
+                             probe=lambda job, task: 2.4e6 if job == 1 and task in SLOW_PHASE
+                             else 1.2e6)
+    profile = calibrate("quick", runtimes=["wasmtime"], save=False)
+    assert len(jobs) == 2 and sorted(jobs[1]) == sorted(SLOW_PHASE)
+    assert profile.steadiness is not None and profile.steadiness.steady
+    assert profile.steadiness.slow_tasks == 2
+    assert "2 measurements taken while the machine ran at another speed" in profile.verdict
+
+
+def test_a_machine_that_stays_in_another_phase_gives_an_unsteady_profile(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    jobs = _fake_calibration(monkeypatch, busy_until=0.0, load_values=iter([2.0] * 5),
+                             probe=lambda job, task: 2.4e6 if task in SLOW_PHASE else 1.2e6)
+    profile = calibrate("quick", runtimes=["wasmtime"], save=False)
+    assert 1 < len(jobs) <= 1 + calibrate_module.RETRY_ROUNDS
+    assert profile.steadiness is not None and not profile.steadiness.steady
+    moved = {m.what: m for m in profile.steadiness.moved}
+    assert moved["machine speed (probe)"].value == pytest.approx(2.0)
+    assert moved["machine speed (probe)"].limit == SPEED_LIMIT
+    assert "2 of" in profile.verdict and "changed speed while it measured" in profile.verdict
+
+
+def test_a_pace_reading_from_another_phase_is_not_taken_for_a_drift() -> None:
+    # two readings at the usual speed, one in a phase twice as slow: the phase is the
+    # tasks' business (they are measured again), the drift is between like readings
+    probes = {"wasmtime:cranelift": {f"t{i}": [1.2e6, 1.2e6] for i in range(9)}}
+    readings = [PaceReading(0.0, 100e6, 2.0, 1.2e6), PaceReading(5.0, 160e6, 2.0, 2.4e6),
+                PaceReading(9.0, 102e6, 2.0, 1.2e6)]
+    verdict = assess(pace=readings, probes=probes)
+    assert verdict.steady and verdict.pace_drift == pytest.approx(2 / 101)
+    # without the probes, the same readings are a drift
+    assert not assess(pace=[replace(r, speed_probe_ns=None) for r in readings]).steady
 
 
 def test_a_machine_busy_throughout_gives_an_unsteady_profile(

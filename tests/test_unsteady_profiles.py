@@ -81,6 +81,22 @@ def test_a_format_2_file_with_a_format_3_field_is_refused(tmp_path: Path) -> Non
         Profile.load(path)
 
 
+def test_a_format_3_profile_loads_and_one_with_a_format_4_field_is_refused(
+        tmp_path: Path) -> None:
+    # the shipped reference profile is a format-3 file: it loads, checksum and all
+    (reference,) = reference_profile_paths()
+    old = Profile.load(reference)
+    assert old.format_version == 3 and old.steadiness is not None
+    assert old.steadiness.slow_tasks == 0 and old.steadiness.slowest_phase is None
+    document = json.loads(reference.read_text())
+    document["steadiness"]["slow_tasks"] = 3
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(ProfileError,
+                       match=r"steadiness\.slow_tasks: a format 3 profile has no such field"):
+        Profile.load(path)
+
+
 def test_the_fingerprint_tells_this_machine_from_one_of_its_type() -> None:
     here = this_machine()
     assert relation(here) == "here"

@@ -159,3 +159,16 @@ def test_ctrl_c_on_the_command_line_exits_130_and_leaves_nothing_behind(tmp_path
     assert store.paths() == [previous] and previous.read_bytes() == before
     with store.calibrating():
         pass
+
+
+def test_the_real_worker_reads_the_machines_speed_either_side_of_every_task() -> None:
+    # the calibration tells a task measured in a slow phase of the machine by these
+    tasks = [{"id": f"probe:{f}", "kind": "probe", "feature": f, "timeout_s": 30}
+             for f in ("simd", "bulk-memory")]
+    outcome = run_worker({"runtime": "wasmtime", "mode": "cranelift", "options": {},
+                          "tasks_modules": ["wasm_advisor.calibration.tasks"],
+                          "tasks": tasks}, WorkerLimits(task_timeout_s=60))
+    assert set(outcome.results) == {t["id"] for t in tasks}
+    for result in outcome.results.values():
+        before, after = result["speed_probe_ns"]
+        assert 0 < before < 1e9 and 0 < after < 1e9  # a millisecond of work, in ns

@@ -206,7 +206,9 @@ def merge_guest(first: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
     """A guest-timed kernel's result with a later pass's samples added: one run of all the
     samples, or, for a kernel run in several instances (each in its own linear memory),
     the later pass's instances beside the first's."""
+    probes = {"speed_probe_ns": first.get("speed_probe_ns", []) +
+              later.get("speed_probe_ns", [])}
     if len(first.get("instances") or []) > 1:
-        return {**first, "instances": first["instances"] + later["instances"]}
+        return {**first, "instances": first["instances"] + later["instances"], **probes}
     samples = first["samples"] + later["samples"]
-    return {**first, "samples": samples, "instances": [samples]}
+    return {**first, "samples": samples, "instances": [samples], **probes}

@@ -331,7 +331,9 @@ def _measure(kind: str, wanted: list[str], modes: Sequence[str] | None,
         _passes(run, budget, plans)
         analysis = _analyse(plans, run)
         verdict = assess(system=sampler.samples, pace=run.readings,
-                         figures=analysis.figures, windows=_flat(run.windows))
+                         figures=analysis.figures, windows=_flat(run.windows),
+                         probes=_task_probes(run))
+        slow_tasks = sum(len(t) for t in verdict.disturbed_tasks.values())
         analysis, verdict, remeasured = _measure_again(run, budget, plans, analysis, verdict,
                                                        time.monotonic() + RETRY_BUDGET_S[kind])
     analysis.failures += run.pace_failures
@@ -339,7 +341,7 @@ def _measure(kind: str, wanted: list[str], modes: Sequence[str] | None,
     analysis.figures += _shared_figures(analysis.figures, shared)
     if not analysis.figures:
         raise MeasurementError(_nothing_measured(records, analysis.failures))
-    steadiness = _steadiness(verdict, remeasured, len(sampler.samples))
+    steadiness = _steadiness(verdict, remeasured, len(sampler.samples), slow_tasks)
     run.event("machine", "verdict", steadiness.summary, 1, 1, steadiness.steady)
     return make_profile(
         kind=kind, duration_s=round(time.monotonic() - started, 3), runtimes=records,
@@ -356,11 +358,12 @@ def _measure_again(run: _Run, budget: Budget, plans: Plans, analysis: _Analysis,
     Returns the analysis, the verdict and the modes measured again."""
     remeasured: list[str] = []
     for _ in range(RETRY_ROUNDS):
-        affected = verdict.disturbed_modes | {key for key, _ in analysis.rejected}
+        affected = verdict.disturbed_modes | set(verdict.disturbed_tasks) \
+            | {key for key, _ in analysis.rejected}
         if not affected or time.monotonic() >= deadline:
             break
-        again = _remeasure(run, budget, plans, verdict.disturbed_modes, analysis.rejected,
-                           _paced(plans), deadline)
+        again = _remeasure(run, budget, plans, verdict, analysis.rejected, _paced(plans),
+                           deadline)
         if not again:
             break
         remeasured += [k for k in again if k not in remeasured]
@@ -381,13 +384,15 @@ def _leave_out_rejected(analysis: _Analysis, remeasured: list[str]) -> None:
                 + (" (measured again, still out of bounds)" if key in remeasured else "")))
 
 
-def _steadiness(verdict: Assessment, remeasured: list[str], system_samples: int) -> Steadiness:
+def _steadiness(verdict: Assessment, remeasured: list[str], system_samples: int,
+                slow_tasks: int) -> Steadiness:
     return Steadiness(
         steady=verdict.steady, reasons=verdict.reasons, moved=verdict.moved,
         run_queue_per_core=_rounded(verdict.run_queue_per_core),
         steal_fraction=_rounded(verdict.steal_fraction),
         pace_drift=_rounded(verdict.pace_drift), remeasured=remeasured,
-        system_samples=system_samples)
+        system_samples=system_samples, slow_tasks=slow_tasks,
+        slowest_phase=_rounded(verdict.slowest_phase))
 
 
 def _rounded(value: float | None) -> float | None:
@@ -463,17 +468,35 @@ def _analyse(plans: Plans, run: _Run) -> _Analysis:
     return analysis
 
 
-def _remeasured_tasks(run: _Run, plans: Plans, disturbed: set[str], rejected: Rejected
+def _task_probes(run: _Run) -> dict[str, dict[str, list[float]]]:
+    """By mode and task, the speed probes read either side of the task's latest result
+    (harness/_speed_probe.py)."""
+    return {key: {task: [float(ns) for ns in result["speed_probe_ns"]]
+                  for task, result in results.items()
+                  if result.get("speed_probe_ns") and not _untimed(task)}
+            for key, results in run.results.items()}
+
+
+def _untimed(task_id: str) -> bool:
+    """Whether a task times nothing (a feature probe; the memory figure, read in bytes):
+    the machine's speed around it does not matter, and it is never measured again."""
+    return task_id.startswith("probe:") or task_id == "memory"
+
+
+def _remeasured_tasks(run: _Run, plans: Plans, verdict: Assessment, rejected: Rejected
                       ) -> Plans:
     """What to measure again, mode by mode in the reverse of the first pass's order: a
-    disturbed mode's steady families, and the families behind its figures out of bounds;
-    never a probe, the memory figure, or a task that failed."""
+    disturbed mode's steady families, the tasks measured in another phase of the machine,
+    and the families behind its figures out of bounds; never a probe, the memory figure,
+    or a task that failed."""
     out_of = _families_out_of_bounds(plans, rejected)
     todo = []
     for mode, tasks in plans[::-1]:
-        prefixes = out_of.get(mode.key, set()) | (
-            set(STEADY_FAMILIES) if mode.key in disturbed else set())
-        chosen = [t for t in tasks if _measured_again(t, prefixes, run.results[mode.key])]
+        prefixes = out_of.get(mode.key, set()) \
+            | (set(STEADY_FAMILIES) if mode.key in verdict.disturbed_modes else set())
+        slow = verdict.disturbed_tasks.get(mode.key, set())
+        chosen = [t for t in tasks if _measured_again(t, prefixes, slow,
+                                                      run.results[mode.key])]
         if chosen:
             todo.append((mode, chosen))
     return todo
@@ -486,23 +509,27 @@ def _families_out_of_bounds(plans: Plans, rejected: Rejected) -> dict[str, set[s
             for key, items in rejected}
 
 
-def _measured_again(task: dict[str, Any], prefixes: set[str],
+def _measured_again(task: dict[str, Any], prefixes: set[str], ids: set[str],
                     results: dict[str, dict[str, Any]]) -> bool:
-    """Whether a task is one of ``prefixes``'s, and may run again: not a probe or the
-    memory figure, and not failed the first time."""
-    return task["kind"] != "probe" and task["id"] != "memory" \
-        and any(task["id"] == p or task["id"].startswith(p) for p in prefixes) \
+    """Whether a task is one of ``prefixes``'s or ``ids``, and may run again: not a probe or
+    the memory figure (neither is timed), and not failed the first time."""
+    return not _untimed(task["id"]) \
+        and (task["id"] in ids
+             or any(task["id"] == p or task["id"].startswith(p) for p in prefixes)) \
         and results.get(task["id"], {}).get("ok", True)
 
 
-def _remeasure(run: _Run, budget: Budget, plans: Plans, disturbed: set[str],
+def _remeasure(run: _Run, budget: Budget, plans: Plans, verdict: Assessment,
                rejected: Rejected, paced: bool, deadline: float) -> list[str]:
-    """Measure the affected modes' disturbed families again, the modes one after another
-    in the reverse of the first pass's order, between two pace readings; each task's
-    new result replaces the first. Returns the modes measured again."""
-    todo = _remeasured_tasks(run, plans, disturbed, rejected)
+    """Measure the affected modes' disturbed families and tasks again, the modes one after
+    another in the reverse of the first pass's order, between two pace readings; each
+    task's new result replaces the first. Returns the modes measured again."""
+    todo = _remeasured_tasks(run, plans, verdict, rejected)
     if not todo:
         return []
+    # the pace is read again where whole modes are measured again (the machine drifted, or
+    # was busy); a few tasks from another phase are judged by their own speed probes
+    paced = paced and bool(verdict.disturbed_modes)
     number = len(run.readings) + len(run.pace_failures)
     run.planned += sum(len(tasks) for _, tasks in todo) + (2 if paced else 0)
     if paced:
@@ -530,4 +557,5 @@ def _reassess(run: _Run, figures: list[Figure], again: list[str], plans: Plans) 
               if any(a <= s.at_s <= b for _, a, b in latest)]
     every = {m.key for m, _ in plans} <= set(again)
     pace = run.readings[-2:] if every else run.readings
-    return assess(system=system, pace=pace, figures=figures, windows=latest)
+    return assess(system=system, pace=pace, figures=figures, windows=latest,
+                  probes=_task_probes(run))

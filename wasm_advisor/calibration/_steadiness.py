@@ -11,7 +11,15 @@ calibration, none of them timed in this process:
   the CPU time the hypervisor stole (``steal``) as a share of all CPU time;
 - **the machine's pace** (:mod:`.pace`): how far the pace readings before, between and
   after the passes moved;
-- **the spread of repeats**: the compute kernels' relative spread, mode by mode.
+- **the spread of repeats**: the compute kernels' relative spread, mode by mode;
+- **the machine's speed around each task** (:mod:`wasm_advisor.harness._speed_probe`):
+  every worker times a fixed millisecond of work before and after each task. On a shared
+  VM the machine's speed moves in phases that no run queue or steal time here shows; the
+  median of all the calibration's readings is its usual speed, and a task either side of
+  which the probe read more than ``SPEED_LIMIT`` times slower or faster ran in another
+  phase: it is measured again, so that every figure comes from one speed. A pace reading
+  taken in another phase says how far apart the phases are, not how far the machine
+  drifted, so the drift leaves it out.
 
 :func:`assess` turns them into an :class:`Assessment`: steady, or unsteady with a reason
 for each limit passed and the readings that passed it. The limits are fixed fractions,
@@ -25,7 +33,7 @@ import os
 import statistics
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,8 +42,8 @@ import psutil
 from ..profiles import Figure, SteadinessFigure
 from ._pace import PaceReading, pace_drift
 
-__all__ = ["Assessment", "SystemSample", "SystemSampler", "assess", "parse_proc_stat",
-           "read_system"]
+__all__ = ["SPEED_LIMIT", "Assessment", "SystemSample", "SystemSampler", "assess",
+           "parse_proc_stat", "read_system", "usual_probe_ns"]
 
 SAMPLE_S = 0.25  # one sample took 8.6 ms at load 8 on the development VM: 3 % of a core
 # other runnable threads per core, the median over a window: one busy process per core
@@ -53,6 +61,11 @@ PACE_LIMIT = 0.25
 SPREAD_LIMIT = 0.5
 SPREAD_SHARE = 0.5
 SPREAD_KERNELS = ("int", "float", "call", "mixed")
+# how far from the calibration's usual speed (the median speed probe) a task's probes may
+# read, either way, before it counts as measured in another phase of the machine. On the
+# development VM (2026-12-07) the probe read 1.16-1.35 ms in its fast phase and 1.9-3.4 ms
+# in its slow one, a single-threaded compile 50 ms and 75-100 ms at the same moments
+SPEED_LIMIT = 1.4
 
 
 @dataclass(frozen=True)
@@ -185,6 +198,11 @@ class Assessment:
     pace_drift: float | None = None
     samples: int = 0
     disturbed_modes: set[str] = field(default_factory=set)  # runtime:mode keys
+    # tasks measured in another phase of the machine, by runtime:mode key
+    disturbed_tasks: dict[str, set[str]] = field(default_factory=dict)
+    # the probe furthest from the usual speed, as a factor (slower or faster), where a task
+    # ran in another phase
+    slowest_phase: float | None = None
 
     def flag(self, what: str, value: float, limit: float, reason: str) -> None:
         self.steady = False
@@ -211,21 +229,64 @@ def assess(
     *, system: Sequence[SystemSample] = (), pace: Sequence[PaceReading] = (),
     figures: Sequence[Figure] = (), cores: int | None = None,
     windows: Sequence[tuple[str, float, float]] = (),
+    probes: Mapping[str, Mapping[str, Sequence[float]]] | None = None,
 ) -> Assessment:
     """The verdict from the system samples, the pace readings and the figures.
 
     ``windows`` (``(runtime:mode, start, end)``, seconds) say when each mode's workers
     ran: a mode whose window's run queue is above the limit is in ``disturbed_modes``,
     as is every mode when the pace moved or the steal is high (they cover the whole
-    calibration), and every mode whose compute kernels are scattered.
+    calibration), and every mode whose compute kernels are scattered. ``probes`` (by
+    runtime:mode, by task, the speed probes read either side of it, ns) give the tasks
+    measured in another phase of the machine (``disturbed_tasks``).
     """
     out = Assessment(samples=len(system))
     modes = {key for key, _, _ in windows} | {f"{f.runtime}:{f.mode}" for f in figures}
+    usual = usual_probe_ns([ns for tasks in (probes or {}).values()
+                            for each in tasks.values() for ns in each]
+                           + [r.speed_probe_ns for r in pace if r.speed_probe_ns is not None])
     _check_run_queue(out, system, cores or os.cpu_count() or 1, windows, modes)
     _check_steal(out, system, modes)
-    _check_pace(out, pace, modes)
+    _check_speed(out, probes or {}, usual)
+    _check_pace(out, [r for r in pace if r.speed_probe_ns is None or usual is None
+                      or _away(r.speed_probe_ns, usual) <= SPEED_LIMIT], modes)
     _check_spread(out, figures)
     return out
+
+
+def usual_probe_ns(probes: Sequence[float]) -> float | None:
+    """The calibration's usual speed probe: the median of ``probes`` (None where there are
+    none)."""
+    return statistics.median(probes) if probes else None
+
+
+def _away(probe: float, usual: float) -> float:
+    """How far a probe is from the usual one, as a factor of at least 1, slower or faster."""
+    return max(probe / usual, usual / probe) if probe > 0 and usual > 0 else 1.0
+
+
+def _check_speed(out: Assessment, probes: Mapping[str, Mapping[str, Sequence[float]]],
+                 usual: float | None) -> None:
+    """The tasks either side of which the machine ran more than :data:`SPEED_LIMIT` times
+    away from its usual speed."""
+    if not usual:
+        return
+    for key, tasks in probes.items():
+        away = {task for task, each in tasks.items()
+                if any(_away(ns, usual) > SPEED_LIMIT for ns in each)}
+        if away:
+            out.disturbed_tasks[key] = away
+    if not out.disturbed_tasks:
+        return
+    worst = max(_away(ns, usual) for tasks in probes.values() for each in tasks.values()
+                for ns in each)
+    out.slowest_phase = worst
+    count = sum(len(t) for t in out.disturbed_tasks.values())
+    total = sum(len(t) for t in probes.values())
+    out.flag("machine speed (probe)", worst, SPEED_LIMIT,
+             f"{count} of {total} measurements ran while the machine was more than "
+             f"{SPEED_LIMIT:g}x slower or faster than its usual speed over the calibration "
+             f"(up to {worst:.1f}x): it changed speed while it measured")
 
 
 def _check_run_queue(out: Assessment, system: Sequence[SystemSample], cores: int,

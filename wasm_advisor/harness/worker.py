@@ -12,7 +12,8 @@ whose ``KINDS`` holds the task's kind: the layer that made the tasks
 (calibration, verification) says how they run, and the harness only keeps the
 process alive and the results clean.
 
-and writes one line per finished task, ``{"id": ..., "ok": true, ...}``, to a
+and writes one line per finished task, ``{"id": ..., "ok": true, ...}`` with the
+machine's speed read either side of it (``speed_probe_ns``, :mod:`._speed_probe`), to a
 private copy of its stdout. Its own file descriptor 1 is pointed at stderr
 first, so whatever an engine prints can never corrupt the results.
 """
@@ -27,6 +28,7 @@ from dataclasses import asdict
 from typing import TextIO
 
 from ..runtimes import adapter_for
+from ._speed_probe import speed_probe_ns
 
 __all__ = ["main"]
 
@@ -53,6 +55,7 @@ def main(stdin: TextIO = sys.stdin) -> int:
         tasks = importlib.import_module(name)
         handlers.update(dict.fromkeys(tasks.KINDS, tasks.run_task))
     for task in job["tasks"]:
+        before = speed_probe_ns()  # the machine's speed either side of the task
         try:
             handler = handlers.get(task["kind"])
             outcome = handler(adapter, mode, task, job.get("options") or {}) if handler else {
@@ -60,6 +63,7 @@ def main(stdin: TextIO = sys.stdin) -> int:
                 f"modules run {', '.join(sorted(handlers)) or 'nothing'}"}
         except Exception as e:  # a measurement error, reported; the worker goes on
             outcome = {"ok": False, "reason": f"{type(e).__name__}: {e}"[:300]}
+        outcome["speed_probe_ns"] = [before, speed_probe_ns()]
         results.write(json.dumps({"id": task["id"], **outcome}) + "\n")
     results.close()
     return 0

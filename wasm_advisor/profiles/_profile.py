@@ -54,10 +54,15 @@ __all__ = [
 # the raw samples of each figure; version 3 the calibration's steadiness verdict
 # (``steadiness``) and the machine's type and host ids. A version-2 file still loads:
 # its checksum is checked over the fields version 2 had, and its steadiness is
-# "not checked" (``steadiness`` is None).
-FORMAT_VERSION = 3
+# "not checked" (``steadiness`` is None). Version 4 added the measurements the speed probe
+# found in another phase of the machine (``slow_tasks``, ``slowest_phase`` of the
+# steadiness); a version-3 file's checksum is checked over the fields it had.
+FORMAT_VERSION = 4
 OLDEST_READABLE_VERSION = 2
 MAX_PROFILE_BYTES = 64 << 20  # a full calibration's profile is about 1 MiB
+
+
+ADDED_IN_FORMAT_4 = ("slow_tasks", "slowest_phase")  # fields of Steadiness
 
 
 class _Record(BaseModel):
@@ -192,6 +197,13 @@ class Steadiness(_Record):
     remeasured: list[str] = Field(default_factory=list,
                                   description="runtime:mode measured again after a disturbance.")
     system_samples: int = Field(default=0, description="/proc samples taken.")
+    slow_tasks: int = Field(default=0, description="Tasks first measured in another phase of "
+                            "the machine (its speed probe read it more than 1.4x slower or "
+                            "faster than its usual speed over the calibration), and so "
+                            "measured again.")
+    slowest_phase: float | None = Field(
+        default=None, description="Where tasks are still from another phase: the speed probe "
+        "furthest from the usual one, as a factor (slower or faster).")
 
     @property
     def summary(self) -> str:
@@ -199,7 +211,10 @@ class Steadiness(_Record):
         if self.steady:
             again = (f" after measuring {', '.join(self.remeasured)} again"
                      if self.remeasured else "")
-            return f"steady{again}"
+            slow = (f" ({self.slow_tasks} measurement{'s' if self.slow_tasks != 1 else ''} "
+                    "taken while the machine ran at another speed, measured again)"
+                    if self.slow_tasks else "")
+            return f"steady{again}{slow}"
         return "unsteady: " + "; ".join(self.reasons)
 
 
@@ -306,6 +321,9 @@ class Profile(_Record):
             content.pop("steadiness", None)
             for name in ADDED_IN_FORMAT_3:
                 content["machine"].pop(name, None)
+        if self.format_version < 4 and content.get("steadiness"):
+            for name in ADDED_IN_FORMAT_4:
+                content["steadiness"].pop(name, None)
         return content
 
     def content_checksum(self) -> str:
@@ -489,6 +507,12 @@ def _check_format(document: dict[str, Any], where: str) -> None:
         added = ["steadiness"] if "steadiness" in document else []
         if isinstance(machine, dict):
             added += [f"machine.{n}" for n in ADDED_IN_FORMAT_3 if n in machine]
+        if added:
+            raise ProfileError(f"{where}: not a valid profile: {added[0]}: a format "
+                               f"{version} profile has no such field")
+    steadiness = document.get("steadiness")
+    if version < 4 and isinstance(steadiness, dict):
+        added = [f"steadiness.{n}" for n in ADDED_IN_FORMAT_4 if n in steadiness]
         if added:
             raise ProfileError(f"{where}: not a valid profile: {added[0]}: a format "
                                f"{version} profile has no such field")
