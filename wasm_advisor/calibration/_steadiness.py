@@ -242,14 +242,14 @@ def assess(
     """
     out = Assessment(samples=len(system))
     modes = {key for key, _, _ in windows} | {f"{f.runtime}:{f.mode}" for f in figures}
-    usual = usual_probe_ns([ns for tasks in (probes or {}).values()
-                            for each in tasks.values() for ns in each]
+    probes = probes or {}
+    usual = usual_probe_ns([ns for tasks in probes.values() for each in tasks.values()
+                            for ns in each]
                            + [r.speed_probe_ns for r in pace if r.speed_probe_ns is not None])
     _check_run_queue(out, system, cores or os.cpu_count() or 1, windows, modes)
     _check_steal(out, system, modes)
-    _check_speed(out, probes or {}, usual)
-    _check_pace(out, [r for r in pace if r.speed_probe_ns is None or usual is None
-                      or _away(r.speed_probe_ns, usual) <= SPEED_LIMIT], modes)
+    _check_speed(out, probes, usual)
+    _check_pace(out, _in_usual_phase(pace, usual), modes)
     _check_spread(out, figures)
     return out
 
@@ -258,6 +258,12 @@ def usual_probe_ns(probes: Sequence[float]) -> float | None:
     """The calibration's usual speed probe: the median of ``probes`` (None where there are
     none)."""
     return statistics.median(probes) if probes else None
+
+
+def _in_usual_phase(pace: Sequence[PaceReading], usual: float | None) -> list[PaceReading]:
+    """The pace readings not taken in another phase of the machine (or not probed)."""
+    return [r for r in pace if r.speed_probe_ns is None or usual is None
+            or _away(r.speed_probe_ns, usual) <= SPEED_LIMIT]
 
 
 def _away(probe: float, usual: float) -> float:
