@@ -62,7 +62,7 @@ def main() -> int:
                 answers[name].append((r.tied[0], *sorted(r.tied[1:])) if r.tied else ("none",))
         how = f"from {args.replay[run]}" if args.replay else f"{wall:.1f} s"
         print(f"run {run + 1}: {how}, {len(profile.modes())} runtime/modes measured, "
-              f"{len(profile.failures)} failed measurements", flush=True)
+              f"{len(profile.failures)} failed measurements; {profile.verdict}", flush=True)
 
     print(f"\nanswer per preset over {args.runs} quick calibrations "
           "(a winner, or the winner = the modes tied with it):")
