@@ -94,6 +94,7 @@ from wasm_advisor.model._startup_transfer import (
     transfer_document,
     with_transfer,
 )
+from wasm_advisor.profiles import this_machine
 from wasm_advisor.runtimes.traits import load_traits
 from wasm_advisor.verification._accuracy import (
     CLOSE,
@@ -169,7 +170,12 @@ def replayed(advisor: Advisor, workload: Workload, run: dict[str, Any], paced: b
     features = with_counted(features, counted)
     evidence = {e.coefficients.key: e for e in advisor.evidence}
     readings = [PaceReading.from_dict(r) for r in run.get("pace") or []]
-    factors = pace_factors(advisor.profile, readings) if paced else None
+    # the run's pace readings against the profile's, where the run was measured on the
+    # profile's machine (a run saved before runs named their machine was: the benchmark
+    # measures beside its profile), wherever the replay itself runs
+    same_machine = (run.get("machine") or advisor.profile.machine.id) \
+        == advisor.profile.machine.id
+    factors = pace_factors(advisor.profile, readings, same_machine) if paced else None
     modes = []
     for m in run["modes"]:
         v = ModeVerification(key=m["key"], binding=m["binding"], exit_code=m["exit_code"],
@@ -556,9 +562,11 @@ def program_report(advisor: Advisor, program: dict[str, Any], args: argparse.Nam
     return replayed(advisor, base, saved[program["name"]], not args.no_pace)
 
 
-def saved_run(report: VerifyReport) -> dict[str, Any]:
-    """What a run measured, as ``--save`` writes it and ``--replay`` reads it."""
-    return {"instructions": report.instructions, "block_scan_ops": report.block_scan_ops,
+def saved_run(report: VerifyReport, machine: str | None) -> dict[str, Any]:
+    """What a run measured, on which machine (its id), as ``--save`` writes it and
+    ``--replay`` reads it."""
+    return {"machine": machine,
+            "instructions": report.instructions, "block_scan_ops": report.block_scan_ops,
             "mix": report.counted.get("mix"),
             "ran_code_bytes": report.counted.get("ran_code_bytes"),
             "pace": [r.to_dict() for r in report.pace],
@@ -609,7 +617,8 @@ def main() -> int:
         report = program_report(advisor, program, args, saved)
         if report is None:
             continue
-        runs[program["name"]] = saved_run(report)
+        runs[program["name"]] = saved_run(
+            report, saved[program["name"]].get("machine") if args.replay else this_machine().id)
         if args.save:  # after every program: a run stopped part-way keeps what it measured
             args.save.write_text(json.dumps(runs, indent=1))
         took = "" if args.replay else f" in {time.monotonic() - t0:.0f} s"

@@ -57,6 +57,10 @@ def test_the_pace_factor_is_the_pace_now_over_the_profiles() -> None:
     # nothing to compare with: a profile without readings, or one from another machine
     assert pace_factors(synthetic_profile({"wasmtime:cranelift": {}}), now) is None
     assert pace_factors(_paced_profile(machine_id="elsewhere"), now) is None
+    # readings taken on the profile's machine (a saved run, replayed elsewhere) compare
+    assert pace_factors(_paced_profile(machine_id="elsewhere"), now, same_machine=True) \
+        == pytest.approx({"compile": 1.2, "execute": 1.0})
+    assert pace_factors(profile, now, same_machine=False) is None
 
 
 def test_a_profile_whose_compile_pace_was_read_on_every_core_has_none_to_compare() -> None:

@@ -180,12 +180,16 @@ def profile_pace(profile: Profile) -> tuple[float, float] | None:
     return got[0].value, got[1].value
 
 
-def pace_factors(profile: Profile, readings: Sequence[PaceReading]) -> dict[str, float] | None:
+def pace_factors(profile: Profile, readings: Sequence[PaceReading],
+                 same_machine: bool | None = None) -> dict[str, float] | None:
     """How much slower (> 1) or faster the machine ran during ``readings`` than while
     ``profile`` was made: ``{"compile": ..., "execute": ...}``; None where either side
-    has no reading, or the profile was measured on another machine."""
+    has no reading, or the readings were taken on another machine than the profile's
+    (``same_machine``; by default, whether the profile was measured here, where readings
+    are taken now)."""
     then = profile_pace(profile)
-    if then is None or not readings or not profile.measured_here:
+    here = profile.measured_here if same_machine is None else same_machine
+    if then is None or not readings or not here:
         return None
     return {"compile": statistics.median(r.compile_ns for r in readings) / then[0],
             "execute": statistics.median(r.execute_ns_per_iter for r in readings) / then[1]}
