@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .files import PACKAGE_VERSION
-from .files._lazy import lazy_exports
+from .files import PACKAGE_VERSION, lazy_exports
 
 if TYPE_CHECKING:  # what the names below are, for the type checker; loaded on first use
     from .advisor import Advisor

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..files._lazy import lazy_exports
+from ..files import lazy_exports
 
 if TYPE_CHECKING:  # the names below, for the type checker; imported on first use
     from ._analysis import BINDING_NOTES

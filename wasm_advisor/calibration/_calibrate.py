@@ -43,9 +43,8 @@ from ..profiles import (
     tasks_behind,
     this_machine,
 )
-from ..runtimes import RUNTIMES
+from ..runtimes import RUNTIMES, traits_for
 from ..runtimes.base import Mode
-from ..runtimes.traits import traits_for
 from ._analysis import analyse_mode
 from ._budgets import BUDGETS, SAME_CODE_TASKS, Budget, merge_guest, split_passes, tasks_for
 from ._kernel_counts import (

@@ -58,7 +58,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..runtimes.traits import traits_for
+from ..runtimes import traits_for
 from ._prediction import LINEAR, Component, Kind, Prediction
 from ._scoring import FLOORS, OBJECTIVES, Candidate, ModeEvidence
 

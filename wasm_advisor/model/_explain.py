@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..runtimes.traits import traits_for
+from ..runtimes import traits_for
 from ..workload import human_bytes
 from ._confidence import CLEAR_WIN, MATERIAL, Confidence, Resampled
 from ._costs import WorkloadFeatures

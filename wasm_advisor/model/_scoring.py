@@ -33,7 +33,7 @@ import math
 from dataclasses import dataclass, field
 
 from ..calibration import PROBES
-from ..runtimes.traits import traits_for
+from ..runtimes import traits_for
 from ..workload import human_bytes_apart
 from ._coefficients import ModeCoefficients
 from ._costs import WorkloadFeatures, missing_coefficients, predict_costs

@@ -36,8 +36,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..calibration import mix_kernel_names
 from ..harness import fit_slope
 from ..profiles import COUNT_PREFIX, SHARED_FROM, Figure, ModeRecord, Profile
-from ..runtimes import WAMR_CLI_BINDING
-from ..runtimes.traits import ModeTraits, load_traits, traits_for
+from ..runtimes import WAMR_CLI_BINDING, ModeTraits, load_traits, traits_for
 from ._coefficients import COEFFICIENT_METRICS, Coefficient, ModeCoefficients
 from ._costs import KERNELS_BY_KIND, WorkloadFeatures, block_scan_ns_per_op, predict_costs
 from ._instruction_costs import MIN_KERNELS, InstructionCostModel, mix_vector

@@ -1,4 +1,5 @@
-"""Runtime adapters, one module per runtime, found at run time.
+"""Runtime adapters, one module per runtime, found at run time, and the traits table of
+every runtime and mode (``models/runtime-traits.toml``).
 
 :func:`discover` returns every known runtime with its availability (and the
 reason when it is not here); :func:`adapter_for` builds one by name.
@@ -10,20 +11,25 @@ from typing import Any
 
 from ..errors import RuntimeUnavailableError
 from .base import Availability, Mode, RunRequest, RunResult, RuntimeAdapter
+from .traits import TRAITS, ModeTraits, load_traits, traits_for
 from .wamr_runtime import BINDING as WAMR_CLI_BINDING
 from .wamr_runtime import WamrAdapter
 from .wasmer_runtime import WasmerAdapter
 
 __all__ = [
     "RUNTIMES",
+    "TRAITS",
     "WAMR_CLI_BINDING",
     "Availability",
     "Mode",
+    "ModeTraits",
     "RunRequest",
     "RunResult",
     "RuntimeAdapter",
     "adapter_for",
     "discover",
+    "load_traits",
+    "traits_for",
 ]
 
 RUNTIMES = ("wasmtime", "wasmer", "wamr")
