@@ -211,9 +211,8 @@ class Steadiness(_Record):
         if self.steady:
             again = (f" after measuring {', '.join(self.remeasured)} again"
                      if self.remeasured else "")
-            slow = (f" ({self.slow_tasks} measurement{'s' if self.slow_tasks != 1 else ''} "
-                    "taken while the machine ran at another speed, measured again)"
-                    if self.slow_tasks else "")
+            slow = (f" ({self.slow_tasks} of its measurements first taken while the machine "
+                    "ran at another speed)" if self.slow_tasks else "")
             return f"steady{again}{slow}"
         return "unsteady: " + "; ".join(self.reasons)
 
