@@ -12,14 +12,12 @@ cannot be written, the module is built as before.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
-from ..files import write_atomically
-from ..profiles import default_cache_dir
+from ..files import default_cache_dir, keep, read_kept
 
 __all__ = ["cached_module"]
 
@@ -44,13 +42,8 @@ def cached_module(key: str, build: Callable[[], bytes]) -> bytes:
     folder = _folder()
     if folder is None:
         return build()
-    with contextlib.suppress(OSError):
-        for path in folder.glob(f"{key}-*.wasm"):
-            data = path.read_bytes()
-            if path.stem.rsplit("-", 1)[1] == hashlib.sha256(data).hexdigest()[:32]:
-                return data
-    data = build()
-    with contextlib.suppress(OSError):
-        folder.mkdir(parents=True, exist_ok=True)
-        write_atomically(folder / f"{key}-{hashlib.sha256(data).hexdigest()[:32]}.wasm", data)
+    data = read_kept(folder, key, ".wasm")
+    if data is None:
+        data = build()
+        keep(folder, key, ".wasm", data)
     return data

@@ -5,7 +5,8 @@ same ``wamrc`` compiling the same modules for both, and again in every calibrati
 about 14 s of a quick calibration's 27 s on those two modes went to ``wamrc`` compiling
 modules whose compile no figure reads (guest-timed kernels, instantiation and memory
 figures). An artifact is kept under ``<cache folder>/aot/<compiler digest>/``, named by
-the SHA-256 of the module and of the artifact, which is checked on every read. The
+the SHA-256 of the module and of the artifact, which is checked on every read
+(``files/_kept.py``, as the generated modules are kept). The
 compiler digest covers the ``wamrc`` executable's bytes and this machine's CPU (``wamrc``
 compiles for the CPU it runs on), so a rebuilt compiler or another machine compiles
 afresh. A compile that is timed never reads the cache. Where the folder cannot be
@@ -20,7 +21,7 @@ import platform
 from functools import cached_property
 from pathlib import Path
 
-from ..files import default_cache_dir, write_atomically
+from ..files import default_cache_dir, keep, read_kept
 
 __all__ = ["ArtifactCache"]
 
@@ -51,22 +52,10 @@ class ArtifactCache:
 
     def get(self, module_digest: str) -> bytes | None:
         """The artifact of the module with this digest, where a good copy is kept."""
-        if self.folder is None:
-            return None
-        with contextlib.suppress(OSError):
-            for path in self.folder.glob(f"{module_digest}-*.aot"):
-                data = path.read_bytes()
-                if path.stem.rsplit("-", 1)[1] == hashlib.sha256(data).hexdigest()[:32]:
-                    return data
-        return None
+        return None if self.folder is None else read_kept(self.folder, module_digest, ".aot")
 
     def put(self, module_digest: str, artifact: Path) -> None:
         """Keep ``artifact``, made of the module with this digest."""
-        if self.folder is None:
-            return
-        with contextlib.suppress(OSError):
-            data = artifact.read_bytes()
-            self.folder.mkdir(parents=True, exist_ok=True)
-            name = f"{module_digest}-{hashlib.sha256(data).hexdigest()[:32]}.aot"
-            if not (self.folder / name).exists():
-                write_atomically(self.folder / name, data)
+        if self.folder is not None:
+            with contextlib.suppress(OSError):
+                keep(self.folder, module_digest, ".aot", artifact.read_bytes())
