@@ -240,12 +240,13 @@ def test_a_pace_reading_from_another_phase_is_not_taken_for_a_drift() -> None:
     # two readings at the usual speed, one in a phase twice as slow: the phase is the
     # tasks' business (they are measured again), the drift is between like readings
     probes = {"wasmtime:cranelift": {f"t{i}": [1.2e6, 1.2e6] for i in range(9)}}
-    readings = [PaceReading(0.0, 100e6, 2.0, 1.2e6), PaceReading(5.0, 160e6, 2.0, 2.4e6),
-                PaceReading(9.0, 102e6, 2.0, 1.2e6)]
+    readings = [PaceReading(0.0, 100e6, 2.0, (1.2e6,) * 4),
+                PaceReading(5.0, 160e6, 2.0, (1.2e6, 2.4e6, 2.4e6, 2.4e6)),
+                PaceReading(9.0, 102e6, 2.0, (1.2e6,) * 4)]
     verdict = assess(pace=readings, probes=probes)
     assert verdict.steady and verdict.pace_drift == pytest.approx(2 / 101)
     # without the probes, the same readings are a drift
-    assert not assess(pace=[replace(r, speed_probe_ns=None) for r in readings]).steady
+    assert not assess(pace=[replace(r, speed_probes_ns=()) for r in readings]).steady
 
 
 def test_a_machine_busy_throughout_gives_an_unsteady_profile(

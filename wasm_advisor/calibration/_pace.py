@@ -64,21 +64,20 @@ class PaceReading:
     at_s: float
     compile_ns: float
     execute_ns_per_iter: float
-    # the speed probe read either side of its tasks furthest from their median
-    # (harness/_speed_probe.py): one number for the reading's phase
-    speed_probe_ns: float | None = None
+    # the speed probes read either side of its tasks (harness/_speed_probe.py), judged as a
+    # task's are (calibration/_steadiness.py)
+    speed_probes_ns: tuple[float, ...] = ()
 
-    def to_dict(self) -> dict[str, float]:
-        out = {"at_s": self.at_s, "compile_ns": self.compile_ns,
-               "execute_ns_per_iter": self.execute_ns_per_iter}
-        return out if self.speed_probe_ns is None else {**out,
-                                                        "speed_probe_ns": self.speed_probe_ns}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"at_s": self.at_s, "compile_ns": self.compile_ns,
+                               "execute_ns_per_iter": self.execute_ns_per_iter}
+        return {**out, "speed_probes_ns": list(self.speed_probes_ns)} \
+            if self.speed_probes_ns else out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> PaceReading:
-        probe = d.get("speed_probe_ns")
         return cls(float(d["at_s"]), float(d["compile_ns"]), float(d["execute_ns_per_iter"]),
-                   None if probe is None else float(probe))
+                   tuple(float(ns) for ns in d.get("speed_probes_ns", ())))
 
 
 def _tasks() -> list[dict[str, Any]]:
@@ -123,17 +122,8 @@ def _reading(compiled: dict[str, Any], counted: dict[str, Any], at_s: float
         slope = fit_slope([(float(n), float(ns)) for n, ns in counted["samples"]]).slope
     except ValueError as e:
         return None, f"the pace kernel's samples: {e}"
-    probes = [float(ns) for r in (compiled, counted) for ns in r.get("speed_probe_ns", ())]
-    return PaceReading(round(at_s, 3), statistics.median(compiles), slope,
-                       _furthest(probes)), ""
-
-
-def _furthest(probes: list[float]) -> float | None:
-    """The probe furthest from the others' median, as a factor: the reading's phase."""
-    if not probes:
-        return None
-    middle = statistics.median(probes)
-    return max(probes, key=lambda ns: max(ns / middle, middle / ns))
+    probes = tuple(float(ns) for r in (compiled, counted) for ns in r.get("speed_probe_ns", ()))
+    return PaceReading(round(at_s, 3), statistics.median(compiles), slope, probes), ""
 
 
 def pace_drift(values: Sequence[float]) -> float:

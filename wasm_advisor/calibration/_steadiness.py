@@ -245,7 +245,7 @@ def assess(
     probes = probes or {}
     usual = usual_probe_ns([ns for tasks in probes.values() for each in tasks.values()
                             for ns in each]
-                           + [r.speed_probe_ns for r in pace if r.speed_probe_ns is not None])
+                           + [ns for r in pace for ns in r.speed_probes_ns])
     _check_run_queue(out, system, cores or os.cpu_count() or 1, windows, modes)
     _check_steal(out, system, modes)
     _check_speed(out, probes, usual)
@@ -262,8 +262,14 @@ def usual_probe_ns(probes: Sequence[float]) -> float | None:
 
 def _in_usual_phase(pace: Sequence[PaceReading], usual: float | None) -> list[PaceReading]:
     """The pace readings not taken in another phase of the machine (or not probed)."""
-    return [r for r in pace if r.speed_probe_ns is None or usual is None
-            or _away(r.speed_probe_ns, usual) <= SPEED_LIMIT]
+    return [r for r in pace if not _in_other_phase(r.speed_probes_ns, usual)]
+
+
+def _in_other_phase(probes: Sequence[float], usual: float | None) -> bool:
+    """Whether any of a measurement's speed probes read the machine more than
+    :data:`SPEED_LIMIT` times slower or faster than ``usual``."""
+    return usual is not None and usual > 0 \
+        and any(_away(ns, usual) > SPEED_LIMIT for ns in probes)
 
 
 def _away(probe: float, usual: float) -> float:
@@ -278,8 +284,7 @@ def _check_speed(out: Assessment, probes: Mapping[str, Mapping[str, Sequence[flo
     if not usual:
         return
     for key, tasks in probes.items():
-        away = {task for task, each in tasks.items()
-                if any(_away(ns, usual) > SPEED_LIMIT for ns in each)}
+        away = {task for task, each in tasks.items() if _in_other_phase(each, usual)}
         if away:
             out.disturbed_tasks[key] = away
     if not out.disturbed_tasks:
