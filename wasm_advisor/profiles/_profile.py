@@ -501,17 +501,18 @@ def _check_format(document: dict[str, Any], where: str) -> None:
             f"{OLDEST_READABLE_VERSION} to {FORMAT_VERSION}); run 'wasm-advisor "
             "calibrate' again"
         )
-    if version < 3:
-        machine = document.get("machine")
-        added = ["steadiness"] if "steadiness" in document else []
-        if isinstance(machine, dict):
-            added += [f"machine.{n}" for n in ADDED_IN_FORMAT_3 if n in machine]
-        if added:
-            raise ProfileError(f"{where}: not a valid profile: {added[0]}: a format "
-                               f"{version} profile has no such field")
-    steadiness = document.get("steadiness")
+    added = _fields_added_since(document, version)
+    if added:
+        raise ProfileError(f"{where}: not a valid profile: {added[0]}: a format "
+                           f"{version} profile has no such field")
+
+
+def _fields_added_since(document: dict[str, Any], version: int) -> list[str]:
+    """The fields of a later format that a file of format ``version`` carries."""
+    machine, steadiness = document.get("machine"), document.get("steadiness")
+    added = ["steadiness"] if version < 3 and "steadiness" in document else []
+    if version < 3 and isinstance(machine, dict):
+        added += [f"machine.{n}" for n in ADDED_IN_FORMAT_3 if n in machine]
     if version < 4 and isinstance(steadiness, dict):
-        added = [f"steadiness.{n}" for n in ADDED_IN_FORMAT_4 if n in steadiness]
-        if added:
-            raise ProfileError(f"{where}: not a valid profile: {added[0]}: a format "
-                               f"{version} profile has no such field")
+        added += [f"steadiness.{n}" for n in ADDED_IN_FORMAT_4 if n in steadiness]
+    return added
