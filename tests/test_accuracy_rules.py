@@ -105,3 +105,20 @@ def test_leave_one_out_chooses_without_the_program_it_scores() -> None:
     assert [h.program for h in held] == ["p1", "p2", "p3"]
     assert all(h.program not in rest for h, rest in zip(held, seen, strict=True))
     assert held[2].chosen == 1.5 and held[2].score == 7.5
+
+
+def test_an_inversion_is_confident_beyond_the_interval_stated_for_the_ratio() -> None:
+    measured = {"a": Measured(100), "b": Measured(200)}
+    # predicted the other way, by 1.5x; each prediction alone is uncertain by 0.5 in log
+    predicted = {"a": Predicted(3.0, 0.5), "b": Predicted(2.0, 0.5)}
+    pair = (measured["a"], measured["b"]), (predicted["a"], predicted["b"])
+    # taken as independent, 1.5x is well inside their interval ...
+    assert not confidently_inverted(*pair)
+    assert judge_ranking(measured, predicted).no_confident_inversion
+    # ... but where the two share most of that error, the ratio is known to 0.1 in log
+    # and 1.5x is far outside it: the advisor said "a is slower", and it is not
+    assert confidently_inverted(*pair, ratio_sigma=0.1)
+    verdict = judge_ranking(measured, predicted, {("a", "b"): 0.1})
+    assert verdict.confident == (("a", "b"),)
+    # a pair the spreads leave out falls back to the independent rule
+    assert judge_ranking(measured, predicted, {("a", "x"): 0.1}).no_confident_inversion

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -270,3 +271,30 @@ def test_compute_draws_share_the_common_part_of_the_price_error() -> None:
     host = [Component(Kind.COMPILE, 100.0, 50.0)]
     assert np.array_equal(_factors("a:x", host, 0.0, 0.0, common=0.45),
                           _factors("a:x", host, 0.0, 0.0))
+
+
+def test_the_spread_stated_for_a_ratio_cancels_what_two_modes_share() -> None:
+    from wasm_advisor import Advisor, Workload
+    from wasm_advisor.model._confidence import log_draws, ratio_sigma, stated_sigma
+    from wasm_advisor.model._costs import predict_costs
+    from wasm_advisor.model._prediction import Kind
+
+    advisor = Advisor()  # the reference profile
+    evidence = {e.coefficients.key: e for e in advisor.evidence}
+    features = WorkloadFeatures.from_workload(Workload.preset("compute-long-running"))
+    computes = {key: [c for c in predict_costs(e.coefficients, features).per_request
+                      if c.kind is Kind.COMPUTE] for key, e in evidence.items()}
+    draws = {key: log_draws(evidence[key], computes[key]) for key in evidence}
+    # the same generated code (Cranelift with and without the pooling allocator): the same
+    # draws, so the advisor states their compute ratio exactly
+    assert ratio_sigma(draws["wasmtime:cranelift"],
+                       draws["wasmtime:cranelift-pooling"]) == pytest.approx(0.0, abs=1e-9)
+    # two compilers sharing part of the prices' error: their ratio is surer than two
+    # independent figures would be, and each mode's own draws keep the spread it states
+    a, b = evidence["wasmtime:cranelift"], evidence["wamr:aot"]
+    sa = stated_sigma(a, computes[a.coefficients.key])
+    sb = stated_sigma(b, computes[b.coefficients.key])
+    assert a.coefficients.class_ns_common_sigma > 0 and b.coefficients.class_ns_common_sigma > 0
+    assert ratio_sigma(draws["wasmtime:cranelift"], draws["wamr:aot"]) < 0.95 * math.hypot(sa, sb)
+    assert float(np.std(draws["wamr:aot"])) == pytest.approx(sb, rel=0.15)
+    assert np.array_equal(log_draws(a, []), np.zeros_like(draws["wamr:aot"]))

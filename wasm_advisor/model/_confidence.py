@@ -63,8 +63,8 @@ from ._prediction import LINEAR, Component, Kind, Prediction
 from ._scoring import FLOORS, OBJECTIVES, Candidate, ModeEvidence
 
 __all__ = ["CLEAR_WIN", "HOST_SITTING_SIGMA", "MATERIAL", "RESAMPLES", "SEED",
-           "SITTING_SIGMA", "SIZE_SITTING_SIGMA", "Confidence", "Resampled",
-           "resample", "stated_sigma"]
+           "SITTING_SIGMA", "SIZE_SITTING_SIGMA", "Confidence", "Resampled", "log_draws",
+           "ratio_sigma", "resample", "stated_sigma"]
 
 RESAMPLES = 400
 SEED = 2027  # with the component's name and mode: every draw is the same in every run
@@ -121,6 +121,27 @@ def stated_sigma(evidence: ModeEvidence, components: list[Component]) -> float:
     spread = math.sqrt(sum(c.sigma ** 2 + (c.value * sitting_sigma(c.kind, evidence.pace_sigma))
                            ** 2 for c in components))
     return min(MAX_LOG_SIGMA, math.hypot(spread / total, evidence.scale_sigma))
+
+
+def log_draws(evidence: ModeEvidence, components: list[Component]) -> np.ndarray:
+    """The logarithm of the sum of ``components`` of ``evidence``'s mode in each of the
+    :data:`RESAMPLES` draws, drawn as the ranking draws them: from the same streams, so
+    that a mode running another's code shares its draws and compute shares the prices'
+    common error. The spread of two modes' difference is the spread the advisor states
+    for the ratio of their figures (:func:`ratio_sigma`)."""
+    if not components:
+        return np.zeros(RESAMPLES)
+    values = np.array([c.value for c in components])[:, None] * _factors(
+        evidence.coefficients.key, components, evidence.pace_sigma, evidence.scale_sigma,
+        evidence.coefficients.class_ns_common_sigma)
+    logs: np.ndarray = np.log(np.maximum(values.sum(axis=0), 1e-300))
+    return logs
+
+
+def ratio_sigma(a: np.ndarray, b: np.ndarray) -> float:
+    """The one-sigma spread of log(a / b) over two modes' :func:`log_draws`: how sure the
+    advisor is of the ratio of two figures, errors they share cancelling."""
+    return float(np.std(a - b))
 
 
 def sitting_sigma(kind: Kind, pace_sigma: float = 0.0) -> float:

@@ -12,9 +12,12 @@ and type-checked, so that a rule cannot be loosened quietly after a miss.
   no prediction can get wrong.
 - **Ranking, strict**: every separated pair predicted in the measured order.
 - **Ranking, no confident inversion**: no separated pair predicted the other
-  way *beyond the prediction's own stated interval* (:func:`confidently_inverted`):
-  a model that says "these two are within my error" and is wrong about their
-  order has not misled anyone.
+  way *beyond the interval the prediction states for their ratio*
+  (:func:`confidently_inverted`): a model that says "these two are within my error"
+  and is wrong about their order has not misled anyone. The interval is the one the
+  advisor's own draws give the ratio where the benchmark passes it (errors the two
+  modes share cancel in a ratio, and the advisor ties or separates modes by that
+  narrower spread), else that of two independent predictions.
 - **Top choice**: *exact* (the advisor's winner is the measured winner) and *in
   the tied set* (the measured winner is in the set the advisor said it could not
   separate), reported with the mean size of that set, since a tied set of every
@@ -31,7 +34,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -82,14 +85,17 @@ def separated(a: Measured, b: Measured) -> bool:
 
 
 def confidently_inverted(measured: tuple[Measured, Measured],
-                         predicted: tuple[Predicted, Predicted]) -> bool:
-    """A separated pair predicted the other way, beyond the predictions' own 80 % interval
-    of their ratio."""
+                         predicted: tuple[Predicted, Predicted],
+                         ratio_sigma: float | None = None) -> bool:
+    """A separated pair predicted the other way, beyond the predictions' 80 % interval of
+    their ratio: ``ratio_sigma``, the spread stated for log(a / b), where given; else the
+    two predictions' spreads as if independent."""
     (ma, mb), (pa, pb) = measured, predicted
     if not separated(ma, mb) or (ma.value < mb.value) == (pa.value < pb.value):
         return False
     gap = abs(math.log(pa.value / pb.value))
-    return gap > Z_INTERVAL * math.hypot(pa.sigma, pb.sigma)
+    spread = math.hypot(pa.sigma, pb.sigma) if ratio_sigma is None else ratio_sigma
+    return gap > Z_INTERVAL * spread
 
 
 @dataclass(frozen=True)
@@ -110,9 +116,12 @@ class RankingVerdict:
         return not self.confident
 
 
-def judge_ranking(measured: dict[str, Measured], predicted: dict[str, Predicted]
+def judge_ranking(measured: dict[str, Measured], predicted: dict[str, Predicted],
+                  ratio_sigmas: Mapping[tuple[str, str], float] | None = None
                   ) -> RankingVerdict:
-    """Every pair of the modes both measured and predicted, judged by the rules above."""
+    """Every pair of the modes both measured and predicted, judged by the rules above;
+    ``ratio_sigmas``: per pair ``(a, b)`` (``a`` before ``b`` in sorted order), the spread
+    the predictions state for log(a / b), where known."""
     keys = sorted(set(measured) & set(predicted))
     pairs = ties = 0
     inverted, confident = [], []
@@ -125,7 +134,8 @@ def judge_ranking(measured: dict[str, Measured], predicted: dict[str, Predicted]
             pairs += 1
             if (ma.value < mb.value) != (predicted[a].value < predicted[b].value):
                 inverted.append((a, b))
-                if confidently_inverted((ma, mb), (predicted[a], predicted[b])):
+                if confidently_inverted((ma, mb), (predicted[a], predicted[b]),
+                                        (ratio_sigmas or {}).get((a, b))):
                     confident.append((a, b))
     return RankingVerdict(pairs, ties, tuple(inverted), tuple(confident))
 
