@@ -87,6 +87,7 @@ from wasm_advisor.advisor import MODEL_VERSION, constraints_for
 from wasm_advisor.calibration._pace import PaceReading, pace_factors
 from wasm_advisor.model._confidence import log_draws, ratio_sigma, resample, stated_sigma
 from wasm_advisor.model._costs import WorkloadFeatures, predict_costs
+from wasm_advisor.model._execution_spread import fit_execution_spread
 from wasm_advisor.model._prediction import Component, Kind, Prediction
 from wasm_advisor.model._scoring import ModeEvidence, rank
 from wasm_advisor.model._startup_transfer import (
@@ -421,8 +422,8 @@ def base_workload(corpus: Path, program: dict[str, Any]) -> Workload:
 def startup_ratios(advisor: Advisor, listing: dict[str, Any], runs: dict[str, Any],
                    args: argparse.Namespace
                    ) -> dict[str, dict[tuple[str, str], tuple[float, float]]]:
-    """Per program: each mode's start-up phases as predicted without any transfer over
-    measured, with the spread the prediction stated."""
+    """Per program: each mode's start-up phases and execution as predicted without any
+    transfer over measured, with the spread the prediction stated."""
     free = advisor_with(advisor, StartupTransfer())
     evidence = {e.coefficients.key: e for e in free.evidence}
     out: dict[str, dict[tuple[str, str], tuple[float, float]]] = {}
@@ -438,7 +439,7 @@ def startup_ratios(advisor: Advisor, listing: dict[str, Any], runs: dict[str, An
             if v.failure is not None or v.exit_code != expected_exit(program) \
                     or v.key not in evidence:
                 continue
-            for phase in TRANSFER_PHASES:
+            for phase in (*TRANSFER_PHASES, "execute"):
                 r = v.ratio(phase)
                 if r is not None:
                     ratios[(v.key, phase)] = (r, stated_sigma(evidence[v.key], _phase_components(
@@ -449,14 +450,19 @@ def startup_ratios(advisor: Advisor, listing: dict[str, Any], runs: dict[str, An
 
 def transfer_without(ratios: dict[str, dict[tuple[str, str], tuple[float, float]]],
                      left_out: str | None, profile_id: str) -> StartupTransfer:
-    """The start-up transfer measured on every program but ``left_out``, from the
-    predictions of profile ``profile_id``."""
+    """The start-up transfer and the execution spread measured on every program but
+    ``left_out``, from the predictions of profile ``profile_id``."""
     pooled: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+    execution: dict[str, dict[str, float]] = {}
     for name, found in ratios.items():
-        if name != left_out:
-            for key, pair in found.items():
-                pooled[key].append(pair)
-    return fit_transfer(pooled, profile_id)
+        if name == left_out:
+            continue
+        for key, pair in found.items():
+            pooled[key].append(pair)
+        execution[name] = {mode: -math.log(r) for (mode, phase), (r, _) in found.items()
+                           if phase == "execute" and r > 0}
+    return replace(fit_transfer(pooled, profile_id),
+                   execution=fit_execution_spread(execution))
 
 
 def leave_one_out_pass(advisor: Advisor, listing: dict[str, Any], runs: dict[str, Any],
@@ -477,7 +483,7 @@ def leave_one_out_pass(advisor: Advisor, listing: dict[str, Any], runs: dict[str
             judge_program(program, args.corpus / program["module"], report, held_out, tally,
                           "")
     print(f"\nleave one program out: each of the {len(ratios)} programs predicted with the "
-          f"start-up transfer measured on the other {len(ratios) - 1} "
+          f"start-up transfer and execution spread measured on the other {len(ratios) - 1} "
           f"(models/startup-transfer.json is measured on all of them):")
     return print_shares(tally)
 
@@ -489,7 +495,8 @@ def current_commit() -> str:
 
 def write_transfer(path: Path, ratios: dict[str, dict[tuple[str, str], tuple[float, float]]],
                    args: argparse.Namespace, advisor: Advisor) -> None:
-    """The start-up transfer measured on every program of this run, written to ``path``."""
+    """The start-up transfer and execution spread measured on every program of this run,
+    written to ``path``."""
     commit = current_commit()
     document = transfer_document(transfer_without(ratios, None, advisor.profile.id), {
         "measured_by": "benchmarks/accuracy.py --write-transfer",
@@ -497,7 +504,8 @@ def write_transfer(path: Path, ratios: dict[str, dict[tuple[str, str], tuple[flo
         "programs": sorted(ratios), "profile": advisor.profile.provenance,
         "commit": commit, "model_version": MODEL_VERSION})
     path.write_text(json.dumps(document, indent=1) + "\n")
-    print(f"start-up transfer of {len(ratios)} programs written to {path}")
+    print(f"start-up transfer and execution spread of {len(ratios)} programs written to "
+          f"{path}")
 
 
 def missed_targets(shares: dict[str, float]) -> list[str]:

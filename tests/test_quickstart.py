@@ -60,7 +60,15 @@ def test_quickstart_runs_from_an_empty_folder(tmp_path: Path) -> None:
     for command in quickstart_commands():
         done = subprocess.run(command, shell=True, cwd=tmp_path, env=env, capture_output=True,
                               text=True, timeout=300)
-        assert done.returncode == 0, f"{command}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+        # check's exit 1 is its verdict, not a failure to run: on a machine where another
+        # runtime's mode beats the chosen one by more than the margin, it fails the build
+        # the quickstart puts it in, saying why (exit 2 would be an error)
+        verdict = command.startswith("wasm-advisor check") and done.returncode == 1 \
+            and "FAIL:" in done.stdout and "why:" in done.stdout
+        assert done.returncode == 0 or verdict, \
+            f"{command}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+        if command.startswith("wasm-advisor check"):
+            assert ("PASS:" in done.stdout) != ("FAIL:" in done.stdout), done.stdout
         if command.startswith("wasm-advisor recommend request-response"):
             assert "reference profile" in done.stdout and "Where the ranking" in done.stdout
         if command.startswith("wasm-advisor verify"):

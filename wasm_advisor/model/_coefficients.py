@@ -112,10 +112,30 @@ class ModeCoefficients:
     # showed against the prediction (model._startup_transfer); set where the advisor loads
     # the coefficients, never by the fit
     startup_transfer: dict[str, list[float]] = field(default_factory=dict)
+    # [total, common] log sigma of the compute figure as real programs showed it against the
+    # prices (model._execution_spread); set where the advisor loads the coefficients, never
+    # by the fit; empty: the prices' error on the kernels stands
+    execution_spread: list[float] = field(default_factory=list)
 
     @property
     def key(self) -> str:
         return f"{self.runtime}:{self.mode}"
+
+    @property
+    def compute_log_sigma(self) -> float:
+        """The priced compute figure's relative spread: what real programs showed against
+        the prices where measured, or this profile's prices' error on the kernels if that
+        is larger (a calibration whose fit is poor says so in that error), else the
+        latter alone."""
+        if self.execution_spread:
+            return max(self.execution_spread[0], self.class_ns_log_sigma)
+        return self.class_ns_log_sigma
+
+    @property
+    def compute_common_sigma(self) -> float:
+        """The part of :attr:`compute_log_sigma` every mode shares (drawn from one stream):
+        real programs' where measured."""
+        return self.execution_spread[1] if self.execution_spread else self.class_ns_common_sigma
 
     def get(self, name: str) -> Coefficient | None:
         return self.coefficients.get(name)

@@ -19,12 +19,13 @@ differ only where their configuration does, and the difference between them
 is never noise dressed up as a cost.
 
 **Which draws are shared, again.** The compute component's spread includes the error
-of the prices per instruction class on code they were not fitted to
-(:mod:`._instruction_costs`); the part of it that every mode of the profile shares (a
-program whose dependencies slow one compiler down mostly slow the others too:
-:func:`~.estimator.with_common_error`) is drawn from one stream common to every mode,
-and only the rest from the mode's own. Two modes are then as uncertain against each
-other as their prices' errors differ on the kernels, not as their sum.
+of the prices per instruction class on code they were not fitted to: as real programs
+showed it (:mod:`._execution_spread`), or else on the kernels
+(:mod:`._instruction_costs`). The part of it that every mode shares (a program whose
+dependencies slow one compiler down mostly slow the others too:
+:attr:`~.ModeCoefficients.compute_common_sigma`) is drawn from one stream common to every
+mode, and only the rest from the mode's own. Two modes are then as uncertain against each
+other as their errors differ, not as their sum (:func:`ratio_sigma`).
 
 **The spread of a component** is ``hypot(σ_samples, σ_sitting)``: the spread
 of its samples within the calibration, and what a figure moves between two
@@ -133,7 +134,7 @@ def log_draws(evidence: ModeEvidence, components: list[Component]) -> np.ndarray
         return np.zeros(RESAMPLES)
     values = np.array([c.value for c in components])[:, None] * _factors(
         evidence.coefficients.key, components, evidence.pace_sigma, evidence.scale_sigma,
-        evidence.coefficients.class_ns_common_sigma)
+        evidence.coefficients.compute_common_sigma)
     logs: np.ndarray = np.log(np.maximum(values.sum(axis=0), 1e-300))
     return logs
 
@@ -190,7 +191,7 @@ def _draw(candidate: Candidate) -> _Draws:
     key = candidate.key
     extra = candidate.evidence.scale_sigma
     pace = candidate.evidence.pace_sigma
-    common = candidate.evidence.coefficients.class_ns_common_sigma
+    common = candidate.evidence.coefficients.compute_common_sigma
     latency = p.latency_components()
     ttfi = p.ttfi_components()
     amortised = p.amortised()

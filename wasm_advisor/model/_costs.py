@@ -237,7 +237,7 @@ def compute_ns_per_instruction(m: ModeCoefficients, f: WorkloadFeatures) -> Coef
     if m.class_ns and shares is not None:
         value = sum(share * m.class_ns.get(c, 0.0)
                     for c, share in zip(CLASSES, shares, strict=True))
-        return Coefficient(value, 0.0, m.class_ns_log_sigma, "guest")
+        return Coefficient(value, 0.0, m.compute_log_sigma, "guest")
     return _blended_ns_per_instruction(m, f)
 
 

@@ -34,7 +34,9 @@ It is read from ``models/startup-transfer.json``, written by the accuracy
 benchmark's ``--write-transfer`` from a saved run, with that run's file, its
 commit and the model version it was measured with. Execution is not corrected
 this way: it is priced from the program's own counted instructions, and its error
-changes sign with the kind of code (docs/model.md, "How well it predicts").
+changes sign with the kind of code (docs/model.md, "How well it predicts"); but how far
+real programs fell from those prices is measured on the same runs and shipped in the
+same file, as the compute figure's spread (:mod:`._execution_spread`).
 The benchmark checks the transfer leave-one-program-out: each program is
 predicted with a transfer measured without it, and those figures are the ones
 it reports against its targets.
@@ -52,7 +54,9 @@ from typing import Any
 
 from ..errors import AdvisorError
 from ..files import data_folder
+from ..runtimes import traits_for
 from ._coefficients import ModeCoefficients
+from ._execution_spread import ExecutionSpread, execution_document, read_execution
 from ._prediction import Component, Prediction
 
 __all__ = ["MIN_PROGRAMS", "TRANSFER_FILE", "TRANSFER_PHASES", "PhaseTransfer",
@@ -62,7 +66,8 @@ __all__ = ["MIN_PROGRAMS", "TRANSFER_FILE", "TRANSFER_PHASES", "PhaseTransfer",
 TRANSFER_FILE = "startup-transfer.json"
 TRANSFER_PHASES = ("compile", "load", "instantiate")
 MIN_PROGRAMS = 5  # fewer programs than this measured a phase: no transfer for it
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: with the execution spread; a format-1 file (without) still reads
+READS = (1, 2)
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,8 @@ class StartupTransfer:
 
     profile_id: str = ""
     modes: dict[str, dict[str, PhaseTransfer]] = field(default_factory=dict)
+    # real programs' execution against the prices (measured around zero: any profile's)
+    execution: ExecutionSpread = field(default_factory=ExecutionSpread)
 
     def for_mode(self, key: str, profile_id: str) -> dict[str, list[float]]:
         """[log scale, log sigma] per phase for ``key`` predicted from ``profile_id``'s
@@ -126,7 +133,8 @@ def transfer_document(transfer: StartupTransfer, provenance: Mapping[str, Any]
                                     "log_sigma_unbiased": t.log_sigma_unbiased,
                                     "programs": t.programs}
                             for phase, t in phases.items()}
-                      for key, phases in sorted(transfer.modes.items())}}
+                      for key, phases in sorted(transfer.modes.items())},
+            "execution": execution_document(transfer.execution)}
 
 
 @cache
@@ -141,14 +149,15 @@ def load_transfer() -> StartupTransfer:
     except (OSError, ValueError) as e:
         raise AdvisorError(f"{path}: cannot read the start-up transfer: {e}") from e
     try:
-        if document.get("format_version") != FORMAT_VERSION:
+        if document.get("format_version") not in READS:
             raise ValueError(f"format_version {document.get('format_version')!r}, "
-                             f"this version reads {FORMAT_VERSION}")
+                             f"this version reads {', '.join(map(str, READS))}")
         return StartupTransfer(str(document["profile_id"]), {
             key: {phase: PhaseTransfer(float(t["log_bias"]), float(t["log_sigma"]),
                                        int(t["programs"]), float(t["log_sigma_unbiased"]))
                   for phase, t in phases.items() if phase in TRANSFER_PHASES}
-            for key, phases in document["modes"].items()})
+            for key, phases in document["modes"].items()}, read_execution(
+                document.get("execution")))
     except (AttributeError, KeyError, TypeError, ValueError) as e:
         raise AdvisorError(f"{path}: not a start-up transfer file: {e}") from e
 
@@ -156,9 +165,15 @@ def load_transfer() -> StartupTransfer:
 def with_transfer(m: ModeCoefficients, profile_id: str,
                   transfer: StartupTransfer | None = None) -> ModeCoefficients:
     """``m``, predicted from ``profile_id``'s figures, carrying its mode's start-up
-    transfer (the shipped one unless given)."""
+    transfer and, where it is priced per instruction class, its execution spread (the
+    shipped ones unless given)."""
     table = load_transfer() if transfer is None else transfer
-    return replace(m, startup_transfer=table.for_mode(m.key, profile_id))
+    # a mode that runs another's generated code has that mode's execution spread: the
+    # programs measured the same code twice, and the two differ only by that noise
+    traits = traits_for(m.key)
+    code = traits.same_code_as if traits is not None and traits.same_code_as else m.key
+    return replace(m, startup_transfer=table.for_mode(m.key, profile_id),
+                   execution_spread=table.execution.for_mode(code) if m.class_ns else [])
 
 
 def _scaled(c: Component, table: dict[str, list[float]]) -> Component:
