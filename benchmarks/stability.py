@@ -10,7 +10,11 @@ preset prints each run's *answer*: the winner where it wins clearly, else the
 tied set (model/_confidence.py), e.g.
 ``request-response: wasmtime:winch | wasmtime:winch | wasmtime:winch — same 3/3``.
 It also says whether the answers are at least *compatible*: every run's winner
-inside every other run's tied set. Run it on an idle machine: the calibrations
+inside every other run's tied set. Where the answers differ, it prints the modes at
+their *edge* (in some runs' tied sets and not in others) with, per run, the share of
+resamples in which that run's winner scored more than 2 % above them (a clear win needs
+90 %): a mode at 85 % in one run and 92 % in the next moved across the threshold, not
+across the ranking. Run it on an idle machine: the calibrations
 measure it. ``--save DIR`` keeps each run's profile; ``--replay`` scores saved
 profiles again without calibrating, to judge a change to the model on the same
 measurements. Exits 1 when any preset's answer differed between runs.
@@ -26,6 +30,7 @@ from collections import Counter
 from pathlib import Path
 
 from wasm_advisor import Advisor, Profile, ProfileStore, Workload, calibrate, preset_names
+from wasm_advisor.model._confidence import CLEAR_WIN, Confidence
 
 
 def main() -> int:
@@ -43,6 +48,7 @@ def main() -> int:
         args.runs = len(args.replay)
 
     answers: dict[str, list[tuple[str, ...]]] = {name: [] for name in preset_names()}
+    beaten: dict[str, list[dict[str, float]]] = {name: [] for name in preset_names()}
     for run in range(args.runs):
         start = time.monotonic()
         if args.replay:
@@ -60,6 +66,7 @@ def main() -> int:
                 r = advisor.recommend(Workload.preset(name))
                 # the winner first, then the modes tied with it in alphabetical order
                 answers[name].append((r.tied[0], *sorted(r.tied[1:])) if r.tied else ("none",))
+                beaten[name].append(_beaten(r.confidence))
         how = f"from {args.replay[run]}" if args.replay else f"{wall:.1f} s"
         print(f"run {run + 1}: {how}, {len(profile.modes())} runtime/modes measured, "
               f"{len(profile.failures)} failed measurements; {profile.verdict}", flush=True)
@@ -76,9 +83,38 @@ def main() -> int:
         print(f"  {name}: {' | '.join(texts)} — same {agreed}/{len(runs)}"
               + ("" if agreed == len(runs) else
                  "; compatible" if fits else "; NOT compatible (a winner outside a tied set)"))
+        if agreed < len(runs):
+            _print_edge(runs, beaten[name])
     print(f"\noverall: {same}/{len(answers)} presets gave the same answer in every run; "
           f"{compatible}/{len(answers)} compatible answers")
     return 0 if same == len(answers) else 1
+
+
+def _beaten(confidence: Confidence | None) -> dict[str, float]:
+    """Per mode, the share of resamples in which the winner scored clearly above it (the
+    winner itself: none)."""
+    if confidence is None:
+        return {}
+    return {key: share for key, share in confidence.beaten.items()
+            if key != confidence.tied[0]}
+
+
+def _print_edge(runs: list[tuple[str, ...]], beaten: list[dict[str, float]]) -> None:
+    """The modes in some runs' tied sets and not in others, with how clearly each run's
+    winner beat them."""
+    every: set[str] = set(runs[0]).intersection(*runs[1:])
+    edge = set(runs[0]).union(*runs[1:]) - every
+    for key in sorted(edge):
+        cells = []
+        for answer, shares in zip(runs, beaten, strict=True):
+            if key == answer[0]:
+                cells.append("winner")
+            elif key in shares:
+                cells.append(f"{'tied' if key in answer else 'beaten'} {shares[key]:.0%}")
+            else:
+                cells.append("not ranked")
+        print(f"      edge: {key}: " + " | ".join(cells)
+              + f" (clearly beaten needs {CLEAR_WIN:.0%})")
 
 
 if __name__ == "__main__":
