@@ -493,6 +493,14 @@ def current_commit() -> str:
                           text=True).stdout.strip() or "unknown"
 
 
+def _profile_label(profile: Any) -> str:
+    """Which profile, when and on what: the same text wherever the file is written (its
+    provenance says "here" or "elsewhere" of the machine that reads it)."""
+    m = profile.machine
+    return (f"{profile.kind} profile {profile.id}, {profile.created:%Y-%m-%d %H:%M} UTC, "
+            f"measured on {m.cpu_model}, {m.cores} cores, host {m.hostname}")
+
+
 def write_transfer(path: Path, ratios: dict[str, dict[tuple[str, str], tuple[float, float]]],
                    args: argparse.Namespace, advisor: Advisor) -> None:
     """The start-up transfer and execution spread measured on every program of this run,
@@ -501,7 +509,7 @@ def write_transfer(path: Path, ratios: dict[str, dict[tuple[str, str], tuple[flo
     document = transfer_document(transfer_without(ratios, None, advisor.profile.id), {
         "measured_by": "benchmarks/accuracy.py --write-transfer",
         "run": str(args.replay) if args.replay else "this live run's results file",
-        "programs": sorted(ratios), "profile": advisor.profile.provenance,
+        "programs": sorted(ratios), "profile": _profile_label(advisor.profile),
         "commit": commit, "model_version": MODEL_VERSION})
     path.write_text(json.dumps(document, indent=1) + "\n")
     print(f"start-up transfer and execution spread of {len(ratios)} programs written to "
