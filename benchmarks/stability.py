@@ -30,7 +30,7 @@ from collections import Counter
 from pathlib import Path
 
 from wasm_advisor import Advisor, Profile, ProfileStore, Workload, calibrate, preset_names
-from wasm_advisor.model._confidence import CLEAR_WIN, Confidence
+from wasm_advisor.model._confidence import CLEAR_WIN
 
 
 def main() -> int:
@@ -66,7 +66,8 @@ def main() -> int:
                 r = advisor.recommend(Workload.preset(name))
                 # the winner first, then the modes tied with it in alphabetical order
                 answers[name].append((r.tied[0], *sorted(r.tied[1:])) if r.tied else ("none",))
-                beaten[name].append(_beaten(r.confidence))
+                # per mode, the share of resamples the winner clearly beat it in
+                beaten[name].append(dict(r.confidence.beaten) if r.confidence else {})
         how = f"from {args.replay[run]}" if args.replay else f"{wall:.1f} s"
         print(f"run {run + 1}: {how}, {len(profile.modes())} runtime/modes measured, "
               f"{len(profile.failures)} failed measurements; {profile.verdict}", flush=True)
@@ -88,15 +89,6 @@ def main() -> int:
     print(f"\noverall: {same}/{len(answers)} presets gave the same answer in every run; "
           f"{compatible}/{len(answers)} compatible answers")
     return 0 if same == len(answers) else 1
-
-
-def _beaten(confidence: Confidence | None) -> dict[str, float]:
-    """Per mode, the share of resamples in which the winner scored clearly above it (the
-    winner itself: none)."""
-    if confidence is None:
-        return {}
-    return {key: share for key, share in confidence.beaten.items()
-            if key != confidence.tied[0]}
 
 
 def _print_edge(runs: list[tuple[str, ...]], beaten: list[dict[str, float]]) -> None:

@@ -132,10 +132,7 @@ def log_draws(evidence: ModeEvidence, components: list[Component]) -> np.ndarray
     for the ratio of their figures (:func:`ratio_sigma`)."""
     if not components:
         return np.zeros(RESAMPLES)
-    values = np.array([c.value for c in components])[:, None] * _factors(
-        evidence.coefficients.key, components, evidence.pace_sigma, evidence.scale_sigma,
-        evidence.coefficients.compute_common_sigma)
-    logs: np.ndarray = np.log(np.maximum(values.sum(axis=0), 1e-300))
+    logs: np.ndarray = np.log(np.maximum(_drawn(evidence, components).sum(axis=0), 1e-300))
     return logs
 
 
@@ -186,23 +183,25 @@ class _Draws:
     ttfi_components: tuple[Component, ...]
 
 
+def _drawn(evidence: ModeEvidence, components: list[Component]) -> np.ndarray:
+    """The drawn values of each of ``components`` of ``evidence``'s mode (rows), from the
+    streams every draw of that mode uses (only compute draws the common part)."""
+    values: np.ndarray = np.array([c.value for c in components])[:, None] * _factors(
+        evidence.coefficients.key, components, evidence.pace_sigma, evidence.scale_sigma,
+        evidence.coefficients.compute_common_sigma)
+    return values
+
+
 def _draw(candidate: Candidate) -> _Draws:
     p: Prediction = candidate.prediction
-    key = candidate.key
-    extra = candidate.evidence.scale_sigma
-    pace = candidate.evidence.pace_sigma
-    common = candidate.evidence.coefficients.compute_common_sigma
+    e = candidate.evidence
     latency = p.latency_components()
     ttfi = p.ttfi_components()
     amortised = p.amortised()
-    lat_values = np.array([c.value for c in latency])[:, None] * _factors(
-        key, latency, pace, extra, common)
-    ttfi_values = np.array([c.value for c in ttfi])[:, None] * _factors(key, ttfi, pace, extra)
-    am_values = np.array([c.value for c in amortised])[:, None] * _factors(
-        key, amortised, pace, extra, common)
-    memory = _memory_draws(key, p, max(SIZE_SITTING_SIGMA, pace), extra)
-    return _Draws(tuple(amortised), lat_values, am_values, ttfi_values, memory,
-                  tuple(latency), tuple(ttfi))
+    memory = _memory_draws(candidate.key, p, max(SIZE_SITTING_SIGMA, e.pace_sigma),
+                           e.scale_sigma)
+    return _Draws(tuple(amortised), _drawn(e, latency), _drawn(e, amortised), _drawn(e, ttfi),
+                  memory, tuple(latency), tuple(ttfi))
 
 
 def _memory_draws(key: str, p: Prediction, sitting: float, extra: float) -> np.ndarray:

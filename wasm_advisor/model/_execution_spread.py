@@ -45,11 +45,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["MIN_MODES", "ExecutionSpread", "execution_document", "fit_execution_spread",
-           "read_execution"]
+__all__ = ["MIN_MODES", "MIN_PROGRAMS", "ExecutionSpread", "execution_document",
+           "fit_execution_spread", "read_execution"]
 
-MIN_MODES = 3  # a program's shared part is a median over at least this many modes
-MIN_PROGRAMS = 5  # as the start-up transfer: fewer programs, no figure
+MIN_MODES = 3  # a program's shared part is a mean over at least this many modes
+MIN_PROGRAMS = 5  # fewer programs measured a mode: no figure (the start-up transfer's too)
 
 
 @dataclass(frozen=True)

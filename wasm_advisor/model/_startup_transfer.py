@@ -56,7 +56,12 @@ from ..errors import AdvisorError
 from ..files import data_folder
 from ..runtimes import traits_for
 from ._coefficients import ModeCoefficients
-from ._execution_spread import ExecutionSpread, execution_document, read_execution
+from ._execution_spread import (  # MIN_PROGRAMS: fewer measured a phase, no transfer for it
+    MIN_PROGRAMS,
+    ExecutionSpread,
+    execution_document,
+    read_execution,
+)
 from ._prediction import Component, Prediction
 
 __all__ = ["MIN_PROGRAMS", "TRANSFER_FILE", "TRANSFER_PHASES", "PhaseTransfer",
@@ -65,7 +70,6 @@ __all__ = ["MIN_PROGRAMS", "TRANSFER_FILE", "TRANSFER_PHASES", "PhaseTransfer",
 
 TRANSFER_FILE = "startup-transfer.json"
 TRANSFER_PHASES = ("compile", "load", "instantiate")
-MIN_PROGRAMS = 5  # fewer programs than this measured a phase: no transfer for it
 FORMAT_VERSION = 2  # 2: with the execution spread; a format-1 file (without) still reads
 READS = (1, 2)
 
