@@ -35,20 +35,9 @@ from typing import Any
 from wasm_advisor import calibrate
 from wasm_advisor.calibration import _calibrate
 from wasm_advisor.calibration._steadiness import SPEED_LIMIT
+from wasm_advisor.calibration._task_value import task_value
 
 Results = dict[str, dict[str, dict[str, Any]]]  # mode key -> task id -> result
-
-
-def _value(result: dict[str, Any]) -> float | None:
-    """What a task's figure is made of: a guest kernel's median ns per iteration, or a
-    host-timed module's median compile, load or instantiation."""
-    if result.get("samples"):
-        return float(statistics.median(ns / n for n, ns in result["samples"]))
-    phases = [run.get("phases_ns") or {} for run in result.get("runs") or []]
-    for phase in ("compile", "load", "instantiate"):
-        if phases and all(phase in p for p in phases):
-            return float(statistics.median(p[phase] for p in phases))
-    return None
 
 
 def _calibrated(runtimes: list[str] | None) -> tuple[Results, Results]:
@@ -93,7 +82,7 @@ def main() -> int:
         usual = statistics.median(readings)
         for mode, tasks in before.items():
             for task_id, result in tasks.items():
-                value, final = _value(result), _value(after[mode].get(task_id) or {})
+                value, final = task_value(result), task_value(after[mode].get(task_id) or {})
                 if value is None or final is None or not result.get("speed_probe_ns"):
                     continue
                 key = (mode, task_id)

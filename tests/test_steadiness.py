@@ -25,6 +25,7 @@ from wasm_advisor.calibration._steadiness import (
     RUN_QUEUE_LIMIT,
     SPEED_LIMIT,
     STEAL_LIMIT,
+    Recheck,
     SystemSample,
     assess,
     parse_proc_stat,
@@ -159,11 +160,13 @@ class _FakeSampler:
 
 def _fake_calibration(monkeypatch: pytest.MonkeyPatch, busy_until: float,
                       load_values: Iterator[float],
-                      probe: Callable[[int, str], float] = lambda job, task: 1.2e6
+                      probe: Callable[[int, str], float] = lambda job, task: 1.2e6,
+                      value: Callable[[int, str], float] = lambda job, task: 10.0
                       ) -> list[list[str]]:
     """Fakes discovery, workers, pace and analysis; each analysis of the code family gives
     the next of ``load_values`` as the load cost; ``probe(job number, task id)`` is the
-    speed probe read either side of a task. Returns the task ids of every worker."""
+    speed probe read either side of a task, ``value(job number, task id)`` its measured ns
+    per iteration. Returns the task ids of every worker."""
     jobs: list[list[str]] = []
     state = {"load": next(load_values)}
 
@@ -172,8 +175,9 @@ def _fake_calibration(monkeypatch: pytest.MonkeyPatch, busy_until: float,
         jobs.append(ids)
         if any(i.startswith("host:code-precompiled:") for i in ids) and len(jobs) > 1:
             state["load"] = next(load_values)
-        return WorkerOutcome(results={i: {"ok": True, "speed_probe_ns": [
-            probe(len(jobs), i)] * 2} for i in ids})
+        return WorkerOutcome(results={i: {
+            "ok": True, "speed_probe_ns": [probe(len(jobs), i)] * 2,
+            "samples": [(1000, int(1000 * value(len(jobs), i)))]} for i in ids})
 
     def analyse_mode(mode: Mode, results: Any, failed: Any, *_: Any) -> tuple[Any, Any, Any]:
         return ([figure("wasmtime", "cranelift", m, v, "wasmtime-py") for m, v in (
@@ -234,6 +238,56 @@ def test_a_machine_that_stays_in_another_phase_gives_an_unsteady_profile(
     assert moved["machine speed (probe)"].value == pytest.approx(2.0)
     assert moved["machine speed (probe)"].limit == SPEED_LIMIT
     assert "2 of" in profile.verdict and "changed speed while it measured" in profile.verdict
+
+
+FLAGGED = ("guest:int", "guest:float", "guest:call", "host:empty:0")
+
+
+def test_flags_that_moved_nothing_are_the_probe_jitter_and_leave_the_profile_steady(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # the probe flags four measurements; measured again, three at the usual speed, they
+    # read the same (within 10 %): the flags picked out nothing that moved, and the fourth,
+    # flagged again, does not make the profile unsteady
+    jobs = _fake_calibration(monkeypatch, busy_until=0.0, load_values=iter([2.0] * 5),
+                             probe=lambda job, task: 2.4e6 if task in FLAGGED and (
+                                 job == 1 or task == FLAGGED[-1]) else 1.2e6,
+                             value=lambda job, task: 10.0 if job == 1 else 11.0)
+    profile = calibrate("quick", runtimes=["wasmtime"], save=False)
+    assert len(jobs) == 2 and sorted(jobs[1]) == sorted(FLAGGED)  # one round, no more
+    steadiness = profile.steadiness
+    assert steadiness is not None and steadiness.steady and steadiness.probe_jitter
+    assert steadiness.rechecked == 3 and steadiness.probe_agreement == pytest.approx(1.1)
+    assert steadiness.slowest_phase == pytest.approx(2.0)
+    assert "agreed within 10% (median), so the probe's flags were its own jitter" \
+        in profile.verdict
+
+
+def test_flags_whose_measurements_moved_leave_the_profile_unsteady(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # the same flags, but a flagged measurement read twice as slow as its re-measurement
+    # at the usual speed: the flags picked out measurements that moved
+    jobs = _fake_calibration(monkeypatch, busy_until=0.0, load_values=iter([2.0] * 5),
+                             probe=lambda job, task: 2.4e6 if task in FLAGGED and (
+                                 job == 1 or task == FLAGGED[-1]) else 1.2e6,
+                             value=lambda job, task: 20.0 if job == 1 else 10.0)
+    profile = calibrate("quick", runtimes=["wasmtime"], save=False)
+    assert len(jobs) == 1 + calibrate_module.RETRY_ROUNDS
+    steadiness = profile.steadiness
+    assert steadiness is not None and not steadiness.steady and not steadiness.probe_jitter
+    assert steadiness.probe_agreement is not None and steadiness.probe_agreement > 1.25
+    assert "changed speed while it measured" in profile.verdict
+
+
+def test_too_few_rechecked_measurements_do_not_judge_the_flags() -> None:
+    probes = {"wasmtime:cranelift": {"a": [2.4e6, 2.4e6], **{
+        f"t{i}": [1.2e6, 1.2e6] for i in range(9)}}}
+    usual, other = Recheck(10.0, 10.0, (1.2e6, 1.2e6)), Recheck(10.0, 10.0, (2.4e6, 1.2e6))
+    two = assess(probes=probes, rechecked=[usual, usual, other])
+    # a re-measurement in another phase again says nothing about what the phase moved
+    assert not two.steady and two.probe_agreement is None and two.disturbed_tasks
+    assert two.rechecked == 2
+    three = assess(probes=probes, rechecked=[usual] * 3)
+    assert three.steady and three.probe_agreement == 1.0 and not three.disturbed_tasks
 
 
 def test_a_pace_reading_from_another_phase_is_not_taken_for_a_drift() -> None:

@@ -97,6 +97,24 @@ def test_a_format_3_profile_loads_and_one_with_a_format_4_field_is_refused(
         Profile.load(path)
 
 
+def test_a_format_4_profile_loads_and_one_with_a_format_5_field_is_refused(
+        tmp_path: Path) -> None:
+    four = _profile(STEADY.model_copy(update={"slow_tasks": 2, "slowest_phase": 1.6}))
+    four = four.model_copy(update={"format_version": 4})
+    path = tmp_path / "four.json"
+    path.write_text(four.to_json())
+    document = json.loads(path.read_text())
+    assert "rechecked" not in document["steadiness"]
+    loaded = Profile.load(path)  # its checksum covers the fields format 4 had
+    assert loaded.format_version == 4 and loaded.steadiness is not None
+    assert loaded.steadiness.slow_tasks == 2 and loaded.steadiness.probe_agreement is None
+    document["steadiness"]["probe_agreement"] = 1.1
+    path.write_text(json.dumps(document))
+    with pytest.raises(ProfileError, match=r"steadiness\.probe_agreement: a format 4 "
+                       "profile has no such field"):
+        Profile.load(path)
+
+
 def test_the_fingerprint_tells_this_machine_from_one_of_its_type() -> None:
     here = this_machine()
     assert relation(here) == "here"

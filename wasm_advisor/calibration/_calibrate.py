@@ -55,7 +55,8 @@ from ._kernel_counts import (
 )
 from ._notebook_progress import in_notebook, notebook_progress
 from ._pace import PACE_MODE, PACE_RUNTIME, PaceReading, pace_figures, read_pace
-from ._steadiness import Assessment, SystemSampler, assess
+from ._steadiness import Assessment, Recheck, SystemSampler, assess
+from ._task_value import task_value
 from .tasks import TASKS_MODULE
 
 __all__ = ["CalibrationProgress", "calibrate"]
@@ -201,6 +202,8 @@ class _Run:
     readings: list[PaceReading] = field(default_factory=list)
     pace_failures: list[MeasurementFailure] = field(default_factory=list)
     windows: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    # each measurement the speed probe flagged, measured again
+    rechecked: list[Recheck] = field(default_factory=list)
     planned: int = 0  # steps planned in the whole calibration
     finished: int = 0  # steps finished
 
@@ -391,7 +394,8 @@ def _steadiness(verdict: Assessment, remeasured: list[str], system_samples: int,
         steal_fraction=_rounded(verdict.steal_fraction),
         pace_drift=_rounded(verdict.pace_drift), remeasured=remeasured,
         system_samples=system_samples, slow_tasks=slow_tasks,
-        slowest_phase=_rounded(verdict.slowest_phase))
+        slowest_phase=_rounded(verdict.slowest_phase), rechecked=verdict.rechecked,
+        probe_agreement=_rounded(verdict.probe_agreement))
 
 
 def _rounded(value: float | None) -> float | None:
@@ -539,13 +543,24 @@ def _remeasure(run: _Run, budget: Budget, plans: Plans, verdict: Assessment,
             break
         total = run.done[mode.key] + len(tasks)
         outcome = run.run_mode(mode, tasks, "{} (again)", total, budget.task_timeout_s)
+        flagged = verdict.disturbed_tasks.get(mode.key, set())
         for task_id, result in outcome.results.items():
             if result.get("ok"):
+                if task_id in flagged:
+                    _recheck(run, run.results[mode.key].get(task_id) or {}, result)
                 run.results[mode.key][task_id] = result
         again.append(mode.key)
     if paced:
         run.read_pace(number + 1, number + 2)
     return again
+
+
+def _recheck(run: _Run, first: dict[str, Any], again: dict[str, Any]) -> None:
+    """A flagged measurement and its re-measurement, kept to judge the flags by."""
+    before, after = task_value(first), task_value(again)
+    if before is not None and after is not None:
+        run.rechecked.append(Recheck(before, after, tuple(
+            float(ns) for ns in again.get("speed_probe_ns") or ())))
 
 
 def _reassess(run: _Run, figures: list[Figure], again: list[str], plans: Plans) -> Assessment:
@@ -557,4 +572,4 @@ def _reassess(run: _Run, figures: list[Figure], again: list[str], plans: Plans) 
     every = {m.key for m, _ in plans} <= set(again)
     pace = run.readings[-2:] if every else run.readings
     return assess(system=system, pace=pace, figures=figures, windows=latest,
-                  probes=_task_probes(run))
+                  probes=_task_probes(run), rechecked=run.rechecked)

@@ -19,7 +19,10 @@ calibration, none of them timed in this process:
   which the probe read more than ``SPEED_LIMIT`` times slower or faster ran in another
   phase: it is measured again, so that every figure comes from one speed. A pace reading
   taken in another phase says how far apart the phases are, not how far the machine
-  drifted, so the drift leaves it out.
+  drifted, so the drift leaves it out. Whether the flags mean anything is then checked in
+  the calibration itself: where the flagged measurements, measured again, agree with
+  their first values (:func:`flags_agreement`), the probe picked out nothing that moved,
+  and a measurement it still flags does not make the profile unsteady.
 
 :func:`assess` turns them into an :class:`Assessment`: steady, or unsteady with a reason
 for each limit passed and the readings that passed it. The limits are fixed fractions,
@@ -42,8 +45,9 @@ import psutil
 from ..profiles import Figure, SteadinessFigure
 from ._pace import PaceReading, pace_drift
 
-__all__ = ["SPEED_LIMIT", "Assessment", "SystemSample", "SystemSampler", "assess",
-           "parse_proc_stat", "read_system", "usual_probe_ns"]
+__all__ = ["AGREE_LIMIT", "SPEED_LIMIT", "Assessment", "Recheck", "SystemSample",
+           "SystemSampler", "assess", "flags_agreement", "parse_proc_stat", "read_system",
+           "recheck_factors", "usual_probe_ns"]
 
 SAMPLE_S = 0.25  # one sample took 8.6 ms at load 8 on the development VM: 3 % of a core
 # other runnable threads per core, the median over a window: one busy process per core
@@ -66,6 +70,16 @@ SPREAD_KERNELS = ("int", "float", "call", "mixed")
 # development VM (2026-12-07) the probe read 1.16-1.35 ms in its fast phase and 1.9-3.4 ms
 # in its slow one, a single-threaded compile 50 ms and 75-100 ms at the same moments
 SPEED_LIMIT = 1.4
+# whether the probe's flags picked out measurements that moved, judged in each calibration:
+# each flagged measurement against its re-measurement taken at the usual speed, as a factor
+# (>= 1). Where the median factor over at least AGREE_PAIRS of them is within AGREE_LIMIT,
+# the flags were the probe's own jitter: on a second VM of the development type
+# (2026-12-08) 35 % of the probe's readings lay beyond 1.4x at idle while a task's value did
+# not follow them (correlation 0.10, benchmarks/probe_flags.py); on the first, a slow phase
+# moved a compile by 1.5-2x, far beyond the limit. The limit is the pace's: two readings of
+# the same work further apart than that mean the machine moved between them
+AGREE_LIMIT = PACE_LIMIT
+AGREE_PAIRS = 3
 
 
 @dataclass(frozen=True)
@@ -203,6 +217,10 @@ class Assessment:
     # the probe furthest from the usual speed, as a factor (slower or faster), where a task
     # ran in another phase
     slowest_phase: float | None = None
+    # flagged measurements measured again at the usual speed: how many, and the median
+    # factor between the first value and the re-measured one (None: fewer than AGREE_PAIRS)
+    rechecked: int = 0
+    probe_agreement: float | None = None
 
     def flag(self, what: str, value: float, limit: float, reason: str) -> None:
         self.steady = False
@@ -230,6 +248,7 @@ def assess(
     figures: Sequence[Figure] = (), cores: int | None = None,
     windows: Sequence[tuple[str, float, float]] = (),
     probes: Mapping[str, Mapping[str, Sequence[float]]] | None = None,
+    rechecked: Sequence[Recheck] = (),
 ) -> Assessment:
     """The verdict from the system samples, the pace readings and the figures.
 
@@ -238,7 +257,9 @@ def assess(
     as is every mode when the pace moved or the steal is high (they cover the whole
     calibration), and every mode whose compute kernels are scattered. ``probes`` (by
     runtime:mode, by task, the speed probes read either side of it, ns) give the tasks
-    measured in another phase of the machine (``disturbed_tasks``).
+    measured in another phase of the machine (``disturbed_tasks``), unless ``rechecked``
+    (each flagged measurement's first value, its re-measured one and the probes around the
+    latter) shows that the flags picked out nothing that moved (:func:`flags_agreement`).
     """
     out = Assessment(samples=len(system))
     modes = {key for key, _, _ in windows} | {f"{f.runtime}:{f.mode}" for f in figures}
@@ -248,7 +269,7 @@ def assess(
                            + [ns for r in pace for ns in r.speed_probes_ns])
     _check_run_queue(out, system, cores or os.cpu_count() or 1, windows, modes)
     _check_steal(out, system, modes)
-    _check_speed(out, probes, usual)
+    _check_speed(out, probes, usual, rechecked)
     _check_pace(out, _in_usual_phase(pace, usual), modes)
     _check_spread(out, figures)
     return out
@@ -277,22 +298,50 @@ def _away(probe: float, usual: float) -> float:
     return max(probe / usual, usual / probe) if probe > 0 and usual > 0 else 1.0
 
 
+@dataclass(frozen=True)
+class Recheck:
+    """A measurement the speed probe flagged, measured again: both values, and the probes
+    read either side of the second."""
+
+    first: float
+    again: float
+    again_probes_ns: tuple[float, ...]
+
+
+def recheck_factors(rechecked: Sequence[Recheck], usual: float | None) -> list[float]:
+    """How far apart (a factor >= 1) each flagged measurement and its re-measurement came
+    out, where the re-measurement was taken at the usual speed: the only pairs that tell
+    whether the other speed moved a measurement."""
+    return [max(r.first / r.again, r.again / r.first) for r in rechecked
+            if r.first > 0 and r.again > 0 and r.again_probes_ns
+            and not _in_other_phase(r.again_probes_ns, usual)]
+
+
+def flags_agreement(factors: Sequence[float]) -> float | None:
+    """The median of :func:`recheck_factors`; None with fewer than :data:`AGREE_PAIRS`."""
+    return statistics.median(factors) if len(factors) >= AGREE_PAIRS else None
+
+
 def _check_speed(out: Assessment, probes: Mapping[str, Mapping[str, Sequence[float]]],
-                 usual: float | None) -> None:
+                 usual: float | None, rechecked: Sequence[Recheck]) -> None:
     """The tasks either side of which the machine ran more than :data:`SPEED_LIMIT` times
-    away from its usual speed."""
+    away from its usual speed; none where the re-measured ones showed the flags to be the
+    probe's jitter."""
     if not usual:
         return
-    for key, tasks in probes.items():
-        away = {task for task, each in tasks.items() if _in_other_phase(each, usual)}
-        if away:
-            out.disturbed_tasks[key] = away
-    if not out.disturbed_tasks:
+    factors = recheck_factors(rechecked, usual)
+    out.rechecked, out.probe_agreement = len(factors), flags_agreement(factors)
+    away = {key: found for key, tasks in probes.items()
+            if (found := {t for t, each in tasks.items() if _in_other_phase(each, usual)})}
+    if not away:
         return
     worst = max(_away(ns, usual) for tasks in probes.values() for each in tasks.values()
                 for ns in each)
     out.slowest_phase = worst
-    count = sum(len(t) for t in out.disturbed_tasks.values())
+    if out.probe_agreement is not None and out.probe_agreement <= 1 + AGREE_LIMIT:
+        return  # the flags moved nothing here: kept as a reading, not acted on
+    out.disturbed_tasks = away
+    count = sum(len(t) for t in away.values())
     total = sum(len(t) for t in probes.values())
     out.flag("machine speed (probe)", worst, SPEED_LIMIT,
              f"{count} of {total} measurements ran while the machine was more than "

@@ -56,13 +56,16 @@ __all__ = [
 # its checksum is checked over the fields version 2 had, and its steadiness is
 # "not checked" (``steadiness`` is None). Version 4 added the measurements the speed probe
 # found in another phase of the machine (``slow_tasks``, ``slowest_phase`` of the
-# steadiness); a version-3 file's checksum is checked over the fields it had.
-FORMAT_VERSION = 4
+# steadiness); a version-3 file's checksum is checked over the fields it had. Version 5
+# added whether those measurements, measured again, agreed with their first values
+# (``rechecked``, ``probe_agreement``).
+FORMAT_VERSION = 5
 OLDEST_READABLE_VERSION = 2
 MAX_PROFILE_BYTES = 64 << 20  # a full calibration's profile is about 1 MiB
 
 
 ADDED_IN_FORMAT_4 = ("slow_tasks", "slowest_phase")  # fields of Steadiness
+ADDED_IN_FORMAT_5 = ("rechecked", "probe_agreement")  # fields of Steadiness
 
 
 class _Record(BaseModel):
@@ -204,6 +207,22 @@ class Steadiness(_Record):
     slowest_phase: float | None = Field(
         default=None, description="Where tasks are still from another phase: the speed probe "
         "furthest from the usual one, as a factor (slower or faster).")
+    rechecked: int = Field(default=0, description="Measurements the speed probe flagged "
+                           "that were measured again at the machine's usual speed and "
+                           "compared with their first values.")
+    probe_agreement: float | None = Field(
+        default=None, description="The median factor between those measurements' first and "
+        "re-measured values (from 3 or more); within 1.25 the flags picked out nothing that "
+        "moved (the probe's own jitter), and measurements still flagged did not make the "
+        "profile unsteady.")
+
+    @property
+    def probe_jitter(self) -> bool:
+        """Whether the speed probe's flags were shown to be its own jitter: measurements are
+        still flagged (``slowest_phase``), yet the verdict is steady, which only agreeing
+        re-measurements allow."""
+        return self.steady and self.slowest_phase is not None \
+            and self.probe_agreement is not None
 
     @property
     def summary(self) -> str:
@@ -213,6 +232,11 @@ class Steadiness(_Record):
                      if self.remeasured else "")
             slow = (f" ({self.slow_tasks} of its measurements first taken while the machine "
                     "ran at another speed)" if self.slow_tasks else "")
+            if self.probe_jitter and self.probe_agreement is not None:
+                slow = (f" ({self.slow_tasks} of its measurements first taken while the speed "
+                        f"probe read another speed; measured again, they agreed within "
+                        f"{self.probe_agreement - 1:.0%} (median), so the probe's flags were "
+                        "its own jitter)")
             return f"steady{again}{slow}"
         return "unsteady: " + "; ".join(self.reasons)
 
@@ -320,8 +344,9 @@ class Profile(_Record):
             content.pop("steadiness", None)
             for name in ADDED_IN_FORMAT_3:
                 content["machine"].pop(name, None)
-        if self.format_version < 4 and content.get("steadiness"):
-            for name in ADDED_IN_FORMAT_4:
+        if self.format_version < 5 and content.get("steadiness"):
+            for name in ADDED_IN_FORMAT_5 + (ADDED_IN_FORMAT_4 if self.format_version < 4
+                                             else ()):
                 content["steadiness"].pop(name, None)
         return content
 
@@ -513,6 +538,7 @@ def _fields_added_since(document: dict[str, Any], version: int) -> list[str]:
     added = ["steadiness"] if version < 3 and "steadiness" in document else []
     if version < 3 and isinstance(machine, dict):
         added += [f"machine.{n}" for n in ADDED_IN_FORMAT_3 if n in machine]
-    if version < 4 and isinstance(steadiness, dict):
-        added += [f"steadiness.{n}" for n in ADDED_IN_FORMAT_4 if n in steadiness]
+    if version < 5 and isinstance(steadiness, dict):
+        added += [f"steadiness.{n}" for n in ADDED_IN_FORMAT_5
+                  + (ADDED_IN_FORMAT_4 if version < 4 else ()) if n in steadiness]
     return added
