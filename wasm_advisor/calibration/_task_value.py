@@ -22,19 +22,29 @@ def _per_iteration(samples: list[Any]) -> float | None:
     return float(statistics.median(values)) if values else None
 
 
-def task_value(result: dict[str, Any]) -> float | None:
-    """The task's value (see the module's docstring), or None."""
-    if result.get("kernels"):
-        each = [_per_iteration(s) for s in result["kernels"].values()]
-        logs = [math.log(v) for v in each if v is not None and v > 0]
-        return math.exp(statistics.fmean(logs)) if logs else None
-    instances = result.get("instances") or ([result["samples"]] if result.get("samples")
-                                            else [])
-    if instances:
-        found = [v for v in (_per_iteration(s) for s in instances) if v is not None]
-        return float(statistics.median(found)) if found else None
-    phases = [run.get("phases_ns") or {} for run in result.get("runs") or []]
+def _mix_value(kernels: dict[str, list[Any]]) -> float | None:
+    each = [_per_iteration(s) for s in kernels.values()]
+    logs = [math.log(v) for v in each if v is not None and v > 0]
+    return math.exp(statistics.fmean(logs)) if logs else None
+
+
+def _guest_value(instances: list[list[Any]]) -> float | None:
+    found = [v for v in (_per_iteration(s) for s in instances) if v is not None]
+    return float(statistics.median(found)) if found else None
+
+
+def _host_value(runs: list[dict[str, Any]]) -> float | None:
+    phases = [run.get("phases_ns") or {} for run in runs]
     for phase in ("compile", "load", "instantiate"):
         if phases and all(phase in p for p in phases):
             return float(statistics.median(p[phase] for p in phases))
     return None
+
+
+def task_value(result: dict[str, Any]) -> float | None:
+    """The task's value (see the module's docstring), or None."""
+    if result.get("kernels"):
+        return _mix_value(result["kernels"])
+    if result.get("instances") or result.get("samples"):
+        return _guest_value(result.get("instances") or [result["samples"]])
+    return _host_value(result.get("runs") or [])
