@@ -388,17 +388,14 @@ def _probe_sample(flagged: dict[str, set[str]], plans: Plans) -> dict[str, set[s
     """:data:`PROBE_SAMPLE` of the probe's flagged tasks, one mode after another in the
     plans' order (each mode's in order of task id), to judge the flags by before all of
     them are measured again; all of them where there are no more."""
-    queues = [sorted(flagged[m.key]) for m, _ in plans if flagged.get(m.key)]
-    if sum(len(q) for q in queues) <= PROBE_SAMPLE:
+    queues = {m.key: sorted(flagged[m.key]) for m, _ in plans if flagged.get(m.key)}
+    depth = max((len(q) for q in queues.values()), default=0)
+    turns = [(key, q[i]) for i in range(depth) for key, q in queues.items() if i < len(q)]
+    if len(turns) <= PROBE_SAMPLE:
         return flagged
-    keys = [m.key for m, _ in plans if flagged.get(m.key)]
     out: dict[str, set[str]] = {}
-    taken = 0
-    while taken < PROBE_SAMPLE:
-        for key, queue in zip(keys, queues, strict=True):
-            if queue and taken < PROBE_SAMPLE:
-                out.setdefault(key, set()).add(queue.pop(0))
-                taken += 1
+    for key, task in turns[:PROBE_SAMPLE]:
+        out.setdefault(key, set()).add(task)
     return out
 
 

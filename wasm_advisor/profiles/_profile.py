@@ -68,6 +68,12 @@ ADDED_IN_FORMAT_4 = ("slow_tasks", "slowest_phase")  # fields of Steadiness
 ADDED_IN_FORMAT_5 = ("rechecked", "probe_agreement")  # fields of Steadiness
 
 
+def _steadiness_fields_after(version: int) -> tuple[str, ...]:
+    """The fields of Steadiness that a format-``version`` file does not have."""
+    return (ADDED_IN_FORMAT_4 if version < 4 else ()) + \
+        (ADDED_IN_FORMAT_5 if version < 5 else ())
+
+
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -344,9 +350,8 @@ class Profile(_Record):
             content.pop("steadiness", None)
             for name in ADDED_IN_FORMAT_3:
                 content["machine"].pop(name, None)
-        if self.format_version < 5 and content.get("steadiness"):
-            for name in ADDED_IN_FORMAT_5 + (ADDED_IN_FORMAT_4 if self.format_version < 4
-                                             else ()):
+        if content.get("steadiness"):
+            for name in _steadiness_fields_after(self.format_version):
                 content["steadiness"].pop(name, None)
         return content
 
@@ -538,7 +543,7 @@ def _fields_added_since(document: dict[str, Any], version: int) -> list[str]:
     added = ["steadiness"] if version < 3 and "steadiness" in document else []
     if version < 3 and isinstance(machine, dict):
         added += [f"machine.{n}" for n in ADDED_IN_FORMAT_3 if n in machine]
-    if version < 5 and isinstance(steadiness, dict):
-        added += [f"steadiness.{n}" for n in ADDED_IN_FORMAT_5
-                  + (ADDED_IN_FORMAT_4 if version < 4 else ()) if n in steadiness]
+    if isinstance(steadiness, dict):
+        added += [f"steadiness.{n}" for n in _steadiness_fields_after(version)
+                  if n in steadiness]
     return added
