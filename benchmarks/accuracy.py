@@ -77,6 +77,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -465,23 +466,32 @@ def transfer_without(ratios: dict[str, dict[tuple[str, str], tuple[float, float]
                    execution=fit_execution_spread(execution))
 
 
+def held_out_tally(advisor: Advisor, listing: dict[str, Any], runs: dict[str, Any],
+                   args: argparse.Namespace, transfer_for: Callable[[str], StartupTransfer]
+                   ) -> Tally:
+    """Every program of ``runs`` judged, predicted with ``transfer_for(its name)`` (a
+    transfer measured without it) in place of the shipped one; nothing printed."""
+    tally = Tally()
+    with contextlib.redirect_stdout(io.StringIO()):  # each program was printed above
+        for program in listing["programs"]:
+            if program["name"] not in runs:
+                continue
+            held_out = advisor_with(advisor, transfer_for(program["name"]))
+            report = replayed(held_out, base_workload(args.corpus, program),
+                              runs[program["name"]], not args.no_pace)
+            judge_program(program, args.corpus / program["module"], report, held_out, tally,
+                          "")
+    return tally
+
+
 def leave_one_out_pass(advisor: Advisor, listing: dict[str, Any], runs: dict[str, Any],
                        args: argparse.Namespace,
                        ratios: dict[str, dict[tuple[str, str], tuple[float, float]]]
                        ) -> dict[str, float]:
     """Every program judged again, predicted with the start-up transfer measured on the
     other programs only: the figures a program never seen would get."""
-    tally = Tally()
-    with contextlib.redirect_stdout(io.StringIO()):  # each program was printed above
-        for program in listing["programs"]:
-            if program["name"] not in runs:
-                continue
-            held_out = advisor_with(advisor, transfer_without(ratios, program["name"],
-                                                               advisor.profile.id))
-            report = replayed(held_out, base_workload(args.corpus, program),
-                              runs[program["name"]], not args.no_pace)
-            judge_program(program, args.corpus / program["module"], report, held_out, tally,
-                          "")
+    tally = held_out_tally(advisor, listing, runs, args, lambda name: transfer_without(
+        ratios, name, advisor.profile.id))
     print(f"\nleave one program out: each of the {len(ratios)} programs predicted with the "
           f"start-up transfer and execution spread measured on the other {len(ratios) - 1} "
           f"(models/startup-transfer.json is measured on all of them):")

@@ -26,6 +26,7 @@ from typing import Any
 import accuracy
 
 from wasm_advisor import Advisor
+from wasm_advisor.model._startup_transfer import StartupTransfer
 
 
 def _measurements(path: Path) -> dict[str, Any]:
@@ -54,20 +55,11 @@ def main() -> int:
                                          options)
     target = _measurements(args.target)
     for medians in (False, True):
-        tally = accuracy.Tally()
-        with contextlib.redirect_stdout(io.StringIO()):  # the per-program lines
-            for program in listing["programs"]:
-                if program["name"] not in target:
-                    continue
-                transfer = accuracy.transfer_without(ratios, program["name"],
-                                                     reference.profile.id)
-                if medians:
-                    transfer = replace(transfer, profile_id=here.profile.id)
-                held = accuracy.advisor_with(here, transfer)
-                report = accuracy.replayed(held, accuracy.base_workload(args.corpus, program),
-                                           target[program["name"]], True)
-                accuracy.judge_program(program, args.corpus / program["module"], report, held,
-                                       tally, "")
+        def transfer_for(name: str, medians: bool = medians) -> StartupTransfer:
+            transfer = accuracy.transfer_without(ratios, name, reference.profile.id)
+            return replace(transfer, profile_id=here.profile.id) if medians else transfer
+
+        tally = accuracy.held_out_tally(here, listing, target, options, transfer_for)
         print("\n" + ("with the medians applied to the judged profile:" if medians else
                       "as the advisor applies it to another profile (its spread only):"))
         accuracy.print_shares(tally)
