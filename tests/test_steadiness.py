@@ -283,34 +283,36 @@ def test_flags_whose_measurements_moved_leave_the_profile_unsteady(
     assert "changed speed while it measured" in profile.verdict
 
 
-def _guest_flagged_once(job: int, task: str) -> float:
-    return 2.4e6 if job == 1 and task.startswith("guest:") else 1.2e6
+def _guest_flagged_once(monkeypatch: pytest.MonkeyPatch, first_value: float
+                        ) -> tuple[list[list[str]], list[str], Any]:
+    """The probe flags every in-guest kernel of the first pass and nothing after; they read
+    ``first_value`` ns per iteration then, 10.5 when measured again. The workers' task ids,
+    the flagged ones, and the profile."""
+    jobs = _fake_calibration(monkeypatch, busy_until=0.0, load_values=iter([2.0] * 5),
+                             probe=lambda job, task: 2.4e6 if job == 1 and task.startswith(
+                                 "guest:") else 1.2e6,
+                             value=lambda job, task: first_value if job == 1 else 10.5)
+    profile = calibrate("quick", runtimes=["wasmtime"], save=False)
+    assert profile.steadiness is not None
+    return jobs, [i for i in jobs[0] if i.startswith("guest:")], profile
 
 
 def test_many_flags_are_judged_on_a_sample_first_and_the_rest_spared_when_they_moved_nothing(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    jobs = _fake_calibration(monkeypatch, busy_until=0.0, load_values=iter([2.0] * 5),
-                             probe=_guest_flagged_once,
-                             value=lambda job, task: 10.0 if job == 1 else 10.5)
-    profile = calibrate("quick", runtimes=["wasmtime"], save=False)
-    flagged = [i for i in jobs[0] if i.startswith("guest:")]
+    jobs, flagged, profile = _guest_flagged_once(monkeypatch, first_value=10.0)
     assert len(flagged) > calibrate_module.PROBE_SAMPLE
     assert len(jobs) == 2 and len(jobs[1]) == calibrate_module.PROBE_SAMPLE
     assert set(jobs[1]) <= set(flagged)
-    assert profile.steadiness is not None and profile.steadiness.steady
+    assert profile.steadiness.steady
     assert profile.steadiness.probe_jitter and profile.steadiness.slow_tasks == len(flagged)
 
 
 def test_many_flags_that_moved_their_sample_are_all_measured_again(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    jobs = _fake_calibration(monkeypatch, busy_until=0.0, load_values=iter([2.0] * 5),
-                             probe=_guest_flagged_once,
-                             value=lambda job, task: 20.0 if job == 1 else 10.0)
-    profile = calibrate("quick", runtimes=["wasmtime"], save=False)
-    flagged = [i for i in jobs[0] if i.startswith("guest:")]
+    jobs, flagged, profile = _guest_flagged_once(monkeypatch, first_value=21.0)
     assert len(jobs) == 3 and len(jobs[1]) == calibrate_module.PROBE_SAMPLE
     assert sorted(jobs[1] + jobs[2]) == sorted(flagged)  # the sample, then the rest
-    assert profile.steadiness is not None and profile.steadiness.steady
+    assert profile.steadiness.steady
     assert not profile.steadiness.probe_jitter  # the flags were right: nothing still flagged
     assert "measurements first taken while the machine ran at another speed" \
         in profile.verdict
